@@ -1,0 +1,120 @@
+// The configuration as the rest of the program sees it: an immutable value produced by the
+// loader (config/loader.h) with every default applied and every reference checked. Nothing
+// here is partially valid: a Config exists only when the whole file set validated.
+#pragma once
+
+#include "config/schedule.h"
+#include "config/secret.h"
+#include "config/time_util.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bsched::config {
+
+using namespace std::chrono_literals;
+
+// Where a value came from, for messages ("jobs.d/sales.yaml:12:5").
+struct SourcePos {
+  std::string file;
+  int line = 0;    // 1-based; 0 = unknown / default
+  int column = 0;  // 1-based
+};
+
+enum class Overlap {
+  skip,   // record the new slot as skipped while an earlier run is not terminal
+  allow,  // fire anyway
+  queue,  // keep at most one slot waiting; fire it when the earlier run ends
+};
+
+enum class Catchup {
+  latest,  // of the slots missed within catchup_window, fire only the latest
+  all,     // fire every missed slot within catchup_window
+  none,    // fire none; all are recorded as missed
+};
+
+enum class ApiKind { rest, graphql };
+
+struct PollPolicy {
+  Millis initial = 5s;  // delay before the first poll
+  Millis max = 60s;     // the interval grows up to this
+};
+
+struct RetryPolicy {
+  int attempts = 5;     // submissions tried in total for one slot
+  Millis initial = 2s;  // first backoff
+  Millis max = 5min;    // backoff cap
+};
+
+// One component-based process property (ProcessProperties in the ExecutionRequest).
+struct ProcessProperty {
+  std::string component_id;
+  std::vector<std::pair<std::string, std::string>> values;  // key -> value, file order
+};
+
+struct Job {
+  std::string name;                 // [A-Za-z0-9._-]{1,64}
+  std::vector<Schedule> schedules;  // at least one; bound to `zone` and `dst_fold`
+  std::string process_id;
+  std::string atom_id;
+  std::string timezone;                  // IANA name as written (or the host's)
+  const date::time_zone* zone = nullptr;  // never null after loading
+  bool enabled = true;
+  Overlap overlap = Overlap::skip;
+  Catchup catchup = Catchup::latest;
+  Millis catchup_window = 1h;
+  PollPolicy poll;
+  Millis record_timeout = 30min;  // submitted -> lost when no record appears in time
+  Millis run_timeout = 12h;       // running -> timed_out without a terminal status
+  RetryPolicy submit_retry;
+  DstFold dst_fold = DstFold::automatic;
+  // Values may hold placeholders (config/placeholders.h), expanded per run.
+  std::vector<std::pair<std::string, std::string>> dynamic_properties;
+  std::vector<ProcessProperty> process_properties;
+  std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
+  SourcePos pos;                                       // of the job's key
+
+  // The earliest slot of any of the job's schedules strictly after `t`.
+  std::optional<std::chrono::sys_seconds> next_after(std::chrono::sys_seconds t) const;
+};
+
+struct Platform {
+  std::string account_id;
+  std::string base_url = "https://api.boomi.com/api/rest/v1";  // account id appended
+  std::string username;
+  std::optional<std::string> token_file;
+  std::optional<std::string> token_env;
+  Secret token;  // read at load time from token_file / token_env
+  double requests_per_second = 4;  // client-side pace for every call; 0 = unpaced
+  Millis timeout = 30s;            // per HTTP exchange
+  std::optional<std::string> ca_file;
+  ApiKind api = ApiKind::rest;
+  std::string space_guid;  // graphql only
+  std::string graphql_url = "https://platform.boomi.com/graphql";
+  std::string jwt_url = "https://api.boomi.com/auth/jwt/generate";  // account id appended
+
+  // base_url + "/" + account_id, without a trailing slash.
+  std::string account_base() const;
+};
+
+struct Storage {
+  std::string path = "/var/lib/boomi-sched/state.db";
+  Millis retention = std::chrono::days{90};
+};
+
+struct Config {
+  Platform platform;
+  Storage storage;
+  std::vector<Job> jobs;           // sorted by name, unique
+  std::vector<std::string> files;  // every file read, main file first
+  std::string fingerprint;         // changes whenever the effective configuration changes
+
+  const Job* find_job(std::string_view name) const;
+};
+
+}  // namespace bsched::config
