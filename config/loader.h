@@ -1,0 +1,42 @@
+// Loading a configuration (product.md §2): the main YAML file plus every *.yaml of the
+// jobs.d/ directory beside it, validated as a whole into an immutable Config, or the complete,
+// sorted list of problems. Never a partial result: the daemon's reload swaps the whole value.
+#pragma once
+
+#include "config/config.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bsched::config {
+
+struct Diagnostic {
+  SourcePos pos;
+  std::string message;
+  bool warning = false;
+
+  // "file:line:col: message" ("file:line:col: warning: message" for warnings)
+  std::string to_string() const;
+};
+
+struct Loaded {
+  std::shared_ptr<const Config> config;
+  std::vector<Diagnostic> warnings;  // e.g. token file readable by others, dom/dow AND trap
+};
+
+struct LoadOptions {
+  // Read the token from token_file / token_env. Commands that never call the platform
+  // (status, history, next) pass false so they work without access to the secret.
+  bool read_secret = true;
+};
+
+// Loads `main_path` and <dir of main_path>/jobs.d/*.yaml (sorted by name).
+Result<Loaded, std::vector<Diagnostic>> load_config(const std::string& main_path,
+                                                    const LoadOptions& options = {});
+
+// --config if given, else $BOOMI_SCHED_CONFIG, else /etc/boomi-sched/boomi-sched.yaml.
+std::string resolve_config_path(const std::optional<std::string>& flag);
+
+}  // namespace bsched::config
