@@ -25,7 +25,13 @@ install(TARGETS boomi-sched RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${_bsched_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${_bsched_schema} DESTINATION ${CMAKE_INSTALL_DATADIR}/boomi-sched)
 install(FILES ${_bsched_example} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+# Example job files: documentation only, never into /etc/boomi-sched/jobs.d (they would run).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/config/examples/jobs.d
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples FILES_MATCHING PATTERN "*.yaml")
 install(FILES ${PROJECT_SOURCE_DIR}/docs/operations.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The pages operations.md links to, when present.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/docs/daemon.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} OPTIONAL)
 
 # --- systemd: the unit (generated for the install-time prefix) and the service user ----------
 install(CODE "
