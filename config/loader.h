@@ -36,6 +36,24 @@ struct LoadOptions {
 Result<Loaded, std::vector<Diagnostic>> load_config(const std::string& main_path,
                                                     const LoadOptions& options = {});
 
+// One configuration file held in memory: `path` names it in diagnostics and anchors relative
+// paths (token_file, ca_file, storage.path resolve against the main file's directory).
+struct SourceText {
+  std::string path;
+  std::string text;
+};
+
+// The in-memory entry point that load_config also uses (tests, fuzzing, benchmarks):
+// files[0] is the main file, the rest are jobs.d files in the order given. Secrets are still
+// read from the file system / environment when options.read_secret.
+Result<Loaded, std::vector<Diagnostic>> load_config_from_sources(
+    const std::vector<SourceText>& files, const LoadOptions& options = {});
+
+// The effective configuration as YAML that loads back to the same fingerprint: every job
+// fully spelled out with defaults applied, no `defaults` section, the token never shown
+// (a comment says "<redacted>").
+std::string dump_config(const Config& config);
+
 // --config if given, else $BOOMI_SCHED_CONFIG, else /etc/boomi-sched/boomi-sched.yaml.
 std::string resolve_config_path(const std::optional<std::string>& flag);
 

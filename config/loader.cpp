@@ -1,0 +1,252 @@
+#include "config/loader.h"
+
+#include "config/loader_fingerprint.h"
+#include "config/loader_jobs.h"
+#include "config/loader_platform.h"
+#include "config/loader_util.h"
+#include "config/loader_yaml.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+
+namespace bsched::config {
+
+using namespace detail;
+
+std::string Diagnostic::to_string() const {
+  const char* kind = warning ? "warning: " : "";
+  if (pos.line <= 0) return fmt::format("{}: {}{}", pos.file, kind, message);
+  return fmt::format("{}:{}:{}: {}{}", pos.file, pos.line, pos.column, kind, message);
+}
+
+namespace {
+
+const std::vector<std::string_view> k_main_keys = {"platform", "storage", "defaults", "jobs"};
+
+// Builds one Config from parsed documents; every problem goes to the sink.
+class Assembler {
+ public:
+  Assembler(Sink& sink, const LoadOptions& options, std::string base_dir)
+      : m_sink(sink), m_options(options), m_base_dir(std::move(base_dir)) {}
+
+  void main_file(const SourceDoc& doc);
+  void dropin_file(const SourceDoc& doc);
+  Config finish();
+
+ private:
+  void jobs_section(const Field& jobs);
+  void one_job(const std::string& name, const Field& value);
+
+  Sink& m_sink;
+  const LoadOptions& m_options;
+  std::string m_base_dir;
+  Config m_config;
+  JobDraft m_defaults;
+  std::map<std::string, SourcePos, std::less<>> m_first;  // job name -> where first defined
+  int m_job_keys = 0;                                     // job entries seen, valid or not
+  bool m_jobs_reported = false;                           // no-jobs situation already reported
+  std::string m_main_path;
+};
+
+Field root_field(const SourceDoc& doc) {
+  return Field{&doc, "", doc.root, {doc.path, 1, 1}};
+}
+
+void Assembler::main_file(const SourceDoc& doc) {
+  m_main_path = doc.path;
+  auto root = root_field(doc);
+  if (!root.node.IsDefined() || root.node.IsNull()) {
+    m_sink.error(root.key_pos,
+                 "the configuration file is empty (expected the sections "
+                 "platform, storage, defaults and jobs)");
+    m_jobs_reported = true;
+    return;
+  }
+  std::map<std::string, Field, std::less<>> sections;
+  walk_map(root, {.known = k_main_keys}, m_sink,
+           [&](const std::string& key, const Field& f) { sections.emplace(key, f); });
+  if (!root.node.IsMap()) {
+    m_jobs_reported = true;  // "expected a map" says it all
+    return;
+  }
+  if (auto it = sections.find("platform"); it != sections.end())
+    read_platform(it->second, m_config.platform, m_sink, m_options, m_base_dir);
+  else
+    m_sink.error(root.key_pos, "missing required section 'platform'");
+  if (auto it = sections.find("storage"); it != sections.end())
+    read_storage(it->second, m_config.storage, m_sink, m_base_dir);
+  if (auto it = sections.find("defaults"); it != sections.end() && !it->second.node.IsNull())
+    apply_job_keys(it->second, m_defaults, m_sink);
+  if (auto it = sections.find("jobs"); it != sections.end()) jobs_section(it->second);
+}
+
+void Assembler::dropin_file(const SourceDoc& doc) {
+  auto root = root_field(doc);
+  if (!root.node.IsDefined() || root.node.IsNull()) {
+    m_sink.warning(root.key_pos, "this jobs.d file is empty; it defines no jobs");
+    return;
+  }
+  if (root.node.IsMap()) {
+    // Give sections that belong in the main file a precise message instead of "unknown key".
+    for (auto it = root.node.begin(); it != root.node.end(); ++it) {
+      if (!it->first.IsScalar() || it->first.Scalar() == "jobs") continue;
+      const auto& key = it->first.Scalar();
+      if (key == "platform" || key == "storage" || key == "defaults")
+        m_sink.error(node_pos(doc, it->first, root.key_pos),
+                     fmt::format("'{}' belongs in the main file {}; a jobs.d file holds only "
+                                 "'jobs'",
+                                 key, m_main_path));
+    }
+  }
+  walk_map(root, {.known = {"jobs", "platform", "storage", "defaults"}}, m_sink,
+           [&](const std::string& key, const Field& f) {
+             if (key == "jobs") jobs_section(f);
+           });
+}
+
+void Assembler::jobs_section(const Field& jobs) {
+  if (jobs.node.IsNull() || (jobs.node.IsMap() && jobs.node.size() == 0)) {
+    m_sink.error(jobs.key_pos, "jobs: is empty; define at least one job or remove the key");
+    m_jobs_reported = true;
+    return;
+  }
+  walk_map(jobs, {.check_duplicates = false, .any_key = true}, m_sink,
+           [&](const std::string& name, const Field& value) { one_job(name, value); });
+}
+
+void Assembler::one_job(const std::string& name, const Field& value) {
+  ++m_job_keys;
+  if (!is_valid_job_name(name)) {
+    m_sink.error(value.key_pos, fmt::format("jobs: invalid job name '{}' (use 1 to 64 of "
+                                            "A-Z a-z 0-9 . _ -)",
+                                            name));
+  }
+  auto [first, inserted] = m_first.emplace(name, value.key_pos);
+  if (!inserted) {
+    const auto& p = first->second;
+    m_sink.error(value.key_pos, fmt::format("jobs: duplicate job name '{}' (first defined at "
+                                            "{}:{}:{})",
+                                            name, p.file, p.line, p.column));
+    return;
+  }
+  if (!value.node.IsMap()) {
+    m_sink.error(value.pos(), fmt::format("{}: expected a map of job settings, not {}", value.path,
+                                          value.kind()));
+    return;
+  }
+  JobDraft draft = m_defaults;
+  apply_job_keys(value, draft, m_sink);
+  m_config.jobs.push_back(finish_job(std::move(draft), name, value, m_sink));
+}
+
+Config Assembler::finish() {
+  if (m_job_keys == 0 && !m_jobs_reported && !m_main_path.empty())
+    m_sink.error({m_main_path, 1, 1},
+                 "no jobs defined (add a 'jobs' section here or files "
+                 "in jobs.d/)");
+  std::sort(m_config.jobs.begin(), m_config.jobs.end(),
+            [](const Job& a, const Job& b) { return a.name < b.name; });
+  return std::move(m_config);
+}
+
+Result<Loaded, std::vector<Diagnostic>> load_sources(const std::vector<SourceText>& files,
+                                                     const LoadOptions& options, Sink& sink) {
+  std::vector<std::string> names;
+  for (const auto& f : files) names.push_back(f.path);
+  if (files.empty()) {
+    sink.error({"(none)", 0, 0}, "no configuration file given");
+    return sink.sorted(names);
+  }
+  std::vector<std::optional<SourceDoc>> docs;
+  docs.reserve(files.size());  // Fields point into this vector
+  for (const auto& f : files) docs.push_back(parse_yaml(f, sink));
+  auto base_dir = std::filesystem::path(files.front().path).parent_path().string();
+  Assembler assembler(sink, options, base_dir);
+  if (docs.front()) assembler.main_file(*docs.front());
+  for (size_t i = 1; i < docs.size(); ++i)
+    if (docs[i]) assembler.dropin_file(*docs[i]);
+  auto config = assembler.finish();
+  if (sink.has_errors()) return sink.sorted(names);
+  config.files = names;
+  config.fingerprint = fingerprint(config);
+  return Loaded{std::make_shared<const Config>(std::move(config)), sink.sorted_warnings(names)};
+}
+
+// The whole file, or nullopt with `why` set to the system's reason.
+std::optional<std::string> read_file(const std::string& path, std::string& why) {
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (!in.bad()) return text;
+  }
+  why = std::strerror(errno);
+  return std::nullopt;
+}
+
+// *.yaml files of jobs.d beside the main file, sorted; *.yml draws a warning.
+std::vector<std::string> dropin_paths(const std::string& main_path, Sink& sink) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  auto dir = fs::path(main_path).parent_path() / "jobs.d";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    auto name = e.path().filename().string();
+    if (name.starts_with(".")) continue;  // editor and backup files
+    if (name.ends_with(".yaml"))
+      out.push_back(e.path().string());
+    else if (name.ends_with(".yml"))
+      sink.warning({e.path().string(), 0, 0}, "ignored: only *.yaml files in jobs.d are read");
+  }
+  if (ec)
+    sink.error({dir.string(), 0, 0}, fmt::format("cannot list the directory: {}", ec.message()));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Result<Loaded, std::vector<Diagnostic>> load_config_from_sources(
+    const std::vector<SourceText>& files, const LoadOptions& options) {
+  Sink sink;
+  return load_sources(files, options, sink);
+}
+
+Result<Loaded, std::vector<Diagnostic>> load_config(const std::string& main_path,
+                                                    const LoadOptions& options) {
+  Sink sink;
+  std::vector<SourceText> files;
+  std::string why;
+  auto main_text = read_file(main_path, why);
+  if (!main_text) {
+    sink.error({main_path, 0, 0}, fmt::format("cannot read the configuration file: {} (give "
+                                              "--config PATH or set BOOMI_SCHED_CONFIG)",
+                                              why));
+    return sink.sorted({main_path});
+  }
+  files.push_back({main_path, std::move(*main_text)});
+  for (auto& path : dropin_paths(main_path, sink)) {
+    auto text = read_file(path, why);
+    if (!text)
+      sink.error({path, 0, 0}, fmt::format("cannot read this file: {}", why));
+    else
+      files.push_back({path, std::move(*text)});
+  }
+  return load_sources(files, options, sink);
+}
+
+std::string resolve_config_path(const std::optional<std::string>& flag) {
+  if (flag && !flag->empty()) return *flag;
+  if (const char* env = std::getenv("BOOMI_SCHED_CONFIG"); env && *env) return env;
+  return "/etc/boomi-sched/boomi-sched.yaml";
+}
+
+}  // namespace bsched::config

@@ -1,0 +1,55 @@
+// Config::fingerprint: SHA-256 over every effective field of config.h, in a fixed order.
+// Positions and file names are left out (moving a job between files changes nothing); the
+// token enters only as its own SHA-256. A field added to config.h must be added here.
+#include "config/loader_fingerprint.h"
+
+#include "config/loader_util.h"
+
+#include <fmt/format.h>
+
+namespace bsched::config::detail {
+
+namespace {
+
+void add_properties(FieldHasher& h, const std::vector<std::pair<std::string, std::string>>& p) {
+  h.add(static_cast<long long>(p.size()));
+  for (const auto& [k, v] : p) h.add(k).add(v);
+}
+
+void add_job(FieldHasher& h, const Job& j) {
+  h.add("job").add(j.name).add(static_cast<long long>(j.schedules.size()));
+  for (const auto& s : j.schedules) h.add(s.text());
+  h.add(j.process_id).add(j.atom_id).add(j.timezone).add(j.enabled ? 1 : 0);
+  h.add(static_cast<long long>(j.overlap)).add(static_cast<long long>(j.catchup));
+  h.add(j.catchup_window.count()).add(j.poll.initial.count()).add(j.poll.max.count());
+  h.add(j.record_timeout.count()).add(j.run_timeout.count());
+  h.add(j.submit_retry.attempts).add(j.submit_retry.initial.count());
+  h.add(j.submit_retry.max.count()).add(static_cast<long long>(j.dst_fold));
+  add_properties(h, j.dynamic_properties);
+  h.add(static_cast<long long>(j.process_properties.size()));
+  for (const auto& pp : j.process_properties) {
+    h.add(pp.component_id);
+    add_properties(h, pp.values);
+  }
+  h.add(j.run_id_property);
+}
+
+}  // namespace
+
+std::string fingerprint(const Config& c) {
+  FieldHasher h;
+  const auto& p = c.platform;
+  h.add("boomi-sched config v1").add(p.account_id).add(p.base_url).add(p.username);
+  h.add(p.token_file.value_or("")).add(p.token_file ? 1 : 0);
+  h.add(p.token_env.value_or("")).add(p.token_env ? 1 : 0);
+  h.add(sha256_hex(p.token.reveal()));
+  h.add(fmt::format("{}", p.requests_per_second)).add(p.timeout.count());
+  h.add(p.ca_file.value_or("")).add(p.ca_file ? 1 : 0).add(static_cast<long long>(p.api));
+  h.add(p.space_guid).add(p.graphql_url).add(p.jwt_url);
+  h.add(c.storage.path).add(c.storage.retention.count());
+  h.add(static_cast<long long>(c.jobs.size()));
+  for (const auto& j : c.jobs) add_job(h, j);
+  return h.hex();
+}
+
+}  // namespace bsched::config::detail

@@ -1,0 +1,240 @@
+#include "config/loader_yaml.h"
+
+#include "config/loader_util.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+namespace bsched::config::detail {
+
+void Sink::error(SourcePos pos, std::string message) {
+  m_all.push_back({std::move(pos), std::move(message), false});
+  ++m_error_count;
+}
+
+void Sink::warning(SourcePos pos, std::string message) {
+  m_all.push_back({std::move(pos), std::move(message), true});
+}
+
+namespace {
+
+std::vector<Diagnostic> sort_unique(std::vector<Diagnostic> all,
+                                    const std::vector<std::string>& files) {
+  auto rank = [&](const std::string& f) {
+    auto it = std::find(files.begin(), files.end(), f);
+    return it - files.begin();
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    return std::tuple(rank(a.pos.file), a.pos.line, a.pos.column) <
+           std::tuple(rank(b.pos.file), b.pos.line, b.pos.column);
+  });
+  auto same = [](const Diagnostic& a, const Diagnostic& b) {
+    return a.pos.file == b.pos.file && a.pos.line == b.pos.line && a.pos.column == b.pos.column &&
+           a.message == b.message && a.warning == b.warning;
+  };
+  // Duplicates of one problem are adjacent unless another diagnostic shares the position.
+  std::vector<Diagnostic> out;
+  for (auto& d : all) {
+    bool seen = false;
+    for (auto it = out.rbegin(); it != out.rend() && it->pos.line == d.pos.line &&
+                                 it->pos.column == d.pos.column && it->pos.file == d.pos.file;
+         ++it)
+      seen = seen || same(*it, d);
+    if (!seen) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Diagnostic> Sink::sorted(const std::vector<std::string>& files) const {
+  return sort_unique(m_all, files);
+}
+
+std::vector<Diagnostic> Sink::sorted_warnings(const std::vector<std::string>& files) const {
+  std::vector<Diagnostic> w;
+  std::copy_if(m_all.begin(), m_all.end(), std::back_inserter(w),
+               [](const Diagnostic& d) { return d.warning; });
+  return sort_unique(std::move(w), files);
+}
+
+std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
+  SourceDoc doc{source.path, source.text, {}};
+  try {
+    doc.root = YAML::Load(source.text);
+    return doc;
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp marks are 0-based; some errors carry no mark (-1).
+    SourcePos pos{source.path, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1};
+    sink.error(pos, fmt::format("YAML syntax error: {}", e.msg));
+  } catch (const std::exception& e) {
+    sink.error({source.path, 1, 1}, fmt::format("cannot parse this file as YAML: {}", e.what()));
+  }
+  return std::nullopt;
+}
+
+SourcePos node_pos(const SourceDoc& doc, const YAML::Node& node, const SourcePos& fallback) {
+  if (!node.IsDefined() || node.IsNull()) return fallback;
+  auto m = node.Mark();
+  if (m.line < 0 || m.column < 0) return fallback;
+  return {doc.path, m.line + 1, m.column + 1};
+}
+
+SourcePos Field::pos() const {
+  return node_pos(*doc, node, key_pos);
+}
+
+SourcePos Field::pos_at(int offset) const {
+  auto p = pos();
+  if (!node.IsScalar()) return p;
+  auto m = node.Mark();
+  if (m.pos < 0 || static_cast<size_t>(m.pos) >= doc->text.size()) return p;
+  char first = doc->text[static_cast<size_t>(m.pos)];
+  if (first == '|' || first == '>') return p;  // block scalar: content starts on a later line
+  int shift = (first == '"' || first == '\'') ? 1 : 0;
+  p.column += shift + std::max(offset, 0);
+  return p;
+}
+
+std::string Field::kind() const {
+  if (!node.IsDefined() || node.IsNull()) return "empty";
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  return fmt::format("'{}'", node.Scalar());
+}
+
+Field Field::child(std::string_view key, YAML::Node key_node, YAML::Node value) const {
+  Field f;
+  f.doc = doc;
+  f.path = path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+  f.node = std::move(value);
+  f.key_pos = node_pos(*doc, key_node, pos());
+  return f;
+}
+
+namespace {
+
+std::string valid_keys_hint(const std::vector<std::string_view>& known) {
+  return fmt::format(" (valid keys: {})", fmt::join(known, ", "));
+}
+
+}  // namespace
+
+bool walk_map(const Field& map, const MapWalk& walk, Sink& sink,
+              const std::function<void(const std::string&, const Field&)>& fn, bool null_ok) {
+  if (null_ok && (!map.node.IsDefined() || map.node.IsNull())) return true;
+  if (!map.node.IsMap()) {
+    sink.error(map.pos(), fmt::format("{}: expected a map of 'key: value' entries, not {}",
+                                      map.path.empty() ? "file" : map.path, map.kind()));
+    return false;
+  }
+  std::map<std::string, SourcePos, std::less<>> seen;
+  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
+    auto key_pos = node_pos(*map.doc, it->first, map.pos());
+    if (!it->first.IsScalar()) {
+      sink.error(key_pos, fmt::format("{}: keys must be plain names, not {}",
+                                      map.path.empty() ? "file" : map.path,
+                                      it->first.IsMap() ? "maps" : "lists or empty values"));
+      continue;
+    }
+    const std::string& key = it->first.Scalar();
+    auto value = map.child(key, it->first, it->second);
+    if (walk.check_duplicates) {
+      auto [prev, inserted] = seen.emplace(key, key_pos);
+      if (!inserted) {
+        sink.error(key_pos, fmt::format("{}: duplicate key (first at line {}, column {}); "
+                                        "YAML would silently keep only one",
+                                        value.path, prev->second.line, prev->second.column));
+        continue;
+      }
+    }
+    if (key == "<<" && it->first.Tag() == "?") {
+      sink.error(key_pos, fmt::format("{}: YAML merge keys ('<<') are not supported; put shared "
+                                      "job settings into 'defaults'",
+                                      map.path.empty() ? "file" : map.path));
+      continue;
+    }
+    if (!walk.any_key && std::find(walk.known.begin(), walk.known.end(), key) == walk.known.end()) {
+      auto hint = did_you_mean(key, walk.known);
+      if (hint.empty()) hint = valid_keys_hint(walk.known);
+      sink.error(key_pos, map.path.empty()
+                              ? fmt::format("unknown top-level key '{}'{}", key, hint)
+                              : fmt::format("{}: unknown key '{}'{}", map.path, key, hint));
+      continue;
+    }
+    fn(key, value);
+  }
+  return true;
+}
+
+std::optional<std::string> read_string(const Field& f, Sink& sink) {
+  if (f.node.IsScalar()) return f.node.Scalar();
+  sink.error(f.pos(), fmt::format("{}: expected a string, not {}", f.path, f.kind()));
+  return std::nullopt;
+}
+
+std::optional<bool> read_bool(const Field& f, Sink& sink) {
+  bool v = false;
+  if (f.node.IsScalar() && YAML::convert<bool>::decode(f.node, v)) return v;
+  sink.error(f.pos(), fmt::format("{}: expected true or false, not {}", f.path, f.kind()));
+  return std::nullopt;
+}
+
+std::optional<long long> read_int(const Field& f, Sink& sink, long long min, long long max) {
+  if (f.node.IsScalar()) {
+    const auto& s = f.node.Scalar();
+    long long v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc{} && end == s.data() + s.size() && !s.empty() && v >= min && v <= max)
+      return v;
+  }
+  sink.error(f.pos(), fmt::format("{}: expected a whole number from {} to {}, not {}", f.path, min,
+                                  max, f.kind()));
+  return std::nullopt;
+}
+
+std::optional<double> read_number(const Field& f, Sink& sink, double min, double max) {
+  if (f.node.IsScalar()) {
+    const auto& s = f.node.Scalar();
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc{} && end == s.data() + s.size() && !s.empty() && std::isfinite(v) &&
+        v >= min && v <= max)
+      return v;
+  }
+  sink.error(f.pos(), fmt::format("{}: expected a number from {} to {}, not {}", f.path, min, max,
+                                  f.kind()));
+  return std::nullopt;
+}
+
+std::optional<Millis> read_duration(const Field& f, Sink& sink, Millis min) {
+  auto text = read_string(f, sink);
+  if (!text) return std::nullopt;
+  auto d = parse_duration(*text);
+  if (!d) {
+    sink.error(f.pos(), fmt::format("{}: {}", f.path, d.error().message));
+    return std::nullopt;
+  }
+  if (*d < min) {
+    sink.error(f.pos(), fmt::format("{}: must be at least {}", f.path, format_duration(min)));
+    return std::nullopt;
+  }
+  return *d;
+}
+
+std::optional<std::string> read_choice(const Field& f, Sink& sink,
+                                       const std::vector<std::string_view>& choices) {
+  auto text = read_string(f, sink);
+  if (!text) return std::nullopt;
+  if (std::find(choices.begin(), choices.end(), *text) != choices.end()) return text;
+  sink.error(f.pos(), fmt::format("{}: '{}' is not one of {}{}", f.path, *text,
+                                  fmt::join(choices, ", "), did_you_mean(*text, choices)));
+  return std::nullopt;
+}
+
+}  // namespace bsched::config::detail
