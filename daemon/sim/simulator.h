@@ -1,0 +1,103 @@
+// The Platform API simulator (product.md §8): a loopback HTTP(S) server that speaks the wire
+// format of platform-api.md strictly, for tests, benchmarks, `boomi-sched sim` and
+// `run --dev`. It runs on the io_context it is given (single-threaded, coroutines) and keeps
+// every request it received so tests can assert on them.
+//
+// Test-only control endpoints (never part of the real API):
+//   GET  /__sim/requests  -> JSON array of ReceivedRequest objects (method, target, body,
+//                            run_id, received_at_ms, status)
+//   GET  /__sim/stats     -> {"submits": N, "polls": N, "queries": N, "runs": {...by status}}
+//   POST /__sim/faults    -> body: a JSON object with any SimFaults field, replaces the faults
+#pragma once
+
+#include "config/result.h"
+#include "config/time_util.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bsched::sim {
+
+// How runs end; weights, need not sum to 1 (all zero = always COMPLETE).
+struct OutcomeMix {
+  double complete = 1.0;
+  double complete_warn = 0.0;
+  double error = 0.0;  // with message "simulated failure: …"
+  double aborted = 0.0;
+  double discarded = 0.0;
+};
+
+// Fault injection. Rates are probabilities per request in [0, 1].
+struct SimFaults {
+  double rate_503 = 0;           // answer 503 "rate exceeded"
+  int burst_503 = 0;             // the next N requests get 503 (then back to normal)
+  double rate_429 = 0;           // answer 429 with Retry-After: retry_after_s
+  int retry_after_s = 1;
+  double rate_500 = 0;
+  double rate_slow = 0;          // answer after slow_ms (past the client deadline)
+  Millis slow = Millis{5000};
+  double rate_reset_after_read = 0;  // read the request (and act on it), then reset the connection
+  double rate_malformed = 0;     // 200 with a body that is not JSON
+  double rate_no_record = 0;     // a submitted run never gets a record (202 forever)
+  Millis async_expiry{0};        // >0: async results answer 410 this long after the run ends
+  bool only_submits = false;     // apply the random faults to ExecutionRequest only
+};
+
+struct SimOptions {
+  std::string listen_address = "127.0.0.1";
+  unsigned short port = 0;        // 0: an ephemeral port (see Simulator::port())
+  std::string account_id = "sim-account";
+  std::string username = "BOOMI_TOKEN.sim@example.com";
+  std::string token = "sim-token";  // Basic auth is checked against username:token
+  // HTTPS when both are set (PEM files).
+  std::optional<std::string> cert_file;
+  std::optional<std::string> key_file;
+  Millis pickup_delay{1000};      // 202 answers until the runtime "picks the run up"
+  Millis run_duration{2000};      // STARTED/INPROCESS for this long, then terminal
+  Millis latency{0};              // added to every answer
+  OutcomeMix outcomes;
+  bool bare_records = false;      // answer polls with a bare record instead of the envelope
+  SimFaults faults;
+  std::uint64_t seed = 1;         // for the random choices (outcomes, faults)
+  std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // read from submits into ReceivedRequest
+};
+
+struct ReceivedRequest {
+  std::string method;
+  std::string target;  // path and query
+  std::string body;
+  std::string run_id;  // the run-id dynamic property of an ExecutionRequest, if any
+  SysMillis received_at{};
+  int status = 0;      // the HTTP status answered (0: connection reset)
+};
+
+class Simulator {
+ public:
+  Simulator(boost::asio::io_context& io, SimOptions options);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Binds and starts accepting on the io_context. Errors: bind failure, bad cert/key.
+  Result<void> start();
+  void stop();
+
+  unsigned short port() const;
+  // "http://127.0.0.1:PORT/api/rest/v1" (https:// with TLS); the client appends the account id.
+  std::string base_url() const;
+
+  std::vector<ReceivedRequest> requests() const;
+  void set_faults(const SimFaults& faults);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace bsched::sim
