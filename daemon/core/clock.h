@@ -1,0 +1,45 @@
+// The clock the scheduler decides with. Decisions take "now" as an argument; the event loop
+// asks a Clock for it, so tests drive everything with FakeClock and never sleep.
+#pragma once
+
+#include "config/time_util.h"
+
+#include <chrono>
+
+namespace bsched::core {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock time (UTC), for slots and the timestamps stored with runs.
+  virtual SysMillis now() const = 0;
+  // Monotonic time, for deadlines and detecting wall-clock steps.
+  virtual std::chrono::steady_clock::time_point steady_now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  SysMillis now() const override {
+    return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+  }
+  std::chrono::steady_clock::time_point steady_now() const override {
+    return std::chrono::steady_clock::now();
+  }
+};
+
+// For tests: time moves only when told to.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(SysMillis start) : m_now(start) {}
+  SysMillis now() const override { return m_now; }
+  std::chrono::steady_clock::time_point steady_now() const override { return m_steady; }
+  void advance(Millis d) { m_now += d; m_steady += d; }
+  // A wall-clock step: the wall clock jumps, the monotonic clock does not.
+  void step_wall(Millis d) { m_now += d; }
+
+ private:
+  SysMillis m_now;
+  std::chrono::steady_clock::time_point m_steady{};
+};
+
+}  // namespace bsched::core

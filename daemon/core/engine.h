@@ -1,0 +1,65 @@
+// The scheduler engine: fires due slots and tracks every run to its end (product.md §4, §5).
+// It owns the timers, the run tracker and the policies; the runtime (daemon/runtime/) owns the
+// process: signals, systemd notifications, the instance lock, config reloads, inotify.
+//
+// Everything runs on one single-threaded io_context; no method may be called from another
+// thread. The engine never throws out of its coroutines; store and platform failures are
+// logged and retried.
+#pragma once
+
+#include "config/config.h"
+#include "daemon/core/clock.h"
+#include "daemon/platform/platform_client.h"
+#include "storage/run_store.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+
+namespace bsched::core {
+
+// Counts for systemd's STATUS= line and the heartbeat.
+struct EngineStats {
+  int jobs = 0;          // enabled jobs in the current configuration
+  int in_flight = 0;     // non-terminal runs
+  int failures = 0;      // runs that ended in a failure state since start
+  std::string platform;  // "ok", "throttled", "unreachable", "auth failed: …"
+};
+
+class Engine {
+ public:
+  Engine(boost::asio::io_context& io, storage::RunStore& store, platform::PlatformClient& client,
+         const Clock& clock, std::shared_ptr<const config::Config> config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Recovery (resume every non-terminal run, catch up missed slots), then arms the timers.
+  // Returns once the engine is ready to fire (the runtime then sends READY=1).
+  boost::asio::awaitable<Result<void>> start();
+
+  // Swaps in a validated configuration. Slots of changed or new schedules start from now
+  // (no back-fill); in-flight runs of removed jobs are still tracked to their end.
+  void reload(std::shared_ptr<const config::Config> config);
+
+  // The wall clock stepped (detected by the runtime): a forward step turns the skipped
+  // slots into catch-up, a backward step never fires a slot twice. Re-arms the timers.
+  void on_clock_step();
+
+  // Operator commands (trigger / pause / resume) may have been written: take them now.
+  void check_commands();
+
+  // Stops firing new slots and polling; in-flight runs stay in the store and resume on the
+  // next start. Completes once no store transaction is in progress.
+  boost::asio::awaitable<void> stop();
+
+  EngineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace bsched::core
