@@ -3,6 +3,7 @@ from its request log: lateness of the first trigger of each slot, accepted trigg
 duplicates and slots never triggered.
 """
 import json
+import re
 import statistics
 import subprocess
 import threading
@@ -20,7 +21,12 @@ class Simulator:
         if not line.startswith("listening "):
             self.proc.kill()
             raise RuntimeError(f"simulator did not start (first line: {line!r})")
-        self.address = line.split()[1]
+        # "listening on http://127.0.0.1:PORT/api/rest/v1 account=ID"
+        match = re.search(r"https?://([^/\s]+)", line)
+        if not match:
+            self.proc.kill()
+            raise RuntimeError(f"simulator did not name its address (first line: {line!r})")
+        self.address = match.group(1)
         # Keep reading so a chatty simulator never blocks on a full pipe.
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
@@ -68,7 +74,7 @@ def normalize(entry):
             body = json.loads(body) if body else None
         except ValueError:
             body = None
-    return {"t": _instant(_first(entry, "t", "time", "arrival", "arrived_at", "received_at",
+    return {"t": _instant(_first(entry, "t", "time", "arrival", "arrived_at", "received_at_ms", "received_at",
                                  "timestamp", "at", "arrival_ms", "time_ms")),
             "method": _first(entry, "method", "verb") or "",
             "path": _first(entry, "path", "target", "url", "uri") or "",
