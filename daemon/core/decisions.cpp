@@ -1,0 +1,318 @@
+// The run tracker's pure decisions; see decisions.h.
+#include "daemon/core/decisions.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace bsched::core {
+
+namespace {
+
+using storage::RunState;
+using Kind = RunStep::Kind;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) ==
+                  std::toupper(static_cast<unsigned char>(y));
+         });
+}
+
+std::string describe(const platform::CallError& e) {
+  if (e.http_status == 0) return e.message;
+  return fmt::format("HTTP {}: {}", e.http_status, e.message);
+}
+
+RunStep wait_until(SysMillis at, std::string event = {}) {
+  RunStep step;
+  step.kind = Kind::wait;
+  step.at = at;
+  step.update.next_action_at = std::optional<SysMillis>(at);
+  step.event = std::move(event);
+  return step;
+}
+
+RunStep finish(RunState to, std::string last_error, SysMillis now) {
+  RunStep step;
+  step.kind = Kind::transition;
+  step.to = to;
+  step.at = now;
+  if (!last_error.empty()) step.update.last_error = std::move(last_error);
+  step.update.next_action_at = std::optional<SysMillis>();
+  step.event = "run.finished";
+  return step;
+}
+
+// When the latest request for this run left.
+SysMillis sent_at(const storage::RunRow& run) {
+  if (run.last_sent_at) return *run.last_sent_at;
+  if (run.submitting_at) return *run.submitting_at;
+  return run.created_at;
+}
+
+bool run_timed_out(const storage::RunRow& run, const config::Job& job, SysMillis now) {
+  return run.state == RunState::running && run.running_at &&
+         now - *run.running_at >= job.run_timeout;
+}
+
+RunStep timed_out(const config::Job& job, SysMillis now) {
+  return finish(RunState::timed_out,
+                fmt::format("no terminal status within run_timeout ({})",
+                            format_duration(job.run_timeout)),
+                now);
+}
+
+RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
+                          const platform::CallError& e, SysMillis now, double random01,
+                          std::optional<SysMillis> auth_retry_at) {
+  using platform::FailureKind;
+  auto deadline = submit_deadline(run.slot, job.catchup_window);
+  bool answered_2xx = e.http_status >= 200 && e.http_status < 300;
+  if (e.kind == FailureKind::uncertain || (e.kind == FailureKind::bad_response && answered_2xx)) {
+    RunStep step;
+    step.kind = Kind::reconcile;
+    step.at = now + job.poll.initial;
+    step.update.last_error = std::string(k_uncertain_prefix) + describe(e);
+    step.update.next_action_at = std::optional<SysMillis>(step.at);
+    step.event = "run.reconcile";
+    return step;
+  }
+  if (e.kind == FailureKind::permanent) {
+    auto step = finish(RunState::rejected, describe(e), now);
+    return step;
+  }
+  if (e.kind == FailureKind::auth) {
+    auto at = std::max(auth_retry_at.value_or(now + job.poll.max), now + 1s);
+    if (at > deadline) {
+      return finish(RunState::submit_failed,
+                    "auth failed: " + describe(e) + "; deadline passed while the circuit was open",
+                    now);
+    }
+    auto step = wait_until(at, "run.retry");
+    step.kind = Kind::resend;
+    step.update.last_error = "auth failed: " + describe(e);
+    return step;
+  }
+  auto retry = decide_submit_retry(job.submit_retry, std::max(run.attempts, 1), now, deadline,
+                                   random01, e.retry_after);
+  if (!retry.retry) return finish(RunState::submit_failed, describe(e) + "; " + retry.reason, now);
+  auto step = wait_until(retry.at, "run.retry");
+  step.kind = Kind::resend;
+  step.update.last_error = describe(e);
+  return step;
+}
+
+}  // namespace
+
+OverlapDecision decide_overlap(config::Overlap policy, std::optional<std::int64_t> in_flight,
+                               bool queued) {
+  if (!in_flight || policy == config::Overlap::allow) return {OverlapAction::fire, {}};
+  if (policy == config::Overlap::queue && !queued) return {OverlapAction::queue, {}};
+  auto reason = fmt::format("overlap: run {} in flight", *in_flight);
+  if (policy == config::Overlap::queue) reason += ", a slot already queued";
+  return {OverlapAction::skip, std::move(reason)};
+}
+
+Millis poll_delay(const config::PollPolicy& policy, int n, double jitter) {
+  double ms = static_cast<double>(policy.initial.count()) * std::pow(k_poll_growth, std::max(n, 0));
+  ms = std::min(ms, static_cast<double>(std::max(policy.max, policy.initial).count()));
+  ms *= 1.0 + (std::clamp(jitter, 0.0, 1.0) - 0.5) * 0.2;
+  return Millis(std::max<std::int64_t>(1, std::llround(ms)));
+}
+
+SysMillis submit_deadline(sys_seconds slot, Millis catchup_window) {
+  return SysMillis(slot) + catchup_window;
+}
+
+RetryDecision decide_submit_retry(const config::RetryPolicy& policy, int attempts_made,
+                                  SysMillis now, SysMillis deadline, double random01,
+                                  std::optional<Millis> retry_after) {
+  RetryDecision d;
+  if (attempts_made >= policy.attempts) {
+    d.reason = fmt::format("retry budget spent ({} attempts)", attempts_made);
+    return d;
+  }
+  double cap = static_cast<double>(policy.initial.count()) *
+               std::pow(2.0, std::clamp(attempts_made - 1, 0, 40));
+  cap = std::min(cap, static_cast<double>(policy.max.count()));
+  auto delay = std::max(Millis(100), Millis(std::llround(std::clamp(random01, 0.0, 1.0) * cap)));
+  if (retry_after) delay = std::max(delay, *retry_after);
+  if (now + delay > deadline) {
+    d.reason = "deadline passed (slot + catchup_window)";
+    return d;
+  }
+  d.retry = true;
+  d.at = now + delay;
+  return d;
+}
+
+std::optional<RunState> terminal_state_for(std::string_view status) {
+  if (iequals(status, "COMPLETE")) return RunState::complete;
+  if (iequals(status, "COMPLETE_WARN")) return RunState::complete_warn;
+  if (iequals(status, "ERROR")) return RunState::error;
+  if (iequals(status, "ABORTED")) return RunState::aborted;
+  if (iequals(status, "DISCARDED")) return RunState::discarded;
+  return std::nullopt;
+}
+
+storage::RunUpdate record_update(const platform::ExecutionRecord& r) {
+  storage::RunUpdate u;
+  if (!r.execution_id.empty()) u.execution_id = r.execution_id;
+  if (!r.status.empty()) u.remote_status = r.status;
+  if (!r.message.empty()) u.message = r.message;
+  if (r.execution_time) u.execution_time = *r.execution_time;
+  if (r.execution_duration_ms) u.duration_ms = *r.execution_duration_ms;
+  if (r.inbound_document_count) u.inbound_documents = *r.inbound_document_count;
+  if (r.outbound_document_count) u.outbound_documents = *r.outbound_document_count;
+  if (r.inbound_error_document_count) u.inbound_error_documents = *r.inbound_error_document_count;
+  return u;
+}
+
+RunStep on_submit_answer(const storage::RunRow& run, const config::Job& job,
+                         const platform::CallResult<platform::SubmitResult>& answer,
+                         SysMillis now, double random01, std::optional<SysMillis> auth_retry_at) {
+  if (!answer) return on_submit_failure(run, job, answer.error(), now, random01, auth_retry_at);
+  RunStep step;
+  step.kind = Kind::transition;
+  step.to = RunState::submitted;
+  step.at = now + poll_delay(job.poll, 0);
+  step.update.request_id = answer->request_id;
+  step.update.next_action_at = std::optional<SysMillis>(step.at);
+  step.event = "run.submitted";
+  return step;
+}
+
+RunStep on_record(const storage::RunRow& run, const config::Job& job,
+                  const platform::ExecutionRecord& record, SysMillis now, int polls,
+                  double jitter) {
+  if (auto to = terminal_state_for(record.status)) {
+    auto step = finish(*to, {}, now);
+    auto fields = record_update(record);
+    fields.next_action_at = step.update.next_action_at;
+    step.update = std::move(fields);
+    return step;
+  }
+  if (run_timed_out(run, job, now)) return timed_out(job, now);
+  auto at = now + poll_delay(job.poll, polls, jitter);
+  RunStep step = wait_until(at);
+  if (run.state != RunState::running) {
+    step.kind = Kind::transition;
+    step.to = RunState::running;
+    step.event = "run.running";
+  }
+  auto fields = record_update(record);
+  fields.next_action_at = step.update.next_action_at;
+  step.update = std::move(fields);
+  return step;
+}
+
+RunStep on_poll_answer(const storage::RunRow& run, const config::Job& job,
+                       const platform::CallResult<platform::PollResult>& answer, SysMillis now,
+                       int polls, double jitter) {
+  using platform::FailureKind;
+  auto next = now + poll_delay(job.poll, polls, jitter);
+  if (!answer) {
+    const auto& e = answer.error();
+    if (run_timed_out(run, job, now)) return timed_out(job, now);
+    if (e.kind == FailureKind::permanent) {
+      return finish(RunState::error, "poll refused: " + describe(e), now);
+    }
+    if (e.retry_after) next = std::max(next, now + *e.retry_after);
+    auto step = wait_until(next, "run.poll_failed");
+    step.update.last_error = describe(e);
+    return step;
+  }
+  switch (answer->kind) {
+    case platform::PollResult::Kind::record:
+      return on_record(run, job, answer->record, now, polls, jitter);
+    case platform::PollResult::Kind::gone: {
+      RunStep step;
+      step.kind = Kind::reconcile;
+      step.at = now;
+      step.update.next_action_at = std::optional<SysMillis>(now);
+      step.event = "run.reconcile";
+      return step;
+    }
+    case platform::PollResult::Kind::pending:
+      break;
+  }
+  if (run_timed_out(run, job, now)) return timed_out(job, now);
+  if (run.state == RunState::submitted && run.submitted_at &&
+      now - *run.submitted_at >= job.record_timeout) {
+    return finish(RunState::lost,
+                  fmt::format("no execution record within record_timeout ({})",
+                              format_duration(job.record_timeout)),
+                  now);
+  }
+  return wait_until(next);
+}
+
+platform::RecordQuery reconcile_query(const storage::RunRow& run, const config::Job& job,
+                                      SysMillis now) {
+  platform::RecordQuery q;
+  q.process_id = job.process_id;
+  q.atom_id = job.atom_id;
+  q.from = std::chrono::floor<std::chrono::seconds>(sent_at(run) - k_reconcile_margin);
+  q.to = std::chrono::ceil<std::chrono::seconds>(now + k_reconcile_margin);
+  return q;
+}
+
+std::optional<platform::ExecutionRecord> match_record(
+    const storage::RunRow& run, const std::vector<platform::ExecutionRecord>& records,
+    const std::set<std::string>& claimed) {
+  if (!run.execution_id.empty()) {
+    for (const auto& r : records) {
+      if (r.execution_id == run.execution_id) return r;
+    }
+    return std::nullopt;
+  }
+  auto earliest = std::chrono::floor<std::chrono::seconds>(sent_at(run) - k_reconcile_margin);
+  const platform::ExecutionRecord* best = nullptr;
+  for (const auto& r : records) {
+    if (r.execution_id.empty() || claimed.count(r.execution_id)) continue;
+    if (r.execution_time && *r.execution_time < earliest) continue;
+    if (!best || (r.execution_time && (!best->execution_time ||
+                                       *r.execution_time < *best->execution_time))) {
+      best = &r;
+    }
+  }
+  if (!best) return std::nullopt;
+  return *best;
+}
+
+RunStep on_reconcile_answer(
+    const storage::RunRow& run, const config::Job& job,
+    const platform::CallResult<std::vector<platform::ExecutionRecord>>& answer,
+    const std::set<std::string>& claimed, SysMillis now, int polls, double jitter) {
+  if (answer) {
+    if (auto found = match_record(run, *answer, claimed)) {
+      return on_record(run, job, *found, now, polls, jitter);
+    }
+  }
+  if (run_timed_out(run, job, now)) return timed_out(job, now);
+  bool window_over = now - sent_at(run) >= job.record_timeout;
+  if (run.state == RunState::submitting && window_over) {
+    return finish(RunState::unknown,
+                  fmt::format("the trigger's outcome is uncertain and no execution record was "
+                              "found within record_timeout ({}); not resent",
+                              format_duration(job.record_timeout)),
+                  now);
+  }
+  if (run.state == RunState::submitted && window_over) {
+    return finish(RunState::lost,
+                  fmt::format("no execution record within record_timeout ({})",
+                              format_duration(job.record_timeout)),
+                  now);
+  }
+  auto step = wait_until(now + poll_delay(job.poll, polls, jitter));
+  if (!answer) {
+    step.event = "run.poll_failed";
+    step.update.last_error = describe(answer.error());
+  }
+  return step;
+}
+
+}  // namespace bsched::core
