@@ -145,6 +145,9 @@ struct StoreError {
 template <class T>
 using StoreResult = Result<T, StoreError>;
 
+// Lets StoreResult<T>::value() throw (a std::runtime_error with the message) on an error.
+[[noreturn]] void throw_exception_from_error(const StoreError& e, const boost::source_location& loc);
+
 class RunStore {
  public:
   virtual ~RunStore() = default;

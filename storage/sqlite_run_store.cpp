@@ -1,0 +1,289 @@
+// Opening the store and the life of runs: create_run, transition, update, find_run.
+#include "storage/sqlite_run_store.h"
+
+#include "storage/sqlite.h"
+#include "storage/sqlite_rows.h"
+#include "storage/sqlite_schema.h"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace bsched::storage {
+
+using namespace sqlite;
+
+void throw_exception_from_error(const StoreError& e, const boost::source_location&) {
+  throw std::runtime_error(e.message);
+}
+
+namespace {
+
+bool is_memory(const std::string& path) { return path == ":memory:" || path.empty(); }
+
+// Creates a missing database file with mode 0600 so that SQLite never creates it with the
+// umask's wider permissions (the -wal and -shm files copy the main file's mode).
+StoreResult<void> create_private_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return {};
+    return StoreError{StoreErrorKind::io,
+                      fmt::format("cannot create {}: {}; check that the directory exists and is "
+                                  "writable by this user",
+                                  path, std::strerror(errno))};
+  }
+  ::close(fd);
+  return {};
+}
+
+StoreResult<void> configure(Db& db, const OpenOptions& o) {
+  BSCHED_TRY(db.exec(fmt::format("PRAGMA busy_timeout = {}", o.busy_timeout.count())));
+  BSCHED_TRY(db.exec("PRAGMA foreign_keys = ON"));
+  if (o.mode == OpenMode::read_only) return {};
+  BSCHED_TRY(db.exec("PRAGMA journal_mode = WAL"));
+  return db.exec("PRAGMA synchronous = FULL");
+}
+
+StoreResult<void> verify(Db& db) {
+  auto q = db.prepare("PRAGMA quick_check(5)");
+  if (!q) return q.error();
+  std::string problems;
+  for (;;) {
+    BSCHED_TRY_ASSIGN(row, q->step());
+    if (!row) break;
+    if (q->text(0) != "ok") problems += (problems.empty() ? "" : "; ") + q->text(0);
+  }
+  if (problems.empty()) return {};
+  return StoreError{StoreErrorKind::io,
+                    fmt::format("{}: the database is damaged ({}); it was left untouched: restore "
+                                "it from a backup or move it away",
+                                db.path(), problems)};
+}
+
+}  // namespace
+
+SqliteRunStore::SqliteRunStore(std::unique_ptr<Db> db) : m_db(std::move(db)) {}
+SqliteRunStore::~SqliteRunStore() = default;
+
+StoreResult<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(const std::string& path,
+                                                                  OpenMode mode) {
+  return open(path, OpenOptions{.mode = mode});
+}
+
+StoreResult<std::unique_ptr<SqliteRunStore>> SqliteRunStore::open(const std::string& path,
+                                                                  const OpenOptions& o) {
+  bool writable = o.mode == OpenMode::read_write;
+  if (!is_memory(path) && !std::filesystem::exists(path)) {
+    if (!writable || !o.create) {
+      return StoreError{StoreErrorKind::not_found,
+                        fmt::format("no state database at {} (the daemon creates it when it "
+                                    "first starts)",
+                                    path)};
+    }
+    BSCHED_TRY(create_private_file(path));
+  }
+  if (!is_memory(path)) BSCHED_TRY(check_file_header(path));
+  auto flags = is_memory(path) ? OpenFlags::read_write_create
+               : writable      ? OpenFlags::read_write
+                               : OpenFlags::read_only;
+  BSCHED_TRY_ASSIGN(db, Db::open(is_memory(path) ? ":memory:" : path, flags));
+  BSCHED_TRY(db->exec(fmt::format("PRAGMA busy_timeout = {}", o.busy_timeout.count())));
+  // Identify the file before anything writes to it.
+  BSCHED_TRY_ASSIGN(version, check_database(*db, writable));
+  if (o.verify && version > 0) BSCHED_TRY(verify(*db));
+  BSCHED_TRY(configure(*db, o));
+  if (writable) BSCHED_TRY(migrate(*db, version));
+  return std::unique_ptr<SqliteRunStore>(new SqliteRunStore(std::move(db)));
+}
+
+StoreResult<void> SqliteRunStore::in_transaction(const std::function<StoreResult<void>()>& fn) {
+  return transact<void>(*m_db, fn);
+}
+
+StoreResult<RunRow> SqliteRunStore::create_run(const NewRun& run, SysMillis now) {
+  return transact<RunRow>(*m_db, [&]() -> StoreResult<RunRow> {
+    BSCHED_TRY_ASSIGN(q, m_db->prepare(
+                             "INSERT INTO runs (run_id, job, trigger, slot, state, "
+                             "properties_json, created_at) VALUES (?, ?, ?, ?, 'scheduled', ?, ?)"));
+    q.bind(1, run.run_id).bind(2, run.job).bind(3, to_string(run.trigger));
+    q.bind(4, to_db(run.slot)).bind(5, run.properties_json.empty() ? "{}" : run.properties_json);
+    q.bind(6, to_db(now));
+    auto r = q.run();
+    if (!r) {
+      auto e = r.error();
+      if (e.message.find("UNIQUE constraint failed: runs.job, runs.slot") != std::string::npos) {
+        e.kind = StoreErrorKind::duplicate_slot;
+        e.message = fmt::format("job {} already has a run for slot {}", run.job,
+                                format_utc(run.slot));
+      }
+      return e;
+    }
+    RunRow row;
+    row.id = m_db->last_insert_rowid();
+    row.run_id = run.run_id;
+    row.job = run.job;
+    row.trigger = run.trigger;
+    row.slot = run.slot;
+    row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
+    row.created_at = now;
+    if (run.trigger != Trigger::manual) BSCHED_TRY(advance_horizon(run.job, run.slot));
+    return row;
+  });
+}
+
+namespace {
+
+// Copies every set member of `u` into `row`.
+void apply(RunRow& row, const RunUpdate& u) {
+  if (u.attempts) row.attempts = *u.attempts;
+  if (u.request_id) row.request_id = *u.request_id;
+  if (u.execution_id) row.execution_id = *u.execution_id;
+  if (u.remote_status) row.remote_status = *u.remote_status;
+  if (u.message) row.message = *u.message;
+  if (u.last_error) row.last_error = *u.last_error;
+  if (u.properties_json) row.properties_json = *u.properties_json;
+  if (u.last_sent_at) row.last_sent_at = *u.last_sent_at;
+  if (u.next_action_at) row.next_action_at = *u.next_action_at;
+  if (u.execution_time) row.execution_time = *u.execution_time;
+  if (u.duration_ms) row.duration_ms = *u.duration_ms;
+  if (u.inbound_documents) row.inbound_documents = *u.inbound_documents;
+  if (u.outbound_documents) row.outbound_documents = *u.outbound_documents;
+  if (u.inbound_error_documents) row.inbound_error_documents = *u.inbound_error_documents;
+}
+
+// Stamps the time column that belongs to the state reached.
+void stamp(RunRow& row, RunState to, SysMillis now) {
+  switch (to) {
+    case RunState::scheduled:
+      break;
+    case RunState::submitting:
+      if (!row.submitting_at) row.submitting_at = now;
+      break;
+    case RunState::submitted:
+      row.submitted_at = now;
+      break;
+    case RunState::running:
+      row.running_at = now;
+      break;
+    default:
+      row.finished_at = now;
+      row.next_action_at.reset();  // nothing more to do for a finished run
+      break;
+  }
+}
+
+}  // namespace
+
+StoreResult<RunRow> SqliteRunStore::transition(std::int64_t id, RunState to, SysMillis now,
+                                               const RunUpdate& update) {
+  return transact<RunRow>(*m_db, [&]() -> StoreResult<RunRow> {
+    BSCHED_TRY_ASSIGN(row, load_run(id));
+    if (!is_legal_transition(row.state, to)) {
+      return StoreError{StoreErrorKind::illegal_transition,
+                        fmt::format("run {} of job {}: {} -> {} is not a legal transition", id,
+                                    row.job, to_string(row.state), to_string(to))};
+    }
+    apply(row, update);
+    row.state = to;
+    stamp(row, to, now);
+    BSCHED_TRY(write_run(row));
+    if (is_success(to)) BSCHED_TRY(note_success(row.job, row.slot));
+    return row;
+  });
+}
+
+StoreResult<void> SqliteRunStore::update(std::int64_t id, const RunUpdate& update) {
+  return transact<void>(*m_db, [&]() -> StoreResult<void> {
+    BSCHED_TRY_ASSIGN(row, load_run(id));
+    apply(row, update);
+    return write_run(row);
+  });
+}
+
+StoreResult<std::optional<RunRow>> SqliteRunStore::find_run(std::int64_t id) {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS " FROM runs WHERE id = ?"));
+  q.bind(1, id);
+  BSCHED_TRY_ASSIGN(found, q.step());
+  if (!found) return std::optional<RunRow>();
+  return std::optional<RunRow>(read_run(q));
+}
+
+StoreResult<RunRow> SqliteRunStore::load_run(std::int64_t id) {
+  BSCHED_TRY_ASSIGN(row, find_run(id));
+  if (!row) {
+    return StoreError{StoreErrorKind::not_found, fmt::format("no run with id {}", id)};
+  }
+  return std::move(*row);
+}
+
+StoreResult<void> SqliteRunStore::write_run(const RunRow& r) {
+  BSCHED_TRY_ASSIGN(
+      q, m_db->prepare("UPDATE runs SET state = ?, attempts = ?, request_id = ?, "
+                       "execution_id = ?, remote_status = ?, message = ?, last_error = ?, "
+                       "properties_json = ?, submitting_at = ?, submitted_at = ?, running_at = ?, "
+                       "finished_at = ?, last_sent_at = ?, next_action_at = ?, "
+                       "execution_time = ?, duration_ms = ?, inbound_documents = ?, "
+                       "outbound_documents = ?, inbound_error_documents = ? WHERE id = ?"));
+  q.bind(1, to_string(r.state)).bind(2, r.attempts).bind(3, r.request_id);
+  q.bind(4, r.execution_id).bind(5, r.remote_status).bind(6, r.message).bind(7, r.last_error);
+  q.bind(8, r.properties_json).bind(9, to_db(r.submitting_at)).bind(10, to_db(r.submitted_at));
+  q.bind(11, to_db(r.running_at)).bind(12, to_db(r.finished_at)).bind(13, to_db(r.last_sent_at));
+  q.bind(14, to_db(r.next_action_at)).bind(15, to_db(r.execution_time));
+  q.bind(16, r.duration_ms).bind(17, r.inbound_documents).bind(18, r.outbound_documents);
+  q.bind(19, r.inbound_error_documents).bind(20, r.id);
+  return q.run();
+}
+
+StoreResult<std::vector<RunRow>> SqliteRunStore::non_terminal_runs() {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS
+                                     " FROM runs WHERE finished_at IS NULL ORDER BY id"));
+  std::vector<RunRow> rows;
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, q.step());
+    if (!more) break;
+    rows.push_back(read_run(q));
+  }
+  return rows;
+}
+
+namespace sqlite {
+
+RunRow read_run(const Query& q) {
+  RunRow r;
+  r.id = q.int64(0);
+  r.run_id = q.text(1);
+  r.job = q.text(2);
+  r.trigger = trigger_from_string(q.text(3)).value_or(Trigger::schedule);
+  r.slot = seconds_from_db(q.int64(4));
+  // An unknown name (a newer writer) reads as a terminal state so nothing acts on it.
+  r.state = run_state_from_string(q.text(5)).value_or(RunState::unknown);
+  r.attempts = static_cast<int>(q.int64(6));
+  r.request_id = q.text(7);
+  r.execution_id = q.text(8);
+  r.remote_status = q.text(9);
+  r.message = q.text(10);
+  r.last_error = q.text(11);
+  r.properties_json = q.text(12);
+  r.created_at = millis_from_db(q.int64(13));
+  r.submitting_at = opt_millis(q, 14);
+  r.submitted_at = opt_millis(q, 15);
+  r.running_at = opt_millis(q, 16);
+  r.finished_at = opt_millis(q, 17);
+  r.last_sent_at = opt_millis(q, 18);
+  r.next_action_at = opt_millis(q, 19);
+  r.execution_time = opt_seconds(q, 20);
+  r.duration_ms = q.opt_int64(21);
+  r.inbound_documents = q.opt_int64(22);
+  r.outbound_documents = q.opt_int64(23);
+  r.inbound_error_documents = q.opt_int64(24);
+  return r;
+}
+
+}  // namespace sqlite
+
+}  // namespace bsched::storage

@@ -1,0 +1,110 @@
+// The RunStore on one SQLite file (product.md §7): WAL mode so that `status`, `history` and
+// plain `sqlite3` read while the daemon writes; synchronous=FULL so that a committed
+// transition survives a crash or power loss; every statement prepared once and cached.
+// docs/storage.md describes the schema and the migrations.
+//
+// A store is used from one thread. Errors come back as StoreError values; nothing throws.
+#pragma once
+
+#include "storage/run_store.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace bsched::storage {
+
+namespace sqlite {
+class Db;
+}
+
+enum class OpenMode {
+  read_write,  // creates the file (mode 0600) when missing, migrates older schemas
+  read_only,   // never writes; for status / history while the daemon runs
+};
+
+struct OpenOptions {
+  OpenMode mode = OpenMode::read_write;
+  bool create = true;  // read_write: create a missing file (false: a missing file is an error)
+  // Run PRAGMA quick_check before use and refuse a damaged file (the daemon at
+  // start-up; short-lived commands skip it).
+  bool verify = false;
+  std::chrono::milliseconds busy_timeout{5000};  // wait this long for another writer's lock
+};
+
+// One entry of `history`: a run, or a range of missed / skipped slots.
+using HistoryEntry = std::variant<RunRow, SlotGap>;
+
+// What `status` shows for one job.
+struct JobSummary {
+  JobState state;
+  std::optional<RunRow> last_run;        // the run with the latest slot
+  std::int64_t in_flight = 0;            // runs not yet terminal
+  std::int64_t missed_since_success = 0;  // missed slots after last_success_slot (all if none)
+};
+
+class SqliteRunStore final : public RunStore {
+ public:
+  // `path` may be ":memory:" (tests). Refuses corrupt files, other applications' databases and
+  // newer schema versions without modifying them.
+  static StoreResult<std::unique_ptr<SqliteRunStore>> open(const std::string& path,
+                                                           OpenMode mode = OpenMode::read_write);
+  static StoreResult<std::unique_ptr<SqliteRunStore>> open(const std::string& path,
+                                                           const OpenOptions& options);
+  ~SqliteRunStore() override;
+
+  StoreResult<void> in_transaction(const std::function<StoreResult<void>()>& fn) override;
+  StoreResult<RunRow> create_run(const NewRun& run, SysMillis now) override;
+  StoreResult<RunRow> transition(std::int64_t id, RunState to, SysMillis now,
+                                 const RunUpdate& update = {}) override;
+  StoreResult<void> update(std::int64_t id, const RunUpdate& update) override;
+  StoreResult<std::optional<RunRow>> find_run(std::int64_t id) override;
+  StoreResult<std::vector<RunRow>> non_terminal_runs() override;
+  StoreResult<void> record_gap(const SlotGap& gap) override;
+  StoreResult<JobState> job_state(const std::string& job) override;
+  StoreResult<void> set_paused(const std::string& job, bool paused, const std::string& note,
+                               const std::string& who, SysMillis now) override;
+  StoreResult<void> set_horizon(const std::string& job, sys_seconds horizon) override;
+  StoreResult<std::int64_t> enqueue_command(const Command& command) override;
+  StoreResult<std::vector<Command>> take_commands(SysMillis now) override;
+  StoreResult<void> write_heartbeat(const Heartbeat& heartbeat) override;
+  StoreResult<std::optional<Heartbeat>> read_heartbeat() override;
+  StoreResult<std::int64_t> prune(SysMillis before, int batch) override;
+
+  // Read queries for the command line (sqlite_run_store_read.cpp); indexed, so they stay fast
+  // with millions of rows.
+
+  // The job's runs, latest slot first.
+  StoreResult<std::vector<RunRow>> recent_runs(const std::string& job, int limit);
+  // Runs and missed / skipped ranges, newest first (runs by slot, ranges by their last slot);
+  // every job when `job` is empty.
+  StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit);
+  StoreResult<JobSummary> job_summary(const std::string& job);
+  // The job's gaps, newest first (tests, history).
+  StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit);
+
+  // The underlying connection (tests, benchmarks).
+  sqlite::Db& db() { return *m_db; }
+
+ private:
+  explicit SqliteRunStore(std::unique_ptr<sqlite::Db> db);
+
+  StoreResult<RunRow> load_run(std::int64_t id);
+  StoreResult<void> write_run(const RunRow& row);
+  StoreResult<void> advance_horizon(const std::string& job, sys_seconds to);
+  StoreResult<void> note_success(const std::string& job, sys_seconds slot);
+  StoreResult<std::vector<SlotGap>> read_gaps(const std::string& sql, const std::string& job,
+                                              int limit);
+
+  std::unique_ptr<sqlite::Db> m_db;
+};
+
+std::string_view to_string(StoreErrorKind kind);
+std::string_view to_string(CommandKind kind);
+std::optional<CommandKind> command_kind_from_string(std::string_view s);
+
+}  // namespace bsched::storage

@@ -1,0 +1,112 @@
+// Read queries behind `status` and `history`. Each one walks an index from its newest end
+// (schema version 2), so its cost does not grow with the number of runs stored.
+#include "storage/sqlite_run_store.h"
+
+#include "storage/sqlite.h"
+#include "storage/sqlite_rows.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace bsched::storage {
+
+using namespace sqlite;
+
+namespace {
+
+StoreResult<std::vector<RunRow>> collect_runs(Query& q) {
+  std::vector<RunRow> rows;
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, q.step());
+    if (!more) break;
+    rows.push_back(read_run(q));
+  }
+  return rows;
+}
+
+sys_seconds entry_instant(const HistoryEntry& e) {
+  if (const auto* run = std::get_if<RunRow>(&e)) return run->slot;
+  return std::get<SlotGap>(e).last;
+}
+
+}  // namespace
+
+StoreResult<std::vector<RunRow>> SqliteRunStore::recent_runs(const std::string& job, int limit) {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS " FROM runs WHERE job = ? "
+                                     "ORDER BY slot DESC, id DESC LIMIT ?"));
+  q.bind(1, job).bind(2, limit);
+  return collect_runs(q);
+}
+
+StoreResult<std::vector<SlotGap>> SqliteRunStore::gaps(const std::string& job, int limit) {
+  return read_gaps("SELECT " BSCHED_GAP_COLUMNS
+                   " FROM slot_gaps WHERE job = ? ORDER BY last DESC, id DESC LIMIT ?",
+                   job, limit);
+}
+
+StoreResult<std::vector<HistoryEntry>> SqliteRunStore::history(const std::string& job,
+                                                               int limit) {
+  std::vector<RunRow> runs;
+  std::vector<SlotGap> gap_rows;
+  if (job.empty()) {
+    BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS
+                                       " FROM runs ORDER BY slot DESC, id DESC LIMIT ?"));
+    q.bind(1, limit);
+    BSCHED_TRY_ASSIGN(all_runs, collect_runs(q));
+    runs = std::move(all_runs);
+    BSCHED_TRY_ASSIGN(g, m_db->prepare("SELECT " BSCHED_GAP_COLUMNS
+                                       " FROM slot_gaps ORDER BY last DESC, id DESC LIMIT ?"));
+    g.bind(1, limit);
+    for (;;) {
+      BSCHED_TRY_ASSIGN(more, g.step());
+      if (!more) break;
+      gap_rows.push_back(read_gap(g));
+    }
+  } else {
+    BSCHED_TRY_ASSIGN(job_runs, recent_runs(job, limit));
+    runs = std::move(job_runs);
+    BSCHED_TRY_ASSIGN(job_gaps, gaps(job, limit));
+    gap_rows = std::move(job_gaps);
+  }
+  // Both lists are newest first; merge them and keep the newest `limit`.
+  std::vector<HistoryEntry> out;
+  out.reserve(runs.size() + gap_rows.size());
+  for (auto& r : runs) out.emplace_back(std::move(r));
+  for (auto& g : gap_rows) out.emplace_back(std::move(g));
+  std::stable_sort(out.begin(), out.end(), [](const HistoryEntry& a, const HistoryEntry& b) {
+    return entry_instant(a) > entry_instant(b);
+  });
+  if (out.size() > static_cast<size_t>(std::max(limit, 0))) out.resize(std::max(limit, 0));
+  return out;
+}
+
+StoreResult<JobSummary> SqliteRunStore::job_summary(const std::string& job) {
+  JobSummary s;
+  BSCHED_TRY_ASSIGN(state, job_state(job));
+  s.state = std::move(state);
+  BSCHED_TRY_ASSIGN(last, recent_runs(job, 1));
+  if (!last.empty()) s.last_run = std::move(last.front());
+
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT count(*) FROM runs WHERE job = ? AND "
+                                     "finished_at IS NULL"));
+  q.bind(1, job);
+  BSCHED_TRY(q.step());
+  s.in_flight = q.int64(0);
+
+  // Missed slots after the last success: ranges of the ledger plus single runs that ended
+  // missed. Without a success yet, every missed slot counts.
+  std::int64_t since = s.state.last_success_slot ? to_db(*s.state.last_success_slot) : INT64_MIN;
+  BSCHED_TRY_ASSIGN(g, m_db->prepare("SELECT coalesce(sum(count), 0) FROM slot_gaps WHERE "
+                                     "job = ? AND last > ? AND kind = 'missed'"));
+  g.bind(1, job).bind(2, since);
+  BSCHED_TRY(g.step());
+  s.missed_since_success = g.int64(0);
+  BSCHED_TRY_ASSIGN(m, m_db->prepare("SELECT count(*) FROM runs WHERE job = ? AND "
+                                     "state = 'missed' AND slot > ?"));
+  m.bind(1, job).bind(2, since);
+  BSCHED_TRY(m.step());
+  s.missed_since_success += m.int64(0);
+  return s;
+}
+
+}  // namespace bsched::storage
