@@ -1,0 +1,307 @@
+// BeastTransport: one coroutine per exchange; connections pooled per scheme://host:port.
+#include "daemon/platform/beast_transport.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <fmt/core.h>
+
+#include <sys/socket.h>
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace bsched::platform {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using SendResult = Result<HttpResponse, TransportError>;
+using Kind = TransportError::Kind;
+using Sent = TransportError::Sent;
+
+namespace {
+
+constexpr auto k_use = asio::as_tuple(asio::use_awaitable);
+
+// One open connection: plain TCP or TLS over TCP, with its read buffer.
+struct Connection {
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since{};
+
+  beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+};
+
+std::string seconds_text(Millis d) { return format_duration(d); }
+
+TransportError make_transport_error(Kind kind, Sent sent, std::string message) {
+  return TransportError{kind, sent, std::move(message)};
+}
+
+// True when the peer already closed (or sent something unasked on) an idle connection.
+bool looks_closed(Connection& c) {
+  char byte;
+  auto fd = c.tcp().socket().native_handle();
+  auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || n > 0) return true;
+  return !(errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+struct BeastTransport::Impl {
+  Impl(asio::io_context& io_, TransportOptions o)
+      : io(io_), options(std::move(o)), tls_context(ssl::context::tls_client) {
+    load_trust();
+  }
+
+  asio::io_context& io;
+  TransportOptions options;
+  ssl::context tls_context;
+  std::string trust_error;  // non-empty when the CA store could not be loaded
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> pool;
+  std::size_t opened = 0;
+
+  void load_trust();
+  std::unique_ptr<Connection> take_idle(const std::string& key);
+  void give_back(const std::string& key, std::unique_ptr<Connection> c);
+  awaitable<Result<std::unique_ptr<Connection>, TransportError>> open(const HttpUrl& url);
+  awaitable<Result<tcp::resolver::results_type, TransportError>> resolve(const HttpUrl& url);
+  awaitable<Result<void, TransportError>> handshake(Connection& c, const HttpUrl& url);
+  awaitable<SendResult> exchange(Connection& c, const HttpRequest& req, const HttpUrl& url,
+                                 bool& keep_alive);
+  template <class Stream>
+  awaitable<SendResult> exchange_on(Stream& s, Connection& c, const HttpRequest& req,
+                                    const HttpUrl& url, bool& keep_alive);
+};
+
+void BeastTransport::Impl::load_trust() {
+  boost::system::error_code ec;
+  tls_context.set_verify_mode(ssl::verify_peer, ec);
+  if (options.ca_file) {
+    tls_context.load_verify_file(*options.ca_file, ec);
+    if (ec)
+      trust_error = fmt::format("cannot load ca_file '{}': {}; check the path and that it "
+                                "holds PEM certificates",
+                                *options.ca_file, ec.message());
+  } else {
+    tls_context.set_default_verify_paths(ec);
+    if (ec) trust_error = fmt::format("cannot load the system CA store: {}", ec.message());
+  }
+}
+
+std::unique_ptr<Connection> BeastTransport::Impl::take_idle(const std::string& key) {
+  auto it = pool.find(key);
+  if (it == pool.end()) return nullptr;
+  auto now = std::chrono::steady_clock::now();
+  while (!it->second.empty()) {
+    auto c = std::move(it->second.back());
+    it->second.pop_back();
+    if (now - c->idle_since < options.max_idle && !looks_closed(*c)) return c;
+  }
+  return nullptr;
+}
+
+void BeastTransport::Impl::give_back(const std::string& key, std::unique_ptr<Connection> c) {
+  auto& idle = pool[key];
+  if (idle.size() >= options.max_idle_per_host) return;  // closed by the destructor
+  c->idle_since = std::chrono::steady_clock::now();
+  idle.push_back(std::move(c));
+}
+
+awaitable<Result<tcp::resolver::results_type, TransportError>> BeastTransport::Impl::resolve(
+    const HttpUrl& url) {
+  using namespace asio::experimental::awaitable_operators;
+  tcp::resolver resolver(io);
+  asio::steady_timer timer(io, options.timeout);
+  auto r = co_await (resolver.async_resolve(url.host, url.port, k_use) || timer.async_wait(k_use));
+  if (r.index() == 1)
+    co_return make_transport_error(Kind::resolve, Sent::no,
+                                   fmt::format("resolving {} timed out after {}", url.host,
+                                               seconds_text(options.timeout)));
+  auto [ec, results] = std::get<0>(std::move(r));
+  if (ec)
+    co_return make_transport_error(Kind::resolve, Sent::no,
+                                   fmt::format("cannot resolve {}: {}", url.host, ec.message()));
+  co_return results;
+}
+
+awaitable<Result<void, TransportError>> BeastTransport::Impl::handshake(Connection& c,
+                                                                        const HttpUrl& url) {
+  auto& s = *c.secure;
+  // SNI only for names, never for IP literals (RFC 6066).
+  boost::system::error_code ec;
+  asio::ip::make_address(url.host, ec);
+  if (ec && !SSL_set_tlsext_host_name(s.native_handle(), url.host.c_str()))
+    co_return make_transport_error(Kind::tls, Sent::no, "cannot set the TLS server name");
+  s.set_verify_callback(ssl::host_name_verification(url.host));
+  c.tcp().expires_after(options.timeout);
+  auto [hec] = co_await s.async_handshake(ssl::stream_base::client, k_use);
+  if (hec == beast::error::timeout)
+    co_return make_transport_error(Kind::tls, Sent::no,
+                                   fmt::format("TLS handshake with {} timed out after {}",
+                                               url.host, seconds_text(options.timeout)));
+  if (hec) {
+    auto verify = SSL_get_verify_result(s.native_handle());
+    std::string detail = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : hec.message();
+    co_return make_transport_error(
+        Kind::tls, Sent::no,
+        fmt::format("TLS handshake with {}:{} failed: {}{}", url.host, url.port, detail,
+                    verify != X509_V_OK ? " (set platform.ca_file if the server uses a private CA)"
+                                        : ""));
+  }
+  co_return Result<void, TransportError>{};
+}
+
+awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::Impl::open(
+    const HttpUrl& url) {
+  auto endpoints = co_await resolve(url);
+  if (!endpoints) co_return endpoints.error();
+  auto c = std::make_unique<Connection>();
+  if (url.tls)
+    c->secure.emplace(io, tls_context);
+  else
+    c->plain.emplace(io);
+  c->tcp().expires_after(options.timeout);
+  auto [ec, ep] = co_await c->tcp().async_connect(*endpoints, k_use);
+  if (ec == beast::error::timeout)
+    co_return make_transport_error(Kind::connect, Sent::no,
+                                   fmt::format("connect to {}:{} timed out after {}", url.host,
+                                               url.port, seconds_text(options.timeout)));
+  if (ec)
+    co_return make_transport_error(
+        Kind::connect, Sent::no,
+        fmt::format("cannot connect to {}:{}: {}", url.host, url.port, ec.message()));
+  ++opened;
+  c->tcp().socket().set_option(tcp::no_delay(true), ec);
+  if (url.tls) {
+    auto hs = co_await handshake(*c, url);
+    if (!hs) co_return hs.error();
+  }
+  co_return std::move(c);
+}
+
+template <class Stream>
+awaitable<SendResult> BeastTransport::Impl::exchange_on(Stream& s, Connection& c,
+                                                        const HttpRequest& req,
+                                                        const HttpUrl& url, bool& keep_alive) {
+  http::request<http::string_body> msg{req.method == "POST" ? http::verb::post : http::verb::get,
+                                       url.target, 11};
+  msg.set(http::field::host, url.port == (url.tls ? "443" : "80")
+                                 ? url.host
+                                 : fmt::format("{}:{}", url.host.find(':') != std::string::npos
+                                                            ? "[" + url.host + "]"
+                                                            : url.host,
+                                               url.port));
+  msg.set(http::field::user_agent, "boomi-sched/" BSCHED_VERSION);
+  for (const auto& [k, v] : req.headers) msg.set(k, v);
+  msg.body() = req.body;
+  msg.keep_alive(true);
+  msg.prepare_payload();
+
+  c.tcp().expires_after(options.timeout);
+  auto [wec, written] = co_await http::async_write(s, msg, k_use);
+  if (wec) {
+    auto sent = written > 0 ? Sent::partly : Sent::no;
+    auto kind = wec == beast::error::timeout ? Kind::timeout : Kind::io;
+    co_return make_transport_error(
+        kind, sent,
+        kind == Kind::timeout
+            ? fmt::format("sending to {} timed out after {}", url.host,
+                          seconds_text(options.timeout))
+            : fmt::format("sending to {} failed: {}", url.host, wec.message()));
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(options.body_limit);
+  c.tcp().expires_after(options.timeout);
+  auto [rec, read] = co_await http::async_read(s, c.buffer, parser, k_use);
+  if (rec) {
+    Kind kind = Kind::io;
+    std::string what = rec.message();
+    if (rec == beast::error::timeout) {
+      kind = Kind::timeout;
+      what = fmt::format("no answer within {}", seconds_text(options.timeout));
+    } else if (rec == http::error::body_limit || rec == http::error::header_limit ||
+               rec == http::error::buffer_overflow) {
+      kind = Kind::too_large;
+      what = fmt::format("answer larger than {} bytes", options.body_limit);
+    } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category()) {
+      kind = Kind::protocol;
+    }
+    co_return make_transport_error(kind, Sent::fully,
+                                   fmt::format("{} {}: {}", req.method, url.host, what));
+  }
+  auto res = parser.release();
+  keep_alive = res.keep_alive();
+  HttpResponse out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(res.body());
+  co_return out;
+}
+
+awaitable<SendResult> BeastTransport::Impl::exchange(Connection& c, const HttpRequest& req,
+                                                     const HttpUrl& url, bool& keep_alive) {
+  if (c.secure) co_return co_await exchange_on(*c.secure, c, req, url, keep_alive);
+  co_return co_await exchange_on(*c.plain, c, req, url, keep_alive);
+}
+
+BeastTransport::BeastTransport(asio::io_context& io, TransportOptions options)
+    : m_impl(std::make_unique<Impl>(io, std::move(options))) {}
+
+BeastTransport::~BeastTransport() = default;
+
+std::size_t BeastTransport::connections_opened() const { return m_impl->opened; }
+
+std::size_t BeastTransport::idle_connections() const {
+  std::size_t n = 0;
+  for (const auto& [k, v] : m_impl->pool) n += v.size();
+  return n;
+}
+
+awaitable<SendResult> BeastTransport::send(HttpRequest request) {
+  auto url = parse_http_url(request.url);
+  if (!url) co_return make_transport_error(Kind::bad_url, Sent::no, url.error().message);
+  if (!url->tls && !is_loopback_host(url->host))
+    co_return make_transport_error(
+        Kind::insecure, Sent::no,
+        fmt::format("refusing plain http to {}: use https (plain http is allowed only for "
+                    "loopback addresses)",
+                    url->host));
+  if (url->tls && !m_impl->trust_error.empty())
+    co_return make_transport_error(Kind::tls, Sent::no, m_impl->trust_error);
+  auto key = fmt::format("{}://{}:{}", url->tls ? "https" : "http", url->host, url->port);
+
+  if (auto idle = m_impl->take_idle(key)) {
+    bool keep_alive = false;
+    auto r = co_await m_impl->exchange(*idle, request, *url, keep_alive);
+    if (r) {
+      if (keep_alive) m_impl->give_back(key, std::move(idle));
+      co_return r;
+    }
+    // A stale keep-alive connection: only a request that may safely be repeated is.
+    bool no_answer = r.error().kind == Kind::io || r.error().kind == Kind::protocol;
+    if (!(no_answer && (request.idempotent || !r.error().maybe_sent()))) co_return r;
+  }
+  auto fresh = co_await m_impl->open(*url);
+  if (!fresh) co_return fresh.error();
+  bool keep_alive = false;
+  auto r = co_await m_impl->exchange(**fresh, request, *url, keep_alive);
+  if (r && keep_alive) m_impl->give_back(key, std::move(*fresh));
+  co_return r;
+}
+
+}  // namespace bsched::platform

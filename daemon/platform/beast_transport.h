@@ -1,0 +1,57 @@
+// HttpTransport over Boost.Beast and OpenSSL on the daemon's io_context (C++20 coroutines).
+//
+// - HTTPS always verifies the certificate chain (the system store, or `ca_file` when given)
+//   and the host name (DNS name or IP address in subjectAltName); there is no switch to turn
+//   verification off. Plain http is accepted only for loopback hosts (tests, the simulator).
+// - Every resolve, connect, TLS handshake, write and read has its own deadline (`timeout`).
+// - Keep-alive: up to `max_idle_per_host` idle connections per scheme://host:port are kept
+//   for `max_idle` and reused. Before reuse a connection is checked for a close from the
+//   server; an idempotent request that fails on a reused connection before any answer
+//   arrived is sent once more on a fresh one, a non-idempotent one never is.
+// - Answers larger than `body_limit` fail with TransportError::Kind::too_large.
+//
+// The transport must outlive every send() it started. Not thread-safe (one io_context thread).
+#pragma once
+
+#include "config/time_util.h"
+#include "daemon/platform/http_transport.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace bsched::platform {
+
+struct TransportOptions {
+  Millis timeout = std::chrono::seconds{30};  // per resolve / connect / handshake / write / read
+  std::optional<std::string> ca_file;         // PEM bundle; absent: the system CA store
+  std::size_t body_limit = 4 * 1024 * 1024;   // bytes of one response body
+  std::size_t max_idle_per_host = 4;          // idle keep-alive connections kept per host
+  Millis max_idle = std::chrono::seconds{30};  // an idle connection older than this is closed
+};
+
+class BeastTransport final : public HttpTransport {
+ public:
+  // Never fails: a ca_file that cannot be loaded makes every https send fail with a tls error
+  // naming the file.
+  BeastTransport(boost::asio::io_context& io, TransportOptions options);
+  ~BeastTransport() override;
+  BeastTransport(const BeastTransport&) = delete;
+  BeastTransport& operator=(const BeastTransport&) = delete;
+
+  boost::asio::awaitable<Result<HttpResponse, TransportError>> send(HttpRequest request) override;
+
+  // For tests and benchmarks: connections opened so far, and idle ones in the pool.
+  std::size_t connections_opened() const;
+  std::size_t idle_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace bsched::platform

@@ -1,0 +1,224 @@
+// BoomiClient's shared machinery: the paced, retried, circuit-guarded exchange; the factory.
+#include "daemon/platform/boomi_client.h"
+
+#include "daemon/platform/beast_transport.h"
+#include "daemon/platform/classify.h"
+#include "daemon/platform/wire.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+namespace bsched::platform {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+std::string base64(std::string_view in) {
+  static constexpr char k_alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned n = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    for (int s = 18; s >= 0; s -= 6) out += k_alphabet[(n >> s) & 63];
+  }
+  if (i + 1 == in.size()) {
+    unsigned n = (unsigned char)in[i] << 16;
+    out += k_alphabet[(n >> 18) & 63];
+    out += k_alphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned n = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+    out += k_alphabet[(n >> 18) & 63];
+    out += k_alphabet[(n >> 12) & 63];
+    out += k_alphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+void replace_all(std::string& s, std::string_view what, std::string_view with) {
+  if (what.empty()) return;
+  for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + with.size()))
+    s.replace(pos, what.size(), with);
+}
+
+bool retryable(const CallError& e) {
+  return e.kind == FailureKind::throttled || e.kind == FailureKind::retry_later;
+}
+
+}  // namespace
+
+std::string basic_authorization(const std::string& username, const std::string& token) {
+  return "Basic " + base64(username + ":" + token);
+}
+
+BoomiClient::BoomiClient(asio::io_context& io, const config::Platform& platform,
+                         std::unique_ptr<HttpTransport> transport,
+                         std::unique_ptr<PaceClock> clock, ClientOptions options)
+    : m_io(io),
+      m_platform(platform),
+      m_basic(basic_authorization(platform.username, platform.token.reveal())),
+      m_transport(std::move(transport)),
+      m_clock(clock ? std::move(clock) : std::make_unique<SystemPaceClock>(io)),
+      m_options(options),
+      m_pacer(io, *m_clock, platform.requests_per_second),
+      m_rng(options.seed ? options.seed : std::random_device{}()) {}
+
+BoomiClient::~BoomiClient() {
+  // The Authorization header holds the token in base64: wipe it like config::Secret does.
+  for (auto& c : m_basic) *static_cast<volatile char*>(&c) = 0;
+}
+
+void BoomiClient::update_platform(const config::Platform& platform) {
+  m_platform = platform;
+  m_basic = basic_authorization(platform.username, platform.token.reveal());
+  m_pacer.set_rate(platform.requests_per_second);
+  m_jwt.clear();
+  reset_auth();
+}
+
+void BoomiClient::reset_auth() {
+  m_auth_open = false;
+  m_probe_in_flight = false;
+  m_auth_message.clear();
+}
+
+PlatformHealth BoomiClient::health() const {
+  PlatformHealth h;
+  h.auth_failed = m_auth_open;
+  h.last_error = m_last_error;
+  if (m_auth_open)
+    h.auth_retry_at = m_clock->wall_now() +
+                      std::chrono::duration_cast<Millis>(m_auth_retry_at - m_clock->now());
+  return h;
+}
+
+// Fails fast while the circuit is open; lets one probe through once the interval passed.
+// `probe` says whether this call already is the probe.
+std::optional<CallError> BoomiClient::check_circuit(bool& probe) {
+  if (!m_auth_open || probe) return std::nullopt;
+  if (!m_probe_in_flight && m_clock->now() >= m_auth_retry_at) {
+    m_probe_in_flight = true;
+    probe = true;
+    return std::nullopt;
+  }
+  auto wait = std::chrono::duration_cast<std::chrono::seconds>(m_auth_retry_at - m_clock->now());
+  CallError e;
+  e.kind = FailureKind::auth;
+  e.http_status = 401;
+  e.message = fmt::format(
+      "authentication failed ({}); no call is sent until the credentials change{}", m_auth_message,
+      m_probe_in_flight ? "" : fmt::format(" or a retry in {}s", std::max<long long>(0, wait.count())));
+  return e;
+}
+
+// Records the outcome for health() and the circuit.
+void BoomiClient::on_answer(const CallResult<HttpResponse>& r, bool probe) {
+  if (probe) m_probe_in_flight = false;
+  if (r) {
+    m_last_error.clear();
+    if (probe) reset_auth();
+    return;
+  }
+  m_last_error = r.error().message;
+  if (r.error().kind == FailureKind::auth) {
+    m_auth_open = true;
+    m_auth_retry_at = m_clock->now() + m_options.auth_probe_interval;
+    m_auth_message = r.error().message;
+  } else if (probe && r.error().http_status != 0) {
+    reset_auth();  // the platform answered without 401: the credentials work again
+  }
+}
+
+Millis BoomiClient::backoff(int attempt, const CallError& e) {
+  auto cap = m_options.backoff_initial * (1LL << std::min(attempt - 1, 20));
+  cap = std::min<Millis>(cap, m_options.backoff_max);
+  std::uniform_int_distribution<long long> jitter(0, std::max<long long>(0, cap.count()));
+  Millis d{jitter(m_rng)};
+  if (e.retry_after) d = std::max(d, *e.retry_after);
+  return d;
+}
+
+CallError BoomiClient::scrub(CallError e) const {
+  const auto& token = m_platform.token.reveal();
+  if (token.size() >= 4) {
+    replace_all(e.message, token, config::Secret::k_redacted);
+    replace_all(e.body, token, config::Secret::k_redacted);
+  }
+  auto b64 = m_basic.size() > 6 ? std::string_view(m_basic).substr(6) : std::string_view{};
+  replace_all(e.message, b64, config::Secret::k_redacted);
+  replace_all(e.body, b64, config::Secret::k_redacted);
+  return e;
+}
+
+CallError BoomiClient::bad_response(const HttpResponse& r, std::string message) const {
+  CallError e;
+  e.kind = FailureKind::bad_response;
+  e.http_status = r.status;
+  e.message = std::move(message);
+  e.body = cap_body(r.body);
+  return scrub(std::move(e));
+}
+
+HttpRequest BoomiClient::rest_request(std::string method, std::string path, std::string body,
+                                      std::string content_type) const {
+  HttpRequest req;
+  req.method = std::move(method);
+  req.url = m_platform.account_base() + path;
+  req.headers = {{"Accept", "application/json"}, {"Authorization", m_basic}};
+  if (!content_type.empty()) req.headers.emplace_back("Content-Type", std::move(content_type));
+  req.body = std::move(body);
+  req.idempotent = true;
+  return req;
+}
+
+awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
+  Millis slept{0};
+  for (int attempt = 1;; ++attempt) {
+    bool probe = false;
+    if (auto e = check_circuit(probe)) co_return *e;
+    co_await m_pacer.acquire(spec.priority);
+    // A 401 may have arrived while this call waited for its slot.
+    if (auto e = check_circuit(probe)) co_return *e;
+    auto sent = co_await m_transport->send(spec.request);
+    CallResult<HttpResponse> r = [&]() -> CallResult<HttpResponse> {
+      if (!sent) return scrub(classify_transport_failure(sent.error(), spec.trigger));
+      int status = sent->status;
+      bool passed = std::find(spec.pass.begin(), spec.pass.end(), status) != spec.pass.end();
+      if ((status >= 200 && status < 300) || passed) return std::move(*sent);
+      return scrub(classify_http_failure(status, sent->header("Retry-After"), sent->body,
+                                         spec.trigger, m_clock->wall_now()));
+    }();
+    on_answer(r, probe);
+    if (r || !spec.retry || !retryable(r.error()) || attempt >= m_options.max_attempts)
+      co_return r;
+    auto delay = backoff(attempt, r.error());
+    if (slept + delay > m_options.retry_budget) co_return r;
+    slept += delay;
+    co_await m_clock->sleep_until(m_clock->now() + delay);
+  }
+}
+
+std::unique_ptr<PlatformClient> make_platform_client(asio::io_context& io,
+                                                     const config::Platform& platform,
+                                                     std::unique_ptr<HttpTransport> transport,
+                                                     std::unique_ptr<PaceClock> clock,
+                                                     ClientOptions options) {
+  return std::make_unique<BoomiClient>(io, platform, std::move(transport), std::move(clock),
+                                       options);
+}
+
+std::unique_ptr<PlatformClient> make_platform_client(asio::io_context& io,
+                                                     const config::Platform& platform) {
+  TransportOptions t;
+  t.timeout = platform.timeout;
+  t.ca_file = platform.ca_file;
+  return make_platform_client(io, platform, std::make_unique<BeastTransport>(io, t));
+}
+
+}  // namespace bsched::platform

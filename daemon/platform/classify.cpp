@@ -1,0 +1,125 @@
+// Failure classification (see classify.h) and the status words of an ExecutionRecord.
+#include "daemon/platform/classify.h"
+
+#include "daemon/platform/wire.h"
+
+#include <date/date.h>
+#include <fmt/core.h>
+
+#include <charconv>
+#include <sstream>
+
+namespace bsched::platform {
+
+namespace {
+
+std::string describe_status(int status, std::string_view body) {
+  auto message = error_message_of(body);
+  if (!message.empty()) return message;
+  switch (status) {
+    case 400: return "bad request";
+    case 401: return "authentication failed: check platform.username and the API token";
+    case 403: return "forbidden: the user lacks the Execute or View Results privilege";
+    case 404: return "not found: check the process id, the atom id and the deployment";
+    case 410: return "gone: the runtime is offline";
+    case 429: return "too many requests";
+    case 500: return "internal server error";
+    case 502: return "bad gateway";
+    case 503: return "service unavailable (rate limit)";
+    case 504: return "gateway timeout: the runtime or server is unreachable";
+    default: return fmt::format("unexpected HTTP status {}", status);
+  }
+}
+
+FailureKind kind_of_status(int status) {
+  if (status == 401) return FailureKind::auth;
+  if (status == 429 || status == 503) return FailureKind::throttled;
+  if (status == 408 || status == 410 || status >= 500) return FailureKind::retry_later;
+  if (status >= 400) return FailureKind::permanent;
+  return FailureKind::bad_response;
+}
+
+}  // namespace
+
+RemoteStatus classify_status(std::string_view status) {
+  if (status == "COMPLETE") return RemoteStatus::complete;
+  if (status == "COMPLETE_WARN") return RemoteStatus::complete_warn;
+  if (status == "ERROR") return RemoteStatus::error;
+  if (status == "ABORTED") return RemoteStatus::aborted;
+  if (status == "DISCARDED") return RemoteStatus::discarded;
+  return RemoteStatus::in_progress;  // STARTED, INPROCESS, ENQUEUED, ABORTED_RECOVERING, unknown
+}
+
+CallError classify_http_failure(int status, std::string_view retry_after, std::string_view body,
+                                bool trigger, SysMillis now) {
+  (void)trigger;  // 410 is retry_later for every call; kept for a future per-call table
+  CallError e;
+  e.kind = kind_of_status(status);
+  e.http_status = status;
+  e.message = describe_status(status, body);
+  e.body = cap_body(body);
+  if (e.kind == FailureKind::throttled && !retry_after.empty())
+    e.retry_after = parse_retry_after(retry_after, now);
+  return e;
+}
+
+CallError classify_transport_failure(const TransportError& t, bool trigger) {
+  using Kind = TransportError::Kind;
+  CallError e;
+  e.message = t.message;
+  switch (t.kind) {
+    case Kind::bad_url:
+    case Kind::insecure:
+      e.kind = FailureKind::permanent;
+      break;
+    case Kind::resolve:
+    case Kind::connect:
+    case Kind::tls:
+      e.kind = FailureKind::retry_later;
+      break;
+    case Kind::timeout:
+    case Kind::io:
+      e.kind = t.maybe_sent() && trigger ? FailureKind::uncertain : FailureKind::retry_later;
+      break;
+    case Kind::too_large:
+    case Kind::protocol:
+      e.kind = t.maybe_sent() && trigger ? FailureKind::uncertain : FailureKind::bad_response;
+      break;
+  }
+  if (e.kind == FailureKind::uncertain)
+    e.message += "; the trigger may have been accepted (reconcile before sending it again)";
+  return e;
+}
+
+std::optional<Millis> parse_retry_after(std::string_view value, SysMillis now) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (value.front() >= '0' && value.front() <= '9') {
+    long long seconds = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec != std::errc{} || end != value.data() + value.size()) return std::nullopt;
+    if (seconds > 24LL * 3600) seconds = 24LL * 3600;  // a day is plenty; guards overflow
+    return Millis{seconds * 1000};
+  }
+  std::istringstream in{std::string(value)};
+  date::sys_seconds at;
+  in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", at);
+  if (in.fail()) return std::nullopt;
+  auto delta = std::chrono::duration_cast<Millis>(at - now);
+  return delta.count() > 0 ? delta : Millis{0};
+}
+
+const char* failure_kind_name(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::permanent: return "permanent";
+    case FailureKind::retry_later: return "retry_later";
+    case FailureKind::throttled: return "throttled";
+    case FailureKind::auth: return "auth";
+    case FailureKind::uncertain: return "uncertain";
+    case FailureKind::bad_response: return "bad_response";
+  }
+  return "unknown";
+}
+
+}  // namespace bsched::platform

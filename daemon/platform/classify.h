@@ -1,0 +1,37 @@
+// What a failed exchange means for the caller (platform-api.md "Errors"), as pure functions.
+//
+// | answer                                   | kind                              |
+// |------------------------------------------|-----------------------------------|
+// | 400, 403, 404, other 4xx                  | permanent                         |
+// | 401                                       | auth                              |
+// | 408, 410, 500, 502, 504, other 5xx        | retry_later                       |
+// | 429, 503                                  | throttled (+ Retry-After)         |
+// | 1xx / 3xx                                 | bad_response                      |
+// | bad or insecure URL                       | permanent (a configuration error) |
+// | resolve / connect / TLS failure           | retry_later (nothing was sent)    |
+// | timeout, reset, garbled answer after send | trigger: uncertain; else retry_later / bad_response |
+#pragma once
+
+#include "daemon/platform/http_transport.h"
+#include "daemon/platform/platform_client.h"
+
+#include <optional>
+#include <string_view>
+
+namespace bsched::platform {
+
+// A non-2xx HTTP answer. `retry_after` is the Retry-After header value ("" when absent);
+// `trigger` is true for ExecutionRequest / processExecute.
+CallError classify_http_failure(int status, std::string_view retry_after, std::string_view body,
+                                bool trigger, SysMillis now);
+
+CallError classify_transport_failure(const TransportError& e, bool trigger);
+
+// Retry-After as delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT",
+// relative to `now`; a past date is 0). Anything else: nullopt.
+std::optional<Millis> parse_retry_after(std::string_view value, SysMillis now);
+
+// A short name of the kind for messages and logs: "permanent", "throttled", …
+const char* failure_kind_name(FailureKind kind);
+
+}  // namespace bsched::platform

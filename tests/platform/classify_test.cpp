@@ -1,0 +1,122 @@
+#include "daemon/platform/classify.h"
+
+#include "tests/platform/printers.h"
+
+#include <doctest/doctest.h>
+
+using namespace bsched;
+using namespace bsched::platform;
+using Kind = TransportError::Kind;
+using Sent = TransportError::Sent;
+
+namespace {
+
+SysMillis at(const char* text) { return SysMillis{*parse_instant(text)}; }
+
+FailureKind http_kind(int status, bool trigger = false) {
+  return classify_http_failure(status, "", "", trigger, at("2026-01-01T00:00:00Z")).kind;
+}
+
+}  // namespace
+
+TEST_SUITE("platform::classify") {
+  TEST_CASE("HTTP statuses map to the error table of platform-api.md") {
+    CHECK(http_kind(400) == FailureKind::permanent);
+    CHECK(http_kind(403) == FailureKind::permanent);
+    CHECK(http_kind(404) == FailureKind::permanent);
+    CHECK(http_kind(401) == FailureKind::auth);
+    CHECK(http_kind(410, true) == FailureKind::retry_later);
+    CHECK(http_kind(500) == FailureKind::retry_later);
+    CHECK(http_kind(502) == FailureKind::retry_later);
+    CHECK(http_kind(504) == FailureKind::retry_later);
+    CHECK(http_kind(503) == FailureKind::throttled);
+    CHECK(http_kind(429) == FailureKind::throttled);
+    CHECK(http_kind(302) == FailureKind::bad_response);
+  }
+
+  TEST_CASE("the platform's message is extracted and the raw body kept") {
+    auto e = classify_http_failure(404, "", R"({"@type":"Error","message":"Process p not deployed"})",
+                                   true, at("2026-01-01T00:00:00Z"));
+    CHECK(e.http_status == 404);
+    CHECK(e.message == "Process p not deployed");
+    CHECK(e.body.find("not deployed") != std::string::npos);
+    auto plain = classify_http_failure(503, "", "", false, at("2026-01-01T00:00:00Z"));
+    CHECK(plain.message.find("rate limit") != std::string::npos);
+  }
+
+  TEST_CASE("Retry-After is honoured as seconds or as an HTTP date") {
+    auto now = at("2026-10-21T07:28:00Z");
+    CHECK(parse_retry_after("120", now) == Millis{120000});
+    CHECK(parse_retry_after(" 0 ", now) == Millis{0});
+    CHECK(parse_retry_after("Wed, 21 Oct 2026 07:28:30 GMT", now) == Millis{30000});
+    CHECK(parse_retry_after("Wed, 21 Oct 2026 07:00:00 GMT", now) == Millis{0});
+    CHECK_FALSE(parse_retry_after("soon", now).has_value());
+    CHECK_FALSE(parse_retry_after("12s", now).has_value());
+    auto e = classify_http_failure(429, "7", "", false, now);
+    CHECK(e.kind == FailureKind::throttled);
+    CHECK(e.retry_after == Millis{7000});
+  }
+
+  TEST_CASE("a trigger broken after it was written is uncertain, before it retry_later") {
+    auto sent = classify_transport_failure({Kind::timeout, Sent::fully, "no answer"}, true);
+    CHECK(sent.kind == FailureKind::uncertain);
+    CHECK(sent.http_status == 0);
+    CHECK(classify_transport_failure({Kind::io, Sent::partly, "reset"}, true).kind ==
+          FailureKind::uncertain);
+    CHECK(classify_transport_failure({Kind::io, Sent::no, "reset"}, true).kind ==
+          FailureKind::retry_later);
+    CHECK(classify_transport_failure({Kind::connect, Sent::no, "refused"}, true).kind ==
+          FailureKind::retry_later);
+    CHECK(classify_transport_failure({Kind::timeout, Sent::fully, "x"}, false).kind ==
+          FailureKind::retry_later);
+    CHECK(classify_transport_failure({Kind::insecure, Sent::no, "x"}, true).kind ==
+          FailureKind::permanent);
+    CHECK(classify_transport_failure({Kind::too_large, Sent::fully, "x"}, false).kind ==
+          FailureKind::bad_response);
+  }
+
+  TEST_CASE("status words classify, unknown ones as still in progress") {
+    CHECK(classify_status("COMPLETE") == RemoteStatus::complete);
+    CHECK(classify_status("COMPLETE_WARN") == RemoteStatus::complete_warn);
+    CHECK(classify_status("ERROR") == RemoteStatus::error);
+    CHECK(classify_status("ABORTED") == RemoteStatus::aborted);
+    CHECK(classify_status("DISCARDED") == RemoteStatus::discarded);
+    CHECK(classify_status("INPROCESS") == RemoteStatus::in_progress);
+    CHECK(classify_status("ABORTED_RECOVERING") == RemoteStatus::in_progress);
+    CHECK(classify_status("SOMETHING_NEW") == RemoteStatus::in_progress);
+    CHECK(classify_status("") == RemoteStatus::in_progress);
+  }
+}
+
+TEST_SUITE("platform::http_url") {
+  TEST_CASE("URLs split into scheme, host, port and target") {
+    auto u = parse_http_url("https://api.boomi.com/api/rest/v1/acc?x=1");
+    REQUIRE(u);
+    CHECK(u->tls);
+    CHECK(u->host == "api.boomi.com");
+    CHECK(u->port == "443");
+    CHECK(u->target == "/api/rest/v1/acc?x=1");
+    auto v6 = parse_http_url("http://[::1]:8080");
+    REQUIRE(v6);
+    CHECK_FALSE(v6->tls);
+    CHECK(v6->host == "::1");
+    CHECK(v6->port == "8080");
+    CHECK(v6->target == "/");
+    CHECK_FALSE(parse_http_url("ftp://x/"));
+    CHECK_FALSE(parse_http_url("api.boomi.com/x"));
+    CHECK_FALSE(parse_http_url("https://user:pw@host/"));
+  }
+
+  TEST_CASE("only loopback hosts count as loopback") {
+    CHECK(is_loopback_host("127.0.0.1"));
+    CHECK(is_loopback_host("127.8.9.10"));
+    CHECK(is_loopback_host("::1"));
+    CHECK(is_loopback_host("[::1]"));
+    CHECK(is_loopback_host("localhost"));
+    CHECK(is_loopback_host("LocalHost"));
+    CHECK_FALSE(is_loopback_host("128.0.0.1"));
+    CHECK_FALSE(is_loopback_host("api.boomi.com"));
+    CHECK_FALSE(is_loopback_host("localhost.evil.com"));
+    CHECK_FALSE(is_loopback_host("10.0.0.1"));
+  }
+}
