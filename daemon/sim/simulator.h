@@ -66,6 +66,8 @@ struct SimOptions {
   SimFaults faults;
   std::uint64_t seed = 1;         // for the random choices (outcomes, faults)
   std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // read from submits into ReceivedRequest
+  Millis io_timeout{30000};       // deadline of each read and write; idle keep-alive limit
+  bool log_requests = false;      // one line per API request on stderr ("sim: POST … -> 200")
 };
 
 struct ReceivedRequest {
@@ -94,6 +96,14 @@ class Simulator {
 
   std::vector<ReceivedRequest> requests() const;
   void set_faults(const SimFaults& faults);
+  // Runs created so far (accepted submits, REST and GraphQL).
+  std::size_t run_count() const;
+
+  // Thread-safety: start() belongs to the thread that runs the io_context (or to any thread
+  // while it is not running); everything else may be called from any thread. stop() is
+  // carried out on the io_context (at once when called on its thread): it closes the
+  // listener and every open connection, so io_context::run() returns once nothing else is
+  // pending. The destructor stops.
 
  private:
   struct Impl;

@@ -1,0 +1,43 @@
+// The simulator's strict reading of request bodies and its rendering of ExecutionRecords.
+// Every parse answers either the accepted value or an Error whose message becomes the
+// platform's 400 answer ({"@type":"Error","message":…}).
+#pragma once
+
+#include "config/result.h"
+#include "daemon/sim/sim_state.h"
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace bsched::sim {
+
+// An accepted ExecutionRequest body.
+struct ParsedSubmit {
+  boost::json::object echo;  // the request as received, echoed back with requestId added
+  std::string process_id;
+  std::string atom_id;
+  std::string run_id;        // value of the DynamicProcessProperty named run_id_property
+};
+
+// Strict: an object with "@type":"ExecutionRequest", non-empty string atomId and processId,
+// and only the documented property blocks, each exactly shaped; no other keys.
+Result<ParsedSubmit> parse_execution_request(std::string_view body,
+                                             const std::string& run_id_property);
+
+// Parses `body` as one JSON object (no trailing data); the error names `what`.
+Result<boost::json::object> parse_object(std::string_view body, std::string_view what);
+
+// Fails unless every key of `o` is in `allowed`; the error names `where`.
+Result<void> check_keys(const boost::json::object& o,
+                        std::initializer_list<std::string_view> allowed, std::string_view where);
+
+// How Long fields are spelled: ["Long", 3832] on REST, ["Long", "3832"] on GraphQL.
+enum class LongStyle { number, string };
+
+// The ExecutionRecord of `run` at `now` (which must have a record at `now`).
+boost::json::object record_json(const SimRun& run, SysMillis now, const std::string& account_id,
+                                LongStyle longs = LongStyle::number);
+
+}  // namespace bsched::sim

@@ -1,0 +1,258 @@
+// The simulator's REST surface over real loopback HTTP: strict rejections, the submit echo,
+// the poll lifecycle, envelope and bare records, and the request log.
+#include "tests/sim/sim_test_support.h"
+
+#include <set>
+
+namespace bsched::sim::test {
+
+namespace json = boost::json;
+
+TEST_SUITE("sim::rest") {
+
+TEST_CASE("a submit without credentials is answered 401 with the platform's error body") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  HttpAnswer a = client.send(http::verb::post, rest_path("ExecutionRequest"), submit_body(),
+                             {{"Authorization", ""}});
+  CHECK(a.status == 401);
+  CHECK(a.json().at("@type") == "Error");
+  CHECK(!a.json().at("message").as_string().empty());
+  CHECK(a.headers.count("www-authenticate") == 1);
+  CHECK(fx.sim().requests().at(0).status == 401);
+}
+
+TEST_CASE("a submit with the wrong token is refused and the token is never echoed") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  const std::string auth = basic_auth(SimOptions{}.username, "wrong-secret-token");
+  HttpAnswer a = client.send(http::verb::post, rest_path("ExecutionRequest"), submit_body(),
+                             {{"Authorization", auth}});
+  CHECK(a.status == 401);
+  CHECK(a.body.find("wrong-secret-token") == std::string::npos);
+  CHECK(a.body.find(auth.substr(6)) == std::string::npos);
+  HttpAnswer log = client.get("/__sim/requests");
+  CHECK(log.body.find(auth.substr(6)) == std::string::npos);
+  CHECK(fx.sim().run_count() == 0);
+}
+
+TEST_CASE("a Bearer or malformed Authorization header is refused") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  for (const std::string auth : {"Bearer abc", "Basic !!!notbase64", "Basic"}) {
+    HttpAnswer a = client.send(http::verb::post, rest_path("ExecutionRequest"), submit_body(),
+                               {{"Authorization", auth}});
+    CHECK_MESSAGE(a.status == 401, auth);
+  }
+}
+
+TEST_CASE("another account in the path is forbidden even with valid credentials") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  HttpAnswer a = client.post_json(rest_path("ExecutionRequest", "other-account"), submit_body());
+  CHECK(a.status == 403);
+  CHECK(a.json().at("@type") == "Error");
+}
+
+TEST_CASE("the platform's media types are required: Accept JSON, Content-Type JSON") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  HttpAnswer no_accept = client.send(http::verb::post, rest_path("ExecutionRequest"),
+                                     submit_body(), {{"Accept", ""}});
+  CHECK(no_accept.status == 406);
+  HttpAnswer xml = client.send(http::verb::post, rest_path("ExecutionRequest"), submit_body(),
+                               {{"Accept", "application/xml"}});
+  CHECK(xml.status == 406);
+  HttpAnswer text = client.send(http::verb::post, rest_path("ExecutionRequest"), submit_body(),
+                                {{"Content-Type", "text/plain"}});
+  CHECK(text.status == 415);
+  HttpAnswer charset = client.send(http::verb::post, rest_path("ExecutionRequest"),
+                                   submit_body(), {{"Content-Type", "application/json; charset=utf-8"},
+                                                   {"Accept", "text/xml, application/json;q=0.9"}});
+  CHECK(charset.status == 200);
+}
+
+TEST_CASE("malformed ExecutionRequest bodies are answered 400 and create no run") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  const std::string bad[] = {
+      "",
+      "not json",
+      "[1,2]",
+      R"({"atomId":"a","processId":"p"})",                                   // no @type
+      R"({"@type":"ProcessExecution","atomId":"a","processId":"p"})",       // wrong @type
+      R"({"@type":"ExecutionRequest","processId":"p"})",                    // no atomId
+      R"({"@type":"ExecutionRequest","atomId":5,"processId":"p"})",         // wrong type
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":""})",        // empty id
+      R"({"@type":"ExecutionRequest","atomid":"a","atomId":"a","processId":"p"})",  // unknown key
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":[]})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":{"name":"A","value":"1"}}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[{"Name":"A","Value":"1"}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[{"name":"A","value":1}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[{"componentId":"c","ProcessPropertyValue":{"key":"k","value":"v"}}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[{"componentId":"c","ProcessPropertyValue":[{"Name":"k","Value":"v"}]}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[{"ProcessPropertyValue":[{"key":"k","value":"v"}]}]}})",
+  };
+  for (const std::string& body : bad) {
+    HttpAnswer a = client.post_json(rest_path("ExecutionRequest"), body.empty() ? " " : body);
+    CHECK_MESSAGE(a.status == 400, body);
+    if (a.status == 400) CHECK(a.json().at("@type") == "Error");
+  }
+  CHECK(fx.sim().run_count() == 0);
+}
+
+TEST_CASE("a valid submit is echoed with a requestId and a recordUrl") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  const std::string body =
+      R"({"@type":"ExecutionRequest","atomId":"atom-9","processId":"proc-9",)"
+      R"("DynamicProcessProperties":{"DynamicProcessProperty":[{"name":"BOOMI_SCHED_RUN_ID","value":"r-42"},{"name":"FROM","value":""}]},)"
+      R"("ProcessProperties":{"ProcessProperty":[{"componentId":"comp-1","ProcessPropertyValue":[{"key":"k1","value":"v1"}]}]}})";
+  HttpAnswer a = client.post_json(rest_path("ExecutionRequest"), body);
+  REQUIRE(a.status == 200);
+  json::object echo = a.json().as_object();
+  const std::string request_id(echo.at("requestId").as_string());
+  CHECK(request_id.starts_with("executionrecord-"));
+  CHECK(request_id.size() == std::string("executionrecord-").size() + 36);
+  CHECK(echo.at("processId") == "proc-9");
+  CHECK(echo.at("ProcessProperties").at("ProcessProperty").as_array().size() == 1);
+  CHECK(std::string(echo.at("recordUrl").as_string()).ends_with("/ExecutionRecord/async/" + request_id));
+  const auto log = fx.sim().requests();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].run_id == "r-42");
+  CHECK(log[0].method == "POST");
+  CHECK(log[0].target == rest_path("ExecutionRequest"));
+  CHECK(log[0].body == body);
+}
+
+TEST_CASE("a run answers 202, then STARTED or INPROCESS, then its terminal record") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{80};
+  o.run_duration = Millis{120};
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  const auto submitted = std::chrono::steady_clock::now();
+  const std::string id = submit(client, "proc-life");
+  HttpAnswer first = poll(client, id);
+  CHECK(first.status == 202);
+  CHECK(first.body.empty());
+  std::set<std::string> seen;
+  json::object last;
+  while (std::chrono::steady_clock::now() - submitted < 1500ms) {
+    HttpAnswer a = poll(client, id);
+    if (a.status == 200) {
+      last = record_of(a);
+      seen.insert(std::string(last.at("status").as_string()));
+      if (last.at("status") == "COMPLETE") break;
+    }
+    std::this_thread::sleep_for(15ms);
+  }
+  CHECK(seen.count("COMPLETE") == 1);
+  CHECK((seen.count("STARTED") + seen.count("INPROCESS")) >= 1);
+  CHECK(last.at("processId") == "proc-life");
+  CHECK(last.at("atomId") == "atom-1");
+  CHECK(last.at("executionType") == "exec_manual");
+  CHECK(last.at("executionDuration") == json::array{"Long", 120});
+  const std::string exec_id(last.at("executionId").as_string());
+  CHECK(exec_id.starts_with("execution-"));
+  CHECK(exec_id.size() == std::string("execution-").size() + 36 + 11);
+  CHECK(parse_strict_instant(std::string(last.at("executionTime").as_string())).has_value());
+  CHECK(parse_strict_instant(std::string(last.at("recordedDate").as_string())).has_value());
+  CHECK(client.connects() == 1);  // every call went over one keep-alive connection
+}
+
+TEST_CASE("polls are answered with an AsyncOperationResult envelope by default") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  HttpAnswer a = poll(client, submit(client));
+  REQUIRE(a.status == 200);
+  json::object env = a.json().as_object();
+  CHECK(env.at("@type") == "AsyncOperationResult");
+  CHECK(env.at("responseStatusCode") == 200);
+  CHECK(env.at("numberOfResults") == 1);
+  CHECK(env.at("result").as_array().size() == 1);
+}
+
+TEST_CASE("bare_records answers polls with the record itself") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  o.bare_records = true;
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  HttpAnswer a = poll(client, submit(client));
+  REQUIRE(a.status == 200);
+  CHECK(a.json().at("@type") == "ExecutionRecord");
+  CHECK(!a.json().as_object().contains("result"));
+}
+
+TEST_CASE("an unknown requestId is answered 404") {
+  SimFixture fx;
+  TestClient client(fx.port());
+  HttpAnswer a = poll(client, "executionrecord-00000000-0000-4000-8000-000000000000");
+  CHECK(a.status == 404);
+  CHECK(a.json().at("@type") == "Error");
+}
+
+TEST_CASE("an error outcome ends in ERROR with a message") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  o.run_duration = Millis{0};
+  o.outcomes = OutcomeMix{0, 0, 1, 0, 0};
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  json::object r = poll_until_terminal(client, submit(client));
+  CHECK(r.at("status") == "ERROR");
+  CHECK(std::string(r.at("message").as_string()).starts_with("simulated failure"));
+}
+
+TEST_CASE("the outcome mix is followed in proportion and reproducible by seed") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  o.run_duration = Millis{0};
+  o.outcomes = OutcomeMix{0.5, 0, 0.5, 0, 0};
+  std::vector<std::string> first_statuses;
+  for (int round = 0; round < 2; ++round) {
+    SimFixture fx(o);
+    TestClient client(fx.port());
+    std::vector<std::string> statuses;
+    for (int i = 0; i < 60; ++i) {
+      HttpAnswer a = poll(client, submit(client, "p", "r" + std::to_string(i)));
+      REQUIRE(a.status == 200);
+      statuses.emplace_back(record_of(a).at("status").as_string());
+    }
+    const auto errors = std::count(statuses.begin(), statuses.end(), "ERROR");
+    const auto completes = std::count(statuses.begin(), statuses.end(), "COMPLETE");
+    CHECK(errors + completes == 60);
+    CHECK(errors >= 15);
+    CHECK(completes >= 15);
+    if (round == 0) first_statuses = statuses;
+    if (round == 1) CHECK(statuses == first_statuses);
+  }
+}
+
+TEST_CASE("control endpoints list requests and stats without being logged themselves") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  const std::string id = submit(client, "p", "run-abc");
+  poll(client, id);
+  HttpAnswer log = client.get("/__sim/requests");
+  REQUIRE(log.status == 200);
+  json::array entries = log.json().as_array();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].at("run_id") == "run-abc");
+  CHECK(entries[0].at("status") == 200);
+  CHECK(entries[1].at("method") == "GET");
+  CHECK(entries[0].at("received_at_ms").as_int64() > 0);
+  HttpAnswer stats = client.get("/__sim/stats");
+  CHECK(stats.json().at("submits") == 1);
+  CHECK(stats.json().at("polls") == 1);
+  CHECK(fx.sim().requests().size() == 2);
+}
+
+}  // TEST_SUITE
+
+}  // namespace bsched::sim::test
