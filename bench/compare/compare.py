@@ -36,7 +36,9 @@ WORKLOADS = {"a": {"jobs": 1000, "kind": "instant", "faults": False},
              "c": {"jobs": 10000, "kind": "idle", "faults": False},
              "d": {"jobs": 1000, "kind": "instant", "faults": True}}
 # Simulator options: quick runs (so a workload drains within seconds) and, for d, 10 % 503s.
-SIM_ARGS = {"base": [], "faults": []}
+SIM_ARGS = {"base": ["--account", systems.ACCOUNT, "--username", systems.USERNAME,
+                     "--token-env", "BENCH_SIM_TOKEN", "--pickup-delay", "1s", "--run-duration", "1s"],
+            "faults": ["--fault-503", "0.1", "--faults-only-submits"]}
 ATOM_ID = "8fa55714-8e5e-45f1-a0d1-f57f2000f464"
 
 
@@ -101,7 +103,8 @@ def run(args):
     if args.workload == "b" and system.resolution > 10:
         sys.exit(f"{args.system} has minute resolution; workload b needs 10 s")
     workdir = Path(tempfile.mkdtemp(prefix=f"bsched-cmp-{args.system}-{args.workload}-"))
-    sim = simulator.Simulator(args.sim.split() if args.sim else [args.binary], SIM_ARGS["base"] + (SIM_ARGS["faults"] if spec["faults"] else []))
+    sim = simulator.Simulator(args.sim.split() if args.sim else [args.binary], SIM_ARGS["base"] + (SIM_ARGS["faults"] if spec["faults"] else []),
+                              token=systems.TOKEN)
     result = {"system": args.system, "workload": args.workload, "jobs": spec["jobs"]}
     try:
         jobs, slots, t0 = plan(args.workload, args)

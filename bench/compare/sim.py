@@ -3,6 +3,7 @@ from its request log: lateness of the first trigger of each slot, accepted trigg
 duplicates and slots never triggered.
 """
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -14,9 +15,10 @@ from datetime import datetime
 class Simulator:
     """`boomi-sched sim --listen 127.0.0.1:0 [args]`; its first stdout line names the port."""
 
-    def __init__(self, command, extra_args=()):
+    def __init__(self, command, extra_args=(), token=""):
         self.proc = subprocess.Popen([*command, "sim", "--listen", "127.0.0.1:0", *extra_args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     env=dict(os.environ, BENCH_SIM_TOKEN=token))
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening "):
             self.proc.kill()
