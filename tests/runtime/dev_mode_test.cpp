@@ -31,7 +31,6 @@ TEST_SUITE("runtime::dev_mode") {
       CHECK(c.storage.path == dir->db_path());
       REQUIRE(c.jobs.size() >= 4);
       for (const auto& job : c.jobs) {
-        if (job.schedules.empty()) continue;  // TODO(runtime): drop once the schedule engine lands
         REQUIRE(job.schedules.size() == 1);
         // Seconds-first expressions, so runs come every few seconds.
         CHECK(std::count(job.schedules[0].text().begin(), job.schedules[0].text().end(), ' ') == 5);
