@@ -1,0 +1,203 @@
+#include "daemon/cli/status_format.h"
+
+#include <date/date.h>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace bsched::cli {
+
+using std::chrono::sys_seconds;
+
+namespace {
+
+// Display width of UTF-8 text: one column per code point.
+size_t width(const std::string& s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+// The first `max` code points of `s`, with "…" when cut.
+std::string clip(const std::string& s, size_t max) {
+  std::string first_line = s.substr(0, s.find('\n'));
+  if (width(first_line) <= max) return first_line;
+  std::string out;
+  size_t points = 0;
+  for (char c : first_line) {
+    bool starts = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (starts && ++points > max - 1) break;
+    out += c;
+  }
+  return out + "…";
+}
+
+std::string schedule_text(const config::Job& job) {
+  std::string text;
+  bool wall_clock = false;
+  for (const auto& s : job.schedules) {
+    text += (text.empty() ? "" : "; ") + s.text();
+    wall_clock = wall_clock || !s.is_interval();
+  }
+  if (wall_clock) text += " (" + zone_label(job.timezone) + ")";
+  return text;
+}
+
+std::string next_text(const JobStatus& s, sys_seconds now) {
+  if (!s.job->enabled) return "disabled";
+  if (!s.next) return "-";
+  return fmt::format("{} (in {})", format_when(*s.next, s.job->zone, now, true),
+                     format_span(*s.next - now));
+}
+
+std::string last_run_text(const storage::RunRow& r, const config::Job& job, sys_seconds now) {
+  auto when = format_when(r.slot, job.zone, now, false);
+  if (r.trigger == storage::Trigger::manual) return when + " (manual)";
+  if (!r.submitting_at) return when;
+  auto late = *r.submitting_at - std::chrono::time_point_cast<Millis>(r.slot);
+  return fmt::format("{} ({}late {})", when,
+                     r.trigger == storage::Trigger::catchup ? "catch-up, " : "",
+                     format_compact(std::max(late, Millis{0})));
+}
+
+std::string missed_text(const storage::JobSummary& s) {
+  if (s.missed_since_success == 0) return "0";
+  if (s.state.last_success_slot) return fmt::format("{} since last success", s.missed_since_success);
+  return fmt::format("{}", s.missed_since_success);
+}
+
+std::string paused_text(const storage::JobState& st, SysMillis now) {
+  std::string who = st.paused_by.empty() ? "" : st.paused_by;
+  if (st.paused_at) {
+    who += (who.empty() ? "" : ", ") + format_span(now - *st.paused_at) + " ago";
+  }
+  auto text = st.pause_note.empty() ? std::string("paused") : "paused: \"" + st.pause_note + "\"";
+  return who.empty() ? text : text + " (" + who + ")";
+}
+
+}  // namespace
+
+std::string format_span(Millis d) {
+  using namespace std::chrono;
+  auto s = duration_cast<seconds>(d < Millis{0} ? -d : d).count();
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m", s / 60);
+  if (s < 86400) return fmt::format("{}h {:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d {}h", s / 86400, s % 86400 / 3600);
+}
+
+std::string format_compact(Millis d) {
+  auto v = d.count() < 0 ? -d.count() : d.count();
+  if (v < 1000) return fmt::format("{}ms", v);
+  auto s = v / 1000;
+  if (s < 60) return v % 1000 == 0 || s >= 10 ? fmt::format("{}s", s)
+                                               : fmt::format("{}.{}s", s, v % 1000 / 100);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  return fmt::format("{}d{}h", s / 86400, s % 86400 / 3600);
+}
+
+std::string zone_label(const std::string& timezone) {
+  auto last = timezone.substr(timezone.rfind('/') + 1);
+  if (last.find('_') == std::string::npos) return last;
+  std::string initials;
+  bool start = true;
+  for (char c : last) {
+    if (start && c != '_') initials += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    start = c == '_';
+  }
+  return initials;
+}
+
+std::string format_when(sys_seconds t, const date::time_zone* zone, sys_seconds now,
+                        bool with_zone) {
+  auto zt = date::make_zoned(zone ? zone : utc_zone(), t);
+  auto local = zt.get_local_time();
+  auto local_now = date::make_zoned(zone ? zone : utc_zone(), now).get_local_time();
+  auto day = date::floor<date::days>(local);
+  auto days_apart = (day - date::floor<date::days>(local_now)).count();
+  std::string clock = (local - day) % std::chrono::minutes{1} == std::chrono::seconds{0}
+                          ? date::format("%H:%M", local)
+                          : date::format("%H:%M:%S", local);
+  std::string out = days_apart == 0                      ? clock
+                    : days_apart >= -6 && days_apart <= 6 ? date::format("%a ", local) + clock
+                                                          : date::format("%F ", local) + clock;
+  return with_zone ? out + " " + zt.get_info().abbrev : out;
+}
+
+std::string upper_state(storage::RunState s) {
+  std::string name(storage::to_string(s));
+  for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::string run_result(const storage::RunRow& r, SysMillis now) {
+  auto text = upper_state(r.state);
+  auto started = r.running_at ? r.running_at : r.submitting_at;
+  if (r.duration_ms) {
+    text += " " + format_compact(Millis{*r.duration_ms});
+  } else if (started) {
+    text += " " + format_compact((r.finished_at ? *r.finished_at : now) - *started);
+  }
+  auto why = !r.message.empty() ? r.message : r.last_error;
+  if (!storage::is_success(r.state) && storage::is_terminal(r.state) && !why.empty()) {
+    text += " \"" + clip(why, 16) + "\"";
+  }
+  return text;
+}
+
+std::string render_status_header(const DaemonState& d, SysMillis now) {
+  if (!d.heartbeat) return "daemon: not running (no daemon has used this database yet)\n";
+  const auto& h = *d.heartbeat;
+  auto minute = [](SysMillis t) {
+    return date::format("%F %H:%M UTC", std::chrono::floor<std::chrono::minutes>(t));
+  };
+  if (!d.running) return fmt::format("daemon: not running (last seen {})\n", minute(h.updated_at));
+  return fmt::format("daemon: running (pid {}, up {}, config loaded {}, platform {})\n", h.pid,
+                     format_span(now - h.started_at), minute(h.config_loaded_at),
+                     h.platform_state.empty() ? "unknown" : h.platform_state);
+}
+
+std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now) {
+  auto now_s = std::chrono::floor<std::chrono::seconds>(now);
+  std::vector<std::vector<std::string>> rows = {
+      {"JOB", "SCHEDULE", "NEXT", "LAST RUN", "RESULT", "IN FLIGHT", "MISSED"}};
+  for (const auto& s : jobs) {
+    std::vector<std::string> row = {s.job->name, schedule_text(*s.job)};
+    if (s.summary.state.paused) {
+      row.push_back(paused_text(s.summary.state, now));
+      rows.push_back(std::move(row));
+      continue;
+    }
+    row.push_back(next_text(s, now_s));
+    const auto& last = s.summary.last_run;
+    row.push_back(last ? last_run_text(*last, *s.job, now_s) : "-");
+    row.push_back(last ? run_result(*last, now) : "-");
+    row.push_back(fmt::format("{}", s.summary.in_flight));
+    row.push_back(missed_text(s.summary));
+    rows.push_back(std::move(row));
+  }
+  return render_table(rows);
+}
+
+std::string render_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      if (widths.size() <= i) widths.resize(i + 1, 0);
+      widths[i] = std::max(widths[i], width(row[i]));
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out += std::string(widths[i] - width(row[i]) + 2, ' ');
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace bsched::cli

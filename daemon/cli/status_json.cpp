@@ -1,0 +1,127 @@
+#include "daemon/cli/status_json.h"
+
+namespace bsched::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+json::value when(const std::optional<SysMillis>& t) {
+  return t ? json::value(format_utc_ms(*t)) : json::value(nullptr);
+}
+json::value when(const std::optional<std::chrono::sys_seconds>& t) {
+  return t ? json::value(format_utc(*t)) : json::value(nullptr);
+}
+json::value number(const std::optional<std::int64_t>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+json::value text_or_null(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+// The stored properties as JSON when they parse (they always should), else as a string.
+json::value properties(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  return ec ? json::value(text) : v;
+}
+
+json::object daemon_json(const DaemonState& d) {
+  json::object o{{"running", d.running}};
+  if (!d.heartbeat) return o;
+  const auto& h = *d.heartbeat;
+  o["pid"] = h.pid;
+  o["started_at"] = format_utc_ms(h.started_at);
+  o["updated_at"] = format_utc_ms(h.updated_at);
+  o["config_loaded_at"] = format_utc_ms(h.config_loaded_at);
+  o["config_fingerprint"] = h.config_fingerprint;
+  o["platform_state"] = h.platform_state;
+  return o;
+}
+
+json::object job_json(const JobStatus& s) {
+  const auto& job = *s.job;
+  const auto& st = s.summary.state;
+  json::array schedules;
+  std::string joined;
+  for (const auto& sch : job.schedules) {
+    schedules.emplace_back(sch.text());
+    joined += (joined.empty() ? "" : "; ") + sch.text();
+  }
+  return json::object{
+      {"job", job.name},
+      {"schedule", joined},
+      {"schedules", std::move(schedules)},
+      {"timezone", job.timezone},
+      {"enabled", job.enabled},
+      {"next", job.enabled ? when(s.next) : json::value(nullptr)},
+      {"paused", st.paused},
+      {"pause_note", st.paused ? text_or_null(st.pause_note) : json::value(nullptr)},
+      {"paused_by", st.paused ? text_or_null(st.paused_by) : json::value(nullptr)},
+      {"paused_at", when(st.paused_at)},
+      {"last_run", s.summary.last_run ? json::value(run_json(*s.summary.last_run))
+                                      : json::value(nullptr)},
+      {"last_success_slot", when(st.last_success_slot)},
+      {"in_flight", s.summary.in_flight},
+      {"missed_since_success", s.summary.missed_since_success},
+  };
+}
+
+}  // namespace
+
+json::object run_json(const storage::RunRow& r) {
+  return json::object{
+      {"type", "run"},
+      {"run_id", r.run_id},
+      {"id", r.id},
+      {"job", r.job},
+      {"trigger", storage::to_string(r.trigger)},
+      {"slot", format_utc(r.slot)},
+      {"state", storage::to_string(r.state)},
+      {"attempts", r.attempts},
+      {"request_id", text_or_null(r.request_id)},
+      {"execution_id", text_or_null(r.execution_id)},
+      {"remote_status", text_or_null(r.remote_status)},
+      {"message", text_or_null(r.message)},
+      {"last_error", text_or_null(r.last_error)},
+      {"properties", properties(r.properties_json)},
+      {"created_at", format_utc_ms(r.created_at)},
+      {"submitting_at", when(r.submitting_at)},
+      {"submitted_at", when(r.submitted_at)},
+      {"running_at", when(r.running_at)},
+      {"finished_at", when(r.finished_at)},
+      {"last_sent_at", when(r.last_sent_at)},
+      {"next_action_at", when(r.next_action_at)},
+      {"execution_time", when(r.execution_time)},
+      {"duration_ms", number(r.duration_ms)},
+      {"inbound_documents", number(r.inbound_documents)},
+      {"outbound_documents", number(r.outbound_documents)},
+      {"inbound_error_documents", number(r.inbound_error_documents)},
+  };
+}
+
+json::object gap_json(const storage::SlotGap& g) {
+  return json::object{
+      {"type", "gap"},
+      {"job", g.job},
+      {"state", storage::to_string(g.kind)},
+      {"slot", format_utc(g.first)},
+      {"last", format_utc(g.last)},
+      {"count", g.count},
+      {"reason", g.reason},
+      {"recorded_at", format_utc_ms(g.recorded_at)},
+  };
+}
+
+json::value history_entry_json(const storage::HistoryEntry& e) {
+  if (const auto* run = std::get_if<storage::RunRow>(&e)) return run_json(*run);
+  return gap_json(std::get<storage::SlotGap>(e));
+}
+
+json::object status_json(const DaemonState& daemon, const std::vector<JobStatus>& jobs) {
+  json::array list;
+  for (const auto& s : jobs) list.emplace_back(job_json(s));
+  return json::object{{"daemon", daemon_json(daemon)}, {"jobs", std::move(list)}};
+}
+
+}  // namespace bsched::cli
