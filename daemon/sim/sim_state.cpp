@@ -128,14 +128,19 @@ FaultKind SimState::decide_fault(bool is_submit) {
   return FaultKind::none;
 }
 
-std::string SimState::store_query_rest(std::vector<std::string> request_ids) {
+std::string SimState::store_query_rest(std::vector<std::string> request_ids, std::size_t total) {
   // Opaque like the platform's; the counter keeps tokens unique, the uuid unguessable.
   std::string token = fmt::format("EXECUTIONRECORD-{}-{}", ++m_query_counter, new_uuid());
-  m_query_rest[token] = std::move(request_ids);
+  m_query_rest[token] = QueryRest{std::move(request_ids), total};
+  m_query_order.push_back(token);
+  if (m_query_order.size() > k_kept_queries) {
+    m_query_rest.erase(m_query_order.front());
+    m_query_order.pop_front();
+  }
   return token;
 }
 
-const std::vector<std::string>* SimState::find_query_rest(const std::string& token) const {
+const SimState::QueryRest* SimState::find_query_rest(const std::string& token) const {
   const auto it = m_query_rest.find(token);
   return it == m_query_rest.end() ? nullptr : &it->second;
 }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -69,10 +70,16 @@ class SimState {
   // The random fault for one API request (bursts first, then one draw over the rates).
   FaultKind decide_fault(bool is_submit);
 
-  // Query paging: keeps the request ids not yet returned and answers a token for them.
-  std::string store_query_rest(std::vector<std::string> request_ids);
-  // The stored ids for `token`, or nullptr when the token is unknown.
-  const std::vector<std::string>* find_query_rest(const std::string& token) const;
+  // Query paging: keeps the request ids not yet returned (and the query's total) and
+  // answers a token for them. The newest k_kept_queries tokens stay valid (and reusable).
+  struct QueryRest {
+    std::vector<std::string> ids;
+    std::size_t total = 0;
+  };
+  static constexpr std::size_t k_kept_queries = 1000;
+  std::string store_query_rest(std::vector<std::string> request_ids, std::size_t total);
+  // The stored rest for `token`, or nullptr when the token is unknown or evicted.
+  const QueryRest* find_query_rest(const std::string& token) const;
 
   // JWTs for GraphQL: issue one valid for 5 minutes; check a bearer token.
   std::string issue_jwt(const std::string& account_id, SysMillis now);
@@ -98,7 +105,8 @@ class SimState {
   std::mt19937_64 m_ids;     // uuids and tokens, apart so ids do not shift fault sequences
   std::vector<SimRun> m_runs;
   std::map<std::string, std::size_t> m_run_index;  // request id -> position in m_runs
-  std::map<std::string, std::vector<std::string>> m_query_rest;  // token -> request ids
+  std::map<std::string, QueryRest> m_query_rest;  // token -> what remains
+  std::deque<std::string> m_query_order;          // tokens, oldest first, for eviction
   std::map<std::string, SysMillis> m_jwts;  // token -> expiry
   std::vector<ReceivedRequest> m_requests;
   SimStats m_stats;
