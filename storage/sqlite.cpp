@@ -162,6 +162,13 @@ bool Db::in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
 
 StoreResult<Transaction> Transaction::begin(Db& db) {
   int level = db.depth() + 1;
+  if (level > 1 && !db.in_transaction()) {
+    // SQLite rolled the enclosing transaction back (SQLITE_FULL, I/O error): writing on would
+    // commit piecemeal.
+    return StoreError{StoreErrorKind::io, fmt::format("{}: the enclosing transaction was "
+                                                      "rolled back by an earlier error",
+                                                      db.path())};
+  }
   auto r = level == 1 ? db.exec("BEGIN IMMEDIATE") : db.exec(fmt::format("SAVEPOINT s{}", level));
   if (!r) return r.error();
   db.depth() = level;
