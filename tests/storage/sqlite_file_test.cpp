@@ -204,6 +204,37 @@ TEST_SUITE("storage::sqlite_file") {
     }
   }
 
+  TEST_CASE("a full database inside in_transaction rolls the whole group back") {
+    ConfigTempDir dir;
+    auto path = make_store_file(dir, 1);
+    auto store = std::move(*SqliteRunStore::open(path));
+    auto pages = store->db().query_int("PRAGMA page_count").value();
+    REQUIRE(store->db().exec("PRAGMA max_page_count = " + std::to_string(pages + 2)).has_value());
+    std::string big(3000, 'x');
+    StoreError first_error;
+    auto r = store->in_transaction([&]() -> StoreResult<void> {
+      for (int i = 0; i < 100; ++i) {
+        auto c = store->create_run(NewRun{"big-" + std::to_string(i), "a", Trigger::schedule,
+                                          t0() + std::chrono::seconds{1000 + i},
+                                          "\"" + big + "\""},
+                                   ms(t0()));
+        if (!c) {
+          first_error = c.error();
+          // Whatever the caller does next must not commit on its own.
+          auto after = store->create_run(new_run("a", t0() + std::chrono::seconds{5000}),
+                                         ms(t0()));
+          CHECK(!after.has_value());
+          return c.error();
+        }
+      }
+      return {};
+    });
+    REQUIRE(!r.has_value());
+    CHECK(first_error.kind == StoreErrorKind::full);
+    CHECK(store->db().query_int("SELECT count(*) FROM runs").value() == 1);
+    CHECK(!store->db().in_transaction());
+  }
+
   TEST_CASE("a database locked by another writer is a busy error, then works again") {
     ConfigTempDir dir;
     auto path = make_store_file(dir, 1);
