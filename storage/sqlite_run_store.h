@@ -84,6 +84,8 @@ class SqliteRunStore final : public RunStore {
   // every job when `job` is empty.
   StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit);
   StoreResult<JobSummary> job_summary(const std::string& job);
+  // Names of the jobs with runs not yet terminal, sorted.
+  StoreResult<std::vector<std::string>> in_flight_jobs();
   // The job's gaps, newest first (tests, history).
   StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit);
 

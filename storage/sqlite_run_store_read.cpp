@@ -38,6 +38,18 @@ StoreResult<std::vector<RunRow>> SqliteRunStore::recent_runs(const std::string& 
   return collect_runs(q);
 }
 
+StoreResult<std::vector<std::string>> SqliteRunStore::in_flight_jobs() {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT DISTINCT job FROM runs WHERE finished_at IS NULL "
+                                     "ORDER BY job"));
+  std::vector<std::string> jobs;
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, q.step());
+    if (!more) break;
+    jobs.push_back(q.text(0));
+  }
+  return jobs;
+}
+
 StoreResult<std::vector<SlotGap>> SqliteRunStore::gaps(const std::string& job, int limit) {
   return read_gaps("SELECT " BSCHED_GAP_COLUMNS
                    " FROM slot_gaps WHERE job = ? ORDER BY last DESC, id DESC LIMIT ?",

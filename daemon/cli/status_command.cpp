@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,30 +21,47 @@ struct StatusOptions {
   bool json = false;
 };
 
+// Stand-ins for jobs no longer configured whose runs are still tracked to their end.
+using Removed = std::deque<config::Job>;
+
+storage::StoreResult<std::vector<JobStatus>> collect_jobs(StateContext& ctx, SysMillis now,
+                                                          Removed& removed) {
+  std::vector<JobStatus> jobs;
+  auto now_s = std::chrono::floor<std::chrono::seconds>(now);
+  for (const auto& job : ctx.config->jobs) {
+    BSCHED_TRY_ASSIGN(summary, ctx.store->job_summary(job.name));
+    jobs.push_back(JobStatus{&job, false, std::move(summary), job.next_after(now_s)});
+  }
+  BSCHED_TRY_ASSIGN(open_jobs, ctx.store->in_flight_jobs());
+  for (const auto& name : open_jobs) {
+    if (ctx.config->find_job(name)) continue;
+    auto& stand_in = removed.emplace_back();
+    stand_in.name = name;
+    stand_in.timezone = "UTC";
+    stand_in.zone = utc_zone();
+    BSCHED_TRY_ASSIGN(summary, ctx.store->job_summary(name));
+    jobs.push_back(JobStatus{&stand_in, true, std::move(summary), std::nullopt});
+  }
+  return jobs;
+}
+
 int run_status(const StatusOptions& o) {
   auto ctx = open_state("status", o.config, storage::OpenMode::read_only);
   if (!ctx) return k_exit_failure;
   auto now = now_millis();
   auto heartbeat = ctx->store->read_heartbeat();
-  if (!heartbeat) {
-    fmt::print(stderr, "status: {}\n", heartbeat.error().message);
+  Removed removed;
+  auto jobs = heartbeat ? collect_jobs(*ctx, now, removed)
+                        : storage::StoreResult<std::vector<JobStatus>>(heartbeat.error());
+  if (!jobs) {
+    fmt::print(stderr, "status: {}\n", jobs.error().message);
     return k_exit_failure;
   }
   auto daemon = daemon_state(*heartbeat, now);
-  std::vector<JobStatus> jobs;
-  auto now_s = std::chrono::floor<std::chrono::seconds>(now);
-  for (const auto& job : ctx->config->jobs) {
-    auto summary = ctx->store->job_summary(job.name);
-    if (!summary) {
-      fmt::print(stderr, "status: {}\n", summary.error().message);
-      return k_exit_failure;
-    }
-    jobs.push_back(JobStatus{&job, std::move(*summary), job.next_after(now_s)});
-  }
   if (o.json) {
-    fmt::print("{}\n", boost::json::serialize(status_json(daemon, jobs)));
+    fmt::print("{}\n", boost::json::serialize(status_json(daemon, *jobs)));
   } else {
-    fmt::print("{}{}", render_status_header(daemon, now), render_status_table(jobs, now));
+    fmt::print("{}{}", render_status_header(daemon, now), render_status_table(*jobs, now));
   }
   return k_exit_ok;
 }

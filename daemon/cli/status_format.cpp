@@ -45,6 +45,7 @@ std::string schedule_text(const config::Job& job) {
 }
 
 std::string next_text(const JobStatus& s, sys_seconds now) {
+  if (s.removed) return "-";
   if (!s.job->enabled) return "disabled";
   if (!s.next) return "-";
   return fmt::format("{} (in {})", format_when(*s.next, s.job->zone, now, true),
@@ -164,7 +165,8 @@ std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis no
   std::vector<std::vector<std::string>> rows = {
       {"JOB", "SCHEDULE", "NEXT", "LAST RUN", "RESULT", "IN FLIGHT", "MISSED"}};
   for (const auto& s : jobs) {
-    std::vector<std::string> row = {s.job->name, schedule_text(*s.job)};
+    std::vector<std::string> row = {
+        s.job->name, s.removed ? "(not in the configuration)" : schedule_text(*s.job)};
     if (s.summary.state.paused) {
       row.push_back(paused_text(s.summary.state, now));
       rows.push_back(std::move(row));

@@ -31,7 +31,10 @@ std::string run_result(const storage::RunRow& r, SysMillis now);
 std::string upper_state(storage::RunState s);
 
 struct JobStatus {
+  // The configured job; for a job removed from the configuration whose runs are still in
+  // flight, a stand-in carrying only its name, and `removed` is set.
   const config::Job* job = nullptr;
+  bool removed = false;
   storage::JobSummary summary;
   std::optional<std::chrono::sys_seconds> next;  // next fire instant, when known
 };

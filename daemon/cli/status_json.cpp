@@ -54,6 +54,7 @@ json::object job_json(const JobStatus& s) {
       {"schedules", std::move(schedules)},
       {"timezone", job.timezone},
       {"enabled", job.enabled},
+      {"removed", s.removed},
       {"next", job.enabled ? when(s.next) : json::value(nullptr)},
       {"paused", st.paused},
       {"pause_note", st.paused ? text_or_null(st.pause_note) : json::value(nullptr)},

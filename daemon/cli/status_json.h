@@ -18,7 +18,7 @@ boost::json::object run_json(const storage::RunRow& r);
 boost::json::object gap_json(const storage::SlotGap& g);
 boost::json::value history_entry_json(const storage::HistoryEntry& e);
 
-// {"daemon": {...}, "jobs": [{job, schedule, schedules, timezone, enabled, next, paused,
+// {"daemon": {...}, "jobs": [{job, schedule, schedules, timezone, enabled, removed, next, paused,
 // pause_note, paused_by, paused_at, last_run, last_success_slot, in_flight,
 // missed_since_success}]}
 boost::json::object status_json(const DaemonState& daemon, const std::vector<JobStatus>& jobs);

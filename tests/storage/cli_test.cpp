@@ -151,6 +151,27 @@ TEST_SUITE("storage::cli") {
     CHECK(nightly.contains("next"));
   }
 
+  TEST_CASE("status lists jobs removed from the configuration while their runs are in flight") {
+    ConfigTempDir dir;
+    write_config(dir);
+    {
+      auto store = make_db(dir);
+      auto slot = std::chrono::floor<std::chrono::seconds>(real_now()) - std::chrono::hours{1};
+      bsched::test::run_in_state(*store, "retired", slot, RunState::submitted);
+      bsched::test::run_in_state(*store, "finished", slot, RunState::complete);
+    }
+    auto r = run(dir, "status");
+    INFO(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("\nretired  (not in the configuration)  -  ") != std::string::npos);
+    CHECK(r.out.find("finished") == std::string::npos);
+    auto j = json::parse(run(dir, "status --json").out).at("jobs").as_array();
+    REQUIRE(j.size() == 3);
+    CHECK(j[2].at("job") == "retired");
+    CHECK(j[2].at("removed") == true);
+    CHECK(j[2].at("in_flight") == 1);
+  }
+
   TEST_CASE("a stale heartbeat or a dead pid means the daemon is not running") {
     ConfigTempDir dir;
     write_config(dir);
