@@ -74,7 +74,8 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  // Borrows the cached statement for `sql`, preparing it on first use.
+  // Borrows the cached statement for `sql`, preparing it on first use. A statement is lent to
+  // one Query at a time: do not prepare the same SQL again while its Query is alive.
   StoreResult<Query> prepare(std::string_view sql);
   // Runs one or more statements without caching (pragmas, schema changes).
   StoreResult<void> exec(const std::string& sql);
