@@ -110,6 +110,15 @@ void CronCursor::load_month() {
 }
 
 bool CronCursor::seek(LocalSeconds t) {
+  // Already on the first slot at or after an earlier bound <= t, and that slot is >= t:
+  // it is also the first slot at or after t. Spares sparse schedules a rescan per interval.
+  if (m_valid && t >= m_from && t <= time()) return true;
+  m_from = t;
+  m_valid = seek_fields(t);
+  return m_valid;
+}
+
+bool CronCursor::seek_fields(LocalSeconds t) {
   auto days = date::floor<date::days>(date::sys_seconds{std::chrono::seconds{t}});
   date::year_month_day ymd{days};
   if (static_cast<int>(ymd.year()) > k_max_year) return false;
@@ -125,8 +134,10 @@ bool CronCursor::seek(LocalSeconds t) {
 }
 
 bool CronCursor::advance() {
+  m_from = time() + 1;
   ++m_s;
-  return settle();
+  m_valid = settle();
+  return m_valid;
 }
 
 // From a position that may not match, moves to the first matching slot at or after it.

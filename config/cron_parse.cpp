@@ -161,7 +161,7 @@ std::optional<ScheduleError> FieldParser::parse_range(std::string_view base, int
       return fail(col, fmt::format("range {} is reversed: the start must not be after the end",
                                    base));
   } else if (stepped) {
-    hi = *lo > top() ? *lo : top();  // a/n: from a to the field's end
+    hi = m_def.max;  // a/n: from a to the field's end (day-of-week: to 7, Sunday, as cronie)
   }
   set_range(*lo, hi, stride);
   return std::nullopt;

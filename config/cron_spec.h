@@ -86,6 +86,7 @@ class CronCursor {
   LocalSeconds time() const { return m_day_start + m_h * 3600 + m_mi * 60 + m_s; }
 
  private:
+  bool seek_fields(LocalSeconds t);
   bool settle();
   void load_month();
 
@@ -98,6 +99,8 @@ class CronCursor {
   unsigned m_mask_mo = 0;
   std::int64_t m_day_start = 0;  // local seconds of m_y-m_mo-m_d 00:00
   bool m_day_known = false;      // m_day_start belongs to the current day
+  bool m_valid = false;          // positioned on a slot: the first one at or after m_from
+  LocalSeconds m_from = 0;
 };
 
 }  // namespace bsched::config

@@ -26,6 +26,8 @@ namespace {
 
 // 9999-12-31T23:59:59Z + 1s: no slot at or after this instant.
 constexpr std::int64_t k_end = 253402300800;
+// 0000-01-01T00:00:00Z: queries start no earlier (keeps the calendar arithmetic in range).
+constexpr std::int64_t k_begin = -62167219200;
 
 // One offset interval of the zone, clipped to the query.
 struct Span {
@@ -121,7 +123,8 @@ void Schedule::for_each_in(sys_seconds from, sys_seconds to,
                            const std::function<bool(sys_seconds)>& fn) const {
   if (!m_spec) return;
   auto emit = [&fn](std::int64_t t) { return fn(sys_seconds{seconds{t}}); };
-  std::int64_t a = from.time_since_epoch().count(), b = to.time_since_epoch().count();
+  std::int64_t a = std::max(from.time_since_epoch().count(), k_begin);
+  std::int64_t b = to.time_since_epoch().count();
   if (m_spec->interval) return walk_interval(*m_spec, a, b, emit);
   bool both = m_fold == DstFold::both || (m_fold == DstFold::automatic && !m_spec->hour_fixed);
   walk_cron(*m_spec, m_zone, both, a, b, emit);
