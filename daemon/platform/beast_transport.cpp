@@ -238,6 +238,8 @@ awaitable<SendResult> BeastTransport::Impl::exchange_on(Stream& s, Connection& c
                rec == http::error::buffer_overflow) {
       kind = Kind::too_large;
       what = fmt::format("answer larger than {} bytes", options.body_limit);
+    } else if (rec == http::error::end_of_stream || rec == http::error::partial_message) {
+      what = "the server closed the connection before answering";
     } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category()) {
       kind = Kind::protocol;
     }
