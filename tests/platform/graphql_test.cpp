@@ -104,6 +104,6 @@ TEST_SUITE("platform::graphql") {
     REQUIRE(r);
     REQUIRE(r->size() == 1);
     CHECK((*r)[0].execution_id == "in");
-    CHECK(f.fake->sent.size() == 9);  // the JWT + eight statuses
+    CHECK(f.fake->sent.size() == 8);  // the JWT + seven statuses
   }
 }

@@ -278,4 +278,60 @@ TEST_SUITE("platform::sim_integration") {
     CHECK(end->record.status == "COMPLETE");
     s.stop();
   }
+
+  TEST_CASE("a finished run is found again through query and queryMore") {
+    boost::asio::io_context io;
+    sim::Simulator s(io, fast_sim());
+    REQUIRE(s.start().has_value());
+    auto client = client_for(io, platform_for(s));
+    auto before = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+      auto sub = run_real(io, client->submit(request()));
+      REQUIRE(sub.has_value());
+      auto end = run_real(io, poll_to_end(*client, sub->request_id));
+      REQUIRE(end.has_value());
+      ids.push_back(end->record.execution_id);
+    }
+    RecordQuery q{"proc-1", "atom-1", before - 60s, before + 120s};
+    auto found = run_real(io, client->query(q));
+    REQUIRE(found.has_value());
+    REQUIRE(found->size() == 3);
+    for (const auto& rec : *found)
+      CHECK(std::find(ids.begin(), ids.end(), rec.execution_id) != ids.end());
+    q.atom_id = "another-atom";
+    auto none = run_real(io, client->query(q));
+    REQUIRE(none.has_value());
+    CHECK(none->empty());
+    s.stop();
+  }
+
+  TEST_CASE("over GraphQL a trigger gets a JWT, runs, and is found by executionHistory") {
+    boost::asio::io_context io;
+    sim::Simulator s(io, fast_sim());
+    REQUIRE(s.start().has_value());
+    auto p = platform_for(s);
+    auto root = s.base_url().substr(0, s.base_url().find("/api/rest/v1"));
+    p.api = config::ApiKind::graphql;
+    p.space_guid = "space-1";
+    p.graphql_url = root + "/graphql";
+    p.jwt_url = root + "/auth/jwt/generate";
+    auto client = client_for(io, p);
+    auto before = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    auto sub = run_real(io, client->submit(request()));
+    REQUIRE(sub.has_value());
+    CHECK(sub->request_id.rfind("executionrecord-", 0) == 0);
+    auto end = run_real(io, poll_to_end(*client, sub->request_id));
+    REQUIRE(end.has_value());
+    CHECK(end->record.status == "COMPLETE");
+    auto found = run_real(io, client->query(RecordQuery{"proc-1", "atom-1", before - 5s, before + 60s}));
+    REQUIRE(found.has_value());
+    REQUIRE(found->size() == 1);
+    CHECK((*found)[0].execution_id == end->record.execution_id);
+    // One JWT served the trigger and all seven history calls.
+    int jwts = 0;
+    for (const auto& r : s.requests()) jwts += r.target.find("/auth/jwt/") != std::string::npos;
+    CHECK(jwts == 1);
+    s.stop();
+  }
 }
