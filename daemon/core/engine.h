@@ -9,12 +9,15 @@
 
 #include "config/config.h"
 #include "daemon/core/clock.h"
+#include "daemon/core/slot_source.h"
+#include "daemon/core/timers.h"
 #include "daemon/platform/platform_client.h"
 #include "storage/run_store.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,10 +31,25 @@ struct EngineStats {
   std::string platform;  // "ok", "throttled", "unreachable", "auth failed: …"
 };
 
+// Seams for tests; every member has a production default.
+struct EngineOptions {
+  // The engine's timers; null: real steady timers on the io_context.
+  TimerFactory* timers = nullptr;
+  // A job's slots; null: JobSlots (the job's schedules merged).
+  std::function<std::unique_ptr<SlotSource>(const config::Job&)> slot_source;
+  // Uniform numbers in [0, 1) for jitter; null: a seeded std::mt19937_64.
+  std::function<double()> random;
+  int pid = 0;  // written in the heartbeat; 0: getpid()
+  Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
+  Millis prune_interval = std::chrono::minutes(10);        // retention pruning
+};
+
 class Engine {
  public:
   Engine(boost::asio::io_context& io, storage::RunStore& store, platform::PlatformClient& client,
          const Clock& clock, std::shared_ptr<const config::Config> config);
+  Engine(boost::asio::io_context& io, storage::RunStore& store, platform::PlatformClient& client,
+         const Clock& clock, std::shared_ptr<const config::Config> config, EngineOptions options);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -52,14 +70,17 @@ class Engine {
   void check_commands();
 
   // Stops firing new slots and polling; in-flight runs stay in the store and resume on the
-  // next start. Completes once no store transaction is in progress.
+  // next start. Completes once no store transaction is in progress (and every coroutine of
+  // the engine ended, or after about 3 s for those still inside a platform call).
+  // Destroying the engine also stops it; coroutines still suspended then end on their own
+  // the next time the io_context runs, without touching the store.
   boost::asio::awaitable<void> stop();
 
   EngineStats stats() const;
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> m_impl;
+  std::shared_ptr<Impl> m_impl;  // shared with the engine's coroutines until they end
 };
 
 }  // namespace bsched::core

@@ -1,0 +1,236 @@
+// The engine's public face, recovery at start and configuration reloads.
+#include "daemon/core/engine_impl.h"
+
+#include "daemon/core/job_slots.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+namespace bsched::core {
+
+using storage::RunState;
+
+namespace {
+
+sys_seconds floor_s(SysMillis t) { return std::chrono::floor<std::chrono::seconds>(t); }
+
+// Did the part of a job that decides its slots change?
+bool same_slots(const config::Job& a, const config::Job& b) {
+  if (a.enabled != b.enabled || a.timezone != b.timezone || a.dst_fold != b.dst_fold) return false;
+  if (a.schedules.size() != b.schedules.size()) return false;
+  for (size_t i = 0; i < a.schedules.size(); ++i) {
+    if (a.schedules[i].text() != b.schedules[i].text()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
+                   platform::PlatformClient& client_, const Clock& clock_,
+                   std::shared_ptr<const config::Config> config_, EngineOptions options_)
+    : io(io_), store(store_), client(client_), clock(clock_), options(std::move(options_)),
+      rng(std::random_device{}()), config(std::move(config_)) {
+  timers = options.timers;
+  if (!timers) {
+    own_timers = std::make_unique<SteadyTimerFactory>(io);
+    timers = own_timers.get();
+  }
+  if (!options.slot_source) {
+    options.slot_source = [](const config::Job& job) { return std::make_unique<JobSlots>(job); };
+  }
+  if (options.pid == 0) options.pid = static_cast<int>(::getpid());
+  fire_timer = timers->make_timer();
+  maintenance_timer = timers->make_timer();
+}
+
+// Builds the job table for `next`. On a reload, a job whose slots changed (or that is new,
+// or newly enabled) starts from now: nothing before the reload is back-filled.
+void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
+  auto now = clock.now();
+  std::map<std::string, JobRuntime> table;
+  for (const auto& job : next->jobs) {
+    JobRuntime jr;
+    jr.config = next;
+    jr.job = &job;
+    jr.slots = options.slot_source(job);
+    jr.active = job.enabled;
+    auto old = jobs.find(job.name);
+    bool known = old != jobs.end();
+    if (known) {
+      jr.paused = old->second.paused;
+      jr.last_success = old->second.last_success;
+      jr.horizon = old->second.horizon;
+    } else if (auto st = store.job_state(job.name)) {
+      jr.paused = st->paused;
+      jr.last_success = st->last_success_slot;
+      if (st->horizon) jr.horizon = *st->horizon;
+      known = st->horizon.has_value() && !reloading;
+    } else {
+      log_store_error("job_state", st.error());
+    }
+    bool changed = !known || (reloading && !same_slots(*old->second.job, job)) ||
+                   (reloading && !old->second.active);
+    if (changed && job.enabled) {
+      jr.horizon = std::max(jr.horizon, floor_s(now));
+      if (auto r = store.set_horizon(job.name, jr.horizon); !r) log_store_error("set_horizon", r.error());
+    }
+    table.emplace(job.name, std::move(jr));
+  }
+  jobs = std::move(table);
+  config = next;
+  due.clear();
+  for (auto& [name, jr] : jobs) reschedule(jr);
+}
+
+const config::Job* Engine::Impl::job_config(const std::string& name,
+                                            std::shared_ptr<const config::Config>& keep) {
+  keep = config;
+  if (const auto* job = config->find_job(name)) return job;
+  // A run of a job no longer configured: tracked with default policies.
+  auto stub = std::make_shared<config::Config>();
+  config::Job j;
+  j.name = name;
+  stub->jobs.push_back(std::move(j));
+  keep = stub;
+  return &stub->jobs.front();
+}
+
+void Engine::Impl::resume_run(const storage::RunRow& row) {
+  auto t = std::make_shared<Tracked>();
+  t->row = row;
+  t->job = job_config(row.job, t->config);
+  t->timer = timers->make_timer();
+  t->deadline = submit_deadline(row.slot, t->job->catchup_window);
+  switch (row.state) {
+    case RunState::scheduled:
+      t->mode = Tracked::Mode::submit;
+      break;
+    case RunState::submitting: {
+      // A submitting run waiting for a retry holds next_action_at and a sure failure; any
+      // other may have reached the platform: reconcile, never resend blindly.
+      bool sure_failure = row.next_action_at.has_value() &&
+                          row.last_error.rfind(std::string(k_uncertain_prefix), 0) != 0;
+      t->mode = sure_failure ? Tracked::Mode::submit : Tracked::Mode::query;
+      break;
+    }
+    default:
+      t->mode = row.request_id.empty() ? Tracked::Mode::query : Tracked::Mode::poll;
+  }
+  spdlog::info("engine.recovered job={} run={} state={} action={}", row.job, row.id,
+               storage::to_string(row.state),
+               t->mode == Tracked::Mode::submit ? "submit"
+               : t->mode == Tracked::Mode::poll ? "poll"
+                                                : "reconcile");
+  if (!row.execution_id.empty()) claim(row.execution_id);
+  runs.emplace(row.id, t);
+}
+
+Result<void> Engine::Impl::recover() {
+  auto rows = store.non_terminal_runs();
+  if (!rows) {
+    return make_error("cannot read the runs in flight from the state database: " +
+                      rows.error().message);
+  }
+  for (const auto& row : *rows) resume_run(row);
+  // A scheduled run of a queue job behind another run in flight stays queued.
+  for (auto& [id, t] : runs) {
+    if (t->row.state != RunState::scheduled || t->job->overlap != config::Overlap::queue) continue;
+    for (auto& [other_id, other] : runs) {
+      if (other_id != id && other->row.job == t->row.job &&
+          other->row.state != RunState::scheduled) {
+        t->held = true;
+        break;
+      }
+    }
+  }
+  return {};
+}
+
+Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,
+               platform::PlatformClient& client, const Clock& clock,
+               std::shared_ptr<const config::Config> config)
+    : Engine(io, store, client, clock, std::move(config), EngineOptions{}) {}
+
+Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,
+               platform::PlatformClient& client, const Clock& clock,
+               std::shared_ptr<const config::Config> config, EngineOptions options)
+    : m_impl(std::make_shared<Impl>(io, store, client, clock, std::move(config),
+                                    std::move(options))) {}
+
+Engine::~Engine() {
+  if (!m_impl) return;
+  m_impl->stopping = true;
+  m_impl->fire_timer->cancel();
+  m_impl->maintenance_timer->cancel();
+  for (auto& [id, t] : m_impl->runs) t->timer->cancel();
+}
+
+boost::asio::awaitable<Result<void>> Engine::start() {
+  auto& d = *m_impl;
+  d.started_at = d.config_loaded_at = d.clock.now();
+  d.load_jobs(d.config, false);
+  if (auto r = d.recover(); !r) co_return r;
+  // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
+  d.fire_due(d.clock.now(), true, k_reason_daemon_down);
+  for (auto& [id, t] : d.runs) {
+    if (!t->held && !t->tracking) d.spawn_tracker(t);
+  }
+  d.started = true;
+  d.write_heartbeat();
+  d.spawn(d.fire_loop(), "fire loop");
+  d.spawn(d.maintenance_loop(), "maintenance loop");
+  spdlog::info("engine.started jobs={} in_flight={} fingerprint={}", stats().jobs, d.runs.size(),
+               d.config->fingerprint);
+  co_return Result<void>{};
+}
+
+void Engine::reload(std::shared_ptr<const config::Config> config) {
+  auto& d = *m_impl;
+  if (!config) return;
+  d.load_jobs(config, true);
+  d.client.reset_auth();
+  d.config_loaded_at = d.clock.now();
+  spdlog::info("engine.reloaded jobs={} fingerprint={}", stats().jobs, config->fingerprint);
+  d.write_heartbeat();
+  d.wake_fire_loop();
+}
+
+void Engine::on_clock_step() {
+  auto& d = *m_impl;
+  spdlog::warn("engine.clock_step now={}", format_utc_ms(d.clock.now()));
+  d.step_pending = true;
+  d.wake_fire_loop();
+}
+
+void Engine::check_commands() {
+  if (m_impl->started && !m_impl->stopping) m_impl->take_commands();
+}
+
+boost::asio::awaitable<void> Engine::stop() {
+  auto& d = *m_impl;
+  if (d.stopping) co_return;
+  d.stopping = true;
+  spdlog::info("engine.stopping in_flight={}", d.runs.size());
+  d.fire_timer->cancel();
+  d.maintenance_timer->cancel();
+  for (auto& [id, t] : d.runs) t->timer->cancel();
+  // Trackers waiting on their timers end at once; those inside a platform call end when the
+  // call returns (its own deadline bounds that). Store calls are synchronous, so no
+  // transaction is in progress whenever this coroutine runs.
+  co_await d.drain();
+  spdlog::info("engine.stopped in_flight={}", d.runs.size());
+}
+
+EngineStats Engine::stats() const {
+  const auto& d = *m_impl;
+  EngineStats s;
+  for (const auto& [name, jr] : d.jobs) s.jobs += jr.active ? 1 : 0;
+  s.in_flight = static_cast<int>(d.runs.size());
+  s.failures = d.failures;
+  s.platform = d.platform_state;
+  return s;
+}
+
+}  // namespace bsched::core

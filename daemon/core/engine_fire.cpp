@@ -1,0 +1,174 @@
+// The fire loop: one timer for the earliest due slot of all jobs; due slots planned
+// (slot_planner.h), overlap decided (decisions.h) and written in one transaction per batch.
+#include "daemon/core/engine_impl.h"
+
+#include "daemon/platform/request_builder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+namespace bsched::core {
+
+using storage::RunState;
+
+namespace {
+
+// While the store refuses a batch, the loop tries again after this long.
+constexpr Millis k_store_retry = std::chrono::seconds(1);
+// With nothing due at all the loop still wakes now and then (cheap; keeps it honest).
+constexpr Millis k_idle_wake = std::chrono::hours(1);
+
+std::string gap_line(const storage::SlotGap& g) {
+  return fmt::format("slot.{} job={} first={} last={} count={} reason=\"{}\"",
+                     g.kind == RunState::skipped ? "skipped" : "missed", g.job,
+                     format_utc(g.first), format_utc(g.last), g.count, g.reason);
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> Engine::Impl::fire_loop() {
+  while (!stopping) {
+    bool every = step_pending;
+    step_pending = false;
+    fire_due(clock.now(), every, every ? k_reason_clock_step : k_reason_late);
+    fire_timer->expires_after(next_fire_delay(clock.now()));
+    co_await fire_timer->wait();
+  }
+}
+
+Millis Engine::Impl::next_fire_delay(SysMillis now) const {
+  Millis delay = k_idle_wake;
+  if (!due.empty()) {
+    delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(SysMillis(due.begin()->first) - now));
+  }
+  if (store_retry) delay = std::min(delay, k_store_retry);
+  return std::min(delay, k_idle_wake);
+}
+
+void Engine::Impl::wake_fire_loop() { fire_timer->cancel(); }
+
+void Engine::Impl::reschedule(JobRuntime& jr) {
+  if (jr.next_due) due.erase({*jr.next_due, jr.job->name});
+  jr.next_due.reset();
+  if (!jr.active) return;
+  jr.next_due = jr.slots->next_after(jr.horizon);
+  if (jr.next_due) due.emplace(*jr.next_due, jr.job->name);
+}
+
+// Plans every due job and writes the plan in one transaction (a burst of same-second slots
+// is one commit). When the store refuses, nothing in memory changes and the loop retries
+// shortly; the slots then fire late (catch-up rules), never twice.
+void Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late_reason) {
+  std::vector<JobRuntime*> batch;
+  for (auto& [name, jr] : jobs) {
+    if (jr.active && (every_job || (jr.next_due && SysMillis(*jr.next_due) <= now))) {
+      batch.push_back(&jr);
+    }
+  }
+  if (batch.empty() && !store_retry) return;
+  std::vector<std::pair<JobRuntime*, sys_seconds>> old_horizons;
+  std::vector<std::shared_ptr<Tracked>> created;
+  std::vector<std::string> lines;
+  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
+    for (auto* jr : batch) {
+      old_horizons.emplace_back(jr, jr->horizon);
+      BSCHED_TRY(plan_job(*jr, now, late_reason, created, lines));
+    }
+    return {};
+  });
+  if (!r) {
+    log_store_error("fire", r.error());
+    for (auto& t : created) runs.erase(t->row.id);
+    for (auto& [jr, h] : old_horizons) jr->horizon = h;
+    store_retry = true;
+    return;
+  }
+  store_retry = false;
+  for (const auto& line : lines) spdlog::info("{}", line);
+  for (auto* jr : batch) reschedule(*jr);
+  for (auto& t : created) {
+    if (!t->held) spawn_tracker(t);
+  }
+}
+
+// The slots of one job in (horizon, now]: gaps recorded, runs created or skipped per the
+// overlap policy. Runs created here enter `runs` at once so the next slot sees them.
+storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
+                                                  std::string_view late_reason,
+                                                  std::vector<std::shared_ptr<Tracked>>& created,
+                                                  std::vector<std::string>& lines) {
+  const auto& job = *jr.job;
+  auto plan = jr.paused ? plan_all_missed(*jr.slots, job.name, jr.horizon, now, k_reason_paused)
+                        : plan_due_slots(*jr.slots, job.name, catchup_policy(job), jr.horizon, now,
+                                         late_reason);
+  for (const auto& gap : plan.gaps) {
+    BSCHED_TRY(store.record_gap(gap));
+    lines.push_back(gap_line(gap));
+  }
+  for (const auto& slot : plan.fire) {
+    auto decision = decide_overlap(job.overlap, oldest_in_flight(job.name), has_held(job.name));
+    if (decision.action == OverlapAction::skip) {
+      storage::SlotGap gap{0, job.name, RunState::skipped, slot.slot, slot.slot, 1, decision.reason, now};
+      BSCHED_TRY(store.record_gap(gap));
+      lines.push_back(gap_line(gap));
+      continue;
+    }
+    storage::NewRun n{platform::make_run_id(), job.name, slot.trigger, slot.slot, {}};
+    auto row = store.create_run(n, now);
+    if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) {
+      lines.push_back(fmt::format("slot.duplicate job={} slot={}", job.name, format_utc(slot.slot)));
+      continue;
+    }
+    if (!row) return row.error();
+    auto t = std::make_shared<Tracked>();
+    t->row = *row;
+    t->config = jr.config;
+    t->job = jr.job;
+    t->timer = timers->make_timer();
+    t->deadline = submit_deadline(slot.slot, job.catchup_window);
+    t->held = decision.action == OverlapAction::queue;
+    runs.emplace(t->row.id, t);
+    created.push_back(t);
+    lines.push_back(fmt::format("run.created job={} run={} run_id={} slot={} trigger={} late_ms={}",
+                                job.name, t->row.id, t->row.run_id, format_utc(slot.slot),
+                                storage::to_string(slot.trigger),
+                                (now - SysMillis(slot.slot)).count()));
+    if (t->held) {
+      lines.push_back(fmt::format("run.queued job={} run={} behind={}", job.name, t->row.id,
+                                  oldest_in_flight(job.name).value_or(0)));
+    }
+  }
+  if (plan.last_slot) jr.horizon = std::max(jr.horizon, *plan.last_slot);
+  return {};
+}
+
+std::optional<std::int64_t> Engine::Impl::oldest_in_flight(const std::string& job) const {
+  for (const auto& [id, t] : runs) {
+    if (t->row.job == job && !t->held) return id;
+  }
+  return std::nullopt;
+}
+
+bool Engine::Impl::has_held(const std::string& job) const {
+  for (const auto& [id, t] : runs) {
+    if (t->row.job == job && t->held) return true;
+  }
+  return false;
+}
+
+// The earlier run of a queue job ended: its waiting slot fires now, with a fresh deadline
+// (a queued slot waits as long as the earlier run takes).
+void Engine::Impl::release_queued(const std::string& job) {
+  if (oldest_in_flight(job)) return;
+  for (auto& [id, t] : runs) {
+    if (t->row.job != job || !t->held) continue;
+    t->held = false;
+    t->deadline = clock.now() + t->job->catchup_window;
+    spdlog::info("run.released job={} run={}", job, id);
+    if (!stopping) spawn_tracker(t);
+    return;
+  }
+}
+
+}  // namespace bsched::core

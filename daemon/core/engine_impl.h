@@ -1,0 +1,141 @@
+// The engine's insides, shared by engine*.cpp and run_tracker.cpp. Not part of the contract.
+//
+// Shape: one fire loop waits on one WakeTimer for the earliest due slot of all jobs (an
+// ordered set of (instant, job)); each run in flight has its own tracker coroutine that
+// sleeps until the run's next action (submit, poll, reconcile) and applies the pure
+// decisions of decisions.h through RunStore::transition / update.
+#pragma once
+
+#include "daemon/core/decisions.h"
+#include "daemon/core/engine.h"
+#include "daemon/core/slot_planner.h"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+
+namespace bsched::core {
+
+// One configured job as the engine runs it.
+struct JobRuntime {
+  std::shared_ptr<const config::Config> config;  // keeps `job` alive
+  const config::Job* job = nullptr;
+  std::unique_ptr<SlotSource> slots;
+  bool active = false;  // enabled: fires new slots
+  bool paused = false;
+  sys_seconds horizon{};                     // every slot at or before it was handled
+  std::optional<sys_seconds> next_due;       // its key in Impl::due
+  std::optional<sys_seconds> last_success;   // for ${last_success_time}
+};
+
+// One run in flight.
+struct Tracked {
+  enum class Mode {
+    submit,  // send the ExecutionRequest (first time or again after a sure failure)
+    poll,    // poll the async result by requestId
+    query,   // find the record through the query API (uncertain trigger, expired result)
+  };
+  storage::RunRow row;
+  std::shared_ptr<const config::Config> config;  // keeps `job` alive after a reload
+  const config::Job* job = nullptr;
+  Mode mode = Mode::submit;
+  int polls = 0;         // answers received while polling / reconciling
+  bool held = false;     // queued behind an earlier run of its job (overlap: queue)
+  bool tracking = false;  // its tracker coroutine was spawned
+  SysMillis deadline{};  // no trigger leaves after this instant
+  std::vector<std::pair<std::string, std::string>> extra;  // manual trigger properties
+  std::optional<RunStep> pending;  // a decided step the store has not taken yet
+  std::unique_ptr<WakeTimer> timer;
+};
+
+struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
+  Impl(boost::asio::io_context& io, storage::RunStore& store, platform::PlatformClient& client,
+       const Clock& clock, std::shared_ptr<const config::Config> config, EngineOptions options);
+
+  boost::asio::io_context& io;
+  storage::RunStore& store;
+  platform::PlatformClient& client;
+  const Clock& clock;
+  EngineOptions options;
+  std::unique_ptr<TimerFactory> own_timers;
+  TimerFactory* timers = nullptr;
+  std::mt19937_64 rng;
+
+  std::shared_ptr<const config::Config> config;
+  std::map<std::string, JobRuntime> jobs;
+  std::set<std::pair<sys_seconds, std::string>> due;
+  std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
+  std::set<std::string> claimed;                          // execution ids held by runs
+  std::deque<std::string> claimed_order;
+
+  std::unique_ptr<WakeTimer> fire_timer;
+  std::unique_ptr<WakeTimer> maintenance_timer;
+  bool started = false;
+  bool stopping = false;
+  bool step_pending = false;  // on_clock_step(): look at every job
+  bool store_retry = false;   // the last slot batch failed in the store: retry soon
+  int coroutines = 0;
+  int failures = 0;
+  std::string platform_state = "ok";
+  SysMillis started_at{};
+  SysMillis config_loaded_at{};
+
+  // engine.cpp: recovery and configuration.
+  Result<void> recover();
+  void resume_run(const storage::RunRow& row);
+  void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);
+  const config::Job* job_config(const std::string& name,
+                                std::shared_ptr<const config::Config>& keep);
+
+  // engine_fire.cpp: the fire loop and slot handling.
+  boost::asio::awaitable<void> fire_loop();
+  void fire_due(SysMillis now, bool every_job, std::string_view late_reason);
+  storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
+                             std::vector<std::shared_ptr<Tracked>>& created,
+                             std::vector<std::string>& log_lines);
+  void reschedule(JobRuntime& jr);
+  Millis next_fire_delay(SysMillis now) const;
+  void wake_fire_loop();
+  std::optional<std::int64_t> oldest_in_flight(const std::string& job) const;
+  bool has_held(const std::string& job) const;
+  void release_queued(const std::string& job);
+
+  // run_tracker.cpp: one coroutine per run.
+  void spawn_tracker(std::shared_ptr<Tracked> t);
+  boost::asio::awaitable<void> track(std::shared_ptr<Tracked> t);
+  boost::asio::awaitable<void> act(Tracked& t);
+  boost::asio::awaitable<void> submit(Tracked& t);
+  boost::asio::awaitable<void> poll(Tracked& t);
+  boost::asio::awaitable<void> reconcile(Tracked& t);
+  bool write_sending(Tracked& t, const storage::RunUpdate& sending, SysMillis now);
+  void apply(Tracked& t, const RunStep& step);
+  void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
+  void log_step(const Tracked& t, const RunStep& step);
+  void on_run_ended(const Tracked& t);
+  void claim(const std::string& execution_id);
+
+  // engine_ops.cpp: commands, heartbeat, retention, platform state.
+  void take_commands();
+  void run_command(const storage::Command& c, SysMillis now);
+  boost::asio::awaitable<void> maintenance_loop();
+  void write_heartbeat();
+  void prune_some(SysMillis now);
+  void note_platform(const platform::CallError* error);
+  template <class T>
+  void note_answer(const platform::CallResult<T>& answer) {
+    if (answer) return note_platform(nullptr);
+    auto e = answer.error();
+    note_platform(&e);
+  }
+  void spawn(boost::asio::awaitable<void> work, const char* what);
+  boost::asio::awaitable<void> drain();  // waits (bounded) until every coroutine ended
+  double random01();
+};
+
+// "store.error op=… kind=… message=…"
+void log_store_error(std::string_view op, const storage::StoreError& e);
+
+}  // namespace bsched::core

@@ -1,0 +1,216 @@
+// The engine's housekeeping: operator commands, the heartbeat, retention, the platform's
+// health as the log and `status` see it, and coroutine bookkeeping.
+#include "daemon/core/engine_impl.h"
+
+#include "daemon/platform/request_builder.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace bsched::core {
+
+using storage::RunState;
+
+namespace {
+
+constexpr int k_prune_batch = 500;
+constexpr Millis k_drain_limit = std::chrono::seconds(3);
+
+// trigger args: {"properties": {"NAME": "VALUE"}}; anything else is ignored.
+std::vector<std::pair<std::string, std::string>> trigger_properties(const std::string& args) {
+  std::vector<std::pair<std::string, std::string>> out;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(args, ec);
+  if (ec || !v.is_object()) return out;
+  const auto* props = v.as_object().if_contains("properties");
+  if (!props || !props->is_object()) return out;
+  for (const auto& [k, val] : props->as_object()) {
+    if (val.is_string()) out.emplace_back(std::string(k), std::string(val.as_string()));
+  }
+  return out;
+}
+
+std::string pause_note(const std::string& args) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(args, ec);
+  if (ec || !v.is_object()) return {};
+  const auto* note = v.as_object().if_contains("note");
+  return note && note->is_string() ? std::string(note->as_string()) : std::string();
+}
+
+// The platform's health in one word (plus the message for auth failures).
+std::string platform_word(const platform::CallError* e) {
+  using platform::FailureKind;
+  if (!e) return "ok";
+  switch (e->kind) {
+    case FailureKind::auth:
+      return "auth failed: " + e->message;
+    case FailureKind::throttled:
+      return "throttled";
+    case FailureKind::retry_later:
+    case FailureKind::uncertain:
+      return e->http_status == 0 ? "unreachable" : "error";
+    default:
+      return {};  // a failure of one request says nothing about the platform
+  }
+}
+
+}  // namespace
+
+void log_store_error(std::string_view op, const storage::StoreError& e) {
+  spdlog::error("store.error op={} kind={} message=\"{}\"", op, static_cast<int>(e.kind), e.message);
+}
+
+void Engine::Impl::take_commands() {
+  auto now = clock.now();
+  auto commands = store.take_commands(now);
+  if (!commands) {
+    log_store_error("take_commands", commands.error());
+    return;
+  }
+  for (const auto& c : *commands) run_command(c, now);
+}
+
+void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
+  using storage::CommandKind;
+  auto jr = jobs.find(c.job);
+  if (c.kind != CommandKind::trigger) {
+    bool pause = c.kind == CommandKind::pause;
+    auto note = pause ? pause_note(c.args_json) : std::string();
+    if (auto r = store.set_paused(c.job, pause, note, c.requested_by, now); !r) {
+      log_store_error("set_paused", r.error());
+    }
+    if (jr != jobs.end()) jr->second.paused = pause;
+    spdlog::info("command.{} job={} by={} note=\"{}\"", pause ? "pause" : "resume", c.job,
+                 c.requested_by, note);
+    return;
+  }
+  if (jr == jobs.end()) {
+    spdlog::warn("command.rejected job={} reason=\"no such job in the configuration\"", c.job);
+    return;
+  }
+  const auto& job = *jr->second.job;
+  auto deadline = submit_deadline(std::chrono::floor<std::chrono::seconds>(c.requested_at),
+                                  job.catchup_window);
+  if (now > deadline) {
+    spdlog::warn("command.rejected job={} reason=\"requested {} ago, past catchup_window\"", c.job,
+                 format_duration(std::chrono::duration_cast<Millis>(now - c.requested_at)));
+    return;
+  }
+  storage::NewRun n{platform::make_run_id(), job.name, storage::Trigger::manual,
+                    std::chrono::floor<std::chrono::seconds>(c.requested_at), {}};
+  auto row = store.create_run(n, now);
+  if (!row) {
+    log_store_error("create_run", row.error());
+    return;
+  }
+  auto t = std::make_shared<Tracked>();
+  t->row = *row;
+  t->config = jr->second.config;
+  t->job = &job;
+  t->timer = timers->make_timer();
+  t->deadline = deadline;
+  t->extra = trigger_properties(c.args_json);
+  runs.emplace(t->row.id, t);
+  spdlog::info("command.trigger job={} run={} run_id={} by={}", job.name, t->row.id,
+               t->row.run_id, c.requested_by);
+  spawn_tracker(t);
+}
+
+boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
+  auto last_prune = clock.steady_now() - options.prune_interval;
+  while (!stopping) {
+    maintenance_timer->expires_after(options.maintenance_interval);
+    if (!co_await maintenance_timer->wait() || stopping) continue;
+    write_heartbeat();
+    take_commands();
+    if (clock.steady_now() - last_prune >= options.prune_interval) {
+      last_prune = clock.steady_now();
+      auto before = clock.now() - config->storage.retention;
+      // Small batches with a yield between, so a large prune never stalls the loop.
+      for (int i = 0; i < 1000 && !stopping; ++i) {
+        auto n = store.prune(before, k_prune_batch);
+        if (!n) {
+          log_store_error("prune", n.error());
+          break;
+        }
+        if (*n > 0) spdlog::info("store.pruned count={} before={}", *n, format_utc_ms(before));
+        if (*n < k_prune_batch) break;
+        co_await boost::asio::post(io, boost::asio::use_awaitable);
+      }
+    }
+  }
+}
+
+void Engine::Impl::write_heartbeat() {
+  storage::Heartbeat hb;
+  hb.pid = options.pid;
+  hb.started_at = started_at;
+  hb.updated_at = clock.now();
+  hb.config_loaded_at = config_loaded_at;
+  hb.config_fingerprint = config->fingerprint;
+  hb.platform_state = platform_state;
+  if (auto r = store.write_heartbeat(hb); !r) log_store_error("write_heartbeat", r.error());
+}
+
+// Logs loudly once per change of the platform's health and rewrites the heartbeat.
+void Engine::Impl::note_platform(const platform::CallError* error) {
+  auto word = platform_word(error);
+  if (word.empty() || word == platform_state) return;
+  bool was_auth = platform_state.rfind("auth failed", 0) == 0;
+  platform_state = word;
+  if (word.rfind("auth failed", 0) == 0) {
+    spdlog::critical("platform.auth_failed message=\"{}\" action=\"no trigger is sent until the "
+                     "credentials or the configuration change; retrying rarely\"",
+                     error->message);
+  } else if (word == "throttled") {
+    spdlog::warn("platform.throttled http={} message=\"{}\"", error->http_status, error->message);
+  } else if (word == "unreachable" || word == "error") {
+    spdlog::warn("platform.{} http={} message=\"{}\"", word, error->http_status, error->message);
+  } else {
+    spdlog::info("platform.ok{}", was_auth ? " auth=restored" : "");
+  }
+  write_heartbeat();
+}
+
+void Engine::Impl::spawn(boost::asio::awaitable<void> work, const char* what) {
+  ++coroutines;
+  boost::asio::co_spawn(io, std::move(work), [self = shared_from_this(), what](std::exception_ptr e) {
+    --self->coroutines;
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("engine.error where=\"{}\" message=\"{}\"", what, ex.what());
+    } catch (...) {
+      spdlog::error("engine.error where=\"{}\" message=\"unknown exception\"", what);
+    }
+  });
+}
+
+boost::asio::awaitable<void> Engine::Impl::drain() {
+  // First let the woken coroutines run (no clock involved), then wait briefly for those
+  // inside a platform call.
+  for (int i = 0; i < 100 && coroutines > 0; ++i) {
+    co_await boost::asio::post(io, boost::asio::use_awaitable);
+  }
+  boost::asio::steady_timer pause(io);
+  auto limit = std::chrono::steady_clock::now() + k_drain_limit;
+  while (coroutines > 0 && std::chrono::steady_clock::now() < limit) {
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(boost::asio::use_awaitable);
+  }
+}
+
+double Engine::Impl::random01() {
+  if (options.random) return options.random();
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+}  // namespace bsched::core

@@ -1,0 +1,235 @@
+// One coroutine per run in flight: sleep until the run's next action, act (submit, poll or
+// reconcile), store what the pure decisions (decisions.h) make of the answer. Every change
+// of state is one RunStore::transition; a store failure keeps the decided step and retries
+// it before anything else is sent.
+#include "daemon/core/engine_impl.h"
+
+#include "daemon/core/run_update.h"
+#include "daemon/platform/request_builder.h"
+
+#include <spdlog/spdlog.h>
+
+namespace bsched::core {
+
+using storage::RunState;
+
+namespace {
+
+constexpr Millis k_store_retry = std::chrono::seconds(1);
+constexpr std::size_t k_claimed_max = 10000;
+
+}  // namespace
+
+void Engine::Impl::spawn_tracker(std::shared_ptr<Tracked> t) {
+  t->tracking = true;
+  spawn(track(std::move(t)), "run tracker");
+}
+
+boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
+  while (!stopping && !storage::is_terminal(t->row.state)) {
+    auto now = clock.now();
+    auto at = t->row.next_action_at.value_or(now);
+    if (at > now) {
+      t->timer->expires_after(std::chrono::duration_cast<Millis>(at - now));
+      if (!co_await t->timer->wait()) continue;  // woken early: look again
+      if (stopping) break;
+    }
+    co_await act(*t);
+  }
+  if (storage::is_terminal(t->row.state)) on_run_ended(*t);
+}
+
+boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
+  if (t.pending) {
+    auto step = *t.pending;
+    t.pending.reset();
+    apply(t, step);
+    co_return;
+  }
+  switch (t.mode) {
+    case Tracked::Mode::submit:
+      co_await submit(t);
+      break;
+    case Tracked::Mode::poll:
+      co_await poll(t);
+      break;
+    case Tracked::Mode::query:
+      co_await reconcile(t);
+      break;
+  }
+}
+
+// Stores that a request is about to leave (scheduled -> submitting, or one more attempt).
+bool Engine::Impl::write_sending(Tracked& t, const storage::RunUpdate& sending, SysMillis now) {
+  if (t.row.state == RunState::scheduled) {
+    auto r = store.transition(t.row.id, RunState::submitting, now, sending);
+    if (r) {
+      t.row = *r;
+      return true;
+    }
+    log_store_error("transition", r.error());
+  } else {
+    auto r = store.update(t.row.id, sending);
+    if (r) {
+      apply_update(t.row, sending);
+      return true;
+    }
+    log_store_error("update", r.error());
+  }
+  t.row.next_action_at = now + k_store_retry;
+  return false;
+}
+
+// Sends the run's ExecutionRequest. The row says `submitting`, with the attempt counted and
+// last_sent_at set, before the request leaves: a crash from here on is reconciled.
+boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
+  auto now = clock.now();
+  if (now > t.deadline) {
+    auto to = t.row.state == RunState::scheduled ? RunState::missed : RunState::submit_failed;
+    RunStep step;
+    step.kind = RunStep::Kind::transition;
+    step.to = to;
+    step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
+    step.update.next_action_at = std::optional<SysMillis>();
+    step.event = "run.finished";
+    apply(t, step);
+    co_return;
+  }
+  auto health = client.health();
+  if (health.auth_failed && health.auth_retry_at && *health.auth_retry_at > now) {
+    // The auth circuit is open: nothing is sent until it allows a probe.
+    t.row.next_action_at = std::min(*health.auth_retry_at, t.deadline + Millis(1));
+    co_return;
+  }
+  auto jr = jobs.find(t.row.job);
+  config::PlaceholderContext ctx{t.row.job, t.row.run_id, t.row.slot, t.job->zone,
+                                 jr != jobs.end() ? jr->second.last_success : std::nullopt};
+  auto request = platform::make_execution_request(*t.job, ctx, t.extra);
+  storage::RunUpdate sending;
+  sending.attempts = t.row.attempts + 1;
+  sending.last_sent_at = now;
+  sending.properties_json = platform::properties_json(request);
+  sending.next_action_at = std::optional<SysMillis>();
+  if (!write_sending(t, sending, now)) co_return;
+  spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
+  auto answer = co_await client.submit(request);
+  note_answer(answer);
+  auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
+                               client.health().auth_retry_at);
+  apply(t, step);
+}
+
+boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
+  if (t.row.request_id.empty()) {
+    t.mode = Tracked::Mode::query;
+    co_return;
+  }
+  auto answer = co_await client.poll(t.row.request_id);
+  note_answer(answer);
+  auto step = on_poll_answer(t.row, *t.job, answer, clock.now(), t.polls++, random01());
+  apply(t, step);
+}
+
+boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
+  auto query = reconcile_query(t.row, *t.job, clock.now());
+  spdlog::info("run.reconcile job={} run={} from={} to={}", t.row.job, t.row.id,
+               format_utc(query.from), format_utc(query.to));
+  auto answer = co_await client.query(query);
+  note_answer(answer);
+  auto others = claimed;
+  if (!t.row.execution_id.empty()) others.erase(t.row.execution_id);
+  auto step = on_reconcile_answer(t.row, *t.job, answer, others, clock.now(), t.polls++,
+                                  random01());
+  apply(t, step);
+}
+
+void Engine::Impl::apply(Tracked& t, const RunStep& step) {
+  auto now = clock.now();
+  storage::StoreResult<void> written;
+  if (step.to) {
+    auto r = store.transition(t.row.id, *step.to, now, step.update);
+    if (r) t.row = *r;
+    else written = r.error();
+  } else {
+    written = store.update(t.row.id, step.update);
+    if (written) apply_update(t.row, step.update);
+  }
+  if (!written) {
+    store_failed(t, step, written.error());
+    return;
+  }
+  if (step.kind == RunStep::Kind::reconcile) t.mode = Tracked::Mode::query;
+  if (step.kind == RunStep::Kind::resend) t.mode = Tracked::Mode::submit;
+  if (step.to == RunState::submitted) t.mode = Tracked::Mode::poll;
+  if (!t.row.execution_id.empty()) claim(t.row.execution_id);
+  log_step(t, step);
+}
+
+// A step the store did not take: kept and retried shortly, unless the row is gone or in
+// another state (then the stored row wins).
+void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e) {
+  log_store_error(step.to ? "transition" : "update", e);
+  using storage::StoreErrorKind;
+  if (e.kind == StoreErrorKind::illegal_transition || e.kind == StoreErrorKind::not_found) {
+    auto fresh = store.find_run(t.row.id);
+    if (fresh && *fresh) {
+      t.row = **fresh;
+      return;
+    }
+    spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
+                  t.row.job, t.row.id);
+    t.row.state = RunState::unknown;  // ends the tracker; nothing is stored
+    return;
+  }
+  t.pending = step;
+  t.row.next_action_at = clock.now() + k_store_retry;
+}
+
+void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {
+  const auto& r = t.row;
+  if (step.event == "run.submitted") {
+    spdlog::info("run.submitted job={} run={} request={}", r.job, r.id, r.request_id);
+  } else if (step.event == "run.running") {
+    spdlog::info("run.running job={} run={} execution={} status={}", r.job, r.id, r.execution_id,
+                 r.remote_status);
+  } else if (step.event == "run.finished") {
+    auto level = storage::is_success(r.state) ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(level, "run.finished job={} run={} state={} status={} execution={} message=\"{}\" error=\"{}\"",
+                r.job, r.id, storage::to_string(r.state), r.remote_status, r.execution_id,
+                r.message, r.last_error);
+  } else if (step.event == "run.retry") {
+    spdlog::warn("run.retry job={} run={} attempt={} at={} error=\"{}\"", r.job, r.id, r.attempts,
+                 format_utc_ms(step.at), r.last_error);
+  } else if (step.event == "run.reconcile") {
+    spdlog::warn("run.reconcile job={} run={} reason=\"{}\"", r.job, r.id,
+                 r.last_error.empty() ? "async result gone" : r.last_error);
+  } else if (step.event == "run.poll_failed") {
+    spdlog::warn("run.poll_failed job={} run={} error=\"{}\"", r.job, r.id, r.last_error);
+  }
+}
+
+void Engine::Impl::on_run_ended(const Tracked& t) {
+  auto state = t.row.state;
+  if (storage::is_success(state)) {
+    auto jr = jobs.find(t.row.job);
+    if (jr != jobs.end()) {
+      jr->second.last_success = std::max(jr->second.last_success.value_or(t.row.slot), t.row.slot);
+    }
+  } else if (state != RunState::missed && state != RunState::skipped) {
+    ++failures;
+  }
+  auto job = t.row.job;
+  runs.erase(t.row.id);
+  release_queued(job);
+}
+
+void Engine::Impl::claim(const std::string& execution_id) {
+  if (!claimed.insert(execution_id).second) return;
+  claimed_order.push_back(execution_id);
+  if (claimed_order.size() > k_claimed_max) {
+    claimed.erase(claimed_order.front());
+    claimed_order.pop_front();
+  }
+}
+
+}  // namespace bsched::core

@@ -1,0 +1,93 @@
+// A scripted PlatformClient for the engine tests: answers come from queues (or defaults),
+// every call is recorded, nothing touches the network and nothing waits.
+#pragma once
+
+#include "daemon/platform/platform_client.h"
+
+#include <deque>
+#include <fmt/format.h>
+#include <string>
+#include <vector>
+
+namespace bsched::test {
+
+class FakePlatformClient final : public platform::PlatformClient {
+ public:
+  using SubmitAnswer = platform::CallResult<platform::SubmitResult>;
+  using PollAnswer = platform::CallResult<platform::PollResult>;
+  using QueryAnswer = platform::CallResult<std::vector<platform::ExecutionRecord>>;
+
+  // Scripted answers, taken front first. Empty queues answer: submit -> a fresh requestId,
+  // poll -> `poll_default`, query -> no records.
+  std::deque<SubmitAnswer> submit_answers;
+  std::deque<PollAnswer> poll_answers;
+  std::deque<QueryAnswer> query_answers;
+  platform::PollResult poll_default;  // pending unless changed
+
+  // Every call, in order.
+  std::vector<platform::ExecutionRequest> submits;
+  std::vector<std::string> polls;
+  std::vector<platform::RecordQuery> queries;
+  int reset_auth_calls = 0;
+
+  platform::PlatformHealth health_value;
+
+  boost::asio::awaitable<SubmitAnswer> submit(const platform::ExecutionRequest& req) override {
+    submits.push_back(req);
+    if (submit_answers.empty()) {
+      co_return platform::SubmitResult{fmt::format("executionrecord-{}", submits.size())};
+    }
+    auto a = std::move(submit_answers.front());
+    submit_answers.pop_front();
+    co_return a;
+  }
+
+  boost::asio::awaitable<PollAnswer> poll(const std::string& request_id) override {
+    polls.push_back(request_id);
+    if (poll_answers.empty()) co_return poll_default;
+    auto a = std::move(poll_answers.front());
+    poll_answers.pop_front();
+    co_return a;
+  }
+
+  boost::asio::awaitable<QueryAnswer> query(const platform::RecordQuery& q) override {
+    queries.push_back(q);
+    if (query_answers.empty()) co_return std::vector<platform::ExecutionRecord>{};
+    auto a = std::move(query_answers.front());
+    query_answers.pop_front();
+    co_return a;
+  }
+
+  platform::PlatformHealth health() const override { return health_value; }
+  void reset_auth() override {
+    ++reset_auth_calls;
+    health_value = {};
+  }
+
+  // A dynamic property of the n-th submitted request ("" when absent).
+  std::string property(size_t n, const std::string& name) const {
+    for (const auto& [k, v] : submits.at(n).dynamic_properties) {
+      if (k == name) return v;
+    }
+    return {};
+  }
+};
+
+inline platform::CallError call_error(platform::FailureKind kind, int http = 0,
+                                      std::string message = "scripted failure") {
+  platform::CallError e;
+  e.kind = kind;
+  e.http_status = http;
+  e.message = std::move(message);
+  return e;
+}
+
+inline platform::PollResult record_answer(std::string status, std::string execution_id = "execution-1") {
+  platform::PollResult p;
+  p.kind = platform::PollResult::Kind::record;
+  p.record.status = std::move(status);
+  p.record.execution_id = std::move(execution_id);
+  return p;
+}
+
+}  // namespace bsched::test
