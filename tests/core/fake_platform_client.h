@@ -31,6 +31,16 @@ class FakePlatformClient final : public platform::PlatformClient {
   int reset_auth_calls = 0;
 
   platform::PlatformHealth health_value;
+  // When a scripted answer is an auth failure, the circuit opens until this instant.
+  std::optional<SysMillis> auth_retry_at_on_401;
+
+  template <class T>
+  void note(const platform::CallResult<T>& a) {
+    if (a || a.error().kind != platform::FailureKind::auth) return;
+    health_value.auth_failed = true;
+    health_value.last_error = a.error().message;
+    health_value.auth_retry_at = auth_retry_at_on_401;
+  }
 
   boost::asio::awaitable<SubmitAnswer> submit(const platform::ExecutionRequest& req) override {
     submits.push_back(req);
@@ -39,6 +49,7 @@ class FakePlatformClient final : public platform::PlatformClient {
     }
     auto a = std::move(submit_answers.front());
     submit_answers.pop_front();
+    note(a);
     co_return a;
   }
 

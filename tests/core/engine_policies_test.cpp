@@ -1,0 +1,166 @@
+// The engine's runtime policies: operator commands, submit failures, the auth circuit,
+// uncertain triggers.
+#include "tests/core/engine_harness.h"
+
+using namespace bsched;
+using namespace bsched::test;
+using platform::FailureKind;
+using storage::RunState;
+
+namespace {
+
+void enqueue(EngineHarness& h, storage::CommandKind kind, const std::string& job,
+             const std::string& args = "{}") {
+  storage::Command c;
+  c.kind = kind;
+  c.job = job;
+  c.args_json = args;
+  c.requested_by = "ops";
+  c.requested_at = h.clock.now();
+  REQUIRE(h.store->enqueue_command(c).has_value());
+}
+
+}  // namespace
+
+TEST_SUITE("core::engine") {
+  TEST_CASE("a paused job records its slots as missed and fires again after resume") {
+    EngineHarness h;
+    h.client.poll_default = record_answer("COMPLETE");
+    h.start(make_config({make_job("orders", "* * * * *")}));
+    enqueue(h, storage::CommandKind::pause, "orders", R"({"note": "vendor outage"})");
+    h.engine->check_commands();
+    auto st = h.store->job_state("orders");
+    REQUIRE(st.has_value());
+    CHECK(st->paused);
+    CHECK(st->pause_note == "vendor outage");
+    h.advance(std::chrono::minutes(3));
+    CHECK(h.client.submits.empty());
+    auto gaps = h.gaps("orders");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].reason == "paused");
+    CHECK(gaps[0].count == 3);
+    enqueue(h, storage::CommandKind::resume, "orders");
+    h.engine->check_commands();
+    h.advance(std::chrono::minutes(1));
+    CHECK(h.client.submits.size() == 1);
+  }
+
+  TEST_CASE("commands are also taken by the periodic fallback without check_commands") {
+    EngineHarness h;
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.advance(std::chrono::seconds(29));
+    CHECK(h.client.submits.empty());
+    h.advance(std::chrono::seconds(1));
+    CHECK(h.client.submits.size() == 1);
+  }
+
+  TEST_CASE("a manual trigger fires at once with its extra properties") {
+    EngineHarness h;
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    enqueue(h, storage::CommandKind::trigger, "orders", R"({"properties": {"REGION": "emea"}})");
+    h.engine->check_commands();
+    h.run_ready();
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.client.property(0, "REGION") == "emea");
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].trigger == storage::Trigger::manual);
+    enqueue(h, storage::CommandKind::trigger, "no-such-job");
+    h.engine->check_commands();
+    CHECK(h.client.submits.size() == 1);
+  }
+
+  TEST_CASE("a transient submit failure is retried with backoff, then the run proceeds") {
+    EngineHarness h;
+    h.client.submit_answers.push_back(call_error(FailureKind::throttled, 503));
+    h.client.submit_answers.push_back(call_error(FailureKind::retry_later, 500));
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(std::chrono::minutes(10));
+    CHECK(h.client.submits.size() == 1);
+    CHECK(h.runs("orders")[0].state == RunState::submitting);
+    h.advance(std::chrono::seconds(1));  // first backoff: 0.5 x 2 s
+    CHECK(h.client.submits.size() == 2);
+    h.advance(std::chrono::seconds(2));  // second: 0.5 x 4 s
+    REQUIRE(h.client.submits.size() == 3);
+    auto run = h.runs("orders")[0];
+    CHECK(run.state == RunState::submitted);
+    CHECK(run.attempts == 3);
+    CHECK(h.engine->stats().platform == "ok");
+  }
+
+  TEST_CASE("a refused trigger ends the run as rejected, not the daemon") {
+    EngineHarness h;
+    h.client.submit_answers.push_back(call_error(FailureKind::permanent, 403, "no privilege"));
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(std::chrono::minutes(10));
+    auto run = h.runs("orders")[0];
+    CHECK(run.state == RunState::rejected);
+    CHECK(run.last_error == "HTTP 403: no privilege");
+    CHECK(h.engine->stats().failures == 1);
+    h.advance(std::chrono::minutes(10));
+    CHECK(h.client.submits.size() == 2);
+  }
+
+  TEST_CASE("a 401 halts every submission while the circuit is open") {
+    EngineHarness h;
+    h.client.submit_answers.push_back(call_error(FailureKind::auth, 401, "bad credentials"));
+    h.start(make_config({make_job("orders", "* * * * *"), make_job("sales", "* * * * *")}));
+    h.client.auth_retry_at_on_401 = h.clock.now() + std::chrono::hours(1);
+    h.advance(std::chrono::minutes(1));
+    CHECK(h.client.submits.size() == 1);  // the first one hit the 401; the other waits
+    CHECK(h.engine->stats().platform == "auth failed: bad credentials");
+    auto hb = h.store->read_heartbeat();
+    REQUIRE(hb.has_value());
+    REQUIRE(hb->has_value());
+    CHECK((*hb)->platform_state == "auth failed: bad credentials");
+    h.advance(std::chrono::minutes(5));
+    CHECK(h.client.submits.size() == 1);
+  }
+
+  TEST_CASE("an uncertain trigger found by reconciling is tracked, never resent") {
+    EngineHarness h;
+    h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "reset after send"));
+    platform::ExecutionRecord rec;
+    rec.execution_id = "execution-77";
+    rec.status = "INPROCESS";
+    rec.execution_time = instant("2026-01-05T10:10:01Z");
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{rec});
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(std::chrono::minutes(10) + std::chrono::seconds(5));
+    REQUIRE(h.client.queries.size() == 1);
+    CHECK(h.client.queries[0].process_id == "process-orders");
+    CHECK(h.client.queries[0].from == instant("2026-01-05T10:08:00Z"));
+    auto run = h.runs("orders")[0];
+    CHECK(run.state == RunState::running);
+    CHECK(run.execution_id == "execution-77");
+    CHECK(h.client.submits.size() == 1);
+  }
+
+  TEST_CASE("an uncertain trigger not found by reconciling ends unknown, never resent") {
+    EngineHarness h;
+    h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "timed out"));
+    auto job = make_job("orders", "0 0 1 1 *");
+    job.record_timeout = std::chrono::minutes(5);
+    h.start(make_config({job}));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.engine->check_commands();
+    h.advance(std::chrono::minutes(10));
+    auto run = h.runs("orders")[0];
+    CHECK(run.state == RunState::unknown);
+    CHECK(run.last_error.find("not resent") != std::string::npos);
+    CHECK(h.client.submits.size() == 1);
+    CHECK(h.client.queries.size() >= 3);
+  }
+
+  TEST_CASE("a run whose record never appears is lost after record_timeout") {
+    EngineHarness h;
+    auto job = make_job("orders", "0 0 1 1 *");
+    job.record_timeout = std::chrono::minutes(2);
+    h.start(make_config({job}));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.engine->check_commands();
+    h.advance(std::chrono::minutes(3));
+    CHECK(h.runs("orders")[0].state == RunState::lost);
+  }
+}
