@@ -174,9 +174,12 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   if (auto r = d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
   d.fire_due(d.clock.now(), true, k_reason_daemon_down);
+  // Trackers may start (and even end) inline, so spawn them from a copy of the table.
+  std::vector<std::shared_ptr<Tracked>> resumed;
   for (auto& [id, t] : d.runs) {
-    if (!t->held && !t->tracking) d.spawn_tracker(t);
+    if (!t->held && !t->tracking) resumed.push_back(t);
   }
+  for (auto& t : resumed) d.spawn_tracker(t);
   d.started = true;
   d.write_heartbeat();
   d.spawn(d.fire_loop(), "fire loop");

@@ -3,6 +3,7 @@
 #include "daemon/core/engine_impl.h"
 
 #include "daemon/platform/request_builder.h"
+#include "storage/sqlite_run_store.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -64,7 +65,8 @@ std::string platform_word(const platform::CallError* e) {
 }  // namespace
 
 void log_store_error(std::string_view op, const storage::StoreError& e) {
-  spdlog::error("store.error op={} kind={} message=\"{}\"", op, static_cast<int>(e.kind), e.message);
+  spdlog::error("store.error op={} kind={} message=\"{}\"", op, storage::to_string(e.kind),
+                e.message);
 }
 
 void Engine::Impl::take_commands() {

@@ -1,0 +1,195 @@
+// The engine across restarts, reloads and clock steps: nothing in flight is forgotten,
+// nothing is back-filled by an edit, no slot fires twice.
+#include "tests/core/engine_harness.h"
+
+using namespace bsched;
+using namespace bsched::test;
+using storage::RunState;
+using storage::Trigger;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+namespace {
+
+// A run written by an earlier daemon, left in `state`.
+storage::RunRow leave_run(EngineHarness& h, const std::string& job, const char* slot,
+                          RunState state, const storage::RunUpdate& update = {}) {
+  storage::NewRun n{"run-" + job, job, Trigger::schedule, instant(slot), {}};
+  auto row = h.store->create_run(n, SysMillis(instant(slot)));
+  REQUIRE(row.has_value());
+  std::vector<RunState> path = {RunState::submitting, RunState::submitted, RunState::running};
+  for (auto s : path) {
+    if (row->state == state) break;
+    auto u = s == state ? update : storage::RunUpdate{};
+    if (s == RunState::submitting) u.last_sent_at = SysMillis(instant(slot));
+    if (s == RunState::submitted && !u.request_id) u.request_id = "executionrecord-" + job;
+    row = h.store->transition(row->id, s, SysMillis(instant(slot)), u);
+    REQUIRE(row.has_value());
+  }
+  return *row;
+}
+
+}  // namespace
+
+TEST_SUITE("core::engine") {
+  TEST_CASE("every non-terminal run resumes where it was after a restart") {
+    EngineHarness h("2026-01-05T10:00:00Z");
+    leave_run(h, "sched", "2026-01-05T09:59:00Z", RunState::scheduled);
+    leave_run(h, "stale", "2026-01-05T08:00:00Z", RunState::scheduled);
+    leave_run(h, "unsure", "2026-01-05T09:58:00Z", RunState::submitting);
+    storage::RunUpdate waiting;
+    waiting.next_action_at = std::optional<SysMillis>(SysMillis(instant("2026-01-05T10:00:10Z")));
+    waiting.last_error = "HTTP 503: busy";
+    leave_run(h, "retry", "2026-01-05T09:58:00Z", RunState::submitting, waiting);
+    storage::RunUpdate polling;
+    polling.next_action_at = std::optional<SysMillis>(SysMillis(instant("2026-01-05T10:00:20Z")));
+    leave_run(h, "polled", "2026-01-05T09:50:00Z", RunState::submitted, polling);
+    std::vector<config::Job> jobs;
+    for (auto name : {"sched", "stale", "unsure", "retry", "polled"}) {
+      jobs.push_back(make_job(name, "0 0 1 1 *"));
+    }
+    h.client.poll_default = record_answer("COMPLETE");
+    h.start(make_config(jobs));
+    // scheduled within its deadline: sent at once; past it: missed, never sent.
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.client.submits[0].process_id == "process-sched");
+    CHECK(h.runs("stale")[0].state == RunState::missed);
+    // submitting without a recorded sure failure: reconciled, not resent.
+    REQUIRE(h.client.queries.size() == 1);
+    CHECK(h.client.queries[0].process_id == "process-unsure");
+    CHECK(h.client.polls.empty());
+    h.advance(seconds(10));
+    REQUIRE(h.client.submits.size() == 2);  // the sure failure is retried at its instant
+    CHECK(h.client.submits[1].process_id == "process-retry");
+    h.advance(seconds(10));
+    CHECK(std::count(h.client.polls.begin(), h.client.polls.end(), "executionrecord-polled") == 1);
+    CHECK(h.runs("polled")[0].state == RunState::complete);
+  }
+
+  TEST_CASE("slots missed while the daemon was down catch up once, the rest is one gap") {
+    EngineHarness h("2026-01-05T10:05:00Z");
+    REQUIRE(h.store->set_horizon("orders", instant("2026-01-05T07:05:00Z")).has_value());
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].slot == instant("2026-01-05T10:00:00Z"));
+    CHECK(runs[0].trigger == Trigger::catchup);
+    auto gaps = h.gaps("orders");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].reason == "daemon down");
+    CHECK(gaps[0].first == instant("2026-01-05T07:10:00Z"));
+    CHECK(gaps[0].last == instant("2026-01-05T09:50:00Z"));
+    CHECK(gaps[0].count == 17);
+  }
+
+  TEST_CASE("a reload starts changed and new schedules from now, without back-fill") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.start(make_config({make_job("a", "0 * * * *")}));
+    h.advance(minutes(19));
+    CHECK(h.client.submits.empty());
+    h.engine->reload(make_config({make_job("a", "*/5 * * * *"), make_job("b", "* * * * *")}, "fp-2"));
+    h.run_ready();
+    CHECK(h.client.submits.empty());  // 10:05, 10:10, 10:15 of the new schedule never fire
+    CHECK(h.client.reset_auth_calls == 1);
+    h.advance(minutes(1));
+    CHECK(h.client.submits.size() == 2);  // a and b at 10:20
+    auto runs = h.runs("a");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].slot == instant("2026-01-05T10:20:00Z"));
+    for (const auto& g : h.gaps("a")) FAIL("unexpected gap " << format_utc(g.first) << " " << g.reason);
+    auto hb = h.store->read_heartbeat();
+    REQUIRE(hb.has_value());
+    REQUIRE(hb->has_value());
+    CHECK((*hb)->config_fingerprint == "fp-2");
+  }
+
+  TEST_CASE("a removed job's run in flight is tracked to its end") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.client.poll_default = record_answer("INPROCESS");
+    h.start(make_config({make_job("gone", "*/10 * * * *")}));
+    h.advance(minutes(10));
+    CHECK(h.runs("gone")[0].state == RunState::running);
+    h.engine->reload(make_config({make_job("other", "0 0 1 1 *")}, "fp-2"));
+    h.client.poll_default = record_answer("COMPLETE");
+    h.advance(minutes(15));
+    CHECK(h.runs("gone").size() == 1);
+    CHECK(h.runs("gone")[0].state == RunState::complete);
+    CHECK(h.engine->stats().jobs == 1);
+  }
+
+  TEST_CASE("a forward clock step turns the skipped slots into catch-up and missed") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.clock.step_wall(std::chrono::hours(2));
+    h.engine->on_clock_step();
+    h.run_ready();
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].slot == instant("2026-01-05T12:00:00Z"));
+    CHECK(runs[0].trigger == Trigger::catchup);
+    auto gaps = h.gaps("orders");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].reason == "clock step");
+    CHECK(gaps[0].count == 11);
+  }
+
+  TEST_CASE("a backward clock step never fires a slot twice") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.client.poll_default = record_answer("COMPLETE");
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(minutes(10));
+    REQUIRE(h.client.submits.size() == 1);
+    h.clock.step_wall(-minutes(15));
+    h.engine->on_clock_step();
+    h.advance(minutes(25));
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].slot == instant("2026-01-05T10:20:00Z"));
+    CHECK(runs[1].slot == instant("2026-01-05T10:10:00Z"));
+    CHECK(h.gaps("orders").empty());
+  }
+
+  TEST_CASE("a burst of 1000 same-second slots creates 1000 runs") {
+    EngineHarness h("2026-01-05T10:59:59Z");
+    std::vector<config::Job> jobs;
+    for (int i = 0; i < 1000; ++i) jobs.push_back(make_job(fmt::format("job-{:04}", i), "0 * * * *"));
+    h.start(make_config(std::move(jobs)));
+    h.advance(seconds(1));
+    CHECK(h.client.submits.size() == 1000);
+    CHECK(h.engine->stats().in_flight == 1000);
+    CHECK(h.runs("job-0000").size() == 1);
+    CHECK(h.runs("job-0999")[0].state == RunState::submitted);
+  }
+
+  TEST_CASE("the heartbeat carries the pid, the start and the configuration") {
+    EngineHarness h("2026-01-05T10:00:00Z");
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    auto hb = h.store->read_heartbeat();
+    REQUIRE(hb.has_value());
+    REQUIRE(hb->has_value());
+    CHECK((*hb)->pid == 4242);
+    CHECK((*hb)->started_at == SysMillis(instant("2026-01-05T10:00:00Z")));
+    CHECK((*hb)->config_fingerprint == "fp-1");
+    CHECK((*hb)->platform_state == "ok");
+    h.advance(seconds(30));
+    hb = h.store->read_heartbeat();
+    CHECK((*hb)->updated_at == SysMillis(instant("2026-01-05T10:00:30Z")));
+  }
+
+  TEST_CASE("after stop nothing fires and runs in flight stay for the next start") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(minutes(10));
+    CHECK(h.runs("orders")[0].state == RunState::submitted);
+    auto polls = h.client.polls.size();
+    h.stop();
+    h.advance(minutes(30));
+    CHECK(h.client.submits.size() == 1);
+    CHECK(h.client.polls.size() == polls);
+    CHECK(h.runs("orders")[0].state == RunState::submitted);
+    h.client.poll_default = record_answer("COMPLETE");
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(seconds(1));
+    CHECK(h.runs("orders").back().state == RunState::complete);
+  }
+}
