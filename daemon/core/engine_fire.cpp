@@ -38,11 +38,12 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
 }
 
 Millis Engine::Impl::next_fire_delay(SysMillis now) const {
+  // After a refused batch the due jobs are still due: wait before asking the store again.
+  if (store_retry) return k_store_retry;
   Millis delay = k_idle_wake;
   if (!due.empty()) {
     delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(SysMillis(due.begin()->first) - now));
   }
-  if (store_retry) delay = std::min(delay, k_store_retry);
   return std::min(delay, k_idle_wake);
 }
 

@@ -174,6 +174,9 @@ void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::
     auto fresh = store.find_run(t.row.id);
     if (fresh && *fresh) {
       t.row = **fresh;
+      // Act on the stored row, but not in a tight loop should the store refuse it again.
+      t.row.next_action_at = std::max(t.row.next_action_at.value_or(SysMillis{}),
+                                      clock.now() + k_store_retry);
       return;
     }
     spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",

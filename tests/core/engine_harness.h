@@ -63,12 +63,15 @@ class EngineHarness {
   }
 
   // Builds the engine for `config` (replacing one built before) and starts it.
-  void start(std::shared_ptr<const config::Config> config) {
+  void start(std::shared_ptr<const config::Config> config) { start_on(*store, std::move(config)); }
+
+  // The same on another RunStore (a wrapper around `store`, e.g. FlakyStore).
+  void start_on(storage::RunStore& on, std::shared_ptr<const config::Config> config) {
     core::EngineOptions options = this->options;
     options.timers = &timers;
     options.random = [] { return 0.5; };
     options.pid = 4242;
-    engine = std::make_unique<core::Engine>(io, *store, client, clock, std::move(config), options);
+    engine = std::make_unique<core::Engine>(io, on, client, clock, std::move(config), options);
     bool done = false;
     Result<void> result;
     boost::asio::co_spawn(io, engine->start(), [&](std::exception_ptr e, Result<void> r) {

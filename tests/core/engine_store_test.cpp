@@ -1,0 +1,60 @@
+// The engine when the state database refuses writes (busy, full): logged, retried, never a
+// crash, never a lost or doubled trigger.
+#include "tests/core/engine_harness.h"
+#include "tests/core/flaky_store.h"
+
+using namespace bsched;
+using namespace bsched::test;
+using storage::RunState;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+TEST_SUITE("core::engine") {
+  TEST_CASE("a busy store delays the submitting transition and nothing is sent before it") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    FlakyStore flaky(*h.store);
+    flaky.fail_transitions = 2;
+    flaky.only_to = RunState::submitting;
+    h.start_on(flaky, make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(minutes(9) + seconds(30));
+    CHECK(h.client.submits.empty());
+    CHECK(h.runs("orders")[0].state == RunState::scheduled);
+    h.advance(seconds(2));
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.runs("orders")[0].state == RunState::submitted);
+    CHECK(flaky.refused == 2);
+  }
+
+  TEST_CASE("a requestId the store could not take is kept and written, the trigger is not resent") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    FlakyStore flaky(*h.store);
+    flaky.fail_transitions = 3;
+    flaky.only_to = RunState::submitted;
+    flaky.kind = storage::StoreErrorKind::full;
+    h.start_on(flaky, make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(minutes(9) + seconds(32));
+    CHECK(h.runs("orders")[0].state == RunState::submitting);
+    h.advance(seconds(2));
+    auto run = h.runs("orders")[0];
+    CHECK(run.state == RunState::submitted);
+    CHECK(run.request_id == "executionrecord-1");
+    CHECK(h.client.submits.size() == 1);
+  }
+
+  TEST_CASE("a refused slot batch is retried and the slot fires once, a little late") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    FlakyStore flaky(*h.store);
+    h.start_on(flaky, make_config({make_job("orders", "*/10 * * * *")}));
+    flaky.fail_batches = 2;
+    h.advance(minutes(9) + seconds(31));  // 10:10:01: refused at 10:10:00 and 10:10:01
+    CHECK(h.runs("orders").empty());
+    h.advance(minutes(1));
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].slot == *parse_instant("2026-01-05T10:10:00Z"));
+    CHECK(runs[0].trigger == storage::Trigger::schedule);  // 2 s late: still on time
+    CHECK(runs[0].created_at == SysMillis(*parse_instant("2026-01-05T10:10:02Z")));
+    CHECK(h.client.submits.size() == 1);
+    CHECK(flaky.refused == 2);
+  }
+}
