@@ -186,6 +186,9 @@ void add_sim_command(CLI::App& root, Action& chosen) {
                   "Dynamic property recorded as the run id")
       ->capture_default_str();
   cmd->add_option("--seed", o->sim.seed, "Seed of the random choices")->capture_default_str();
+  cmd->add_option("--rate-limit", o->sim.rate_limit_per_s,
+                  "Answer 503 past this many API requests per second (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--verbose", o->sim.log_requests, "Log every API request on stderr");
   add_fault_flags(cmd, o->sim.faults, *o);
   cmd->callback([o, &chosen] {

@@ -171,7 +171,8 @@ Reply handle_request(SimState& state, const HttpRequest& req, SysMillis now,
   Exchange ex{state, req, now, base_url, state.log_request(std::move(entry))};
 
   const bool is_submit = req.method() == http::verb::post && path.ends_with("/ExecutionRequest");
-  const FaultKind fault = state.decide_fault(is_submit);
+  const FaultKind fault = state.over_rate_limit(now) ? FaultKind::unavailable_503
+                                                     : state.decide_fault(is_submit);
   reply.delay = state.options().latency;
   if (auto rejected = rejecting_fault(req, fault, state.options().faults)) {
     reply.response = std::move(*rejected);

@@ -101,6 +101,15 @@ std::vector<const SimRun*> SimState::recorded_runs(SysMillis now) const {
   return out;
 }
 
+bool SimState::over_rate_limit(SysMillis now) {
+  const double limit = m_options.rate_limit_per_s;
+  if (limit <= 0) return false;
+  while (!m_recent.empty() && m_recent.front() <= now - Millis{1000}) m_recent.pop_front();
+  if (static_cast<double>(m_recent.size()) + 1 > limit) return true;
+  m_recent.push_back(now);
+  return false;
+}
+
 FaultKind SimState::decide_fault(bool is_submit) {
   SimFaults& f = m_options.faults;
   if (f.only_submits && !is_submit) return FaultKind::none;

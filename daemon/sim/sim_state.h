@@ -67,6 +67,10 @@ class SimState {
   std::vector<const SimRun*> recorded_runs(SysMillis now) const;
   const std::vector<SimRun>& runs() const { return m_runs; }
 
+  // True when one more API request at `now` would pass options.rate_limit_per_s within the
+  // last second (the request is then refused and not counted); otherwise counts it.
+  bool over_rate_limit(SysMillis now);
+
   // The random fault for one API request (bursts first, then one draw over the rates).
   FaultKind decide_fault(bool is_submit);
 
@@ -109,6 +113,7 @@ class SimState {
   std::deque<std::string> m_query_order;          // tokens, oldest first, for eviction
   std::map<std::string, SysMillis> m_jwts;  // token -> expiry
   std::vector<ReceivedRequest> m_requests;
+  std::deque<SysMillis> m_recent;  // accepted API requests of the last second
   SimStats m_stats;
   std::uint64_t m_query_counter = 0;
 };

@@ -66,6 +66,8 @@ struct SimOptions {
   SimFaults faults;
   std::uint64_t seed = 1;         // for the random choices (outcomes, faults)
   std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // read from submits into ReceivedRequest
+  double rate_limit_per_s = 0;    // >0: the account's rate limit (about 10 on the platform);
+                                  // API requests past it in any one second answer 503
   Millis io_timeout{30000};       // deadline of each read and write; idle keep-alive limit
   bool log_requests = false;      // one line per API request on stderr ("sim: POST … -> 200")
 };

@@ -134,6 +134,18 @@ TEST_CASE("a random fault rate is followed in proportion and the same seed repea
   }
 }
 
+TEST_CASE("past the account rate limit the platform answers 503") {
+  SimOptions o = fast_options();
+  o.rate_limit_per_s = 5;
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  std::vector<int> statuses;
+  for (int i = 0; i < 8; ++i) statuses.push_back(poll(client, "executionrecord-unknown").status);
+  // Eight requests take far less than a second on loopback: five pass, three are refused.
+  CHECK(std::count(statuses.begin(), statuses.end(), 404) == 5);
+  CHECK(std::count(statuses.begin(), statuses.end(), 503) == 3);
+}
+
 TEST_CASE("POST /__sim/faults replaces the faults and refuses unknown or out-of-range fields") {
   SimFixture fx(with_faults(SimFaults{.rate_500 = 1}));
   TestClient client(fx.port());

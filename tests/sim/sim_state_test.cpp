@@ -77,6 +77,22 @@ TEST_CASE("a rate of 1 always faults and a rate of 0 never draws") {
   }
 }
 
+TEST_CASE("the account rate limit refuses requests past N within any one second") {
+  SimOptions o;
+  o.rate_limit_per_s = 3;
+  SimState state(o);
+  const SysMillis t0 = at("2026-03-01T10:00:00Z");
+  CHECK_FALSE(state.over_rate_limit(t0));
+  CHECK_FALSE(state.over_rate_limit(t0 + Millis{100}));
+  CHECK_FALSE(state.over_rate_limit(t0 + Millis{200}));
+  CHECK(state.over_rate_limit(t0 + Millis{300}));
+  CHECK(state.over_rate_limit(t0 + Millis{999}));
+  CHECK_FALSE(state.over_rate_limit(t0 + Millis{1000}));  // the first one left the window
+  CHECK(state.over_rate_limit(t0 + Millis{1050}));
+  SimState unlimited{SimOptions{}};
+  for (int i = 0; i < 100; ++i) CHECK_FALSE(unlimited.over_rate_limit(t0));
+}
+
 TEST_CASE("only YYYY-MM-DDTHH:MM:SSZ with a real date and time is a strict instant") {
   CHECK(parse_strict_instant("2026-01-31T23:59:59Z") == parse_instant("2026-01-31T23:59:59Z").value());
   for (const char* bad : {"2026-01-31T23:59:59", "2026-01-31T23:59:59.000Z", "2026-01-31 23:59:59Z",
