@@ -5,6 +5,7 @@
 
 #include "daemon/sim/sim_router.h"
 #include "daemon/sim/sim_state.h"
+#include "daemon/sim/sim_util.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -88,6 +89,23 @@ void reset_socket(tcp::socket& socket) {
   socket.close(ec);
 }
 
+// 413 for a body over the limit, 400 for a request that is not HTTP/1.1; nullopt when the
+// read failed for another reason (closed, reset, deadline).
+std::optional<HttpResponse> refuse_unreadable(const boost::system::error_code& ec) {
+  const bool parse_error = ec.category() == make_error_code(http::error::bad_target).category() &&
+                           ec != http::error::end_of_stream && ec != http::error::partial_message;
+  if (!parse_error) return std::nullopt;
+  const bool too_large = ec == http::error::body_limit;
+  HttpResponse res{too_large ? http::status::payload_too_large : http::status::bad_request, 11};
+  res.set(http::field::server, "boomi-sched-sim");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = error_body(too_large ? "The request body is too large"
+                                    : "The request is not valid HTTP/1.1 (" + ec.message() + ")");
+  res.prepare_payload();
+  return res;
+}
+
 template <class Stream>
 asio::awaitable<void> serve_requests(std::shared_ptr<SimCore> core, Stream& stream,
                                      asio::steady_timer& timer) {
@@ -98,7 +116,15 @@ asio::awaitable<void> serve_requests(std::shared_ptr<SimCore> core, Stream& stre
     parser.body_limit(k_body_limit);
     lowest.expires_after(core->options.io_timeout);
     auto [rec, rn] = co_await http::async_read(stream, buffer, parser, k_tuple);
-    if (rec) co_return;
+    if (rec) {
+      // Unreadable HTTP gets an answer like a real server's before the close; a closed or
+      // idle connection just ends.
+      if (auto refusal = refuse_unreadable(rec)) {
+        lowest.expires_after(core->options.io_timeout);
+        co_await http::async_write(stream, *refusal, k_tuple);
+      }
+      co_return;
+    }
     HttpRequest request = parser.release();
     Reply reply;
     {

@@ -8,7 +8,44 @@ namespace bsched::sim::test {
 
 namespace json = boost::json;
 
+namespace {
+
+// Writes `bytes` as they are and reads until the server closes (2 s deadline).
+std::string raw_exchange(unsigned short port, const std::string& bytes) {
+  asio::io_context io;
+  std::string answer;
+  auto run = [&]() -> asio::awaitable<void> {
+    constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+    beast::tcp_stream stream(io);
+    stream.expires_after(2s);
+    auto [cec] = co_await stream.async_connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), tuple);
+    if (cec) co_return;
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(bytes), tuple);
+    if (wec) co_return;
+    for (;;) {
+      char chunk[1024];
+      auto [rec, rn] = co_await stream.async_read_some(asio::buffer(chunk), tuple);
+      answer.append(chunk, rn);
+      if (rec) co_return;
+    }
+  };
+  asio::co_spawn(io, run(), asio::detached);
+  io.run();
+  return answer;
+}
+
+}  // namespace
+
 TEST_SUITE("sim::rest") {
+
+TEST_CASE("a request that is not HTTP is answered 400 and the connection closed") {
+  SimFixture fx;
+  const std::string answer = raw_exchange(fx.port(), "HELLO THERE\r\n\r\n");
+  CHECK(answer.starts_with("HTTP/1.1 400"));
+  CHECK(answer.find("\"@type\":\"Error\"") != std::string::npos);
+  CHECK(fx.sim().requests().empty());
+}
 
 TEST_CASE("a submit without credentials is answered 401 with the platform's error body") {
   SimFixture fx;
