@@ -50,6 +50,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
 void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
   auto now = clock.now();
   std::map<std::string, JobRuntime> table;
+  std::vector<std::pair<std::string, sys_seconds>> horizons;
   for (const auto& job : next->jobs) {
     JobRuntime jr;
     jr.config = next;
@@ -74,10 +75,16 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
                    (reloading && !old->second.active);
     if (changed && job.enabled) {
       jr.horizon = std::max(jr.horizon, floor_s(now));
-      if (auto r = store.set_horizon(job.name, jr.horizon); !r) log_store_error("set_horizon", r.error());
+      horizons.emplace_back(job.name, jr.horizon);
     }
     table.emplace(job.name, std::move(jr));
   }
+  // One commit for all new horizons (a thousand new jobs are one transaction, not 1,000).
+  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
+    for (const auto& [name, h] : horizons) BSCHED_TRY(store.set_horizon(name, h));
+    return {};
+  });
+  if (!r) log_store_error("set_horizon", r.error());
   jobs = std::move(table);
   config = next;
   due.clear();
