@@ -124,7 +124,7 @@ Millis poll_delay(const config::PollPolicy& policy, int n, double jitter) {
 }
 
 SysMillis submit_deadline(sys_seconds slot, Millis catchup_window) {
-  return SysMillis(slot) + catchup_window;
+  return SysMillis(slot) + std::max(catchup_window, k_min_submit_window);
 }
 
 RetryDecision decide_submit_retry(const config::RetryPolicy& policy, int attempts_made,

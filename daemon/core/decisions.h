@@ -49,9 +49,12 @@ Millis poll_delay(const config::PollPolicy& policy, int n, double jitter = 0.5);
 
 // ---- submit retries -------------------------------------------------------------------
 
+// A trigger may always leave at least this long after its slot (catchup_window 0 included).
+inline constexpr Millis k_min_submit_window = 5s;
+
 // The slot's deadline: the last instant a trigger for it may still be sent. A slot may fire
-// at most catchup_window late, so its deadline is slot + catchup_window; a manual run's
-// "slot" is the instant it was requested. Retries and auth waits never go past it.
+// at most catchup_window late, so its deadline is slot + max(catchup_window, 5 s); a manual
+// run's "slot" is the instant it was requested. Retries and auth waits never go past it.
 SysMillis submit_deadline(sys_seconds slot, Millis catchup_window);
 
 struct RetryDecision {

@@ -201,6 +201,8 @@ void Engine::reload(std::shared_ptr<const config::Config> config) {
   if (!config) return;
   d.load_jobs(config, true);
   d.client.reset_auth();
+  // The auth circuit is closed again: the next call tells whether the new credentials work.
+  if (d.platform_state.rfind("auth failed", 0) == 0) d.platform_state = "ok";
   d.config_loaded_at = d.clock.now();
   spdlog::info("engine.reloaded jobs={} fingerprint={}", stats().jobs, config->fingerprint);
   d.write_heartbeat();

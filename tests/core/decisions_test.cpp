@@ -115,6 +115,8 @@ TEST_SUITE("core::decisions") {
     CHECK_FALSE(late.retry);
     CHECK(late.reason.find("deadline") != std::string::npos);
     CHECK(submit_deadline(*parse_instant("2026-01-01T10:00:00Z"), 1h) == ms("2026-01-01T11:00:00Z"));
+    // catchup_window 0 still lets an on-time trigger leave a few milliseconds after its slot.
+    CHECK(submit_deadline(*parse_instant("2026-01-01T10:00:00Z"), 0ms) == ms("2026-01-01T10:00:05Z"));
   }
 
   TEST_CASE("an accepted trigger moves the run to submitted with its requestId") {

@@ -176,6 +176,31 @@ TEST_SUITE("core::engine") {
     CHECK((*hb)->updated_at == SysMillis(instant("2026-01-05T10:00:30Z")));
   }
 
+  TEST_CASE("a job with catchup_window 0 still fires its on-time slots") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    auto job = make_job("orders", "*/10 * * * *");
+    job.catchup_window = Millis(0);
+    h.start(make_config({job}));
+    h.advance(minutes(10));
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.runs("orders")[0].state == RunState::submitted);
+  }
+
+  TEST_CASE("terminal runs older than the retention are pruned by the maintenance loop") {
+    EngineHarness h("2026-01-05T10:00:00Z");
+    auto old_slot = "2025-09-01T10:00:00Z";
+    auto row = leave_run(h, "orders", old_slot, RunState::submitted);
+    REQUIRE(h.store->transition(row.id, RunState::complete, SysMillis(instant(old_slot))).has_value());
+    leave_run(h, "recent", "2026-01-04T10:00:00Z", RunState::scheduled);
+    auto config = make_config({make_job("orders", "0 0 1 1 *"), make_job("recent", "0 0 1 1 *")});
+    config->storage.retention = std::chrono::days(90);
+    h.start(config);
+    CHECK(h.runs("orders").size() == 1);
+    h.advance(seconds(30));
+    CHECK(h.runs("orders").empty());
+    CHECK(h.runs("recent").size() == 1);
+  }
+
   TEST_CASE("after stop nothing fires and runs in flight stay for the next start") {
     EngineHarness h("2026-01-05T10:00:30Z");
     h.start(make_config({make_job("orders", "*/10 * * * *")}));
