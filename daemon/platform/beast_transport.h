@@ -4,6 +4,8 @@
 //   and the host name (DNS name or IP address in subjectAltName); there is no switch to turn
 //   verification off. Plain http is accepted only for loopback hosts (tests, the simulator).
 // - Every resolve, connect, TLS handshake, write and read has its own deadline (`timeout`).
+//   A host-name lookup itself cannot be interrupted (getaddrinfo): a hung system resolver
+//   holds the send until its own timeouts pass, then the deadline error is returned.
 // - Keep-alive: up to `max_idle_per_host` idle connections per scheme://host:port are kept
 //   for `max_idle` and reused. Before reuse a connection is checked for a close from the
 //   server; an idempotent request that fails on a reused connection before any answer

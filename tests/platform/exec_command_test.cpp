@@ -158,4 +158,36 @@ TEST_SUITE("cli::exec") {
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("unavailable") != std::string::npos);
   }
+
+  TEST_CASE("exec --wait finds the run by query once the async result expired") {
+    auto o = fast_sim();
+    o.faults.async_expiry = 1ms;
+    o.run_duration = 0ms;
+    o.pickup_delay = 0ms;
+    SimThread sim(o);
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto r = exec(dir, write_config(dir, sim.base_url(), "sim-token"), "orders --wait");
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("expired") != std::string::npos);
+    CHECK(r.out.find("status: COMPLETE\n") != std::string::npos);
+    sim.stop();
+    int queries = 0;
+    for (const auto& q : sim.requests()) queries += q.target.find("/ExecutionRecord/query") != std::string::npos;
+    CHECK(queries >= 1);
+  }
+
+  TEST_CASE("exec never resends a trigger whose outcome is uncertain") {
+    auto o = fast_sim();
+    o.faults.rate_reset_after_read = 1.0;
+    o.faults.only_submits = true;
+    SimThread sim(o);
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto r = exec(dir, write_config(dir, sim.base_url(), "sim-token"), "orders");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("may have been accepted") != std::string::npos);
+    sim.stop();
+    CHECK(sim.requests().size() == 1);
+  }
 }
