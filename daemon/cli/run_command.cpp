@@ -1,8 +1,7 @@
 // `boomi-sched run [--config P] [--dev] [--log-level L]` (product.md §1, §5, §8): the daemon
 // in the foreground. It never forks; systemd (Type=notify) or a terminal supervises it.
 #include "daemon/cli/command.h"
-
-#include <fmt/core.h>
+#include "daemon/runtime/run.h"
 
 #include <memory>
 #include <optional>
@@ -10,18 +9,8 @@
 
 namespace bsched::cli {
 
-namespace {
-
-struct RunOptions {
-  std::optional<std::string> config;
-  bool dev = false;
-  std::optional<std::string> log_level;
-};
-
-}  // namespace
-
 void add_run_command(CLI::App& root, Action& chosen) {
-  auto opts = std::make_shared<RunOptions>();
+  auto opts = std::make_shared<runtime::RunOptions>();
   auto* cmd = root.add_subcommand("run", "Run the scheduler daemon in the foreground");
   cmd->add_option("--config", opts->config,
                   "Main configuration file (default: $BOOMI_SCHED_CONFIG, else "
@@ -31,11 +20,7 @@ void add_run_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--log-level", opts->log_level,
                   "trace, debug, info, warning, error (default: $BOOMI_SCHED_LOG_LEVEL, else info)");
   cmd->callback([&chosen, opts] {
-    chosen = [opts] {
-      // The scheduler engine, run store and platform client are wired in once they land.
-      fmt::print(stderr, "boomi-sched: 'run' is not available in this build yet\n");
-      return k_exit_failure;
-    };
+    chosen = [opts] { return runtime::run_daemon(*opts); };
   });
 }
 

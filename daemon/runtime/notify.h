@@ -56,6 +56,9 @@ std::string status_message(const std::string& line);  // "STATUS=<line>"
 std::string ready_message(const std::string& line);   // "READY=1\nSTATUS=<line>"
 // "RELOADING=1\nMONOTONIC_USEC=<now>" (systemd 253 wants the timestamp with RELOADING=1)
 std::string reloading_message(std::chrono::microseconds monotonic_now);
+// STATUS= while the engine recovers runs and catches up (before READY=1).
+inline constexpr const char* k_starting_status =
+    "starting: resuming runs in flight, catching up missed slots";
 inline constexpr const char* k_stopping_message = "STOPPING=1";
 inline constexpr const char* k_watchdog_message = "WATCHDOG=1";
 

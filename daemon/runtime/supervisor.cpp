@@ -70,6 +70,7 @@ Supervisor::~Supervisor() = default;
 
 asio::awaitable<int> Supervisor::run() {
   arm_signals();  // before start(): a SIGTERM during recovery stops right after it
+  send(status_message(k_starting_status));
   auto started = co_await m_scheduler.start();
   if (!started) {
     spdlog::critical("daemon.start_failed error=\"{}\"", started.error().message);

@@ -108,8 +108,9 @@ TEST_SUITE("runtime::supervisor") {
     Fixture f;
     f.run([&] {
       CHECK(f.scheduler.starts == 1);
-      REQUIRE_FALSE(f.notifier.messages.empty());
-      CHECK(f.notifier.messages.front().rfind("READY=1\nSTATUS=1 job, 0 in flight", 0) == 0);
+      REQUIRE(f.notifier.messages.size() == 2);
+      CHECK(f.notifier.messages[0] == status_message(k_starting_status));
+      CHECK(f.notifier.messages[1].rfind("READY=1\nSTATUS=1 job, 0 in flight", 0) == 0);
       f.supervisor->request_stop("test");
     });
     CHECK(f.exit_code == 0);
