@@ -33,6 +33,8 @@ TEST_SUITE("e2e::crash") {
       daemon.child().kill_and_reap();
       std::this_thread::sleep_for(std::chrono::milliseconds(down_ms(rng)));
     }
+    // One downtime longer than any slot's deadline (at least 5 s), so slots are missed.
+    std::this_thread::sleep_for(6500ms);
     // The last life: stop firing (every job disabled), let the runs in flight finish.
     DaemonProcess last(dir, config, {}, kills);
     REQUIRE(last.wait_ready());
