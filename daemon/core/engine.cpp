@@ -31,7 +31,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
                    platform::PlatformClient& client_, const Clock& clock_,
                    std::shared_ptr<const config::Config> config_, EngineOptions options_)
     : io(io_), store(store_), client(client_), clock(clock_), options(std::move(options_)),
-      rng(std::random_device{}()), config(std::move(config_)) {
+      writes(io_, store_), rng(std::random_device{}()), config(std::move(config_)) {
   timers = options.timers;
   if (!timers) {
     own_timers = std::make_unique<SteadyTimerFactory>(io);

@@ -3,12 +3,14 @@
 // Shape: one fire loop waits on one WakeTimer for the earliest due slot of all jobs (an
 // ordered set of (instant, job)); each run in flight has its own tracker coroutine that
 // sleeps until the run's next action (submit, poll, reconcile) and applies the pure
-// decisions of decisions.h through RunStore::transition / update.
+// decisions of decisions.h through RunStore::transition / update, grouped by WriteBatch
+// into one commit per event-loop turn.
 #pragma once
 
 #include "daemon/core/decisions.h"
 #include "daemon/core/engine.h"
 #include "daemon/core/slot_planner.h"
+#include "daemon/core/write_batch.h"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -60,6 +62,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   platform::PlatformClient& client;
   const Clock& clock;
   EngineOptions options;
+  WriteBatch writes;  // the trackers' state writes, one commit per event-loop turn
   std::unique_ptr<TimerFactory> own_timers;
   TimerFactory* timers = nullptr;
   std::mt19937_64 rng;
@@ -110,8 +113,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<void> submit(Tracked& t);
   boost::asio::awaitable<void> poll(Tracked& t);
   boost::asio::awaitable<void> reconcile(Tracked& t);
-  bool write_sending(Tracked& t, const storage::RunUpdate& sending, SysMillis now);
-  void apply(Tracked& t, const RunStep& step);
+  boost::asio::awaitable<bool> write_sending(Tracked& t, const storage::RunUpdate& sending,
+                                             SysMillis now);
+  boost::asio::awaitable<void> apply(Tracked& t, const RunStep& step);
   void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);

@@ -1,7 +1,8 @@
 // One coroutine per run in flight: sleep until the run's next action, act (submit, poll or
 // reconcile), store what the pure decisions (decisions.h) make of the answer. Every change
-// of state is one RunStore::transition; a store failure keeps the decided step and retries
-// it before anything else is sent.
+// of state is one RunStore::transition, committed together with the other trackers' writes
+// of the same event-loop turn (WriteBatch) and durable before the tracker goes on; a store
+// failure keeps the decided step and retries it before anything else is sent.
 #include "daemon/core/engine_impl.h"
 
 #include "daemon/core/run_update.h"
@@ -43,7 +44,7 @@ boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
   if (t.pending) {
     auto step = *t.pending;
     t.pending.reset();
-    apply(t, step);
+    co_await apply(t, step);
     co_return;
   }
   switch (t.mode) {
@@ -60,24 +61,26 @@ boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
 }
 
 // Stores that a request is about to leave (scheduled -> submitting, or one more attempt).
-bool Engine::Impl::write_sending(Tracked& t, const storage::RunUpdate& sending, SysMillis now) {
+boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
+                                                         const storage::RunUpdate& sending,
+                                                         SysMillis now) {
   if (t.row.state == RunState::scheduled) {
-    auto r = store.transition(t.row.id, RunState::submitting, now, sending);
+    auto r = co_await writes.transition(t.row.id, RunState::submitting, now, sending);
     if (r) {
       t.row = *r;
-      return true;
+      co_return true;
     }
     log_store_error("transition", r.error());
   } else {
-    auto r = store.update(t.row.id, sending);
+    auto r = co_await writes.update(t.row.id, sending);
     if (r) {
       apply_update(t.row, sending);
-      return true;
+      co_return true;
     }
     log_store_error("update", r.error());
   }
-  t.row.next_action_at = now + k_store_retry;
-  return false;
+  t.row.next_action_at = clock.now() + k_store_retry;
+  co_return false;
 }
 
 // Sends the run's ExecutionRequest. The row says `submitting`, with the attempt counted and
@@ -92,7 +95,7 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
     step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
     step.update.next_action_at = std::optional<SysMillis>();
     step.event = "run.finished";
-    apply(t, step);
+    co_await apply(t, step);
     co_return;
   }
   auto health = client.health();
@@ -110,13 +113,13 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   sending.last_sent_at = now;
   sending.properties_json = platform::properties_json(request);
   sending.next_action_at = std::optional<SysMillis>();
-  if (!write_sending(t, sending, now)) co_return;
+  if (!co_await write_sending(t, sending, now)) co_return;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
   auto answer = co_await client.submit(request);
   note_answer(answer);
   auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
                                client.health().auth_retry_at);
-  apply(t, step);
+  co_await apply(t, step);
 }
 
 boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
@@ -127,7 +130,7 @@ boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
   auto answer = co_await client.poll(t.row.request_id);
   note_answer(answer);
   auto step = on_poll_answer(t.row, *t.job, answer, clock.now(), t.polls++, random01());
-  apply(t, step);
+  co_await apply(t, step);
 }
 
 boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
@@ -140,23 +143,23 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
   if (!t.row.execution_id.empty()) others.erase(t.row.execution_id);
   auto step = on_reconcile_answer(t.row, *t.job, answer, others, clock.now(), t.polls++,
                                   random01());
-  apply(t, step);
+  co_await apply(t, step);
 }
 
-void Engine::Impl::apply(Tracked& t, const RunStep& step) {
+boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {
   auto now = clock.now();
   storage::StoreResult<void> written;
   if (step.to) {
-    auto r = store.transition(t.row.id, *step.to, now, step.update);
+    auto r = co_await writes.transition(t.row.id, *step.to, now, step.update);
     if (r) t.row = *r;
     else written = r.error();
   } else {
-    written = store.update(t.row.id, step.update);
+    written = co_await writes.update(t.row.id, step.update);
     if (written) apply_update(t.row, step.update);
   }
   if (!written) {
     store_failed(t, step, written.error());
-    return;
+    co_return;
   }
   if (step.kind == RunStep::Kind::reconcile) t.mode = Tracked::Mode::query;
   if (step.kind == RunStep::Kind::resend) t.mode = Tracked::Mode::submit;

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <fmt/format.h>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ class FakePlatformClient final : public platform::PlatformClient {
   std::vector<platform::RecordQuery> queries;
   int reset_auth_calls = 0;
 
+  // Called with each request as it is submitted (e.g. to look at the store at that moment).
+  std::function<void(const platform::ExecutionRequest&)> on_submit;
+
   platform::PlatformHealth health_value;
   // When a scripted answer is an auth failure, the circuit opens until this instant.
   std::optional<SysMillis> auth_retry_at_on_401;
@@ -44,6 +48,7 @@ class FakePlatformClient final : public platform::PlatformClient {
 
   boost::asio::awaitable<SubmitAnswer> submit(const platform::ExecutionRequest& req) override {
     submits.push_back(req);
+    if (on_submit) on_submit(req);
     if (submit_answers.empty()) {
       co_return platform::SubmitResult{fmt::format("executionrecord-{}", submits.size())};
     }

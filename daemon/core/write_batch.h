@@ -1,0 +1,46 @@
+// Group commit for the run trackers: the state writes asked for in one turn of the event loop
+// share one durable transaction (one fsync) instead of one each.
+//
+// A tracker co_awaits transition() or update(); the first request of a turn posts one flush,
+// which runs every queued write inside one RunStore::in_transaction, each write in its own
+// nested in_transaction (a SAVEPOINT: a refused write rolls back only itself), commits, and
+// resumes every waiter with its own result. A failed commit gives every write that error. A
+// waiter resumes only after the commit, so a state is durable before the caller acts on it.
+// Single-threaded: everything runs on the io_context's one thread.
+#pragma once
+
+#include "storage/run_store.h"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace bsched::core {
+
+class WriteBatch {
+ public:
+  WriteBatch(boost::asio::io_context& io, storage::RunStore& store);
+  ~WriteBatch();
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  // RunStore::transition / update, committed with the other writes of this turn.
+  boost::asio::awaitable<storage::StoreResult<storage::RunRow>> transition(
+      std::int64_t id, storage::RunState to, SysMillis now, storage::RunUpdate update);
+  boost::asio::awaitable<storage::StoreResult<void>> update(std::int64_t id,
+                                                            storage::RunUpdate update);
+  // Any write on the store, run in its own savepoint of the next flush.
+  boost::asio::awaitable<storage::StoreResult<void>> write(
+      std::function<storage::StoreResult<void>()> fn);
+
+  int commits() const;  // flushes run so far (each one outer transaction)
+
+ private:
+  struct State;
+  std::shared_ptr<State> m_state;
+};
+
+}  // namespace bsched::core

@@ -1,0 +1,128 @@
+// Group commit of the trackers' state writes: one commit per event-loop turn, each write in
+// its own savepoint, nothing sent before its run's state is committed.
+#include "daemon/core/write_batch.h"
+#include "tests/core/counting_store.h"
+#include "tests/core/engine_harness.h"
+#include "tests/core/flaky_store.h"
+
+using namespace bsched;
+using namespace bsched::test;
+using storage::RunState;
+using storage::StoreResult;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+namespace {
+
+storage::RunRow new_run(storage::RunStore& store, const std::string& job) {
+  storage::NewRun n;
+  n.run_id = "run-" + job;
+  n.job = job;
+  n.slot = instant("2026-01-05T10:00:00Z");
+  auto r = store.create_run(n, SysMillis(n.slot));
+  REQUIRE(r.has_value());
+  return *r;
+}
+
+// Queues a transition on `batch`, to be run by the next io.poll().
+void queue_transition(boost::asio::io_context& io, core::WriteBatch& batch, std::int64_t id,
+                      RunState to, std::optional<StoreResult<storage::RunRow>>& out) {
+  boost::asio::co_spawn(io, [&batch, &out, id, to]() -> boost::asio::awaitable<void> {
+    out = co_await batch.transition(id, to, SysMillis(instant("2026-01-05T10:00:01Z")), {});
+  }, boost::asio::detached);
+}
+
+}  // namespace
+
+TEST_SUITE("core::write_batch") {
+  TEST_CASE("writes of one turn share one commit and a refused write fails only itself") {
+    auto store = *storage::SqliteRunStore::open(":memory:");
+    CountingStore counting(*store);
+    auto a = new_run(*store, "a"), b = new_run(*store, "b"), c = new_run(*store, "c");
+    boost::asio::io_context io;
+    core::WriteBatch batch(io, counting);
+    std::optional<StoreResult<storage::RunRow>> ra, rb, rc;
+    queue_transition(io, batch, a.id, RunState::submitting, ra);
+    queue_transition(io, batch, b.id, RunState::complete, rb);  // illegal from scheduled
+    queue_transition(io, batch, c.id, RunState::submitting, rc);
+    io.poll();
+    REQUIRE((ra && rb && rc));
+    CHECK(counting.commits == 1);
+    CHECK(batch.commits() == 1);
+    REQUIRE(ra->has_value());
+    CHECK((*ra)->state == RunState::submitting);
+    REQUIRE(!rb->has_value());
+    CHECK(rb->error().kind == storage::StoreErrorKind::illegal_transition);
+    CHECK(rc->has_value());
+    CHECK((*store->find_run(a.id))->state == RunState::submitting);
+    CHECK((*store->find_run(b.id))->state == RunState::scheduled);
+    CHECK((*store->find_run(c.id))->state == RunState::submitting);
+  }
+
+  TEST_CASE("a refused commit gives every write of the batch its error and stores none") {
+    auto store = *storage::SqliteRunStore::open(":memory:");
+    CountingStore counting(*store);
+    auto a = new_run(*store, "a"), b = new_run(*store, "b");
+    boost::asio::io_context io;
+    core::WriteBatch batch(io, counting);
+    counting.refuse_next_commit = true;
+    std::optional<StoreResult<storage::RunRow>> ra, rb;
+    queue_transition(io, batch, a.id, RunState::submitting, ra);
+    queue_transition(io, batch, b.id, RunState::submitting, rb);
+    io.poll();
+    REQUIRE((ra && rb));
+    REQUIRE((!ra->has_value() && !rb->has_value()));
+    CHECK(ra->error().kind == storage::StoreErrorKind::full);
+    CHECK(rb->error().kind == storage::StoreErrorKind::full);
+    CHECK((*store->find_run(a.id))->state == RunState::scheduled);
+    CHECK((*store->find_run(b.id))->state == RunState::scheduled);
+  }
+
+  TEST_CASE("a burst of 200 same-second slots writes every submitting state in one commit") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    CountingStore counting(*h.store);
+    std::vector<config::Job> jobs;
+    for (int i = 0; i < 200; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "*/10 * * * *"));
+    int checked = 0;
+    h.client.on_submit = [&](const platform::ExecutionRequest& req) {
+      // Nothing leaves inside an open transaction, and its run is already `submitting`.
+      CHECK_FALSE(counting.in_open_transaction());
+      auto runs = h.runs(req.process_id.substr(std::string("process-").size()));
+      REQUIRE(runs.size() == 1);
+      CHECK(runs[0].state == RunState::submitting);
+      CHECK(runs[0].attempts == 1);
+      CHECK(runs[0].submitting_at.has_value());
+      ++checked;
+    };
+    h.start_on(counting, make_config(std::move(jobs)));
+    h.advance(minutes(9) + seconds(29));
+    int before = counting.commits;
+    h.advance(seconds(1));  // 10:10:00: the burst
+    CHECK(h.client.submits.size() == 200);
+    CHECK(checked == 200);
+    CHECK(counting.submitting_in.size() == 1);
+    // The run rows, the 200 submitting states and the 200 requestIds: three commits.
+    CHECK(counting.commits - before <= 3);
+    for (int i = 0; i < 200; i += 50) {
+      CHECK(h.runs(fmt::format("job-{:03}", i))[0].state == RunState::submitted);
+    }
+  }
+
+  TEST_CASE("a run whose submitting state is refused waits while the rest of its burst is sent") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    FlakyStore flaky(*h.store);
+    flaky.fail_transitions = 1;
+    flaky.only_to = RunState::submitting;
+    h.start_on(flaky, make_config({make_job("a", "*/10 * * * *"), make_job("b", "*/10 * * * *"),
+                                   make_job("c", "*/10 * * * *")}));
+    h.advance(minutes(9) + seconds(30));  // 10:10:00
+    CHECK(h.client.submits.size() == 2);
+    CHECK(flaky.refused == 1);
+    int scheduled = 0;
+    for (auto job : {"a", "b", "c"}) scheduled += h.runs(job)[0].state == RunState::scheduled;
+    CHECK(scheduled == 1);
+    h.advance(seconds(2));
+    CHECK(h.client.submits.size() == 3);
+    for (auto job : {"a", "b", "c"}) CHECK(h.runs(job)[0].state == RunState::submitted);
+  }
+}
