@@ -100,7 +100,7 @@ void report_triggers(const InstantClient& client, std::chrono::sys_seconds slot,
   std::vector<double> late;
   for (auto t : client.sent) {
     auto d = (t - SysMillis(slot)).count();
-    if (rounds > 1) d %= 2000;
+    if (rounds > 1) d = (d % 2000 + 2000) % 2000;
     late.push_back(static_cast<double>(d));
   }
   if (late.empty()) return;

@@ -116,6 +116,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<bool> write_sending(Tracked& t, const storage::RunUpdate& sending,
                                              SysMillis now);
   boost::asio::awaitable<void> apply(Tracked& t, const RunStep& step);
+  boost::asio::awaitable<bool> held_by_auth(Tracked& t);
   void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);

@@ -114,12 +114,31 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   sending.properties_json = platform::properties_json(request);
   sending.next_action_at = std::optional<SysMillis>();
   if (!co_await write_sending(t, sending, now)) co_return;
+  if (co_await held_by_auth(t)) co_return;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
   auto answer = co_await client.submit(request);
   note_answer(answer);
   auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
                                client.health().auth_retry_at);
   co_await apply(t, step);
+}
+
+// The auth circuit opened while the sending state was being committed with its batch (an
+// earlier request of the same turn got a 401): the request does not leave; the attempt is
+// taken back and the run resent once the circuit allows it.
+boost::asio::awaitable<bool> Engine::Impl::held_by_auth(Tracked& t) {
+  auto health = client.health();
+  if (!health.auth_failed || !health.auth_retry_at || *health.auth_retry_at <= clock.now()) {
+    co_return false;
+  }
+  RunStep step;
+  step.kind = RunStep::Kind::resend;
+  step.at = std::min(*health.auth_retry_at, t.deadline + Millis(1));
+  step.update.attempts = t.row.attempts - 1;
+  step.update.last_error = "not sent: the platform refused the credentials (auth circuit open)";
+  step.update.next_action_at = std::optional<SysMillis>(step.at);
+  co_await apply(t, step);
+  co_return true;
 }
 
 boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
