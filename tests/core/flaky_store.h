@@ -2,15 +2,15 @@
 // (busy, full), to test that the engine survives and retries.
 #pragma once
 
-#include "storage/run_store.h"
+#include "tests/core/forwarding_store.h"
 
 #include <optional>
 
 namespace bsched::test {
 
-class FlakyStore final : public storage::RunStore {
+class FlakyStore final : public ForwardingStore {
  public:
-  explicit FlakyStore(storage::RunStore& inner) : m_inner(inner) {}
+  explicit FlakyStore(storage::RunStore& inner) : ForwardingStore(inner) {}
 
   int fail_batches = 0;      // next in_transaction() calls to refuse
   int fail_transitions = 0;  // next transition() calls to refuse (to `only_to` if set)
@@ -26,10 +26,6 @@ class FlakyStore final : public storage::RunStore {
     }
     return m_inner.in_transaction(fn);
   }
-  storage::StoreResult<storage::RunRow> create_run(const storage::NewRun& run,
-                                                   SysMillis now) override {
-    return m_inner.create_run(run, now);
-  }
   storage::StoreResult<storage::RunRow> transition(std::int64_t id, storage::RunState to,
                                                    SysMillis now,
                                                    const storage::RunUpdate& update) override {
@@ -39,53 +35,12 @@ class FlakyStore final : public storage::RunStore {
     }
     return m_inner.transition(id, to, now, update);
   }
-  storage::StoreResult<void> update(std::int64_t id, const storage::RunUpdate& u) override {
-    return m_inner.update(id, u);
-  }
-  storage::StoreResult<std::optional<storage::RunRow>> find_run(std::int64_t id) override {
-    return m_inner.find_run(id);
-  }
-  storage::StoreResult<std::vector<storage::RunRow>> non_terminal_runs() override {
-    return m_inner.non_terminal_runs();
-  }
-  storage::StoreResult<void> record_gap(const storage::SlotGap& gap) override {
-    return m_inner.record_gap(gap);
-  }
-  storage::StoreResult<storage::JobState> job_state(const std::string& job) override {
-    return m_inner.job_state(job);
-  }
-  storage::StoreResult<void> set_paused(const std::string& job, bool paused,
-                                        const std::string& note, const std::string& who,
-                                        SysMillis now) override {
-    return m_inner.set_paused(job, paused, note, who, now);
-  }
-  storage::StoreResult<void> set_horizon(const std::string& job,
-                                         std::chrono::sys_seconds horizon) override {
-    return m_inner.set_horizon(job, horizon);
-  }
-  storage::StoreResult<std::int64_t> enqueue_command(const storage::Command& c) override {
-    return m_inner.enqueue_command(c);
-  }
-  storage::StoreResult<std::vector<storage::Command>> take_commands(SysMillis now) override {
-    return m_inner.take_commands(now);
-  }
-  storage::StoreResult<void> write_heartbeat(const storage::Heartbeat& hb) override {
-    return m_inner.write_heartbeat(hb);
-  }
-  storage::StoreResult<std::optional<storage::Heartbeat>> read_heartbeat() override {
-    return m_inner.read_heartbeat();
-  }
-  storage::StoreResult<std::int64_t> prune(SysMillis before, int batch) override {
-    return m_inner.prune(before, batch);
-  }
 
  private:
   storage::StoreError refuse() {
     ++refused;
     return storage::StoreError{kind, "database is locked (scripted)"};
   }
-
-  storage::RunStore& m_inner;
 };
 
 }  // namespace bsched::test
