@@ -4,7 +4,7 @@
 //
 //   build/bench_client [cycles=1000] [concurrency=1] [tls=0]
 //
-// Prints cycles/s, requests/s and client CPU per 1,000 cycles (see docs/benchmarks/client.md).
+// Prints cycles/s, requests/s and client CPU per 1,000 cycles (see docs/benchmarks.md).
 #include "daemon/platform/beast_transport.h"
 #include "daemon/platform/boomi_client.h"
 #include "daemon/sim/simulator.h"

@@ -8,7 +8,7 @@
 //
 //   build/bench_engine [jobs=1000] [rounds=1]
 //
-// Results: docs/benchmarks/daemon.md.
+// Results: docs/benchmarks.md.
 #include "daemon/core/engine.h"
 #include "daemon/core/job_slots.h"
 #include "daemon/core/slot_planner.h"

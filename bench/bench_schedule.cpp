@@ -3,7 +3,7 @@
 // days with for_each_in, and parsing. bench/schedule/compare.sh runs cron-parser beside it.
 //   build/bench_schedule [EXPRESSIONS] [COUNT] [ZONE...]
 // Each next_after line prints (best of 7 runs) "<zone> <slots> <seconds> <slots per second>".
-// Numbers: docs/benchmarks/schedule.md.
+// Numbers: docs/benchmarks.md.
 #include "config/schedule.h"
 #include "config/time_util.h"
 

@@ -1,4 +1,4 @@
-// The simulator's capacity (docs/benchmarks/sim.md): it must never be the bottleneck of the
+// The simulator's capacity (docs/benchmarks.md): it must never be the bottleneck of the
 // scheduler benchmarks. An in-process simulator on one thread; C keep-alive connections on a
 // second thread each doing submit + poll pairs until N requests were answered; then the
 // throughput, the latency percentiles, and the resident memory after the request log holds N.

@@ -1,4 +1,4 @@
-// The state database under load (docs/benchmarks/storage.md):
+// The state database under load (docs/benchmarks.md):
 //   1. durable transitions per second, one transaction each and batched (synchronous=FULL);
 //   2. a database of N runs (default 1,000,000) over 20 jobs, then the latency of what
 //      `status` and `history` do (open read-only, heartbeat, one summary per job / the newest

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The daemon under load (docs/benchmarks/daemon.md): with 10,000 jobs configured, start-up
+"""The daemon under load (docs/benchmarks.md): with 10,000 jobs configured, start-up
 time (spawn to READY=1 on a NOTIFY_SOCKET this script owns), resident memory, CPU over an idle
 minute, and the lateness of 1,000 slots that fall on the same second (pace off), measured
 from the simulator's receipt time of each trigger.
