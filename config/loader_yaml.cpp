@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -63,7 +64,43 @@ std::vector<Diagnostic> Sink::sorted_warnings(const std::vector<std::string>& fi
   return sort_unique(std::move(w), files);
 }
 
+namespace {
+
+// The offset of the first byte that is not part of well-formed UTF-8 (YAML files are UTF-8;
+// a stray Latin-1 byte would otherwise reach the platform as a mangled property name).
+std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    if (extra < 0 || s.size() - i <= static_cast<std::size_t>(extra)) return i;
+    std::uint32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8 either.
+    static constexpr std::uint32_t k_min[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < k_min[extra] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) return i;
+    i += extra + 1;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
+  if (auto bad = first_invalid_utf8(source.text)) {
+    auto before = std::string_view(source.text).substr(0, *bad);
+    auto nl = before.rfind('\n');
+    auto line = std::count(before.begin(), before.end(), '\n') + 1;
+    int column = static_cast<int>(nl == std::string_view::npos ? *bad : *bad - nl - 1) + 1;
+    sink.error({source.path, static_cast<int>(line), column},
+               fmt::format("byte 0x{:02X} is not valid UTF-8; save the file as UTF-8",
+                           static_cast<unsigned char>(source.text[*bad])));
+    return std::nullopt;
+  }
   SourceDoc doc{source.path, source.text, {}};
   try {
     doc.root = YAML::Load(source.text);

@@ -203,4 +203,37 @@ TEST_SUITE("config::loader") {
           "main.yaml:1:1: the configuration file is empty (expected the sections platform, "
           "storage, defaults and jobs)");
   }
+
+  // Found by fuzz_config: a Latin-1 byte in a property name loaded, but was printed (and would
+  // have been sent) as U+FFFD, so `validate --print` no longer round-tripped.
+  TEST_CASE("a byte that is not UTF-8 is an error at its line and column") {
+    std::string text =
+        "platform:\n  account_id: a\n  username: u\n  token_env: T\n"
+        "jobs:\n  j:\n    schedule: \"0 * * * *\"\n    process_id: p\n    atom_id: a\n"
+        "    dynamic_properties:\n      T\xA4RIGGERED_BY: x\n";
+    auto r = load_config_from_sources({{"main.yaml", text}}, {.read_secret = false});
+    REQUIRE_FALSE(r.has_value());
+    REQUIRE(r.error().size() == 1);
+    CHECK(r.error()[0].to_string() ==
+          "main.yaml:11:8: byte 0xA4 is not valid UTF-8; save the file as UTF-8");
+  }
+
+  TEST_CASE("well-formed UTF-8 in values and a byte order mark load") {
+    std::string text =
+        "\xEF\xBB\xBFplatform:\n  account_id: a\n  username: u\n  token_env: T\n"
+        "jobs:\n  j:\n    schedule: \"0 * * * *\"\n    process_id: p\n    atom_id: a\n"
+        "    dynamic_properties:\n      CITY: \"Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80\"\n";
+    auto r = load_config_from_sources({{"main.yaml", text}}, {.read_secret = false});
+    REQUIRE(r.has_value());
+    CHECK(r->config->jobs.at(0).dynamic_properties.at(0).second == "Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80");
+  }
+
+  TEST_CASE("overlong forms and surrogates are not UTF-8") {
+    for (std::string bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
+      auto r = load_config_from_sources({{"main.yaml", "platform: " + bad + "\n"}},
+                                        {.read_secret = false});
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error()[0].to_string().starts_with("main.yaml:1:11: byte 0x"));
+    }
+  }
 }
