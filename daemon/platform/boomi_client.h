@@ -97,6 +97,8 @@ class BoomiClient final : public PlatformClient {
   boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query_graphql(
       const RecordQuery& q);
   boost::asio::awaitable<CallResult<std::string>> jwt();
+  // A GraphQL POST with the Bearer token and SPACE_GUID headers.
+  CallSpec graphql_call(const std::string& token, std::string body) const;
   CallError graphql_error(const HttpResponse& r, std::string message, std::string code);
 
   boost::asio::io_context& m_io;

@@ -65,17 +65,22 @@ CallError BoomiClient::graphql_error(const HttpResponse& r, std::string message,
   return scrub(std::move(e));
 }
 
-awaitable<CallResult<SubmitResult>> BoomiClient::submit_graphql(const ExecutionRequest& req) {
-  auto token = co_await jwt();
-  if (!token) co_return token.error();
+BoomiClient::CallSpec BoomiClient::graphql_call(const std::string& token, std::string body) const {
   CallSpec spec;
   spec.request.method = "POST";
   spec.request.url = m_platform.graphql_url;
   spec.request.headers = {{"Accept", "application/json"},
                           {"Content-Type", "application/json"},
-                          {"Authorization", "Bearer " + *token},
+                          {"Authorization", "Bearer " + token},
                           {"SPACE_GUID", m_platform.space_guid}};
-  spec.request.body = graphql_execute_json(req);
+  spec.request.body = std::move(body);
+  return spec;
+}
+
+awaitable<CallResult<SubmitResult>> BoomiClient::submit_graphql(const ExecutionRequest& req) {
+  auto token = co_await jwt();
+  if (!token) co_return token.error();
+  auto spec = graphql_call(*token, graphql_execute_json(req));
   spec.priority = CallPriority::trigger;
   spec.trigger = true;
   auto r = co_await call(std::move(spec));
@@ -97,14 +102,7 @@ awaitable<CallResult<std::vector<ExecutionRecord>>> BoomiClient::query_graphql(
   for (const char* status : k_history_statuses) {
     auto token = co_await jwt();
     if (!token) co_return token.error();
-    CallSpec spec;
-    spec.request.method = "POST";
-    spec.request.url = m_platform.graphql_url;
-    spec.request.headers = {{"Accept", "application/json"},
-                            {"Content-Type", "application/json"},
-                            {"Authorization", "Bearer " + *token},
-                            {"SPACE_GUID", m_platform.space_guid}};
-    spec.request.body = graphql_history_json(q.process_id, q.from, status);
+    auto spec = graphql_call(*token, graphql_history_json(q.process_id, q.from, status));
     spec.request.idempotent = true;
     spec.retry = true;
     auto r = co_await call(std::move(spec));
