@@ -61,6 +61,10 @@ struct NewRun {
   Trigger trigger = Trigger::schedule;
   sys_seconds slot{};
   std::string properties_json;
+  // Created already `submitting`: the legal scheduled -> submitting step taken in the same
+  // statement, for a run whose first ExecutionRequest (with these properties) leaves right
+  // after the commit: attempts 1, submitting_at = last_sent_at = now.
+  bool submitting = false;
 };
 
 // Fields a transition or an update sets; unset members keep their stored value.

@@ -139,6 +139,12 @@ StoreResult<void> Db::exec(const std::string& sql) {
   return err;
 }
 
+StoreResult<void> Db::run(std::string_view sql) {
+  auto q = prepare(sql);
+  if (!q) return q.error();
+  return q->run();
+}
+
 StoreResult<std::int64_t> Db::query_int(const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(m_db, sql.c_str(), -1, &stmt, nullptr);
@@ -169,7 +175,7 @@ StoreResult<Transaction> Transaction::begin(Db& db) {
                                                       "rolled back by an earlier error",
                                                       db.path())};
   }
-  auto r = level == 1 ? db.exec("BEGIN IMMEDIATE") : db.exec(fmt::format("SAVEPOINT s{}", level));
+  auto r = level == 1 ? db.run("BEGIN IMMEDIATE") : db.run(fmt::format("SAVEPOINT s{}", level));
   if (!r) return r.error();
   db.depth() = level;
   return Transaction(&db, level);
@@ -183,8 +189,8 @@ StoreResult<void> Transaction::commit() {
   Db* db = m_db;
   m_db = nullptr;
   db->depth() = m_level - 1;
-  if (m_level > 1) return db->exec(fmt::format("RELEASE s{}", m_level));
-  auto r = db->exec("COMMIT");
+  if (m_level > 1) return db->run(fmt::format("RELEASE s{}", m_level));
+  auto r = db->run("COMMIT");
   // A failed COMMIT (e.g. SQLITE_FULL, SQLITE_BUSY) may leave the transaction open.
   if (!r && db->in_transaction()) (void)db->exec("ROLLBACK");
   return r;

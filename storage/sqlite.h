@@ -79,6 +79,8 @@ class Db {
   StoreResult<Query> prepare(std::string_view sql);
   // Runs one or more statements without caching (pragmas, schema changes).
   StoreResult<void> exec(const std::string& sql);
+  // Runs one statement through the cache (transaction control: parsed once, not per call).
+  StoreResult<void> run(std::string_view sql);
   // The single integer a pragma / query such as "PRAGMA user_version" returns.
   StoreResult<std::int64_t> query_int(const std::string& sql);
 

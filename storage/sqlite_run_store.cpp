@@ -46,6 +46,10 @@ StoreResult<void> configure(Db& db, const OpenOptions& o) {
   BSCHED_TRY(db.exec("PRAGMA foreign_keys = ON"));
   if (o.mode == OpenMode::read_only) return {};
   BSCHED_TRY(db.exec("PRAGMA journal_mode = WAL"));
+  // Savepoint (statement) journals in memory: a burst's savepointed writes would otherwise
+  // go through a temporary file page by page. They are rolled back or discarded with their
+  // transaction, never needed after a crash.
+  BSCHED_TRY(db.exec("PRAGMA temp_store = MEMORY"));
   return db.exec("PRAGMA synchronous = FULL");
 }
 
@@ -108,11 +112,24 @@ StoreResult<void> SqliteRunStore::in_transaction(const std::function<StoreResult
 StoreResult<RunRow> SqliteRunStore::create_run(const NewRun& run, SysMillis now) {
   return transact<RunRow>(*m_db, [&]() -> StoreResult<RunRow> {
     BSCHED_TRY_ASSIGN(q, m_db->prepare(
-                             "INSERT INTO runs (run_id, job, trigger, slot, state, "
-                             "properties_json, created_at) VALUES (?, ?, ?, ?, 'scheduled', ?, ?)"));
-    q.bind(1, run.run_id).bind(2, run.job).bind(3, to_string(run.trigger));
-    q.bind(4, to_db(run.slot)).bind(5, run.properties_json.empty() ? "{}" : run.properties_json);
-    q.bind(6, to_db(now));
+                             "INSERT INTO runs (run_id, job, trigger, slot, state, attempts, "
+                             "properties_json, created_at, submitting_at, last_sent_at) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"));
+    RunRow row;
+    row.run_id = run.run_id;
+    row.job = run.job;
+    row.trigger = run.trigger;
+    row.slot = run.slot;
+    row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
+    row.created_at = now;
+    if (run.submitting) {
+      row.state = RunState::submitting;
+      row.attempts = 1;
+      row.submitting_at = row.last_sent_at = now;
+    }
+    q.bind(1, row.run_id).bind(2, row.job).bind(3, to_string(row.trigger));
+    q.bind(4, to_db(row.slot)).bind(5, to_string(row.state)).bind(6, row.attempts);
+    q.bind(7, row.properties_json).bind(8, to_db(now)).bind(9, to_db(row.submitting_at));
     auto r = q.run();
     if (!r) {
       auto e = r.error();
@@ -123,14 +140,7 @@ StoreResult<RunRow> SqliteRunStore::create_run(const NewRun& run, SysMillis now)
       }
       return e;
     }
-    RunRow row;
     row.id = m_db->last_insert_rowid();
-    row.run_id = run.run_id;
-    row.job = run.job;
-    row.trigger = run.trigger;
-    row.slot = run.slot;
-    row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
-    row.created_at = now;
     if (run.trigger != Trigger::manual) BSCHED_TRY(advance_horizon(run.job, run.slot));
     return row;
   });

@@ -39,6 +39,26 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->job_state("nightly")->horizon == t0());
   }
 
+  TEST_CASE("a run created submitting has its first attempt and send instant stored") {
+    auto store = memory_store();
+    NewRun n{"r-1", "nightly", Trigger::schedule, t0(), R"({"dynamic":{"A":"1"}})", true};
+    auto row = store->create_run(n, ms(t0(), 3));
+    REQUIRE(row.has_value());
+    CHECK(row->state == RunState::submitting);
+    auto found = store->find_run(row->id);
+    REQUIRE(found.has_value());
+    REQUIRE(found->has_value());
+    const auto& r = **found;
+    CHECK(r.state == RunState::submitting);
+    CHECK(r.attempts == 1);
+    CHECK(r.submitting_at == ms(t0(), 3));
+    CHECK(r.last_sent_at == ms(t0(), 3));
+    CHECK(!r.next_action_at.has_value());
+    CHECK(r.properties_json == R"({"dynamic":{"A":"1"}})");
+    // It goes on like any submitting run.
+    CHECK(store->transition(r.id, RunState::submitted, ms(t0(), 9)).has_value());
+  }
+
   TEST_CASE("a second schedule or catch-up run for the same slot is a duplicate_slot error") {
     auto store = memory_store();
     REQUIRE(store->create_run(new_run("a", t0()), ms(t0())).has_value());

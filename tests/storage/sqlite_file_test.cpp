@@ -83,6 +83,36 @@ TEST_SUITE("storage::sqlite_file") {
     CHECK(q->text(0) == "wal");
   }
 
+  TEST_CASE("a version 2 database is migrated to 3: the runs table rebuilt with its rows, ids and indexes") {
+    ConfigTempDir dir;
+    auto path = (dir.path() / "v2.db").string();
+    raw_exec(path, sqlite::migrations()[0] + sqlite::migrations()[1] +
+                       "PRAGMA application_id = " + std::to_string(sqlite::k_application_id) +
+                       "; PRAGMA user_version = 2;"
+                       "INSERT INTO runs (id, run_id, job, trigger, slot, state, created_at) "
+                       "VALUES (41, 'old-1', 'a', 'schedule', 100, 'running', 100000), "
+                       "(42, 'old-2', 'a', 'manual', 100, 'complete', 100000);");
+    auto store = SqliteRunStore::open(path);
+    REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
+    auto& db = (*store)->db();
+    CHECK(db.query_int("PRAGMA user_version").value() == 3);
+    CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                       "tbl_name = 'runs' AND sql IS NOT NULL").value() == 5);
+    CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%trigger IN (''schedule'', ''catchup'', ''manual'')%'").value() == 0);
+    auto r = (*store)->find_run(41);
+    REQUIRE(r.has_value());
+    REQUIRE(r->has_value());
+    CHECK((*r)->run_id == "old-1");
+    CHECK((*r)->state == RunState::running);
+    // The constraints still hold: a duplicate slot and an unknown trigger are refused.
+    NewRun dup{"new-1", "a", Trigger::schedule, std::chrono::sys_seconds(std::chrono::seconds(100)), {}};
+    CHECK((*store)->create_run(dup, bsched::SysMillis(std::chrono::seconds(200))).error().kind ==
+          StoreErrorKind::duplicate_slot);
+    CHECK_FALSE(db.exec("INSERT INTO runs (run_id, job, trigger, slot, state, created_at) "
+                        "VALUES ('x', 'a', 'cron', 5, 'scheduled', 1)").has_value());
+    CHECK(db.query_int("PRAGMA integrity_check = 1").has_value());
+  }
+
   TEST_CASE("a version 1 database is migrated and keeps its rows") {
     ConfigTempDir dir;
     auto path = (dir.path() / "v1.db").string();
@@ -94,7 +124,7 @@ TEST_SUITE("storage::sqlite_file") {
     auto store = SqliteRunStore::open(path);
     REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
     auto& db = (*store)->db();
-    CHECK(db.query_int("PRAGMA user_version").value() == 2);
+    CHECK(db.query_int("PRAGMA user_version").value() == sqlite::current_schema_version());
     CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'runs_in_flight'")
               .value() == 1);
     auto open = (*store)->non_terminal_runs();
