@@ -15,6 +15,7 @@
 
 #include <sys/socket.h>
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <vector>
@@ -75,11 +76,31 @@ struct BeastTransport::Impl {
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> pool;
   std::size_t opened = 0;
 
+  // A host name's addresses: resolving while `done` is unset; waiters sleep on their timers.
+  struct Resolution {
+    std::optional<Result<tcp::resolver::results_type, TransportError>> done;
+    std::chrono::steady_clock::time_point expires{};
+    std::vector<asio::steady_timer*> waiters;
+  };
+  std::map<std::string, std::shared_ptr<Resolution>> resolutions;  // by host:port
+
+  // Exchanges in progress per scheme://host:port, and the sends waiting for a turn.
+  struct HostTurns {
+    std::size_t active = 0;
+    std::deque<asio::steady_timer*> waiting;
+  };
+  std::map<std::string, HostTurns> turns;
+
   void load_trust();
   std::unique_ptr<Connection> take_idle(const std::string& key);
   void give_back(const std::string& key, std::unique_ptr<Connection> c);
   awaitable<Result<std::unique_ptr<Connection>, TransportError>> open(const HttpUrl& url);
   awaitable<Result<tcp::resolver::results_type, TransportError>> resolve(const HttpUrl& url);
+  awaitable<Result<tcp::resolver::results_type, TransportError>> lookup(const HttpUrl& url);
+  awaitable<void> take_turn(const std::string& key);
+  awaitable<SendResult> send_on_turn(const HttpRequest& request, const HttpUrl& url,
+                                     const std::string& key);
+  void end_turn(const std::string& key);
   awaitable<Result<void, TransportError>> handshake(Connection& c, const HttpUrl& url);
   awaitable<SendResult> exchange(Connection& c, const HttpRequest& req, const HttpUrl& url,
                                  bool& keep_alive);
@@ -122,7 +143,44 @@ void BeastTransport::Impl::give_back(const std::string& key, std::unique_ptr<Con
   idle.push_back(std::move(c));
 }
 
+// The addresses of url.host: an IP literal at once; a name from the shared resolution (one
+// getaddrinfo for every sender that needs it meanwhile, kept resolve_ttl).
 awaitable<Result<tcp::resolver::results_type, TransportError>> BeastTransport::Impl::resolve(
+    const HttpUrl& url) {
+  boost::system::error_code ec;
+  auto literal = asio::ip::make_address(url.host, ec);
+  if (!ec) {
+    auto port = static_cast<unsigned short>(std::stoul(url.port));
+    co_return tcp::resolver::results_type::create(tcp::endpoint(literal, port), url.host,
+                                                  url.port);
+  }
+  auto key = url.host + ":" + url.port;
+  auto now = std::chrono::steady_clock::now();
+  auto it = resolutions.find(key);
+  if (it != resolutions.end() && it->second->done && it->second->expires <= now) {
+    resolutions.erase(it);
+    it = resolutions.end();
+  }
+  if (it != resolutions.end()) {
+    auto shared = it->second;
+    if (!shared->done) {
+      asio::steady_timer wake(io, asio::steady_timer::time_point::max());
+      shared->waiters.push_back(&wake);
+      while (!shared->done) co_await wake.async_wait(k_use);
+    }
+    co_return *shared->done;
+  }
+  auto shared = std::make_shared<Resolution>();
+  resolutions[key] = shared;
+  shared->done = co_await lookup(url);
+  shared->expires = std::chrono::steady_clock::now() + options.resolve_ttl;
+  for (auto* w : shared->waiters) w->cancel();
+  shared->waiters.clear();
+  if (!*shared->done) resolutions.erase(key);  // failures are not kept
+  co_return *shared->done;
+}
+
+awaitable<Result<tcp::resolver::results_type, TransportError>> BeastTransport::Impl::lookup(
     const HttpUrl& url) {
   using namespace asio::experimental::awaitable_operators;
   tcp::resolver resolver(io);
@@ -137,6 +195,31 @@ awaitable<Result<tcp::resolver::results_type, TransportError>> BeastTransport::I
     co_return make_transport_error(Kind::resolve, Sent::no,
                                    fmt::format("cannot resolve {}: {}", url.host, ec.message()));
   co_return results;
+}
+
+// Resumes once fewer than max_connections_per_host exchanges run on `key`; FIFO.
+awaitable<void> BeastTransport::Impl::take_turn(const std::string& key) {
+  auto& t = turns[key];
+  if (t.active < std::max<std::size_t>(1, options.max_connections_per_host) && t.waiting.empty()) {
+    ++t.active;
+    co_return;
+  }
+  asio::steady_timer wake(io, asio::steady_timer::time_point::max());
+  t.waiting.push_back(&wake);
+  // end_turn() hands its turn over (active stays counted) and wakes this sender.
+  auto [ec] = co_await wake.async_wait(k_use);
+  (void)ec;
+}
+
+void BeastTransport::Impl::end_turn(const std::string& key) {
+  auto& t = turns[key];
+  if (!t.waiting.empty()) {
+    auto* next = t.waiting.front();
+    t.waiting.pop_front();
+    next->cancel();
+    return;
+  }
+  --t.active;
 }
 
 awaitable<Result<void, TransportError>> BeastTransport::Impl::handshake(Connection& c,
@@ -181,10 +264,12 @@ awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::I
     co_return make_transport_error(Kind::connect, Sent::no,
                                    fmt::format("connect to {}:{} timed out after {}", url.host,
                                                url.port, seconds_text(options.timeout)));
-  if (ec)
+  if (ec) {
+    resolutions.erase(url.host + ":" + url.port);  // the next attempt asks the resolver again
     co_return make_transport_error(
         Kind::connect, Sent::no,
         fmt::format("cannot connect to {}:{}: {}", url.host, url.port, ec.message()));
+  }
   ++opened;
   c->tcp().socket().set_option(tcp::no_delay(true), ec);
   if (url.tls) {
@@ -262,7 +347,7 @@ awaitable<SendResult> BeastTransport::Impl::exchange(Connection& c, const HttpRe
 }
 
 BeastTransport::BeastTransport(asio::io_context& io, TransportOptions options)
-    : m_impl(std::make_unique<Impl>(io, std::move(options))) {}
+    : m_impl(std::make_unique<Impl>(io, std::move(options))){}
 
 BeastTransport::~BeastTransport() = default;
 
@@ -286,23 +371,32 @@ awaitable<SendResult> BeastTransport::send(HttpRequest request) {
   if (url->tls && !m_impl->trust_error.empty())
     co_return make_transport_error(Kind::tls, Sent::no, m_impl->trust_error);
   auto key = fmt::format("{}://{}:{}", url->tls ? "https" : "http", url->host, url->port);
+  co_await m_impl->take_turn(key);
+  auto r = co_await m_impl->send_on_turn(request, *url, key);
+  m_impl->end_turn(key);
+  co_return r;
+}
 
-  if (auto idle = m_impl->take_idle(key)) {
+// One exchange: on an idle keep-alive connection, else (or after a stale one) a fresh one.
+awaitable<SendResult> BeastTransport::Impl::send_on_turn(const HttpRequest& request,
+                                                         const HttpUrl& url,
+                                                         const std::string& key) {
+  if (auto idle = take_idle(key)) {
     bool keep_alive = false;
-    auto r = co_await m_impl->exchange(*idle, request, *url, keep_alive);
+    auto r = co_await exchange(*idle, request, url, keep_alive);
     if (r) {
-      if (keep_alive) m_impl->give_back(key, std::move(idle));
+      if (keep_alive) give_back(key, std::move(idle));
       co_return r;
     }
     // A stale keep-alive connection: only a request that may safely be repeated is.
     bool no_answer = r.error().kind == Kind::io || r.error().kind == Kind::protocol;
     if (!(no_answer && (request.idempotent || !r.error().maybe_sent()))) co_return r;
   }
-  auto fresh = co_await m_impl->open(*url);
+  auto fresh = co_await open(url);
   if (!fresh) co_return fresh.error();
   bool keep_alive = false;
-  auto r = co_await m_impl->exchange(**fresh, request, *url, keep_alive);
-  if (r && keep_alive) m_impl->give_back(key, std::move(*fresh));
+  auto r = co_await exchange(**fresh, request, url, keep_alive);
+  if (r && keep_alive) give_back(key, std::move(*fresh));
   co_return r;
 }
 

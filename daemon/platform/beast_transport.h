@@ -6,6 +6,11 @@
 // - Every resolve, connect, TLS handshake, write and read has its own deadline (`timeout`).
 //   A host-name lookup itself cannot be interrupted (getaddrinfo): a hung system resolver
 //   holds the send until its own timeouts pass, then the deadline error is returned.
+// - Host names are resolved once for every sender waiting at the same time and the answer
+//   kept for `resolve_ttl` (a failed connect forgets it); IP literals skip the resolver.
+// - At most `max_connections_per_host` exchanges run at once per scheme://host:port; further
+//   sends wait their turn, first come first served (a burst of triggers reuses a few
+//   keep-alive connections instead of opening one each).
 // - Keep-alive: up to `max_idle_per_host` idle connections per scheme://host:port are kept
 //   for `max_idle` and reused. Before reuse a connection is checked for a close from the
 //   server; an idempotent request that fails on a reused connection before any answer
@@ -32,7 +37,9 @@ struct TransportOptions {
   Millis timeout = std::chrono::seconds{30};  // per resolve / connect / handshake / write / read
   std::optional<std::string> ca_file;         // PEM bundle; absent: the system CA store
   std::size_t body_limit = 4 * 1024 * 1024;   // bytes of one response body
-  std::size_t max_idle_per_host = 4;          // idle keep-alive connections kept per host
+  std::size_t max_connections_per_host = 64;  // exchanges in progress at once per host
+  std::size_t max_idle_per_host = 64;         // idle keep-alive connections kept per host
+  Millis resolve_ttl = std::chrono::seconds{30};  // how long a host name's addresses are reused
   Millis max_idle = std::chrono::seconds{30};  // an idle connection older than this is closed
 };
 

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace bsched;
 using namespace bsched::platform;
 using namespace bsched::platform::test;
@@ -84,6 +86,49 @@ TEST_SUITE("platform::beast_transport") {
     REQUIRE(r.has_value());
     CHECK(server.connections == 2);
     CHECK(server.received.size() == 4);
+  }
+
+  TEST_CASE("concurrent sends beyond the per-host limit wait their turn on the same connections") {
+    boost::asio::io_context io;
+    TestServer server(io, [](const ServerRequest& r) { return ServerReply{200, "ok:" + r.body}; });
+    auto o = fast_options();
+    o.max_connections_per_host = 2;
+    BeastTransport t(io, o);
+    std::vector<std::optional<SendResult>> out(8);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      boost::asio::co_spawn(
+          io,
+          [&, i]() -> boost::asio::awaitable<void> {
+            auto req = get(server.url("/a"));
+            req.method = "POST";
+            req.body = std::to_string(i);
+            out[i].emplace(co_await t.send(req));
+          },
+          boost::asio::detached);
+    }
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto done = [&] { return std::all_of(out.begin(), out.end(), [](auto& r) { return r.has_value(); }); };
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_one_for(100ms);
+    }
+    REQUIRE(done());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      REQUIRE(out[i]->has_value());
+      CHECK((*out[i])->body == "ok:" + std::to_string(i));
+    }
+    CHECK(t.connections_opened() == 2);
+    CHECK(server.connections == 2);
+    CHECK(t.idle_connections() == 2);
+  }
+
+  TEST_CASE("sends to a host name go through the kept lookup and reuse one connection") {
+    boost::asio::io_context io;
+    TestServer server(io, [](const ServerRequest&) { return ServerReply{200, "ok"}; });
+    BeastTransport t(io, fast_options());
+    for (int i = 0; i < 3; ++i) REQUIRE(send_now(io, t, get(server.url("/a", "localhost"))).has_value());
+    CHECK(server.received.size() == 3);
+    CHECK(t.connections_opened() == 1);
   }
 
   TEST_CASE("plain http to a host that is not loopback is refused without a connection") {
