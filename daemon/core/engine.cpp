@@ -131,7 +131,7 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
                : t->mode == Tracked::Mode::poll ? "poll"
                                                 : "reconcile");
   if (!row.execution_id.empty()) claim(row.execution_id);
-  runs.emplace(row.id, t);
+  add_run(std::move(t));
 }
 
 Result<void> Engine::Impl::recover() {

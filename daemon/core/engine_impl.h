@@ -14,6 +14,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <random>
@@ -50,6 +51,9 @@ struct Tracked {
   SysMillis deadline{};  // no trigger leaves after this instant
   std::vector<std::pair<std::string, std::string>> extra;  // manual trigger properties
   std::optional<RunStep> pending;  // a decided step the store has not taken yet
+  // The first ExecutionRequest, built while the run row was written: its `submitting` state
+  // went into the same commit, so it leaves without another write (see Impl::stage_submit).
+  std::optional<platform::ExecutionRequest> staged;
   std::unique_ptr<WakeTimer> timer;
 };
 
@@ -71,6 +75,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::map<std::string, JobRuntime> jobs;
   std::set<std::pair<sys_seconds, std::string>> due;
   std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
+  std::map<std::string, std::set<std::int64_t>, std::less<>> job_runs;  // ids in `runs` by job
   std::set<std::string> claimed;                          // execution ids held by runs
   std::deque<std::string> claimed_order;
 
@@ -89,16 +94,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // engine.cpp: recovery and configuration.
   Result<void> recover();
   void resume_run(const storage::RunRow& row);
+  void add_run(std::shared_ptr<Tracked> t);  // into `runs` and `job_runs`
+  void remove_run(const Tracked& t);
   void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);
   const config::Job* job_config(const std::string& name,
                                 std::shared_ptr<const config::Config>& keep);
 
   // engine_fire.cpp: the fire loop and slot handling.
   boost::asio::awaitable<void> fire_loop();
-  void fire_due(SysMillis now, bool every_job, std::string_view late_reason);
+  bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
+                std::size_t limit = SIZE_MAX);
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
                              std::vector<std::shared_ptr<Tracked>>& created,
                              std::vector<std::string>& log_lines);
+  void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void reschedule(JobRuntime& jr);
   Millis next_fire_delay(SysMillis now) const;
   void wake_fire_loop();
@@ -111,6 +120,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<void> track(std::shared_ptr<Tracked> t);
   boost::asio::awaitable<void> act(Tracked& t);
   boost::asio::awaitable<void> submit(Tracked& t);
+  bool auth_circuit_open(SysMillis now) const;
+  // The request of the run's next attempt and the update that records it leaving.
+  std::pair<platform::ExecutionRequest, storage::RunUpdate> next_attempt(const Tracked& t,
+                                                                         SysMillis now) const;
   boost::asio::awaitable<void> poll(Tracked& t);
   boost::asio::awaitable<void> reconcile(Tracked& t);
   boost::asio::awaitable<bool> write_sending(Tracked& t, const storage::RunUpdate& sending,

@@ -119,7 +119,7 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   t->timer = timers->make_timer();
   t->deadline = deadline;
   t->extra = trigger_properties(c.args_json);
-  runs.emplace(t->row.id, t);
+  add_run(t);
   spdlog::info("command.trigger job={} run={} run_id={} by={}", job.name, t->row.id,
                t->row.run_id, c.requested_by);
   spawn_tracker(t);

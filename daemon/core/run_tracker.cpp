@@ -83,27 +83,13 @@ boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
   co_return false;
 }
 
-// Sends the run's ExecutionRequest. The row says `submitting`, with the attempt counted and
-// last_sent_at set, before the request leaves: a crash from here on is reconciled.
-boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
-  auto now = clock.now();
-  if (now > t.deadline) {
-    auto to = t.row.state == RunState::scheduled ? RunState::missed : RunState::submit_failed;
-    RunStep step;
-    step.kind = RunStep::Kind::transition;
-    step.to = to;
-    step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
-    step.update.next_action_at = std::optional<SysMillis>();
-    step.event = "run.finished";
-    co_await apply(t, step);
-    co_return;
-  }
+bool Engine::Impl::auth_circuit_open(SysMillis now) const {
   auto health = client.health();
-  if (health.auth_failed && health.auth_retry_at && *health.auth_retry_at > now) {
-    // The auth circuit is open: nothing is sent until it allows a probe.
-    t.row.next_action_at = std::min(*health.auth_retry_at, t.deadline + Millis(1));
-    co_return;
-  }
+  return health.auth_failed && health.auth_retry_at && *health.auth_retry_at > now;
+}
+
+std::pair<platform::ExecutionRequest, storage::RunUpdate> Engine::Impl::next_attempt(
+    const Tracked& t, SysMillis now) const {
   auto jr = jobs.find(t.row.job);
   config::PlaceholderContext ctx{t.row.job, t.row.run_id, t.row.slot, t.job->zone,
                                  jr != jobs.end() ? jr->second.last_success : std::nullopt};
@@ -113,10 +99,40 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   sending.last_sent_at = now;
   sending.properties_json = platform::properties_json(request);
   sending.next_action_at = std::optional<SysMillis>();
-  if (!co_await write_sending(t, sending, now)) co_return;
+  return {std::move(request), std::move(sending)};
+}
+
+// Sends the run's ExecutionRequest. The row says `submitting`, with the attempt counted and
+// last_sent_at set, before the request leaves: a crash from here on is reconciled. A staged
+// request (first attempt of a slot, see stage_submit) has that state stored already.
+boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
+  auto now = clock.now();
+  std::optional<platform::ExecutionRequest> request = std::move(t.staged);
+  t.staged.reset();
+  if (!request) {
+    if (now > t.deadline) {
+      auto to = t.row.state == RunState::scheduled ? RunState::missed : RunState::submit_failed;
+      RunStep step;
+      step.kind = RunStep::Kind::transition;
+      step.to = to;
+      step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
+      step.update.next_action_at = std::optional<SysMillis>();
+      step.event = "run.finished";
+      co_await apply(t, step);
+      co_return;
+    }
+    if (auth_circuit_open(now)) {
+      // Nothing is sent until the circuit allows a probe.
+      t.row.next_action_at = std::min(*client.health().auth_retry_at, t.deadline + Millis(1));
+      co_return;
+    }
+    auto [built, sending] = next_attempt(t, now);
+    if (!co_await write_sending(t, sending, now)) co_return;
+    request = std::move(built);
+  }
   if (co_await held_by_auth(t)) co_return;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
-  auto answer = co_await client.submit(request);
+  auto answer = co_await client.submit(*request);
   note_answer(answer);
   auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
                                client.health().auth_retry_at);
@@ -244,7 +260,7 @@ void Engine::Impl::on_run_ended(const Tracked& t) {
     ++failures;
   }
   auto job = t.row.job;
-  runs.erase(t.row.id);
+  remove_run(t);
   release_queued(job);
 }
 

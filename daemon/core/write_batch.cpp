@@ -23,18 +23,27 @@ struct Item {
 
 }  // namespace
 
-struct WriteBatch::State {
+struct WriteBatch::State : std::enable_shared_from_this<WriteBatch::State> {
   State(boost::asio::io_context& io, storage::RunStore& store) : io(io), store(store) {}
   boost::asio::io_context& io;
   storage::RunStore& store;
   std::vector<std::shared_ptr<Item>> queue;
   int commits = 0;
+  bool held = false;
 
   void flush();
+  void post_flush();
 };
+
+void WriteBatch::State::post_flush() {
+  boost::asio::post(io, [weak = weak_from_this()] {
+    if (auto state = weak.lock()) state->flush();
+  });
+}
 
 // Runs every queued write in one transaction, each in its own savepoint, then wakes them.
 void WriteBatch::State::flush() {
+  if (held) return;  // release() flushes
   auto items = std::move(queue);
   queue.clear();
   if (items.empty()) return;
@@ -57,16 +66,20 @@ WriteBatch::~WriteBatch() = default;
 
 int WriteBatch::commits() const { return m_state->commits; }
 
+void WriteBatch::hold() { m_state->held = true; }
+
+void WriteBatch::release() {
+  if (!m_state->held) return;
+  m_state->held = false;
+  if (!m_state->queue.empty()) m_state->post_flush();
+}
+
 boost::asio::awaitable<StoreResult<void>> WriteBatch::write(
     std::function<StoreResult<void>()> fn) {
   auto item = std::make_shared<Item>(m_state->io);
   item->fn = std::move(fn);
-  if (m_state->queue.empty()) {
-    // The first write of this turn: flush once the turn's other writes have joined.
-    boost::asio::post(m_state->io, [weak = std::weak_ptr<State>(m_state)] {
-      if (auto state = weak.lock()) state->flush();
-    });
-  }
+  // The first write of this turn: flush once the turn's other writes have joined.
+  if (m_state->queue.empty()) m_state->post_flush();
   m_state->queue.push_back(item);
   while (!item->done) {
     boost::system::error_code ec;

@@ -36,6 +36,12 @@ class WriteBatch {
   boost::asio::awaitable<storage::StoreResult<void>> write(
       std::function<storage::StoreResult<void>()> fn);
 
+  // While held, queued writes wait (the fire loop holds them while a burst of triggers is
+  // still being planned and sent, so the answers' writes do not delay the later triggers);
+  // release() commits them. Holding is not counted: one release ends any number of holds.
+  void hold();
+  void release();
+
   int commits() const;  // flushes run so far (each one outer transaction)
 
  private:

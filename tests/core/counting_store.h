@@ -5,6 +5,7 @@
 
 #include "tests/core/forwarding_store.h"
 
+#include <map>
 #include <optional>
 #include <set>
 
@@ -16,6 +17,7 @@ class CountingStore final : public ForwardingStore {
 
   int commits = 0;                 // outermost transactions plus lone transitions / updates
   std::set<int> submitting_in;     // the commits that wrote a `submitting` transition
+  std::map<int, int> created_submitting;  // commit -> runs created already `submitting`
   std::int64_t refuse_id = 0;      // transitions of this run are refused (busy)
   bool refuse_next_commit = false;  // the next outermost transaction is refused as a whole
 
@@ -35,6 +37,12 @@ class CountingStore final : public ForwardingStore {
     auto r = m_inner.in_transaction(fn);
     --m_depth;
     return r;
+  }
+  storage::StoreResult<storage::RunRow> create_run(const storage::NewRun& run,
+                                                   SysMillis now) override {
+    if (m_depth == 0) ++commits;
+    if (run.submitting) ++created_submitting[m_depth > 0 ? m_outer : -++m_solo];
+    return m_inner.create_run(run, now);
   }
   storage::StoreResult<storage::RunRow> transition(std::int64_t id, storage::RunState to,
                                                    SysMillis now,

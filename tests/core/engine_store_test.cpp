@@ -10,19 +10,36 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 TEST_SUITE("core::engine") {
-  TEST_CASE("a busy store delays the submitting transition and nothing is sent before it") {
+  TEST_CASE("a busy store delays the run row and its submitting state, and nothing is sent before it") {
     EngineHarness h("2026-01-05T10:00:30Z");
     FlakyStore flaky(*h.store);
-    flaky.fail_transitions = 2;
-    flaky.only_to = RunState::submitting;
+    flaky.fail_creates = 2;
     h.start_on(flaky, make_config({make_job("orders", "*/10 * * * *")}));
-    h.advance(minutes(9) + seconds(30));
+    h.advance(minutes(9) + seconds(31));  // 10:10:01: refused at 10:10:00 and 10:10:01
     CHECK(h.client.submits.empty());
-    CHECK(h.runs("orders")[0].state == RunState::scheduled);
+    CHECK(h.runs("orders").empty());
     h.advance(seconds(2));
     REQUIRE(h.client.submits.size() == 1);
-    CHECK(h.runs("orders")[0].state == RunState::submitted);
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].state == RunState::submitted);
+    CHECK(runs[0].attempts == 1);
     CHECK(flaky.refused == 2);
+  }
+
+  TEST_CASE("a run due while the auth circuit is open is created scheduled and sent once it closes") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.client.health_value.auth_failed = true;
+    h.client.health_value.auth_retry_at = SysMillis(instant("2026-01-05T10:10:03Z"));
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(minutes(9) + seconds(31));  // 10:10:01
+    CHECK(h.client.submits.empty());
+    REQUIRE(h.runs("orders").size() == 1);
+    CHECK(h.runs("orders")[0].state == RunState::scheduled);
+    h.client.health_value = {};
+    h.advance(seconds(3));  // 10:10:04
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.runs("orders")[0].state == RunState::submitted);
   }
 
   TEST_CASE("a requestId the store could not take is kept and written, the trigger is not resent") {

@@ -13,6 +13,7 @@ class FlakyStore final : public ForwardingStore {
   explicit FlakyStore(storage::RunStore& inner) : ForwardingStore(inner) {}
 
   int fail_batches = 0;      // next in_transaction() calls to refuse
+  int fail_creates = 0;      // next create_run() calls to refuse
   int fail_transitions = 0;  // next transition() calls to refuse (to `only_to` if set)
   std::optional<storage::RunState> only_to;
   storage::StoreErrorKind kind = storage::StoreErrorKind::busy;
@@ -25,6 +26,14 @@ class FlakyStore final : public ForwardingStore {
       return refuse();
     }
     return m_inner.in_transaction(fn);
+  }
+  storage::StoreResult<storage::RunRow> create_run(const storage::NewRun& run,
+                                                   SysMillis now) override {
+    if (fail_creates > 0) {
+      --fail_creates;
+      return refuse();
+    }
+    return m_inner.create_run(run, now);
   }
   storage::StoreResult<storage::RunRow> transition(std::int64_t id, storage::RunState to,
                                                    SysMillis now,
