@@ -130,7 +130,10 @@ def run(args):
             expected = sum(len(v) for v in slots.values())
             result["terminal"] = drain(system, expected, time.time() + args.drain)
             result["cpu_s"] = measure.cpu_seconds(proc.pid) - cpu0
-            result.update(simulator.analyze(sim.requests(), {j["process_id"]: j["name"] for j in jobs}, slots))
+            requests = sim.requests()
+            if args.keep:  # the simulator's request log, for a closer look at the timeline
+                (workdir / "sim-requests.json").write_text(json.dumps(requests))
+            result.update(simulator.analyze(requests, {j["process_id"]: j["name"] for j in jobs}, slots))
             runs = max(result["accepted"], 1)
             result["cpu_s_per_1000_runs"] = result["cpu_s"] / runs * 1000
         result["peak_rss_mib"] = rss.stop() / 1024
