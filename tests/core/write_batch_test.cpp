@@ -102,11 +102,11 @@ TEST_SUITE("core::write_batch") {
     CHECK(h.client.submits.size() == 200);
     CHECK(checked == 200);
     CHECK(counting.submitting_in.empty());  // no separate scheduled -> submitting write
-    // Batches of 32, 64 and 104 run rows (doubling), then one commit for the 200 requestIds.
+    // Batches of 64, 128 and 8 run rows (doubling), then one commit for the 200 requestIds.
     REQUIRE(counting.created_submitting.size() == 3);
     std::vector<int> sizes;
     for (const auto& [commit, n] : counting.created_submitting) sizes.push_back(n);
-    CHECK(sizes == std::vector<int>{32, 64, 104});
+    CHECK(sizes == std::vector<int>{64, 128, 8});
     CHECK(counting.commits - before <= 4);
     for (int i = 0; i < 200; i += 50) {
       CHECK(h.runs(fmt::format("job-{:03}", i))[0].state == RunState::submitted);
