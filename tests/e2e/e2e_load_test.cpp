@@ -34,7 +34,14 @@ TEST_SUITE("e2e::load") {
     std::this_thread::sleep_for(firing);
     daemon.child().signal(SIGTERM);
     REQUIRE(daemon.child().exit_code(6s) == 0);
-    // Let the runs still in flight finish in a second life of the daemon.
+    // Let the runs still in flight finish in a second life of the daemon, with every job
+    // disabled: a slot firing between the last check and the stop would otherwise leave its
+    // runs in flight at the end.
+    std::string disabled;
+    for (int i = 0; i < jobs; ++i) {
+      disabled += e2e_job("job-" + std::to_string(i), "*/2 * * * * *", "    enabled: false\n");
+    }
+    dir.write("jobs.d/jobs.yaml", "jobs:\n" + disabled);
     DaemonProcess again(dir, config, {}, 1);
     REQUIRE(again.wait_ready());
     auto db = (dir.path() / "state.db").string();
