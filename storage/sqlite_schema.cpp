@@ -95,7 +95,8 @@ CREATE INDEX commands_pending ON commands (id) WHERE taken_at IS NULL;
 // Version 3: the runs table rebuilt with its trigger CHECK written as comparisons. A CHECK
 // of `IN` with three values makes SQLite build a temporary index on every INSERT and
 // UPDATE of a run, which was a third of the cost of creating a run. Same columns, rows,
-// ids and indexes.
+// ids and indexes. The table is spelled out again on purpose: each step is a frozen
+// snapshot, and v1's text must stay what existing databases were created with.
 const char* const k_v3 = R"sql(
 CREATE TABLE runs_v3 (
   id INTEGER PRIMARY KEY,

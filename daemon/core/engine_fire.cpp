@@ -184,7 +184,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
 // same-second slots costs one fsync before the first trigger leaves. When the deadline has
 // passed or the auth circuit is open the run is created `scheduled`; its tracker decides.
 void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
-  if (now > t.deadline || auth_circuit_open(now)) return;
+  if (now > t.deadline || auth_closed_until(now)) return;
   t.row.run_id = n.run_id;
   t.row.job = n.job;
   t.row.slot = n.slot;

@@ -120,7 +120,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<void> track(std::shared_ptr<Tracked> t);
   boost::asio::awaitable<void> act(Tracked& t);
   boost::asio::awaitable<void> submit(Tracked& t);
-  bool auth_circuit_open(SysMillis now) const;
+  // While the auth circuit is open: the instant it lets a probe through.
+  std::optional<SysMillis> auth_closed_until(SysMillis now) const;
   // The request of the run's next attempt and the update that records it leaving.
   std::pair<platform::ExecutionRequest, storage::RunUpdate> next_attempt(const Tracked& t,
                                                                          SysMillis now) const;

@@ -83,9 +83,12 @@ boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
   co_return false;
 }
 
-bool Engine::Impl::auth_circuit_open(SysMillis now) const {
+std::optional<SysMillis> Engine::Impl::auth_closed_until(SysMillis now) const {
   auto health = client.health();
-  return health.auth_failed && health.auth_retry_at && *health.auth_retry_at > now;
+  if (health.auth_failed && health.auth_retry_at && *health.auth_retry_at > now) {
+    return health.auth_retry_at;
+  }
+  return std::nullopt;
 }
 
 std::pair<platform::ExecutionRequest, storage::RunUpdate> Engine::Impl::next_attempt(
@@ -121,9 +124,9 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
       co_await apply(t, step);
       co_return;
     }
-    if (auth_circuit_open(now)) {
+    if (auto until = auth_closed_until(now)) {
       // Nothing is sent until the circuit allows a probe.
-      t.row.next_action_at = std::min(*client.health().auth_retry_at, t.deadline + Millis(1));
+      t.row.next_action_at = std::min(*until, t.deadline + Millis(1));
       co_return;
     }
     auto [built, sending] = next_attempt(t, now);

@@ -347,7 +347,7 @@ awaitable<SendResult> BeastTransport::Impl::exchange(Connection& c, const HttpRe
 }
 
 BeastTransport::BeastTransport(asio::io_context& io, TransportOptions options)
-    : m_impl(std::make_unique<Impl>(io, std::move(options))){}
+    : m_impl(std::make_unique<Impl>(io, std::move(options))) {}
 
 BeastTransport::~BeastTransport() = default;
 
