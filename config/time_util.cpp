@@ -10,9 +10,37 @@ namespace bsched {
 
 using namespace std::chrono;
 
-std::string format_utc(sys_seconds t) { return date::format("%FT%TZ", t); }
+namespace {
 
-std::string format_utc_ms(SysMillis t) { return date::format("%FT%TZ", t); }
+// "YYYY-MM-DDTHH:MM:SS" by calendar arithmetic: date::format goes through an ostream and a
+// locale, which costs a microsecond or more; these stamps are written for every run.
+template <class Duration>
+fmt::memory_buffer iso_seconds(time_point<system_clock, Duration> t) {
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{floor<seconds>(t - day)};
+  fmt::memory_buffer out;
+  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                 static_cast<unsigned>(ymd.day()), hms.hours().count(), hms.minutes().count(),
+                 hms.seconds().count());
+  return out;
+}
+
+}  // namespace
+
+std::string format_utc(sys_seconds t) {
+  auto out = iso_seconds(t);
+  out.push_back('Z');
+  return fmt::to_string(out);
+}
+
+std::string format_utc_ms(SysMillis t) {
+  auto out = iso_seconds(t);
+  const auto ms = (t - floor<seconds>(t)).count();
+  fmt::format_to(std::back_inserter(out), ".{:03}Z", ms);
+  return fmt::to_string(out);
+}
 
 std::string format_local_iso(sys_seconds t, const date::time_zone* zone) {
   auto zt = date::make_zoned(zone ? zone : utc_zone(), t);

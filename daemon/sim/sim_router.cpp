@@ -14,11 +14,11 @@ constexpr std::size_t k_logged_body_cap = 64 * 1024;
 constexpr std::string_view k_rest_prefix = "/api/rest/v1/";
 constexpr std::string_view k_jwt_prefix = "/auth/jwt/generate/";
 
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> out;
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
   while (!path.empty()) {
     const auto slash = path.find('/');
-    out.emplace_back(path.substr(0, slash));
+    out.push_back(path.substr(0, slash));
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }
@@ -41,7 +41,7 @@ std::optional<HttpResponse> require_content_type(const HttpRequest& req, std::st
                         fmt::format("Content-Type must be {}", type));
 }
 
-HttpResponse rest_resource(Exchange& ex, const std::vector<std::string>& segs) {
+HttpResponse rest_resource(Exchange& ex, const std::vector<std::string_view>& segs) {
   const HttpRequest& req = ex.request;
   const bool post = req.method() == http::verb::post;
   if (segs.size() == 1 && segs[0] == "ExecutionRequest") {
@@ -51,7 +51,7 @@ HttpResponse rest_resource(Exchange& ex, const std::vector<std::string>& segs) {
   }
   if (segs.size() == 3 && segs[0] == "ExecutionRecord" && segs[1] == "async" && !segs[2].empty()) {
     if (req.method() != http::verb::get) return method_not_allowed(req, "GET");
-    return rest_poll(ex, segs[2]);
+    return rest_poll(ex, std::string(segs[2]));
   }
   if (segs.size() == 2 && segs[0] == "ExecutionRecord" && segs[1] == "query") {
     if (!post) return method_not_allowed(req, "POST");
@@ -70,12 +70,12 @@ HttpResponse rest_resource(Exchange& ex, const std::vector<std::string>& segs) {
 // Below /api/rest/v1/: credentials (401), then the account (403), then Accept (406).
 HttpResponse rest(Exchange& ex, std::string_view rest_path) {
   const HttpRequest& req = ex.request;
-  std::vector<std::string> segs = split_path(rest_path);
+  std::vector<std::string_view> segs = split_path(rest_path);
   if (!basic_auth_ok(req, ex.state.options())) return unauthorized(req);
   if (segs.empty() || segs[0] != ex.state.options().account_id) {
     return error_response(req, http::status::forbidden,
                           fmt::format("The user is not authorized for account '{}'",
-                                      segs.empty() ? std::string() : segs[0]));
+                                      segs.empty() ? std::string_view() : segs[0]));
   }
   if (!accepts_json(req[http::field::accept])) {
     return error_response(req, http::status::not_acceptable,
@@ -127,7 +127,12 @@ bool basic_auth_ok(const HttpRequest& req, const SimOptions& options) {
   const std::string_view value = req[http::field::authorization];
   if (value.size() < 6 || !boost::beast::iequals(value.substr(0, 6), "Basic ")) return false;
   const auto decoded = base64_decode(value.substr(6));
-  return decoded && *decoded == options.username + ":" + options.token;
+  if (!decoded) return false;
+  // "user:token", compared in place (this runs for every request).
+  const std::string_view d = *decoded;
+  return d.size() == options.username.size() + 1 + options.token.size() &&
+         d.starts_with(options.username) && d[options.username.size()] == ':' &&
+         d.ends_with(options.token);
 }
 
 HttpResponse unauthorized(const HttpRequest& req) {

@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace bsched::sim {
@@ -108,7 +109,7 @@ class SimState {
   std::mt19937_64 m_random;  // outcomes and faults
   std::mt19937_64 m_ids;     // uuids and tokens, apart so ids do not shift fault sequences
   std::vector<SimRun> m_runs;
-  std::map<std::string, std::size_t> m_run_index;  // request id -> position in m_runs
+  std::unordered_map<std::string, std::size_t> m_run_index;  // request id -> position in m_runs
   std::map<std::string, QueryRest> m_query_rest;  // token -> what remains
   std::deque<std::string> m_query_order;          // tokens, oldest first, for eviction
   std::map<std::string, SysMillis> m_jwts;  // token -> expiry

@@ -12,6 +12,21 @@ TEST_SUITE("config::time_util") {
     CHECK(format_utc(*t) == "2026-03-29T01:30:00Z");
   }
 
+  TEST_CASE("UTC formatting agrees with date::format across days, years and milliseconds") {
+    // Instants around the epoch, a leap day, a century and the end of a year, every 7 h 13 s.
+    const std::vector<sys_seconds> starts = {sys_days{1969y / December / 31}, sys_days{2000y / February / 28},
+                                             sys_days{2024y / February / 29}, sys_days{2099y / December / 31}};
+    for (sys_seconds start : starts) {
+      for (int i = 0; i < 40; ++i) {
+        const sys_seconds t = start + seconds{i * 25213};
+        CHECK(format_utc(t) == date::format("%FT%TZ", t));
+        const SysMillis ms = SysMillis(t) + milliseconds{(i * 37) % 1000};
+        CHECK(format_utc_ms(ms) == date::format("%FT%TZ", ms));
+      }
+    }
+    CHECK(format_utc_ms(SysMillis{milliseconds{1'700'000'000'007}}) == "2023-11-14T22:13:20.007Z");
+  }
+
   TEST_CASE("an explicit offset is subtracted") {
     auto t = parse_instant("2026-03-29T03:30:00+02:00");
     REQUIRE(t.has_value());
