@@ -42,6 +42,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   }
   if (options.pid == 0) options.pid = static_cast<int>(::getpid());
   fire_timer = timers->make_timer();
+  burst_timer = timers->make_timer();
   maintenance_timer = timers->make_timer();
 }
 
@@ -226,6 +227,7 @@ boost::asio::awaitable<void> Engine::stop() {
   d.stopping = true;
   spdlog::info("engine.stopping in_flight={}", d.runs.size());
   d.fire_timer->cancel();
+  d.burst_timer->cancel();
   d.maintenance_timer->cancel();
   for (auto& [id, t] : d.runs) t->timer->cancel();
   // Trackers waiting on their timers end at once; those inside a platform call end when the

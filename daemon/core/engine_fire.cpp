@@ -25,6 +25,10 @@ constexpr Millis k_store_retry = std::chrono::seconds(1);
 // five commits (each commit rewrites the index pages it touched: many small ones would cost
 // more than they save).
 constexpr std::size_t k_first_fire_batch = 64;
+// The longest the answers' writes of a burst stay held after its last slot was planned:
+// long enough for 1,000 exchanges on loopback, short enough that a crash loses few requestIds
+// (a run without its requestId is reconciled, never resent).
+constexpr Millis k_burst_hold_cap = std::chrono::milliseconds(500);
 // With nothing due at all the loop still wakes now and then (cheap; keeps it honest).
 constexpr Millis k_idle_wake = std::chrono::hours(1);
 
@@ -49,12 +53,51 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
       co_await boost::asio::post(io, boost::asio::use_awaitable);
       continue;
     }
-    writes.release();
+    if (fire_batch > k_first_fire_batch) {
+      hold_after_burst();
+    } else if (!burst_held) {
+      writes.release();
+    }
     fire_batch = k_first_fire_batch;
     fire_timer->expires_after(next_fire_delay(clock.now()));
     co_await fire_timer->wait();
   }
+  end_burst_hold();
   writes.release();
+}
+
+void Engine::Impl::hold_after_burst() {
+  if (submits_in_flight == 0) {
+    end_burst_hold();
+    writes.release();
+    return;
+  }
+  writes.hold();
+  burst_held = true;
+  burst_hold_until = clock.now() + k_burst_hold_cap;
+  if (!burst_cap_running) spawn(burst_hold_cap(), "burst hold");
+}
+
+void Engine::Impl::end_burst_hold() {
+  if (!burst_held) return;
+  burst_held = false;
+  burst_timer->cancel();
+  writes.release();
+}
+
+// Ends the hold at burst_hold_until (a later burst moves it) unless the answers end it first.
+boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
+  burst_cap_running = true;
+  while (burst_held && !stopping) {
+    const auto now = clock.now();
+    if (now >= burst_hold_until) {
+      end_burst_hold();
+      break;
+    }
+    burst_timer->expires_after(std::chrono::duration_cast<Millis>(burst_hold_until - now));
+    co_await burst_timer->wait();
+  }
+  burst_cap_running = false;
 }
 
 Millis Engine::Impl::next_fire_delay(SysMillis now) const {

@@ -80,12 +80,17 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::deque<std::string> claimed_order;
 
   std::unique_ptr<WakeTimer> fire_timer;
+  std::unique_ptr<WakeTimer> burst_timer;  // bounds the write hold after a burst
   std::unique_ptr<WakeTimer> maintenance_timer;
   bool started = false;
   bool stopping = false;
   bool step_pending = false;  // on_clock_step(): look at every job
   bool store_retry = false;   // the last slot batch failed in the store: retry soon
   int coroutines = 0;
+  int submits_in_flight = 0;  // ExecutionRequests handed to the client, answer not yet back
+  bool burst_held = false;    // the answers' writes wait for the burst (hold_after_burst)
+  bool burst_cap_running = false;  // burst_hold_cap() is waiting
+  SysMillis burst_hold_until{};
   int failures = 0;
   std::string platform_state = "ok";
   SysMillis started_at{};
@@ -102,6 +107,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // engine_fire.cpp: the fire loop and slot handling.
   boost::asio::awaitable<void> fire_loop();
+  // After a burst the answers' writes stay held until every request sent has its answer or
+  // k_burst_hold_cap passed (the later requests of a burst wait for a connection; a commit
+  // of the early answers would hold them up).
+  void hold_after_burst();
+  void end_burst_hold();
+  boost::asio::awaitable<void> burst_hold_cap();
   bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
                 std::size_t limit = SIZE_MAX);
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,

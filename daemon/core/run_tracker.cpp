@@ -135,7 +135,9 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   }
   if (co_await held_by_auth(t)) co_return;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
+  ++submits_in_flight;
   auto answer = co_await client.submit(*request);
+  if (--submits_in_flight == 0) end_burst_hold();
   note_answer(answer);
   auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
                                client.health().auth_retry_at);

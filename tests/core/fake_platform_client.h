@@ -2,6 +2,7 @@
 // every call is recorded, nothing touches the network and nothing waits.
 #pragma once
 
+#include "daemon/core/timers.h"
 #include "daemon/platform/platform_client.h"
 
 #include <deque>
@@ -34,6 +35,10 @@ class FakePlatformClient final : public platform::PlatformClient {
   // Called with each request as it is submitted (e.g. to look at the store at that moment).
   std::function<void(const platform::ExecutionRequest&)> on_submit;
 
+  // With both set, the n-th submit (0-based) answers after submit_latency(n) on these timers.
+  core::TimerFactory* latency_timers = nullptr;
+  std::function<Millis(std::size_t)> submit_latency;
+
   platform::PlatformHealth health_value;
   // When a scripted answer is an auth failure, the circuit opens until this instant.
   std::optional<SysMillis> auth_retry_at_on_401;
@@ -49,6 +54,11 @@ class FakePlatformClient final : public platform::PlatformClient {
   boost::asio::awaitable<SubmitAnswer> submit(const platform::ExecutionRequest& req) override {
     submits.push_back(req);
     if (on_submit) on_submit(req);
+    if (latency_timers && submit_latency) {
+      auto timer = latency_timers->make_timer();
+      timer->expires_after(submit_latency(submits.size() - 1));
+      co_await timer->wait();
+    }
     if (submit_answers.empty()) {
       co_return platform::SubmitResult{fmt::format("executionrecord-{}", submits.size())};
     }

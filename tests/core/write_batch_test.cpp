@@ -128,4 +128,40 @@ TEST_SUITE("core::write_batch") {
     CHECK(h.runs("job-000")[0].state == RunState::submitted);
     CHECK(h.runs("job-099")[0].state == RunState::submitted);
   }
+
+  TEST_CASE("the answers of a burst wait until every request of it has its answer") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    std::vector<config::Job> jobs;
+    for (int i = 0; i < 100; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "*/10 * * * *"));
+    h.client.latency_timers = &h.timers;
+    h.client.submit_latency = [](std::size_t n) { return Millis(n == 99 ? 100 : 20); };
+    h.start(make_config(std::move(jobs)));
+    h.advance(minutes(9) + seconds(30));  // 10:10:00
+    h.advance(Millis(50));
+    REQUIRE(h.client.submits.size() == 100);
+    // 99 answers are in, one is still out: none is written yet.
+    CHECK(h.runs("job-000")[0].state == RunState::submitting);
+    CHECK(h.runs("job-098")[0].state == RunState::submitting);
+    h.advance(Millis(100));
+    CHECK(h.runs("job-000")[0].state == RunState::submitted);
+    CHECK(h.runs("job-099")[0].state == RunState::submitted);
+  }
+
+  TEST_CASE("a burst's answers are written after 500 ms even while a request is still out") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    std::vector<config::Job> jobs;
+    for (int i = 0; i < 100; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "*/10 * * * *"));
+    h.client.latency_timers = &h.timers;
+    h.client.submit_latency = [](std::size_t n) { return n == 99 ? Millis(5000) : Millis(10); };
+    h.start(make_config(std::move(jobs)));
+    h.advance(minutes(9) + seconds(30));  // 10:10:00
+    h.advance(Millis(400));
+    CHECK(h.runs("job-000")[0].state == RunState::submitting);
+    h.advance(Millis(200));
+    CHECK(h.runs("job-000")[0].state == RunState::submitted);
+    CHECK(h.runs("job-098")[0].state == RunState::submitted);
+    CHECK(h.runs("job-099")[0].state == RunState::submitting);
+    h.advance(seconds(5));
+    CHECK(h.runs("job-099")[0].state == RunState::submitted);
+  }
 }
