@@ -98,6 +98,7 @@ class SqliteRunStore final : public RunStore {
   StoreResult<RunRow> load_run(std::int64_t id);
   StoreResult<void> write_run(const RunRow& row);
   StoreResult<void> advance_horizon(const std::string& job, sys_seconds to);
+  StoreResult<RunRow> insert_run(const NewRun& run, SysMillis now);  // create_run's work
   StoreResult<void> note_success(const std::string& job, sys_seconds slot);
   StoreResult<std::vector<SlotGap>> read_gaps(const std::string& sql, const std::string& job,
                                               int limit);

@@ -59,6 +59,42 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->transition(r.id, RunState::submitted, ms(t0(), 9)).has_value());
   }
 
+  TEST_CASE("inside a batch a refused duplicate slot undoes only itself") {
+    auto store = memory_store();
+    REQUIRE(store->create_run(new_run("a", t0()), ms(t0())).has_value());
+    std::vector<std::int64_t> kept;
+    auto batch = store->in_transaction([&]() -> StoreResult<void> {
+      auto b = store->create_run(new_run("b", t0()), ms(t0()));
+      if (!b) return b.error();
+      kept.push_back(b->id);
+      auto dup = store->create_run(new_run("a", t0() + seconds(0), Trigger::catchup), ms(t0()));
+      CHECK((!dup && dup.error().kind == StoreErrorKind::duplicate_slot));
+      auto c = store->create_run(new_run("c", t0() + seconds(60)), ms(t0()));
+      if (!c) return c.error();
+      kept.push_back(c->id);
+      return {};
+    });
+    REQUIRE(batch.has_value());
+    for (auto id : kept) CHECK((*store->find_run(id)).has_value());
+    CHECK(store->job_state("b")->horizon == t0());
+    CHECK(store->job_state("c")->horizon == t0() + seconds(60));
+    CHECK(store->recent_runs("a", 10)->size() == 1);
+  }
+
+  TEST_CASE("a batch that fails rolls back every run created in it") {
+    auto store = memory_store();
+    std::int64_t created = 0;
+    auto batch = store->in_transaction([&]() -> StoreResult<void> {
+      auto b = store->create_run(new_run("b", t0()), ms(t0()));
+      if (!b) return b.error();
+      created = b->id;
+      return StoreError{StoreErrorKind::io, "the batch gives up"};
+    });
+    REQUIRE(!batch.has_value());
+    CHECK(!(*store->find_run(created)).has_value());
+    CHECK(!store->job_state("b")->horizon.has_value());
+  }
+
   TEST_CASE("a second schedule or catch-up run for the same slot is a duplicate_slot error") {
     auto store = memory_store();
     REQUIRE(store->create_run(new_run("a", t0()), ms(t0())).has_value());
