@@ -32,6 +32,16 @@ void queue_transition(boost::asio::io_context& io, core::WriteBatch& batch, std:
   }, boost::asio::detached);
 }
 
+// 100 jobs due at 10:10:00 whose n-th submit answers after latency(n); runs up to the slot.
+void start_slow_burst(EngineHarness& h, std::function<Millis(std::size_t)> latency) {
+  std::vector<config::Job> jobs;
+  for (int i = 0; i < 100; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "*/10 * * * *"));
+  h.client.latency_timers = &h.timers;
+  h.client.submit_latency = std::move(latency);
+  h.start(make_config(std::move(jobs)));
+  h.advance(minutes(9) + seconds(30));  // 10:10:00
+}
+
 }  // namespace
 
 TEST_SUITE("core::write_batch") {
@@ -131,12 +141,7 @@ TEST_SUITE("core::write_batch") {
 
   TEST_CASE("the answers of a burst wait until every request of it has its answer") {
     EngineHarness h("2026-01-05T10:00:30Z");
-    std::vector<config::Job> jobs;
-    for (int i = 0; i < 100; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "*/10 * * * *"));
-    h.client.latency_timers = &h.timers;
-    h.client.submit_latency = [](std::size_t n) { return Millis(n == 99 ? 100 : 20); };
-    h.start(make_config(std::move(jobs)));
-    h.advance(minutes(9) + seconds(30));  // 10:10:00
+    start_slow_burst(h, [](std::size_t n) { return Millis(n == 99 ? 100 : 20); });
     h.advance(Millis(50));
     REQUIRE(h.client.submits.size() == 100);
     // 99 answers are in, one is still out: none is written yet.
@@ -149,12 +154,7 @@ TEST_SUITE("core::write_batch") {
 
   TEST_CASE("a burst's answers are written after 500 ms even while a request is still out") {
     EngineHarness h("2026-01-05T10:00:30Z");
-    std::vector<config::Job> jobs;
-    for (int i = 0; i < 100; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "*/10 * * * *"));
-    h.client.latency_timers = &h.timers;
-    h.client.submit_latency = [](std::size_t n) { return n == 99 ? Millis(5000) : Millis(10); };
-    h.start(make_config(std::move(jobs)));
-    h.advance(minutes(9) + seconds(30));  // 10:10:00
+    start_slow_burst(h, [](std::size_t n) { return n == 99 ? Millis(5000) : Millis(10); });
     h.advance(Millis(400));
     CHECK(h.runs("job-000")[0].state == RunState::submitting);
     h.advance(Millis(200));
