@@ -75,11 +75,13 @@ std::string make_run_id() {
   }
   b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  constexpr std::string_view k_hex = "0123456789abcdef";
   std::string out;
   out.reserve(36);
   for (std::size_t i = 0; i < b.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += fmt::format("{:02x}", b[i]);
+    out += k_hex[b[i] >> 4];
+    out += k_hex[b[i] & 0x0F];
   }
   return out;
 }

@@ -70,6 +70,11 @@ TEST_SUITE("platform::request_builder") {
       CHECK(id[8] == '-');
       CHECK(id[14] == '4');
       CHECK(std::string("89ab").find(id[19]) != std::string::npos);
+      for (std::size_t k = 0; k < id.size(); ++k) {
+        const bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+        CHECK(dash == (id[k] == '-'));
+        if (!dash) CHECK(std::string("0123456789abcdef").find(id[k]) != std::string::npos);
+      }
       seen.insert(id);
     }
     CHECK(seen.size() == 200);
