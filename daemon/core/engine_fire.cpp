@@ -74,8 +74,12 @@ void Engine::Impl::hold_after_burst() {
   }
   writes.hold();
   burst_held = true;
-  burst_hold_until = clock.now() + k_burst_hold_cap;
-  if (!burst_cap_running) spawn(burst_hold_cap(), "burst hold");
+  if (burst_cap_running) {
+    burst_rearm = true;  // a later burst: its own 500 ms from now
+    burst_timer->cancel();
+    return;
+  }
+  spawn(burst_hold_cap(), "burst hold");
 }
 
 void Engine::Impl::end_burst_hold() {
@@ -85,17 +89,18 @@ void Engine::Impl::end_burst_hold() {
   writes.release();
 }
 
-// Ends the hold at burst_hold_until (a later burst moves it) unless the answers end it first.
+// Ends the hold k_burst_hold_cap after the burst (on the steady clock: a wall-clock step
+// cannot stretch it), unless the last answer ends it first.
 boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
   burst_cap_running = true;
   while (burst_held && !stopping) {
-    const auto now = clock.now();
-    if (now >= burst_hold_until) {
+    burst_rearm = false;
+    burst_timer->expires_after(k_burst_hold_cap);
+    const bool expired = co_await burst_timer->wait();
+    if (expired && !burst_rearm) {
       end_burst_hold();
       break;
     }
-    burst_timer->expires_after(std::chrono::duration_cast<Millis>(burst_hold_until - now));
-    co_await burst_timer->wait();
   }
   burst_cap_running = false;
 }
