@@ -113,6 +113,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void hold_after_burst();
   void end_burst_hold();
   boost::asio::awaitable<void> burst_hold_cap();
+  boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> counted_submit(
+      const platform::ExecutionRequest& request);
   bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
                 std::size_t limit = SIZE_MAX);
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,

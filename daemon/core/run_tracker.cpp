@@ -135,13 +135,25 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   }
   if (co_await held_by_auth(t)) co_return;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
-  ++submits_in_flight;
-  auto answer = co_await client.submit(*request);
-  if (--submits_in_flight == 0) end_burst_hold();
+  auto answer = co_await counted_submit(*request);
   note_answer(answer);
   auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
                                client.health().auth_retry_at);
   co_await apply(t, step);
+}
+
+// client.submit, counted in submits_in_flight (also when it throws): the last answer of a
+// burst ends the burst's write hold.
+boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> Engine::Impl::counted_submit(
+    const platform::ExecutionRequest& request) {
+  struct InFlight {
+    Impl& impl;
+    explicit InFlight(Impl& i) : impl(i) { ++impl.submits_in_flight; }
+    ~InFlight() {
+      if (--impl.submits_in_flight == 0 && !impl.stopping) impl.end_burst_hold();
+    }
+  } in_flight(*this);
+  co_return co_await client.submit(request);
 }
 
 // The auth circuit opened while the sending state was being committed with its batch (an
