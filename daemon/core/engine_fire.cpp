@@ -53,11 +53,8 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
       co_await boost::asio::post(io, boost::asio::use_awaitable);
       continue;
     }
-    if (fire_batch > k_first_fire_batch) {
-      hold_after_burst();
-    } else if (!burst_held) {
-      writes.release();
-    }
+    // Only a burst holds the writes (a slot of one batch never did).
+    if (fire_batch > k_first_fire_batch) hold_after_burst();
     fire_batch = k_first_fire_batch;
     fire_timer->expires_after(next_fire_delay(clock.now()));
     co_await fire_timer->wait();
@@ -74,12 +71,8 @@ void Engine::Impl::hold_after_burst() {
   }
   writes.hold();
   burst_held = true;
-  if (burst_cap_running) {
-    burst_rearm = true;  // a later burst: its own 500 ms from now
-    burst_timer->cancel();
-    return;
-  }
-  spawn(burst_hold_cap(), "burst hold");
+  burst_timer->expires_after(k_burst_hold_cap);  // a later burst: its own 500 ms from now
+  if (!burst_cap_running) spawn(burst_hold_cap(), "burst hold");
 }
 
 void Engine::Impl::end_burst_hold() {
@@ -90,17 +83,14 @@ void Engine::Impl::end_burst_hold() {
 }
 
 // Ends the hold k_burst_hold_cap after the burst (on the steady clock: a wall-clock step
-// cannot stretch it), unless the last answer ends it first.
+// cannot stretch it), unless the last answer ends it first. A wait woken early (re-armed by
+// a later burst, or cancelled) looks again.
 boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
   burst_cap_running = true;
   while (burst_held && !stopping) {
-    burst_rearm = false;
-    burst_timer->expires_after(k_burst_hold_cap);
+    // Named: with this co_await inside the if condition, g++ 12 emitted a trap (SIGILL).
     const bool expired = co_await burst_timer->wait();
-    if (expired && !burst_rearm) {
-      end_burst_hold();
-      break;
-    }
+    if (expired) end_burst_hold();
   }
   burst_cap_running = false;
 }

@@ -90,7 +90,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   int submits_in_flight = 0;  // ExecutionRequests handed to the client, answer not yet back
   bool burst_held = false;    // the answers' writes wait for the burst (hold_after_burst)
   bool burst_cap_running = false;  // burst_hold_cap() is waiting
-  bool burst_rearm = false;        // a later burst restarts the cap
   int failures = 0;
   std::string platform_state = "ok";
   SysMillis started_at{};
