@@ -88,8 +88,11 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
   if (!r) log_store_error("set_horizon", r.error());
   jobs = std::move(table);
   config = next;
+  active_jobs = 0;
+  for (const auto& [name, jr] : jobs) active_jobs += jr.active ? 1 : 0;
   due.clear();
   for (auto& [name, jr] : jobs) reschedule(jr);
+  drop_prepared();  // made from the old configuration; the fire loop prepares again
 }
 
 const config::Job* Engine::Impl::job_config(const std::string& name,
@@ -240,7 +243,7 @@ boost::asio::awaitable<void> Engine::stop() {
 EngineStats Engine::stats() const {
   const auto& d = *m_impl;
   EngineStats s;
-  for (const auto& [name, jr] : d.jobs) s.jobs += jr.active ? 1 : 0;
+  s.jobs = d.active_jobs;
   s.in_flight = static_cast<int>(d.runs.size());
   s.failures = d.failures;
   s.platform = d.platform_state;

@@ -29,6 +29,9 @@ constexpr std::size_t k_first_fire_batch = 64;
 // long enough for 1,000 exchanges on loopback, short enough that a crash loses few requestIds
 // (a run without its requestId is reconciled, never resent).
 constexpr Millis k_burst_hold_cap = std::chrono::milliseconds(500);
+// A burst is prepared this long before its instant (run ids, requests, trackers: about 10 µs
+// a run), so the instant itself costs only the rows' commit and the sends.
+constexpr Millis k_prepare_lead = std::chrono::seconds(1);
 // With nothing due at all the loop still wakes now and then (cheap; keeps it honest).
 constexpr Millis k_idle_wake = std::chrono::hours(1);
 
@@ -56,7 +59,10 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
     // Only a burst holds the writes (a slot of one batch never did).
     if (fire_batch > k_first_fire_batch) hold_after_burst();
     fire_batch = k_first_fire_batch;
-    fire_timer->expires_after(next_fire_delay(clock.now()));
+    auto now = clock.now();
+    if (prepared_for && SysMillis(*prepared_for) <= now) drop_prepared();  // its instant is over
+    prepare_burst(now);
+    fire_timer->expires_after(next_fire_delay(clock.now()));  // preparing took a while
     co_await fire_timer->wait();
   }
   end_burst_hold();
@@ -100,9 +106,73 @@ Millis Engine::Impl::next_fire_delay(SysMillis now) const {
   if (store_retry) return k_store_retry;
   Millis delay = k_idle_wake;
   if (!due.empty()) {
-    delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(SysMillis(due.begin()->first) - now));
+    auto at = SysMillis(due.begin()->first);
+    if (burst_to_prepare()) at -= k_prepare_lead;  // wake first to prepare it
+    delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(at - now));
   }
   return std::min(delay, k_idle_wake);
+}
+
+// The earliest due instant, when more jobs are due on it than one batch and it is not
+// prepared yet.
+std::optional<sys_seconds> Engine::Impl::burst_to_prepare() const {
+  if (due.empty()) return std::nullopt;
+  auto at = due.begin()->first;
+  if (prepared_for == at) return std::nullopt;
+  std::size_t n = 0;
+  for (auto it = due.begin(); it != due.end() && it->first == at; ++it) {
+    if (++n > k_first_fire_batch) return at;
+  }
+  return std::nullopt;
+}
+
+// Within k_prepare_lead of a burst: makes each due job's run ahead (plan_job takes it at the
+// instant when it still fits). Only memory changes; the store sees the runs at the instant.
+void Engine::Impl::prepare_burst(SysMillis now) {
+  auto at = burst_to_prepare();
+  if (!at || SysMillis(*at) - now > k_prepare_lead) return;
+  drop_prepared();
+  prepared_for = *at;
+  for (auto it = due.begin(); it != due.end() && it->first == *at; ++it) {
+    const auto& jr = jobs.at(it->second);
+    if (!jr.active || jr.paused) continue;
+    PreparedRun p;
+    p.run = make_tracked(jr, *at);
+    p.last_success = jr.last_success;
+    auto [request, sending] = next_attempt(*p.run, now);
+    p.request = std::move(request);
+    p.properties_json = std::move(*sending.properties_json);
+    prepared.emplace(it->second, std::move(p));
+  }
+  if (!prepared.empty()) spawn(client.warm_up(prepared.size()), "connection warm-up");
+  spdlog::debug("burst.prepared slot={} runs={}", format_utc(*at), prepared.size());
+}
+
+void Engine::Impl::drop_prepared() {
+  prepared.clear();
+  prepared_for.reset();
+}
+
+std::optional<PreparedRun> Engine::Impl::take_prepared(const JobRuntime& jr, sys_seconds slot) {
+  if (prepared_for != slot) return std::nullopt;
+  auto it = prepared.find(jr.job->name);
+  if (it == prepared.end()) return std::nullopt;
+  std::optional<PreparedRun> p = std::move(it->second);
+  prepared.erase(it);
+  if (p->run->config != jr.config || p->last_success != jr.last_success) return std::nullopt;
+  return p;
+}
+
+std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_seconds slot) {
+  auto t = std::make_shared<Tracked>();
+  t->config = jr.config;
+  t->job = jr.job;
+  t->deadline = submit_deadline(slot, jr.job->catchup_window);
+  t->row.run_id = platform::make_run_id();
+  t->row.job = jr.job->name;
+  t->row.slot = slot;
+  t->timer = timers->make_timer();
+  return t;
 }
 
 void Engine::Impl::wake_fire_loop() { fire_timer->cancel(); }
@@ -187,13 +257,11 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
       lines.push_back(gap_line(gap));
       continue;
     }
-    storage::NewRun n{platform::make_run_id(), job.name, slot.trigger, slot.slot, {}};
-    auto t = std::make_shared<Tracked>();
-    t->config = jr.config;
-    t->job = jr.job;
-    t->deadline = submit_deadline(slot.slot, job.catchup_window);
+    auto ready = take_prepared(jr, slot.slot);
+    auto t = ready ? ready->run : make_tracked(jr, slot.slot);
+    storage::NewRun n{t->row.run_id, job.name, slot.trigger, slot.slot, {}};
     t->held = decision.action == OverlapAction::queue;
-    if (!t->held) stage_submit(*t, n, now);
+    if (!t->held) stage_submit(*t, n, now, ready ? &*ready : nullptr);
     auto row = store.create_run(n, now);
     if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) {
       lines.push_back(fmt::format("slot.duplicate job={} slot={}", job.name, format_utc(slot.slot)));
@@ -201,7 +269,6 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     }
     if (!row) return row.error();
     t->row = *row;
-    t->timer = timers->make_timer();
     add_run(t);
     created.push_back(t);
     lines.push_back(fmt::format("run.created job={} run={} run_id={} slot={} trigger={} late_ms={}",
@@ -221,15 +288,19 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
 // slot's own commit: its tracker sends without waiting for a second write, so a burst of
 // same-second slots costs one fsync before the first trigger leaves. When the deadline has
 // passed or the auth circuit is open the run is created `scheduled`; its tracker decides.
-void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
+// A prepared run brings its request built.
+void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now,
+                                PreparedRun* prepared_run) {
   if (now > t.deadline || auth_closed_until(now)) return;
-  t.row.run_id = n.run_id;
-  t.row.job = n.job;
-  t.row.slot = n.slot;
-  auto [request, sending] = next_attempt(t, now);
-  n.properties_json = std::move(*sending.properties_json);
+  if (prepared_run) {
+    n.properties_json = std::move(prepared_run->properties_json);
+    t.staged = std::move(prepared_run->request);
+  } else {
+    auto [request, sending] = next_attempt(t, now);
+    n.properties_json = std::move(*sending.properties_json);
+    t.staged = std::move(request);
+  }
   n.submitting = true;
-  t.staged = std::move(request);
 }
 
 void Engine::Impl::add_run(std::shared_ptr<Tracked> t) {

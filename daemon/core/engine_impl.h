@@ -19,6 +19,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 namespace bsched::core {
 
@@ -57,6 +58,16 @@ struct Tracked {
   std::unique_ptr<WakeTimer> timer;
 };
 
+// A run made ahead of its burst's instant (Impl::prepare_burst): run id drawn, request built,
+// tracker and timer allocated. Nothing of it is in the store: a crash before the instant
+// leaves no trace, and the slot fires (or is missed) by the usual rules.
+struct PreparedRun {
+  std::shared_ptr<Tracked> run;
+  platform::ExecutionRequest request;
+  std::string properties_json;
+  std::optional<sys_seconds> last_success;  // the value ${last_success_time} was built with
+};
+
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   Impl(boost::asio::io_context& io, storage::RunStore& store, platform::PlatformClient& client,
        const Clock& clock, std::shared_ptr<const config::Config> config, EngineOptions options);
@@ -73,11 +84,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   std::shared_ptr<const config::Config> config;
   std::map<std::string, JobRuntime> jobs;
+  int active_jobs = 0;  // enabled jobs in `jobs` (stats() is asked for often, even mid-burst)
   std::set<std::pair<sys_seconds, std::string>> due;
   std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
   std::map<std::string, std::set<std::int64_t>, std::less<>> job_runs;  // ids in `runs` by job
   std::set<std::string> claimed;                          // execution ids held by runs
   std::deque<std::string> claimed_order;
+
+  std::unordered_map<std::string, PreparedRun> prepared;  // by job, for `prepared_for`
+  std::optional<sys_seconds> prepared_for;                 // the burst instant prepared
 
   std::unique_ptr<WakeTimer> fire_timer;
   std::unique_ptr<WakeTimer> burst_timer;  // bounds the write hold after a burst
@@ -119,7 +134,16 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
                              std::vector<std::shared_ptr<Tracked>>& created,
                              std::vector<std::string>& log_lines);
-  void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
+  void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now, PreparedRun* prepared_run);
+  // A burst (more jobs due on one instant than one batch) is prepared k_prepare_lead ahead:
+  // the instant then costs only the rows' commit and the sends.
+  std::optional<sys_seconds> burst_to_prepare() const;
+  void prepare_burst(SysMillis now);
+  void drop_prepared();
+  std::shared_ptr<Tracked> make_tracked(const JobRuntime& jr, sys_seconds slot);
+  // The prepared run of this job and slot, if it still fits (same configuration, same last
+  // success); taken out of `prepared` either way.
+  std::optional<PreparedRun> take_prepared(const JobRuntime& jr, sys_seconds slot);
   void reschedule(JobRuntime& jr);
   Millis next_fire_delay(SysMillis now) const;
   void wake_fire_loop();

@@ -2,6 +2,8 @@
 #include "daemon/platform/beast_transport.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -90,6 +92,17 @@ struct BeastTransport::Impl {
     std::deque<asio::steady_timer*> waiting;
   };
   std::map<std::string, HostTurns> turns;
+  std::map<std::string, std::size_t> warming;  // connections being opened by warm_up, per key
+
+  // warm_up's connections, opened side by side; the last one to finish wakes the warm-up.
+  struct WarmUp {
+    explicit WarmUp(asio::io_context& io) : done(io, asio::steady_timer::time_point::max()) {}
+    std::size_t left = 0;
+    asio::steady_timer done;
+  };
+  awaitable<void> warm_one(HttpUrl url, std::string key, std::shared_ptr<WarmUp> w);
+  Result<HttpUrl, TransportError> usable_url(const std::string& text) const;
+  static std::string pool_key(const HttpUrl& url);
 
   void load_trust();
   std::unique_ptr<Connection> take_idle(const std::string& key);
@@ -359,18 +372,60 @@ std::size_t BeastTransport::idle_connections() const {
   return n;
 }
 
-awaitable<SendResult> BeastTransport::send(HttpRequest request) {
-  auto url = parse_http_url(request.url);
-  if (!url) co_return make_transport_error(Kind::bad_url, Sent::no, url.error().message);
+// The URL of a send, refused before anything goes out when it is not one this transport
+// talks to (malformed, plain http off loopback, https without a usable CA store).
+Result<HttpUrl, TransportError> BeastTransport::Impl::usable_url(const std::string& text) const {
+  auto url = parse_http_url(text);
+  if (!url) return make_transport_error(Kind::bad_url, Sent::no, url.error().message);
   if (!url->tls && !is_loopback_host(url->host))
-    co_return make_transport_error(
+    return make_transport_error(
         Kind::insecure, Sent::no,
         fmt::format("refusing plain http to {}: use https (plain http is allowed only for "
                     "loopback addresses)",
                     url->host));
-  if (url->tls && !m_impl->trust_error.empty())
-    co_return make_transport_error(Kind::tls, Sent::no, m_impl->trust_error);
-  auto key = fmt::format("{}://{}:{}", url->tls ? "https" : "http", url->host, url->port);
+  if (url->tls && !trust_error.empty()) return make_transport_error(Kind::tls, Sent::no, trust_error);
+  return *url;
+}
+
+std::string BeastTransport::Impl::pool_key(const HttpUrl& url) {
+  return fmt::format("{}://{}:{}", url.tls ? "https" : "http", url.host, url.port);
+}
+
+awaitable<void> BeastTransport::warm_up(std::string url_text, std::size_t connections) {
+  auto& d = *m_impl;
+  auto url = d.usable_url(url_text);
+  if (!url) co_return;
+  auto key = d.pool_key(*url);
+  auto limit = std::min(d.options.max_idle_per_host, d.options.max_connections_per_host);
+  auto want = std::min(connections, limit);
+  auto open_now = d.pool[key].size() + d.turns[key].active + d.warming[key];
+  if (open_now >= want) co_return;
+  auto w = std::make_shared<Impl::WarmUp>(d.io);
+  w->left = want - open_now;
+  d.warming[key] += w->left;
+  for (auto n = w->left; n > 0; --n) {
+    asio::co_spawn(d.io, d.warm_one(*url, key, w), asio::detached);
+  }
+  while (w->left > 0) {
+    auto [ec] = co_await w->done.async_wait(k_use);
+    (void)ec;
+  }
+}
+
+// One warm-up connection: opened and put in the idle pool (or closed, when the pool filled
+// up meanwhile). The warm-up waits for it, so the transport outlives it.
+awaitable<void> BeastTransport::Impl::warm_one(HttpUrl url, std::string key,
+                                               std::shared_ptr<WarmUp> w) {
+  auto c = co_await open(url);
+  --warming[key];
+  if (c) give_back(key, std::move(*c));
+  if (--w->left == 0) w->done.cancel();
+}
+
+awaitable<SendResult> BeastTransport::send(HttpRequest request) {
+  auto url = m_impl->usable_url(request.url);
+  if (!url) co_return url.error();
+  auto key = m_impl->pool_key(*url);
   co_await m_impl->take_turn(key);
   auto r = co_await m_impl->send_on_turn(request, *url, key);
   m_impl->end_turn(key);

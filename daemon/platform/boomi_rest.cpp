@@ -50,6 +50,12 @@ awaitable<CallResult<SubmitResult>> BoomiClient::submit(const ExecutionRequest& 
   co_return co_await submit_rest(req);
 }
 
+awaitable<void> BoomiClient::warm_up(std::size_t connections) {
+  auto url = m_platform.api == config::ApiKind::graphql ? m_platform.graphql_url
+                                                        : m_platform.account_base();
+  co_await m_transport->warm_up(std::move(url), connections);
+}
+
 awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequest& req) {
   CallSpec spec;
   spec.request = rest_request("POST", "/ExecutionRequest", execution_request_json(req),

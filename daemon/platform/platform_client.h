@@ -124,6 +124,13 @@ class PlatformClient {
   virtual boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query(
       const RecordQuery& q) = 0;
 
+  // Ahead of a burst of `connections` submissions: opens the connections they will use, so
+  // that none waits for a connect or TLS handshake at the slot instant. Default: nothing.
+  virtual boost::asio::awaitable<void> warm_up(std::size_t connections) {
+    (void)connections;
+    co_return;
+  }
+
   virtual PlatformHealth health() const = 0;
   // Called when the configuration (credentials) changed: closes the auth circuit.
   virtual void reset_auth() = 0;

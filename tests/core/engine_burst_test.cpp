@@ -1,0 +1,126 @@
+// A burst (more jobs due on one instant than one planning batch) is prepared a second ahead:
+// connections warmed, runs made in memory. What the store and the platform see must be what
+// an unprepared slot gives: rows written at the instant, requests built from the
+// configuration and state of the instant.
+#include "tests/core/engine_harness.h"
+
+using namespace bsched;
+using namespace bsched::test;
+using storage::RunState;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+std::vector<config::Job> hourly_jobs(int n) {
+  std::vector<config::Job> jobs;
+  for (int i = 0; i < n; ++i) jobs.push_back(make_job(fmt::format("job-{:03}", i), "0 * * * *"));
+  return jobs;
+}
+
+}  // namespace
+
+TEST_SUITE("core::engine") {
+  TEST_CASE("a burst is prepared a second ahead and fires at its instant, once per job") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.start(make_config(hourly_jobs(100)));
+    h.advance(milliseconds(9500));  // 10:59:59.5
+    REQUIRE(h.client.warm_ups.size() == 1);
+    CHECK(h.client.warm_ups[0] == 100);
+    CHECK(h.client.submits.empty());
+    CHECK(h.runs("job-000").empty());  // nothing in the store before the instant
+    h.advance(milliseconds(500));
+    REQUIRE(h.client.submits.size() == 100);
+    std::set<std::string> run_ids;
+    for (std::size_t i = 0; i < 100; ++i) {
+      CHECK(h.client.property(i, "TO") == "2026-01-05T11:00:00Z");
+      run_ids.insert(h.client.property(i, "BOOMI_SCHED_RUN_ID"));
+    }
+    CHECK(run_ids.size() == 100);
+    auto runs = h.runs("job-042");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].created_at == SysMillis(instant("2026-01-05T11:00:00Z")));
+    CHECK(run_ids.count(runs[0].run_id) == 1);
+    // The next hour is prepared again, with fresh run ids.
+    h.advance(std::chrono::hours(1));
+    REQUIRE(h.client.submits.size() == 200);
+    CHECK(h.client.warm_ups.size() == 2);
+    CHECK(run_ids.count(h.client.property(150, "BOOMI_SCHED_RUN_ID")) == 0);
+  }
+
+  TEST_CASE("a slot of one batch or fewer jobs is not prepared") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.start(make_config(hourly_jobs(64)));
+    h.advance(seconds(10));
+    CHECK(h.client.warm_ups.empty());
+    CHECK(h.client.submits.size() == 64);
+  }
+
+  TEST_CASE("a reload between preparing and the instant fires with the new configuration") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.start(make_config(hourly_jobs(100)));
+    h.advance(milliseconds(9500));
+    REQUIRE(h.client.warm_ups.size() == 1);
+    auto jobs = hourly_jobs(100);
+    for (auto& j : jobs) j.dynamic_properties = {{"REGION", "eu"}};
+    h.engine->reload(make_config(std::move(jobs), "fp-2"));
+    h.advance(milliseconds(500));
+    REQUIRE(h.client.submits.size() == 100);
+    for (std::size_t i = 0; i < 100; ++i) {
+      CHECK(h.client.property(i, "REGION") == "eu");
+      CHECK(h.client.property(i, "TO") == "");
+    }
+  }
+
+  TEST_CASE("a job paused between preparing and the instant misses its slot; the rest fire") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.start(make_config(hourly_jobs(100)));
+    h.advance(milliseconds(9500));
+    storage::Command c;
+    c.kind = storage::CommandKind::pause;
+    c.job = "job-007";
+    c.args_json = "{}";
+    c.requested_by = "ops";
+    c.requested_at = h.clock.now();
+    REQUIRE(h.store->enqueue_command(c).has_value());
+    h.engine->check_commands();
+    h.advance(milliseconds(500));
+    CHECK(h.client.submits.size() == 99);
+    CHECK(h.runs("job-007").empty());
+    auto gaps = h.gaps("job-007");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].reason == "paused");
+    CHECK(h.runs("job-008").size() == 1);
+  }
+
+  TEST_CASE("a success between preparing and the instant is in ${last_success_time}") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.client.poll_default = record_answer("COMPLETE");
+    auto jobs = hourly_jobs(100);
+    jobs[0].poll.initial = milliseconds(100);
+    jobs[0].overlap = config::Overlap::allow;
+    h.start(make_config(std::move(jobs)));
+    h.advance(milliseconds(9500));
+    REQUIRE(h.client.warm_ups.size() == 1);
+    // A manual run of job-000 completes before the instant: its slot is the last success.
+    storage::Command c;
+    c.kind = storage::CommandKind::trigger;
+    c.job = "job-000";
+    c.args_json = "{}";
+    c.requested_by = "ops";
+    c.requested_at = h.clock.now();
+    REQUIRE(h.store->enqueue_command(c).has_value());
+    h.engine->check_commands();
+    h.advance(milliseconds(300));
+    auto st = h.store->job_state("job-000");
+    REQUIRE(st.has_value());
+    REQUIRE(st->last_success_slot.has_value());
+    h.advance(milliseconds(200));
+    REQUIRE(h.client.submits.size() == 101);
+    std::string from;
+    for (std::size_t i = 1; i < h.client.submits.size(); ++i) {
+      if (h.client.submits[i].process_id == "process-job-000") from = h.client.property(i, "FROM");
+    }
+    CHECK(from == format_utc(*st->last_success_slot));
+  }
+}
