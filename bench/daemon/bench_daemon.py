@@ -4,13 +4,17 @@ time (spawn to READY=1 on a NOTIFY_SOCKET this script owns), resident memory, CP
 minute, and the lateness of 1,000 slots that fall on the same second (pace off), measured
 from the simulator's receipt time of each trigger.
 
-    /usr/bin/python3 bench/daemon/bench_daemon.py --binary build/boomi-sched
+    /usr/bin/python3 bench/daemon/bench_daemon.py --binary build/boomi-sched [--tls]
+
+With --tls the simulator serves HTTPS with a throw-away self-signed certificate (openssl) and
+the daemon trusts it through platform.ca_file.
 """
 import argparse
 import json
 import os
 import re
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -26,15 +30,30 @@ PROCESS = "6e79aead-40d4-4a35-9037-4370a86cc2f1"
 ATOM = "8fa55714-8e5e-45f1-a0d1-f57f2000f464"
 
 
+def make_cert(workdir):
+    """A self-signed certificate for 127.0.0.1: (cert, key) paths."""
+    cert, key = os.path.join(workdir, "sim.crt"), os.path.join(workdir, "sim.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 class Sim:
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, tls=False):
+        self.ca_file = None
+        extra = []
+        if tls:
+            self.ca_file, key = make_cert(workdir)
+            extra = ["--cert", self.ca_file, "--key", key]
         self.proc = subprocess.Popen(
             [binary, "sim", "--listen", "127.0.0.1:0", "--token-env", TOKEN_ENV,
-             "--pickup-delay", "1s", "--run-duration", "1s"],
+             "--pickup-delay", "1s", "--run-duration", "1s"] + extra,
             stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "sim.err"), "w"),
             text=True, env=dict(os.environ, **{TOKEN_ENV: TOKEN}))
         line = self.proc.stdout.readline()
-        m = re.search(r"(http://\S+) account=(\S+)", line)
+        m = re.search(r"(https?://\S+) account=(\S+)", line)
         if not m:
             raise RuntimeError(f"simulator did not start: {line!r}")
         self.base_url, self.account = m.group(1), m.group(2)
@@ -42,8 +61,10 @@ class Sim:
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
     def requests(self):
-        url = f"http://127.0.0.1:{self.port}/__sim/requests"
-        with urllib.request.urlopen(url, timeout=120) as r:
+        scheme = "https" if self.ca_file else "http"
+        url = f"{scheme}://127.0.0.1:{self.port}/__sim/requests"
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        with urllib.request.urlopen(url, timeout=120, context=context) as r:
             return json.load(r)
 
     def stop(self):
@@ -75,6 +96,7 @@ def write_config(workdir, sim, idle_jobs, burst_jobs, burst_at):
   token_env: {TOKEN_ENV}
   requests_per_second: 0
   timeout: 30s
+{f"  ca_file: {sim.ca_file}" if sim.ca_file else ""}
 storage:
   path: {os.path.join(workdir, "state.db")}
 defaults:
@@ -148,7 +170,7 @@ def idle_run(binary, args):
 
 def burst_run(binary, args):
     with tempfile.TemporaryDirectory(prefix="bench-daemon-") as workdir:
-        sim = Sim(binary, workdir)
+        sim = Sim(binary, workdir, args.tls)
         burst_at = datetime.fromtimestamp(int(time.time()) + args.lead, tz=timezone.utc)
         config = write_config(workdir, sim, args.jobs - args.burst, args.burst, burst_at)
         d = Daemon(binary, config, workdir)
@@ -179,6 +201,7 @@ def main():
     p.add_argument("--lead", type=int, default=40, help="seconds from config write to the burst")
     p.add_argument("--settle", type=float, default=15, help="seconds to wait after the burst")
     p.add_argument("--only", choices=["idle", "burst"])
+    p.add_argument("--tls", action="store_true", help="the simulator serves HTTPS")
     args = p.parse_args()
     binary = os.path.abspath(args.binary)
     if args.only != "burst":

@@ -44,6 +44,7 @@ struct Connection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since{};
+  bool answered = false;  // a response was read on it
 
   beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 };
@@ -54,12 +55,15 @@ TransportError make_transport_error(Kind kind, Sent sent, std::string message) {
   return TransportError{kind, sent, std::move(message)};
 }
 
-// True when the peer already closed (or sent something unasked on) an idle connection.
+// True when the peer already closed (or sent something unasked on) an idle connection. A TLS
+// connection that has not carried an exchange yet (opened by a warm-up) may hold the server's
+// TLS 1.3 session tickets, sent unasked after the handshake: bytes there are expected.
 bool looks_closed(Connection& c) {
   char byte;
   auto fd = c.tcp().socket().native_handle();
   auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0 || n > 0) return true;
+  if (n == 0) return true;
+  if (n > 0) return !c.secure || c.answered;
   return !(errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -344,6 +348,7 @@ awaitable<SendResult> BeastTransport::Impl::exchange_on(Stream& s, Connection& c
     co_return make_transport_error(kind, Sent::fully,
                                    fmt::format("{} {}: {}", req.method, url.host, what));
   }
+  c.answered = true;
   auto res = parser.release();
   keep_alive = res.keep_alive();
   HttpResponse out;

@@ -277,6 +277,30 @@ TEST_SUITE("platform::beast_transport") {
     CHECK(trusted.connections_opened() == 2);  // one per host name, each reused
   }
 
+  TEST_CASE("warm https connections are used although the server's session tickets wait on them") {
+    bsched::test::ConfigTempDir dir;
+    REQUIRE(make_self_signed(dir.path(), "warm"));
+    auto cert = (dir.path() / "warm.cert.pem").string();
+    auto key = (dir.path() / "warm.key.pem").string();
+    boost::asio::io_context io;
+    TestServer server(io, [](const ServerRequest&) { return ServerReply{200, "secure"}; }, cert, key);
+    auto o = fast_options();
+    o.ca_file = cert;
+    o.max_connections_per_host = 2;
+    BeastTransport t(io, o);
+    warm_up_now(io, t, server.url("/"), 2);
+    REQUIRE(t.idle_connections() == 2);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (server.handshakes < 2 && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_one_for(100ms);
+    }
+    REQUIRE(server.handshakes == 2);
+    for (int i = 0; i < 2; ++i) REQUIRE(send_now(io, t, get(server.url("/x"))).has_value());
+    CHECK(t.connections_opened() == 2);
+    CHECK(server.connections == 2);
+  }
+
   TEST_CASE("https checks the host name even when the CA is trusted") {
     bsched::test::ConfigTempDir dir;
     REQUIRE(make_self_signed(dir.path(), "other", "DNS:other.example"));
