@@ -184,6 +184,27 @@ TEST_SUITE("platform::beast_transport") {
     CHECK(t.connections_opened() == 1);
   }
 
+  TEST_CASE("each send to a known origin carries its own path and query; bad ones are refused") {
+    boost::asio::io_context io;
+    TestServer server(io, [](const ServerRequest&) { return ServerReply{200, "ok"}; });
+    BeastTransport t(io, fast_options());
+    REQUIRE(send_now(io, t, get(server.url("/a?x=1"))).has_value());
+    REQUIRE(send_now(io, t, get(server.url("/b/c"))).has_value());
+    REQUIRE(send_now(io, t, get(server.url("?q=2"))).has_value());
+    auto spaced = send_now(io, t, get(server.url("/bad path")));
+    REQUIRE_FALSE(spaced.has_value());
+    CHECK(spaced.error().kind == Kind::bad_url);
+    REQUIRE(server.received.size() == 3);
+    CHECK(server.received[0].target == "/a?x=1");
+    CHECK(server.received[1].target == "/b/c");
+    CHECK(server.received[2].target == "/?q=2");
+    for (int i = 0; i < 2; ++i) {
+      auto r = send_now(io, t, get("http://api.boomi.com/api/rest/v1/x" + std::to_string(i)));
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().kind == Kind::insecure);
+    }
+  }
+
   TEST_CASE("plain http to a host that is not loopback is refused without a connection") {
     boost::asio::io_context io;
     BeastTransport t(io, fast_options());
