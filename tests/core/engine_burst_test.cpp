@@ -76,13 +76,7 @@ TEST_SUITE("core::engine") {
     EngineHarness h("2026-01-05T10:59:50Z");
     h.start(make_config(hourly_jobs(100)));
     h.advance(milliseconds(9500));
-    storage::Command c;
-    c.kind = storage::CommandKind::pause;
-    c.job = "job-007";
-    c.args_json = "{}";
-    c.requested_by = "ops";
-    c.requested_at = h.clock.now();
-    REQUIRE(h.store->enqueue_command(c).has_value());
+    enqueue(h, storage::CommandKind::pause, "job-007");
     h.engine->check_commands();
     h.advance(milliseconds(500));
     CHECK(h.client.submits.size() == 99);
@@ -103,13 +97,7 @@ TEST_SUITE("core::engine") {
     h.advance(milliseconds(9500));
     REQUIRE(h.client.warm_ups.size() == 1);
     // A manual run of job-000 completes before the instant: its slot is the last success.
-    storage::Command c;
-    c.kind = storage::CommandKind::trigger;
-    c.job = "job-000";
-    c.args_json = "{}";
-    c.requested_by = "ops";
-    c.requested_at = h.clock.now();
-    REQUIRE(h.store->enqueue_command(c).has_value());
+    enqueue(h, storage::CommandKind::trigger, "job-000");
     h.engine->check_commands();
     h.advance(milliseconds(300));
     auto st = h.store->job_state("job-000");

@@ -133,4 +133,17 @@ class EngineHarness {
   std::unique_ptr<core::Engine> engine;
 };
 
+// An operator command written to the store as the CLI would (the engine takes it on
+// check_commands() or its periodic fallback).
+inline void enqueue(EngineHarness& h, storage::CommandKind kind, const std::string& job,
+                    const std::string& args = "{}") {
+  storage::Command c;
+  c.kind = kind;
+  c.job = job;
+  c.args_json = args;
+  c.requested_by = "ops";
+  c.requested_at = h.clock.now();
+  REQUIRE(h.store->enqueue_command(c).has_value());
+}
+
 }  // namespace bsched::test

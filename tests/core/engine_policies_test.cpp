@@ -7,21 +7,6 @@ using namespace bsched::test;
 using platform::FailureKind;
 using storage::RunState;
 
-namespace {
-
-void enqueue(EngineHarness& h, storage::CommandKind kind, const std::string& job,
-             const std::string& args = "{}") {
-  storage::Command c;
-  c.kind = kind;
-  c.job = job;
-  c.args_json = args;
-  c.requested_by = "ops";
-  c.requested_at = h.clock.now();
-  REQUIRE(h.store->enqueue_command(c).has_value());
-}
-
-}  // namespace
-
 TEST_SUITE("core::engine") {
   TEST_CASE("a paused job records its slots as missed and fires again after resume") {
     EngineHarness h;

@@ -18,17 +18,23 @@ using SendResult = Result<HttpResponse, TransportError>;
 
 namespace {
 
+// Runs the io_context until `done()` holds, on the real clock, for at most 10 s.
+template <class Pred>
+void run_until(boost::asio::io_context& io, Pred done) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_one_for(100ms);
+  }
+}
+
 // Runs one send to completion on the real clock (bounded at 10 s).
 SendResult send_now(boost::asio::io_context& io, BeastTransport& t, HttpRequest req) {
   std::optional<SendResult> out;
   boost::asio::co_spawn(
       io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await t.send(req)); },
       boost::asio::detached);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_one_for(100ms);
-  }
+  run_until(io, [&] { return out.has_value(); });
   REQUIRE(out.has_value());
   return std::move(*out);
 }
@@ -50,11 +56,7 @@ void warm_up_now(boost::asio::io_context& io, BeastTransport& t, std::string url
         done = true;
       },
       boost::asio::detached);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_one_for(100ms);
-  }
+  run_until(io, [&] { return done; });
   REQUIRE(done);
 }
 
@@ -124,12 +126,8 @@ TEST_SUITE("platform::beast_transport") {
           },
           boost::asio::detached);
     }
-    auto deadline = std::chrono::steady_clock::now() + 10s;
     auto done = [&] { return std::all_of(out.begin(), out.end(), [](auto& r) { return r.has_value(); }); };
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_one_for(100ms);
-    }
+    run_until(io, done);
     REQUIRE(done());
     for (std::size_t i = 0; i < out.size(); ++i) {
       REQUIRE(out[i]->has_value());
@@ -311,11 +309,7 @@ TEST_SUITE("platform::beast_transport") {
     BeastTransport t(io, o);
     warm_up_now(io, t, server.url("/"), 2);
     REQUIRE(t.idle_connections() == 2);
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (server.handshakes < 2 && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_one_for(100ms);
-    }
+    run_until(io, [&] { return server.handshakes == 2; });
     REQUIRE(server.handshakes == 2);
     for (int i = 0; i < 2; ++i) REQUIRE(send_now(io, t, get(server.url("/x"))).has_value());
     CHECK(t.connections_opened() == 2);
