@@ -5,6 +5,7 @@
 #include "storage/run_state.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <set>
 
@@ -16,6 +17,7 @@ namespace {
 struct FaultOutcome {
   std::map<RunState, int> states;  // runs of the slots before the cut, by end state
   std::vector<Submit> submits;
+  std::string unwell;  // one line per run of those slots that did not complete
   std::string log;
   bool still_running = false;
 };
@@ -34,10 +36,14 @@ FaultOutcome run_with_faults(const std::string& faults) {
   DaemonProcess daemon(dir, config);
   REQUIRE(daemon.wait_ready());
   std::this_thread::sleep_for(3s);
-  auto cut = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  // The cut is a whole second in the past, so every run of a slot up to it already exists
+  // when the ledger is read; the counts come from the same snapshot that was found settled.
+  auto cut = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() - 1s);
   auto db = (dir.path() / "state.db").string();
+  std::vector<bsched::storage::RunRow> runs;
   auto settled = [&] {
-    for (const auto& r : read_ledger(db).runs) {
+    runs = read_ledger(db).runs;
+    for (const auto& r : runs) {
       if (r.slot <= cut && !bsched::storage::is_terminal(r.state)) return false;
     }
     return true;
@@ -45,8 +51,14 @@ FaultOutcome run_with_faults(const std::string& faults) {
   bool done = wait_until(settled, 15s);
   FaultOutcome out;
   out.still_running = daemon.child().running();
-  for (const auto& r : read_ledger(db).runs) {
-    if (r.slot <= cut) ++out.states[r.state];
+  for (const auto& r : runs) {
+    if (r.slot > cut) continue;
+    ++out.states[r.state];
+    if (!bsched::storage::is_success(r.state)) {
+      out.unwell += fmt::format("{} {} {} {} error=\"{}\" message=\"{}\"\n", r.job, r.id,
+                                bsched::storage::to_string(r.state), r.remote_status, r.last_error,
+                                r.message);
+    }
   }
   out.submits = sim.submits();
   daemon.child().signal(SIGTERM);
@@ -86,6 +98,7 @@ void check_all_succeeded(const FaultOutcome& o) {
 TEST_SUITE("e2e::faults") {
   TEST_CASE("a burst of 503 answers is retried and every run completes") {
     auto o = run_with_faults(R"({"burst_503": 4})");
+    INFO("runs that did not complete:\n" << o.unwell);
     INFO("log:\n" << o.log);
     CHECK(o.still_running);
     CHECK(duplicated_slots(o.submits).empty());
@@ -95,6 +108,7 @@ TEST_SUITE("e2e::faults") {
 
   TEST_CASE("429 with Retry-After is honoured and every run completes") {
     auto o = run_with_faults(R"({"rate_429": 0.4, "retry_after_s": 1})");
+    INFO("runs that did not complete:\n" << o.unwell);
     INFO("log:\n" << o.log);
     CHECK(o.still_running);
     CHECK(duplicated_slots(o.submits).empty());
@@ -104,6 +118,7 @@ TEST_SUITE("e2e::faults") {
 
   TEST_CASE("a connection reset after the trigger was read is reconciled, never re-sent blindly") {
     auto o = run_with_faults(R"({"rate_reset_after_read": 0.5, "only_submits": true})");
+    INFO("runs that did not complete:\n" << o.unwell);
     INFO("log:\n" << o.log);
     CHECK(o.still_running);
     CHECK(answered(o, 0) >= 1);
@@ -117,6 +132,7 @@ TEST_SUITE("e2e::faults") {
 
   TEST_CASE("malformed answers do not break the daemon or duplicate a slot") {
     auto o = run_with_faults(R"({"rate_malformed": 0.3})");
+    INFO("runs that did not complete:\n" << o.unwell);
     INFO("log:\n" << o.log);
     CHECK(o.still_running);
     CHECK(duplicated_slots(o.submits).empty());
@@ -128,6 +144,7 @@ TEST_SUITE("e2e::faults") {
 
   TEST_CASE("runs whose record never appears end lost after record_timeout") {
     auto o = run_with_faults(R"({"rate_no_record": 1.0})");
+    INFO("runs that did not complete:\n" << o.unwell);
     INFO("log:\n" << o.log);
     CHECK(o.still_running);
     CHECK(duplicated_slots(o.submits).empty());
@@ -138,6 +155,7 @@ TEST_SUITE("e2e::faults") {
 
   TEST_CASE("expired async results are recovered through the query API") {
     auto o = run_with_faults(R"({"async_expiry": "100ms"})");
+    INFO("runs that did not complete:\n" << o.unwell);
     INFO("log:\n" << o.log);
     CHECK(o.still_running);
     CHECK(duplicated_slots(o.submits).empty());
