@@ -149,8 +149,55 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
     return e;
   }
   row.id = m_db->last_insert_rowid();
-  if (run.trigger != Trigger::manual) BSCHED_TRY(advance_horizon(run.job, run.slot));
+  if (run.trigger != Trigger::manual && !run.ahead) BSCHED_TRY(advance_horizon(run.job, run.slot));
   return row;
+}
+
+namespace {
+
+// "[1,2,3]": a list of ids bound as one parameter, read back with json_each.
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  std::string out = "[";
+  for (auto id : ids) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(id);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+StoreResult<void> SqliteRunStore::start_ahead(const std::vector<std::int64_t>& ids, SysMillis now) {
+  if (ids.empty()) return {};
+  auto list = id_list(ids);
+  return transact<void>(*m_db, [&]() -> StoreResult<void> {
+    BSCHED_TRY_ASSIGN(q, m_db->prepare(
+                             "UPDATE runs SET state = 'submitting', attempts = 1, "
+                             "submitting_at = ?2, last_sent_at = ?2 "
+                             "WHERE id IN (SELECT value FROM json_each(?1)) "
+                             "AND state = 'scheduled' AND attempts = 0"));
+    BSCHED_TRY(q.bind(1, list).bind(2, to_db(now)).run());
+    if (static_cast<std::size_t>(m_db->changes()) != ids.size()) {
+      return StoreError{StoreErrorKind::illegal_transition,
+                        fmt::format("{} of {} runs written ahead are no longer waiting for "
+                                    "their slot",
+                                    ids.size() - static_cast<std::size_t>(m_db->changes()),
+                                    ids.size())};
+    }
+    BSCHED_TRY_ASSIGN(h, m_db->prepare(
+                             "INSERT INTO job_state (job, horizon) SELECT job, slot FROM runs "
+                             "WHERE id IN (SELECT value FROM json_each(?1)) AND trigger != 'manual' "
+                             "ON CONFLICT (job) DO UPDATE SET "
+                             "horizon = max(coalesce(horizon, excluded.horizon), excluded.horizon)"));
+    return h.bind(1, list).run();
+  });
+}
+
+StoreResult<void> SqliteRunStore::discard_ahead(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("DELETE FROM runs WHERE id IN (SELECT value FROM "
+                                     "json_each(?1)) AND state = 'scheduled' AND attempts = 0"));
+  return q.bind(1, id_list(ids)).run();
 }
 
 namespace {

@@ -10,6 +10,7 @@ With --tls the simulator serves HTTPS with a throw-away self-signed certificate 
 the daemon trusts it through platform.ca_file.
 """
 import argparse
+import collections
 import json
 import os
 import re
@@ -190,6 +191,10 @@ def burst_run(binary, args):
             print(f"lateness (slot to simulator receipt): p50 {quantile(late, 0.5)} ms, "
                   f"p99 {quantile(late, 0.99)} ms, max {max(late)} ms, "
                   f"mean {statistics.mean(late):.0f} ms")
+            if args.histogram:
+                buckets = collections.Counter(ms // 5 * 5 for ms in late)
+                print("arrivals per 5 ms: " + ", ".join(
+                    f"{b}:{buckets[b]}" for b in sorted(buckets)))
 
 
 def main():
@@ -202,6 +207,7 @@ def main():
     p.add_argument("--settle", type=float, default=15, help="seconds to wait after the burst")
     p.add_argument("--only", choices=["idle", "burst"])
     p.add_argument("--tls", action="store_true", help="the simulator serves HTTPS")
+    p.add_argument("--histogram", action="store_true", help="print the burst's arrivals per 5 ms")
     args = p.parse_args()
     binary = os.path.abspath(args.binary)
     if args.only != "burst":

@@ -117,6 +117,10 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
   switch (row.state) {
     case RunState::scheduled:
       t->mode = Tracked::Mode::submit;
+      // Written ahead of its slot before a crash: it leaves at the slot, not before.
+      if (!row.next_action_at && row.slot > floor_s(clock.now())) {
+        t->row.next_action_at = SysMillis(row.slot);
+      }
       break;
     case RunState::submitting: {
       // A submitting run waiting for a retry holds next_action_at and a sure failure; any
@@ -229,6 +233,7 @@ boost::asio::awaitable<void> Engine::stop() {
   if (d.stopping) co_return;
   d.stopping = true;
   spdlog::info("engine.stopping in_flight={}", d.runs.size());
+  d.drop_prepared();  // a burst prepared but not yet due leaves no run behind
   d.fire_timer->cancel();
   d.burst_timer->cancel();
   d.maintenance_timer->cancel();

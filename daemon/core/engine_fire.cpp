@@ -31,8 +31,8 @@ constexpr std::size_t k_later_fire_batch = 4096;
 // long enough for 1,000 exchanges on loopback, short enough that a crash loses few requestIds
 // (a run without its requestId is reconciled, never resent).
 constexpr Millis k_burst_hold_cap = std::chrono::milliseconds(500);
-// A burst is prepared this long before its instant (run ids, requests, trackers: about 10 µs
-// a run), so the instant itself costs only the rows' commit and the sends.
+// A burst is prepared this long before its instant (run ids, requests, trackers, and the
+// rows written `scheduled`), so the instant itself costs one UPDATE and the sends.
 constexpr Millis k_prepare_lead = std::chrono::seconds(1);
 // With nothing due at all the loop still wakes now and then (cheap; keeps it honest).
 constexpr Millis k_idle_wake = std::chrono::hours(1);
@@ -128,41 +128,77 @@ std::optional<sys_seconds> Engine::Impl::burst_to_prepare() const {
   return std::nullopt;
 }
 
-// Within k_prepare_lead of a burst: makes each due job's run ahead (plan_job takes it at the
-// instant when it still fits). Only memory changes; the store sees the runs at the instant.
+// Within k_prepare_lead of a burst: makes each due job's run ahead, its row written
+// `scheduled` (NewRun::ahead: the horizon stays) in one transaction. plan_job takes a run on
+// at the instant when it still fits; drop_prepared deletes the rest. Jobs with a run in
+// flight are left to the instant (their overlap policy decides there), and so is the whole
+// burst while the auth circuit is open.
 void Engine::Impl::prepare_burst(SysMillis now) {
   auto at = burst_to_prepare();
   if (!at || SysMillis(*at) - now > k_prepare_lead) return;
   drop_prepared();
   prepared_for = *at;
-  for (auto it = due.begin(); it != due.end() && it->first == *at; ++it) {
-    const auto& jr = jobs.at(it->second);
-    if (!jr.active || jr.paused) continue;
-    PreparedRun p;
-    p.run = make_tracked(jr, *at);
-    p.last_success = jr.last_success;
-    auto [request, sending] = next_attempt(*p.run, now);
-    p.request = std::move(request);
-    p.properties_json = std::move(*sending.properties_json);
-    prepared.emplace(it->second, std::move(p));
+  if (auth_closed_until(now)) return;
+  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
+    for (auto it = due.begin(); it != due.end() && it->first == *at; ++it) {
+      const auto& jr = jobs.at(it->second);
+      if (!jr.active || jr.paused || oldest_in_flight(it->second) || has_held(it->second)) continue;
+      PreparedRun p;
+      p.run = make_tracked(jr, *at);
+      p.last_success = jr.last_success;
+      auto [request, sending] = next_attempt(*p.run, now);
+      p.request = std::move(request);
+      client.prepare(p.request);
+      storage::NewRun n{p.run->row.run_id, it->second, storage::Trigger::schedule, *at,
+                        std::move(*sending.properties_json)};
+      n.ahead = true;
+      auto row = store.create_run(n, now);
+      // A run of this slot exists already (written ahead before a crash): it goes its own way.
+      if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) continue;
+      if (!row) return row.error();
+      p.run->row = *row;
+      prepared.emplace(it->second, std::move(p));
+    }
+    return {};
+  });
+  if (!r) {
+    log_store_error("prepare", r.error());
+    prepared.clear();  // rolled back: the instant plans these slots itself
+    return;
   }
   if (!prepared.empty()) spawn(client.warm_up(prepared.size()), "connection warm-up");
   spdlog::debug("burst.prepared slot={} runs={}", format_utc(*at), prepared.size());
 }
 
+// Deletes the runs written ahead that were not taken on. Should the store refuse, they stay
+// as ordinary `scheduled` runs: their trackers send them at their slot (or record them missed
+// once its deadline passed), so a slot is never left without its run.
 void Engine::Impl::drop_prepared() {
+  std::vector<std::int64_t> ids;
+  for (const auto& [name, p] : prepared) ids.push_back(p.run->row.id);
+  auto r = store.discard_ahead(ids);
+  if (!r) {
+    log_store_error("discard_ahead", r.error());
+    for (auto& [name, p] : prepared) {
+      p.run->row.next_action_at = SysMillis(p.run->row.slot);
+      add_run(p.run);
+      if (!stopping) spawn_tracker(p.run);
+    }
+  }
   prepared.clear();
   prepared_for.reset();
 }
 
-std::optional<PreparedRun> Engine::Impl::take_prepared(const JobRuntime& jr, sys_seconds slot) {
+storage::StoreResult<std::optional<PreparedRun>> Engine::Impl::take_prepared(
+    const JobRuntime& jr, sys_seconds slot, bool fits) {
   if (prepared_for != slot) return std::nullopt;
   auto it = prepared.find(jr.job->name);
   if (it == prepared.end()) return std::nullopt;
   std::optional<PreparedRun> p = std::move(it->second);
   prepared.erase(it);
-  if (p->run->config != jr.config || p->last_success != jr.last_success) return std::nullopt;
-  return p;
+  if (fits && p->run->config == jr.config && p->last_success == jr.last_success) return p;
+  BSCHED_TRY(store.discard_ahead({p->run->row.id}));
+  return std::nullopt;
 }
 
 std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_seconds slot) {
@@ -212,26 +248,35 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   }
   if (batch.empty() && !store_retry) return false;
   std::vector<std::pair<JobRuntime*, sys_seconds>> old_horizons;
-  std::vector<std::shared_ptr<Tracked>> created;
-  std::vector<std::string> lines;
+  Planned planned;
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     for (auto* jr : batch) {
       old_horizons.emplace_back(jr, jr->horizon);
-      BSCHED_TRY(plan_job(*jr, now, late_reason, created, lines));
+      BSCHED_TRY(plan_job(*jr, now, late_reason, planned));
     }
-    return {};
+    std::vector<std::int64_t> ids;
+    for (const auto& p : planned.ahead) ids.push_back(p.run->row.id);
+    return store.start_ahead(ids, now);
   });
   if (!r) {
     log_store_error("fire", r.error());
-    for (auto& t : created) remove_run(*t);
+    for (auto& t : planned.created) remove_run(*t);
     for (auto& [jr, h] : old_horizons) jr->horizon = h;
+    // Their rows are `scheduled` again (rolled back): the retry takes them on as before.
+    for (auto& p : planned.ahead) {
+      p.request = std::move(*p.run->staged);
+      p.run->staged.reset();
+      p.run->row = p.row_before;
+      auto name = p.run->row.job;
+      prepared.emplace(std::move(name), std::move(p));
+    }
     store_retry = true;
     return false;
   }
   store_retry = false;
-  for (const auto& line : lines) spdlog::info("{}", line);
+  for (const auto& line : planned.lines) spdlog::info("{}", line);
   for (auto* jr : batch) reschedule(*jr);
-  for (auto& t : created) {
+  for (auto& t : planned.created) {
     if (!t->held) spawn_tracker(t);
   }
   return more;
@@ -240,9 +285,9 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
 // The slots of one job in (horizon, now]: gaps recorded, runs created or skipped per the
 // overlap policy. Runs created here enter `runs` at once so the next slot sees them.
 storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
-                                                  std::string_view late_reason,
-                                                  std::vector<std::shared_ptr<Tracked>>& created,
-                                                  std::vector<std::string>& lines) {
+                                                  std::string_view late_reason, Planned& out) {
+  auto& created = out.created;
+  auto& lines = out.lines;
   const auto& job = *jr.job;
   auto plan = jr.paused ? plan_all_missed(*jr.slots, job.name, jr.horizon, now, k_reason_paused)
                         : plan_due_slots(*jr.slots, job.name, catchup_policy(job), jr.horizon, now,
@@ -253,17 +298,37 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
   }
   for (const auto& slot : plan.fire) {
     auto decision = decide_overlap(job.overlap, oldest_in_flight(job.name), has_held(job.name));
+    // A run written ahead is taken on when it leaves at once; otherwise its row is deleted
+    // before this slot is handled as any other.
+    bool leaves_now = decision.action == OverlapAction::fire &&
+                      slot.trigger == storage::Trigger::schedule &&
+                      now <= submit_deadline(slot.slot, job.catchup_window) &&
+                      !auth_closed_until(now);
+    BSCHED_TRY_ASSIGN(ready, take_prepared(jr, slot.slot, leaves_now));
+    if (ready) {
+      start_prepared(*ready, now);
+      add_run(ready->run);
+      created.push_back(ready->run);
+      if (spdlog::should_log(spdlog::level::info)) {
+        lines.push_back(fmt::format("run.created job={} run={} run_id={} slot={} trigger={} "
+                                    "late_ms={} ahead=true",
+                                    job.name, ready->run->row.id, ready->run->row.run_id,
+                                    format_utc(slot.slot), storage::to_string(slot.trigger),
+                                    (now - SysMillis(slot.slot)).count()));
+      }
+      out.ahead.push_back(std::move(*ready));
+      continue;
+    }
     if (decision.action == OverlapAction::skip) {
       storage::SlotGap gap{0, job.name, RunState::skipped, slot.slot, slot.slot, 1, decision.reason, now};
       BSCHED_TRY(store.record_gap(gap));
       lines.push_back(gap_line(gap));
       continue;
     }
-    auto ready = take_prepared(jr, slot.slot);
-    auto t = ready ? ready->run : make_tracked(jr, slot.slot);
+    auto t = make_tracked(jr, slot.slot);
     storage::NewRun n{t->row.run_id, job.name, slot.trigger, slot.slot, {}};
     t->held = decision.action == OverlapAction::queue;
-    if (!t->held) stage_submit(*t, n, now, ready ? &*ready : nullptr);
+    if (!t->held) stage_submit(*t, n, now);
     auto row = store.create_run(n, now);
     if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) {
       lines.push_back(fmt::format("slot.duplicate job={} slot={}", job.name, format_utc(slot.slot)));
@@ -293,19 +358,23 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
 // slot's own commit: its tracker sends without waiting for a second write, so a burst of
 // same-second slots costs one fsync before the first trigger leaves. When the deadline has
 // passed or the auth circuit is open the run is created `scheduled`; its tracker decides.
-// A prepared run brings its request built.
-void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now,
-                                PreparedRun* prepared_run) {
+void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
   if (now > t.deadline || auth_closed_until(now)) return;
-  if (prepared_run) {
-    n.properties_json = std::move(prepared_run->properties_json);
-    t.staged = std::move(prepared_run->request);
-  } else {
-    auto [request, sending] = next_attempt(t, now);
-    n.properties_json = std::move(*sending.properties_json);
-    t.staged = std::move(request);
-  }
+  auto [request, sending] = next_attempt(t, now);
+  n.properties_json = std::move(*sending.properties_json);
+  t.staged = std::move(request);
   n.submitting = true;
+}
+
+// A run written ahead leaves at its instant: in memory what start_ahead makes of its row in
+// the batch's commit (the same step create_run takes for NewRun::submitting).
+void Engine::Impl::start_prepared(PreparedRun& p, SysMillis now) {
+  auto& t = *p.run;
+  p.row_before = t.row;
+  t.row.state = RunState::submitting;
+  t.row.attempts = 1;
+  t.row.submitting_at = t.row.last_sent_at = now;
+  t.staged = std::move(p.request);
 }
 
 void Engine::Impl::add_run(std::shared_ptr<Tracked> t) {

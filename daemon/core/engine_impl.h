@@ -59,13 +59,20 @@ struct Tracked {
 };
 
 // A run made ahead of its burst's instant (Impl::prepare_burst): run id drawn, request built,
-// tracker and timer allocated. Nothing of it is in the store: a crash before the instant
-// leaves no trace, and the slot fires (or is missed) by the usual rules.
+// tracker and timer allocated, row written `scheduled` (NewRun::ahead). A crash before the
+// instant leaves that row; recovery sends it at its slot like any scheduled run.
 struct PreparedRun {
   std::shared_ptr<Tracked> run;
   platform::ExecutionRequest request;
-  std::string properties_json;
   std::optional<sys_seconds> last_success;  // the value ${last_success_time} was built with
+  storage::RunRow row_before;  // the row as written ahead, while start_prepared is undone
+};
+
+// What planning one batch of due jobs made (Impl::fire_due, Impl::plan_job).
+struct Planned {
+  std::vector<std::shared_ptr<Tracked>> created;  // new runs, in `runs` already
+  std::vector<PreparedRun> ahead;  // runs written ahead taken on (their `run` is in created)
+  std::vector<std::string> lines;  // logged once the batch is committed
 };
 
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
@@ -132,18 +139,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
                 std::size_t limit = SIZE_MAX);
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
-                             std::vector<std::shared_ptr<Tracked>>& created,
-                             std::vector<std::string>& log_lines);
-  void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now, PreparedRun* prepared_run);
+                                      Planned& out);
+  void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
+  void start_prepared(PreparedRun& p, SysMillis now);
   // A burst (more jobs due on one instant than one batch) is prepared k_prepare_lead ahead:
-  // the instant then costs only the rows' commit and the sends.
+  // the instant then costs only one UPDATE and the sends.
   std::optional<sys_seconds> burst_to_prepare() const;
   void prepare_burst(SysMillis now);
   void drop_prepared();
   std::shared_ptr<Tracked> make_tracked(const JobRuntime& jr, sys_seconds slot);
-  // The prepared run of this job and slot, if it still fits (same configuration, same last
-  // success); taken out of `prepared` either way.
-  std::optional<PreparedRun> take_prepared(const JobRuntime& jr, sys_seconds slot);
+  // The prepared run of this job and slot, if `fits` (it may leave now) and it was made from
+  // the same configuration and last success; taken out of `prepared` either way, its row
+  // deleted when it is not returned.
+  storage::StoreResult<std::optional<PreparedRun>> take_prepared(const JobRuntime& jr,
+                                                                 sys_seconds slot, bool fits);
   void reschedule(JobRuntime& jr);
   Millis next_fire_delay(SysMillis now) const;
   void wake_fire_loop();

@@ -56,9 +56,15 @@ awaitable<void> BoomiClient::warm_up(std::size_t connections) {
   co_await m_transport->warm_up(std::move(url), connections);
 }
 
+void BoomiClient::prepare(ExecutionRequest& req) const {
+  // The GraphQL mutation is built per send (its JWT is fetched then anyway).
+  if (m_platform.api == config::ApiKind::rest) req.body = execution_request_json(req);
+}
+
 awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequest& req) {
   CallSpec spec;
-  spec.request = rest_request("POST", "/ExecutionRequest", execution_request_json(req),
+  spec.request = rest_request("POST", "/ExecutionRequest",
+                              req.body.empty() ? execution_request_json(req) : req.body,
                               "application/json");
   spec.request.idempotent = false;
   spec.priority = CallPriority::trigger;

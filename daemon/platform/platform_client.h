@@ -33,6 +33,8 @@ struct ExecutionRequest {
   std::string atom_id;
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ComponentProperty> process_properties;
+  // The wire body, when PlatformClient::prepare built it ahead; empty: built at the send.
+  std::string body;
 };
 
 struct SubmitResult {
@@ -130,6 +132,10 @@ class PlatformClient {
     (void)connections;
     co_return;
   }
+
+  // Ahead of a burst: builds what it can of the request's wire form (req.body), so that the
+  // slot instant does not pay for it. Default: nothing.
+  virtual void prepare(ExecutionRequest& req) const { (void)req; }
 
   virtual PlatformHealth health() const = 0;
   // Called when the configuration (credentials) changed: closes the auth circuit.

@@ -1,7 +1,8 @@
 // A burst (more jobs due on one instant than one planning batch) is prepared a second ahead:
-// connections warmed, runs made in memory. What the store and the platform see must be what
-// an unprepared slot gives: rows written at the instant, requests built from the
-// configuration and state of the instant.
+// connections warmed, runs made and their rows written `scheduled`. What the platform sees
+// must be what an unprepared slot gives: requests sent at the instant, built from the
+// configuration and state of the instant, each slot once — across reloads, pauses, stops
+// and crashes in between.
 #include "tests/core/engine_harness.h"
 
 using namespace bsched;
@@ -28,7 +29,12 @@ TEST_SUITE("core::engine") {
     REQUIRE(h.client.warm_ups.size() == 1);
     CHECK(h.client.warm_ups[0] == 100);
     CHECK(h.client.submits.empty());
-    CHECK(h.runs("job-000").empty());  // nothing in the store before the instant
+    auto ahead = h.runs("job-000");  // written ahead, not sent
+    REQUIRE(ahead.size() == 1);
+    CHECK(ahead[0].state == RunState::scheduled);
+    CHECK(ahead[0].attempts == 0);
+    CHECK(ahead[0].slot == instant("2026-01-05T11:00:00Z"));
+    CHECK(h.store->job_state("job-000")->horizon < instant("2026-01-05T11:00:00Z"));
     h.advance(milliseconds(500));
     REQUIRE(h.client.submits.size() == 100);
     std::set<std::string> run_ids;
@@ -39,8 +45,11 @@ TEST_SUITE("core::engine") {
     CHECK(run_ids.size() == 100);
     auto runs = h.runs("job-042");
     REQUIRE(runs.size() == 1);
-    CHECK(runs[0].created_at == SysMillis(instant("2026-01-05T11:00:00Z")));
+    CHECK(runs[0].created_at == SysMillis(instant("2026-01-05T10:59:59Z")));
+    CHECK(runs[0].submitting_at == SysMillis(instant("2026-01-05T11:00:00Z")));
+    CHECK(runs[0].state == RunState::submitted);
     CHECK(run_ids.count(runs[0].run_id) == 1);
+    CHECK(h.store->job_state("job-042")->horizon == instant("2026-01-05T11:00:00Z"));
     // The next hour is prepared again, with fresh run ids.
     h.advance(std::chrono::hours(1));
     REQUIRE(h.client.submits.size() == 200);
@@ -70,6 +79,63 @@ TEST_SUITE("core::engine") {
       CHECK(h.client.property(i, "REGION") == "eu");
       CHECK(h.client.property(i, "TO") == "");
     }
+    CHECK(h.runs("job-050").size() == 1);
+  }
+
+  TEST_CASE("a crash between preparing and the instant: each run written ahead leaves at its slot, once") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    auto config = make_config(hourly_jobs(100));
+    h.start(config);
+    h.advance(milliseconds(9500));
+    REQUIRE(h.runs("job-000").size() == 1);
+    h.start(config);  // the engine is gone without stopping; a new one resumes the store
+    h.advance(milliseconds(400));
+    CHECK(h.client.submits.empty());  // not before the slot
+    h.advance(milliseconds(100));
+    REQUIRE(h.client.submits.size() == 100);
+    std::set<std::string> sent;
+    for (std::size_t i = 0; i < 100; ++i) sent.insert(h.client.property(i, "BOOMI_SCHED_RUN_ID"));
+    CHECK(sent.size() == 100);
+    for (int i = 0; i < 100; i += 33) {
+      auto runs = h.runs(fmt::format("job-{:03}", i));
+      REQUIRE(runs.size() == 1);
+      CHECK(sent.count(runs[0].run_id) == 1);
+      CHECK(runs[0].created_at == SysMillis(instant("2026-01-05T10:59:59Z")));
+    }
+    h.advance(seconds(5));
+    CHECK(h.client.submits.size() == 100);
+  }
+
+  TEST_CASE("a stop between preparing and the instant leaves no run; the restart catches the slot up") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    auto config = make_config(hourly_jobs(100));
+    h.start(config);
+    h.advance(milliseconds(9500));
+    h.stop();
+    CHECK(h.runs("job-000").empty());
+    h.advance(seconds(10));  // 11:00:09.5, the daemon down past the on-time grace
+    h.start(config);
+    REQUIRE(h.client.submits.size() == 100);
+    auto runs = h.runs("job-007");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].trigger == storage::Trigger::catchup);
+  }
+
+  TEST_CASE("a run in flight between preparing and the instant: its job's slot follows its overlap policy") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.start(make_config(hourly_jobs(100)));
+    h.advance(milliseconds(9500));
+    // A manual run of job-003 is in flight at the instant: overlap skip records its slot skipped.
+    enqueue(h, storage::CommandKind::trigger, "job-003");
+    h.engine->check_commands();
+    h.advance(milliseconds(500));
+    CHECK(h.client.submits.size() == 100);  // 99 slots and the manual run
+    auto runs = h.runs("job-003");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].trigger == storage::Trigger::manual);
+    auto gaps = h.gaps("job-003");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].kind == RunState::skipped);
   }
 
   TEST_CASE("a job paused between preparing and the instant misses its slot; the rest fire") {
