@@ -130,9 +130,9 @@ std::optional<sys_seconds> Engine::Impl::burst_to_prepare() const {
 
 // Within k_prepare_lead of a burst: makes each due job's run ahead, its row written
 // `scheduled` (NewRun::ahead: the horizon stays) in one transaction. plan_job takes a run on
-// at the instant when it still fits; drop_prepared deletes the rest. Jobs with a run in
-// flight are left to the instant (their overlap policy decides there), and so is the whole
-// burst while the auth circuit is open.
+// at the instant when it still fits; drop_prepared deletes the rest. A job with a run in
+// flight is left to the instant unless its overlap is `allow` (skip or queue decide there),
+// and so is the whole burst while the auth circuit is open.
 void Engine::Impl::prepare_burst(SysMillis now) {
   auto at = burst_to_prepare();
   if (!at || SysMillis(*at) - now > k_prepare_lead) return;
@@ -142,7 +142,9 @@ void Engine::Impl::prepare_burst(SysMillis now) {
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     for (auto it = due.begin(); it != due.end() && it->first == *at; ++it) {
       const auto& jr = jobs.at(it->second);
-      if (!jr.active || jr.paused || oldest_in_flight(it->second) || has_held(it->second)) continue;
+      if (!jr.active || jr.paused) continue;
+      bool may_wait = oldest_in_flight(it->second) || has_held(it->second);
+      if (may_wait && jr.job->overlap != config::Overlap::allow) continue;
       PreparedRun p;
       p.run = make_tracked(jr, *at);
       p.last_success = jr.last_success;

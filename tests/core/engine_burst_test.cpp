@@ -121,6 +121,26 @@ TEST_SUITE("core::engine") {
     CHECK(runs[0].trigger == storage::Trigger::catchup);
   }
 
+  TEST_CASE("a job with overlap allow is prepared even with a run in flight; skip and queue jobs are not") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    auto jobs = hourly_jobs(100);
+    jobs[1].overlap = config::Overlap::allow;
+    jobs[2].overlap = config::Overlap::queue;
+    h.start(make_config(std::move(jobs)));
+    for (const char* job : {"job-000", "job-001", "job-002"}) enqueue(h, storage::CommandKind::trigger, job);
+    h.engine->check_commands();
+    h.advance(milliseconds(9500));  // the manual runs are in flight (polls pending)
+    CHECK(h.runs("job-000").size() == 1);  // skip: the instant decides
+    CHECK(h.runs("job-001").size() == 2);  // allow: written ahead
+    CHECK(h.runs("job-002").size() == 1);  // queue: the instant decides
+    h.advance(milliseconds(500));
+    CHECK(h.client.submits.size() == 3 + 98);  // manual runs, then job-000 skipped, job-002 queued
+    CHECK(h.runs("job-001").size() == 2);
+    auto queued = h.runs("job-002");
+    REQUIRE(queued.size() == 2);
+    CHECK(h.gaps("job-000").size() == 1);
+  }
+
   TEST_CASE("a run in flight between preparing and the instant: its job's slot follows its overlap policy") {
     EngineHarness h("2026-01-05T10:59:50Z");
     h.start(make_config(hourly_jobs(100)));
