@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace bsched::core {
 
 using storage::RunState;
@@ -148,7 +150,28 @@ Result<void> Engine::Impl::recover() {
     return make_error("cannot read the runs in flight from the state database: " +
                       rows.error().message);
   }
-  for (const auto& row : *rows) resume_run(row);
+  // A run written ahead of a slot still to come (a prepared burst, then a crash) whose job
+  // is now paused, disabled or gone is deleted, as drop_prepared would have done: its slot
+  // is then handled by the usual rules (a paused job misses it, a removed one has none).
+  auto now = floor_s(clock.now());
+  std::vector<std::int64_t> stale;
+  for (const auto& row : *rows) {
+    if (row.state == RunState::scheduled && row.attempts == 0 && row.slot > now &&
+        row.trigger != storage::Trigger::manual) {
+      auto jr = jobs.find(row.job);
+      if (jr == jobs.end() || !jr->second.active || jr->second.paused) {
+        stale.push_back(row.id);
+        continue;
+      }
+    }
+    resume_run(row);
+  }
+  if (auto r = store.discard_ahead(stale); !r) {
+    log_store_error("discard_ahead", r.error());
+    for (const auto& row : *rows) {
+      if (std::find(stale.begin(), stale.end(), row.id) != stale.end()) resume_run(row);
+    }
+  }
   // A scheduled run of a queue job behind another run in flight stays queued.
   for (auto& [id, t] : runs) {
     if (t->row.state != RunState::scheduled || t->job->overlap != config::Overlap::queue) continue;

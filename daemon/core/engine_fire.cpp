@@ -191,16 +191,13 @@ void Engine::Impl::drop_prepared() {
   prepared_for.reset();
 }
 
-storage::StoreResult<std::optional<PreparedRun>> Engine::Impl::take_prepared(
-    const JobRuntime& jr, sys_seconds slot, bool fits) {
+std::optional<PreparedRun> Engine::Impl::take_prepared(const JobRuntime& jr, sys_seconds slot) {
   if (prepared_for != slot) return std::nullopt;
   auto it = prepared.find(jr.job->name);
   if (it == prepared.end()) return std::nullopt;
   std::optional<PreparedRun> p = std::move(it->second);
   prepared.erase(it);
-  if (fits && p->run->config == jr.config && p->last_success == jr.last_success) return p;
-  BSCHED_TRY(store.discard_ahead({p->run->row.id}));
-  return std::nullopt;
+  return p;
 }
 
 std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_seconds slot) {
@@ -264,13 +261,18 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
     log_store_error("fire", r.error());
     for (auto& t : planned.created) remove_run(*t);
     for (auto& [jr, h] : old_horizons) jr->horizon = h;
-    // Their rows are `scheduled` again (rolled back): the retry takes them on as before.
+    // Their rows are `scheduled` again (rolled back, deletes included): the retry finds
+    // them as before.
     for (auto& p : planned.ahead) {
       p.request = std::move(*p.run->staged);
       p.run->staged.reset();
       p.run->row = p.row_before;
-      auto name = p.run->row.job;
-      prepared.emplace(std::move(name), std::move(p));
+    }
+    for (auto* list : {&planned.ahead, &planned.dropped}) {
+      for (auto& p : *list) {
+        auto name = p.run->row.job;
+        prepared.emplace(std::move(name), std::move(p));
+      }
     }
     store_retry = true;
     return false;
@@ -300,13 +302,19 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
   }
   for (const auto& slot : plan.fire) {
     auto decision = decide_overlap(job.overlap, oldest_in_flight(job.name), has_held(job.name));
-    // A run written ahead is taken on when it leaves at once; otherwise its row is deleted
-    // before this slot is handled as any other.
-    bool leaves_now = decision.action == OverlapAction::fire &&
-                      slot.trigger == storage::Trigger::schedule &&
-                      now <= submit_deadline(slot.slot, job.catchup_window) &&
-                      !auth_closed_until(now);
-    BSCHED_TRY_ASSIGN(ready, take_prepared(jr, slot.slot, leaves_now));
+    // A run written ahead is taken on when it leaves at once and was made from the same
+    // configuration and last success; otherwise its row is deleted before this slot is
+    // handled as any other.
+    auto ready = take_prepared(jr, slot.slot);
+    bool fits = ready && decision.action == OverlapAction::fire &&
+                slot.trigger == storage::Trigger::schedule &&
+                now <= submit_deadline(slot.slot, job.catchup_window) && !auth_closed_until(now) &&
+                ready->run->config == jr.config && ready->last_success == jr.last_success;
+    if (ready && !fits) {
+      out.dropped.push_back(std::move(*ready));
+      ready.reset();
+      BSCHED_TRY(store.discard_ahead({out.dropped.back().run->row.id}));
+    }
     if (ready) {
       start_prepared(*ready, now);
       add_run(ready->run);

@@ -71,7 +71,8 @@ struct PreparedRun {
 // What planning one batch of due jobs made (Impl::fire_due, Impl::plan_job).
 struct Planned {
   std::vector<std::shared_ptr<Tracked>> created;  // new runs, in `runs` already
-  std::vector<PreparedRun> ahead;  // runs written ahead taken on (their `run` is in created)
+  std::vector<PreparedRun> ahead;    // runs written ahead taken on (their `run` is in created)
+  std::vector<PreparedRun> dropped;  // runs written ahead that did not fit: rows deleted
   std::vector<std::string> lines;  // logged once the batch is committed
 };
 
@@ -148,11 +149,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void prepare_burst(SysMillis now);
   void drop_prepared();
   std::shared_ptr<Tracked> make_tracked(const JobRuntime& jr, sys_seconds slot);
-  // The prepared run of this job and slot, if `fits` (it may leave now) and it was made from
-  // the same configuration and last success; taken out of `prepared` either way, its row
-  // deleted when it is not returned.
-  storage::StoreResult<std::optional<PreparedRun>> take_prepared(const JobRuntime& jr,
-                                                                 sys_seconds slot, bool fits);
+  // The prepared run of this job and slot, taken out of `prepared`.
+  std::optional<PreparedRun> take_prepared(const JobRuntime& jr, sys_seconds slot);
   void reschedule(JobRuntime& jr);
   Millis next_fire_delay(SysMillis now) const;
   void wake_fire_loop();

@@ -3,6 +3,7 @@
 // must be what an unprepared slot gives: requests sent at the instant, built from the
 // configuration and state of the instant, each slot once — across reloads, pauses, stops
 // and crashes in between.
+#include "tests/core/counting_store.h"
 #include "tests/core/engine_harness.h"
 
 using namespace bsched;
@@ -104,6 +105,48 @@ TEST_SUITE("core::engine") {
     }
     h.advance(seconds(5));
     CHECK(h.client.submits.size() == 100);
+  }
+
+  TEST_CASE("after a crash between preparing and the instant, the rows of a paused or removed job are deleted") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    h.start(make_config(hourly_jobs(100)));
+    h.advance(milliseconds(9500));
+    REQUIRE(h.runs("job-007").size() == 1);
+    REQUIRE(h.runs("job-099").size() == 1);
+    // While it is down: job-007 paused from the command line, job-099 removed from the config.
+    REQUIRE(h.store->set_paused("job-007", true, "", "ops", h.clock.now()).has_value());
+    h.start(make_config(hourly_jobs(99)));
+    CHECK(h.runs("job-007").empty());
+    CHECK(h.runs("job-099").empty());
+    h.advance(milliseconds(500));
+    CHECK(h.client.submits.size() == 98);
+    auto gaps = h.gaps("job-007");
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].reason == "paused");
+    CHECK(h.runs("job-099").empty());
+    CHECK(h.runs("job-098").size() == 1);
+  }
+
+  TEST_CASE("a refused commit at the instant keeps every slot: each leaves once on the retry") {
+    EngineHarness h("2026-01-05T10:59:50Z");
+    CountingStore counting(*h.store);
+    h.start_on(counting, make_config(hourly_jobs(100)));
+    h.advance(milliseconds(9500));
+    REQUIRE(h.runs("job-000").size() == 1);
+    counting.refuse_next_commit = true;  // the instant's first batch
+    h.advance(milliseconds(500));
+    CHECK_FALSE(counting.refuse_next_commit);
+    CHECK(h.client.submits.empty());
+    h.advance(seconds(2));
+    REQUIRE(h.client.submits.size() == 100);
+    std::set<std::string> jobs;
+    for (const auto& s : h.client.submits) jobs.insert(s.process_id);
+    CHECK(jobs.size() == 100);
+    for (int i = 0; i < 100; i += 25) {
+      auto runs = h.runs(fmt::format("job-{:03}", i));
+      REQUIRE(runs.size() == 1);
+      CHECK(runs[0].state == RunState::submitted);
+    }
   }
 
   TEST_CASE("a stop between preparing and the instant leaves no run; the restart catches the slot up") {
