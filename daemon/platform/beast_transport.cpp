@@ -38,7 +38,7 @@ using Sent = TransportError::Sent;
 namespace {
 
 constexpr auto k_use = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t k_read_reserve = 16 * 1024;
+constexpr std::size_t k_read_reserve = 4 * 1024;
 
 // One open connection: plain TCP or TLS over TCP, with its read buffer.
 struct Connection {
@@ -277,7 +277,7 @@ awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::I
   auto endpoints = co_await resolve(url);
   if (!endpoints) co_return endpoints.error();
   auto c = std::make_unique<Connection>();
-  // Room for a whole answer in one read: Beast otherwise starts a connection's buffer at 512
+  // Room for a usual answer (under 1 KiB) in one read: Beast otherwise starts the buffer at 512
   // bytes, and an answer a little larger costs a second wake-up and recvmsg every exchange.
   c->buffer.reserve(k_read_reserve);
   if (url.tls)
