@@ -16,6 +16,18 @@ SlotGap gap(const std::string& job, std::chrono::sys_seconds first, std::chrono:
   return SlotGap{0, job, kind, first, last, count, reason, ms(last)};
 }
 
+// Job a's run of t0 + 60 s written ahead, job b's of the same slot already submitting: ids.
+std::pair<std::int64_t, std::int64_t> ahead_and_sent(SqliteRunStore& store) {
+  auto a = new_run("a", t0() + 60s);
+  a.ahead = true;
+  auto ra = store.create_run(a, ms(t0()));
+  auto rb = store.create_run(new_run("b", t0() + 60s), ms(t0()));
+  REQUIRE(ra.has_value());
+  REQUIRE(rb.has_value());
+  REQUIRE(store.transition(rb->id, RunState::submitting, ms(t0(), 1)).has_value());
+  return {ra->id, rb->id};
+}
+
 }  // namespace
 
 TEST_SUITE("storage::run_store") {
@@ -94,32 +106,20 @@ TEST_SUITE("storage::run_store") {
 
   TEST_CASE("start_ahead refuses the whole list when one run is not waiting for its slot") {
     auto store = memory_store();
-    auto a = new_run("a", t0() + 60s);
-    a.ahead = true;
-    auto ra = store->create_run(a, ms(t0()));
-    auto rb = store->create_run(new_run("b", t0() + 60s), ms(t0()));
-    REQUIRE(ra.has_value());
-    REQUIRE(rb.has_value());
-    REQUIRE(store->transition(rb->id, RunState::submitting, ms(t0(), 1)).has_value());
-    auto r = store->start_ahead({ra->id, rb->id}, ms(t0() + 60s));
+    auto [a, b] = ahead_and_sent(*store);
+    auto r = store->start_ahead({a, b}, ms(t0() + 60s));
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().kind == StoreErrorKind::illegal_transition);
-    CHECK((**store->find_run(ra->id)).state == RunState::scheduled);
+    CHECK((**store->find_run(a)).state == RunState::scheduled);
     CHECK(!store->job_state("a")->horizon.has_value());
   }
 
   TEST_CASE("discard_ahead deletes only runs that never left") {
     auto store = memory_store();
-    auto a = new_run("a", t0() + 60s);
-    a.ahead = true;
-    auto ra = store->create_run(a, ms(t0()));
-    auto rb = store->create_run(new_run("b", t0() + 60s), ms(t0()));
-    REQUIRE(ra.has_value());
-    REQUIRE(rb.has_value());
-    REQUIRE(store->transition(rb->id, RunState::submitting, ms(t0(), 1)).has_value());
-    REQUIRE(store->discard_ahead({ra->id, rb->id}).has_value());
-    CHECK(!store->find_run(ra->id)->has_value());
-    CHECK(store->find_run(rb->id)->has_value());
+    auto [a, b] = ahead_and_sent(*store);
+    REQUIRE(store->discard_ahead({a, b}).has_value());
+    CHECK(!store->find_run(a)->has_value());
+    CHECK(store->find_run(b)->has_value());
     // The slot is free again.
     CHECK(store->create_run(new_run("a", t0() + 60s), ms(t0(), 2)).has_value());
     CHECK(store->discard_ahead({}).has_value());
