@@ -248,31 +248,28 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   if (batch.empty() && !store_retry) return false;
   std::vector<std::pair<JobRuntime*, sys_seconds>> old_horizons;
   Planned planned;
+  planned.ahead.reserve(prepared_for ? std::min(batch.size(), prepared.size()) : 0);
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     for (auto* jr : batch) {
       old_horizons.emplace_back(jr, jr->horizon);
       BSCHED_TRY(plan_job(*jr, now, late_reason, planned));
     }
     std::vector<std::int64_t> ids;
-    for (const auto& p : planned.ahead) ids.push_back(p.run->row.id);
+    ids.reserve(planned.ahead.size());
+    for (const auto& t : planned.ahead) ids.push_back(t->row.id);
     return store.start_ahead(ids, now);
   });
   if (!r) {
     log_store_error("fire", r.error());
     for (auto& t : planned.created) remove_run(*t);
     for (auto& [jr, h] : old_horizons) jr->horizon = h;
-    // Their rows are `scheduled` again (rolled back, deletes included): the retry finds
-    // them as before.
-    for (auto& p : planned.ahead) {
-      p.request = std::move(*p.run->staged);
-      p.run->staged.reset();
-      p.run->row = p.row_before;
-    }
-    for (auto* list : {&planned.ahead, &planned.dropped}) {
-      for (auto& p : *list) {
-        auto name = p.run->row.job;
-        prepared.emplace(std::move(name), std::move(p));
-      }
+    // Their rows are `scheduled` again (rolled back, deletes included). Back in `prepared`,
+    // drop_prepared deletes them once the instant is over (or keeps them as scheduled runs
+    // should that fail), and the retry plans those slots afresh.
+    for (auto& t : planned.ahead) planned.dropped.push_back(unstart_prepared(std::move(t)));
+    for (auto& p : planned.dropped) {
+      auto name = p.run->row.job;
+      prepared.emplace(std::move(name), std::move(p));
     }
     store_retry = true;
     return false;
@@ -326,7 +323,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
                                     format_utc(slot.slot), storage::to_string(slot.trigger),
                                     (now - SysMillis(slot.slot)).count()));
       }
-      out.ahead.push_back(std::move(*ready));
+      out.ahead.push_back(ready->run);
       continue;
     }
     if (decision.action == OverlapAction::skip) {
@@ -380,11 +377,24 @@ void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
 // the batch's commit (the same step create_run takes for NewRun::submitting).
 void Engine::Impl::start_prepared(PreparedRun& p, SysMillis now) {
   auto& t = *p.run;
-  p.row_before = t.row;
   t.row.state = RunState::submitting;
   t.row.attempts = 1;
   t.row.submitting_at = t.row.last_sent_at = now;
   t.staged = std::move(p.request);
+}
+
+PreparedRun Engine::Impl::unstart_prepared(std::shared_ptr<Tracked> t) {
+  PreparedRun p;
+  p.request = std::move(*t->staged);
+  t->staged.reset();
+  t->row.state = RunState::scheduled;
+  t->row.attempts = 0;
+  t->row.submitting_at.reset();
+  t->row.last_sent_at.reset();
+  // It was taken on only with the job's last success unchanged.
+  if (auto jr = jobs.find(t->row.job); jr != jobs.end()) p.last_success = jr->second.last_success;
+  p.run = std::move(t);
+  return p;
 }
 
 void Engine::Impl::add_run(std::shared_ptr<Tracked> t) {

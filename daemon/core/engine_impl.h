@@ -65,13 +65,12 @@ struct PreparedRun {
   std::shared_ptr<Tracked> run;
   platform::ExecutionRequest request;
   std::optional<sys_seconds> last_success;  // the value ${last_success_time} was built with
-  storage::RunRow row_before;  // the row as written ahead, while start_prepared is undone
 };
 
 // What planning one batch of due jobs made (Impl::fire_due, Impl::plan_job).
 struct Planned {
   std::vector<std::shared_ptr<Tracked>> created;  // new runs, in `runs` already
-  std::vector<PreparedRun> ahead;    // runs written ahead taken on (their `run` is in created)
+  std::vector<std::shared_ptr<Tracked>> ahead;  // runs written ahead taken on (also in created)
   std::vector<PreparedRun> dropped;  // runs written ahead that did not fit: rows deleted
   std::vector<std::string> lines;  // logged once the batch is committed
 };
@@ -143,6 +142,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                                       Planned& out);
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void start_prepared(PreparedRun& p, SysMillis now);
+  PreparedRun unstart_prepared(std::shared_ptr<Tracked> t);  // start_prepared undone
   // A burst (more jobs due on one instant than one batch) is prepared k_prepare_lead ahead:
   // the instant then costs only one UPDATE and the sends.
   std::optional<sys_seconds> burst_to_prepare() const;
