@@ -55,6 +55,14 @@ struct RunRow {
   std::optional<std::int64_t> inbound_error_documents;
 };
 
+// The scheduled -> submitting step of a run whose first ExecutionRequest leaves at `now`
+// (NewRun::submitting, and start_ahead, take the same step in the store).
+inline void start_first_send(RunRow& row, SysMillis now) {
+  row.state = RunState::submitting;
+  row.attempts = 1;
+  row.submitting_at = row.last_sent_at = now;
+}
+
 struct NewRun {
   std::string run_id;  // caller-made, unique (e.g. a random UUID)
   std::string job;

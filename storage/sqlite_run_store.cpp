@@ -130,11 +130,7 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
   row.slot = run.slot;
   row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
   row.created_at = now;
-  if (run.submitting) {
-    row.state = RunState::submitting;
-    row.attempts = 1;
-    row.submitting_at = row.last_sent_at = now;
-  }
+  if (run.submitting) start_first_send(row, now);
   q.bind(1, row.run_id).bind(2, row.job).bind(3, to_string(row.trigger));
   q.bind(4, to_db(row.slot)).bind(5, to_string(row.state)).bind(6, row.attempts);
   q.bind(7, row.properties_json).bind(8, to_db(now)).bind(9, to_db(row.submitting_at));

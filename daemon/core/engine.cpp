@@ -7,8 +7,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-
 namespace bsched::core {
 
 using storage::RunState;
@@ -119,10 +117,6 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
   switch (row.state) {
     case RunState::scheduled:
       t->mode = Tracked::Mode::submit;
-      // Written ahead of its slot before a crash: it leaves at the slot, not before.
-      if (!row.next_action_at && row.slot > floor_s(clock.now())) {
-        t->row.next_action_at = SysMillis(row.slot);
-      }
       break;
     case RunState::submitting: {
       // A submitting run waiting for a retry holds next_action_at and a sure failure; any
@@ -154,23 +148,23 @@ Result<void> Engine::Impl::recover() {
   // is now paused, disabled or gone is deleted, as drop_prepared would have done: its slot
   // is then handled by the usual rules (a paused job misses it, a removed one has none).
   auto now = floor_s(clock.now());
-  std::vector<std::int64_t> stale;
+  std::vector<const storage::RunRow*> stale;
   for (const auto& row : *rows) {
     if (row.state == RunState::scheduled && row.attempts == 0 && row.slot > now &&
         row.trigger != storage::Trigger::manual) {
       auto jr = jobs.find(row.job);
       if (jr == jobs.end() || !jr->second.active || jr->second.paused) {
-        stale.push_back(row.id);
+        stale.push_back(&row);
         continue;
       }
     }
     resume_run(row);
   }
-  if (auto r = store.discard_ahead(stale); !r) {
+  std::vector<std::int64_t> ids;
+  for (const auto* row : stale) ids.push_back(row->id);
+  if (auto r = store.discard_ahead(ids); !r) {
     log_store_error("discard_ahead", r.error());
-    for (const auto& row : *rows) {
-      if (std::find(stale.begin(), stale.end(), row.id) != stale.end()) resume_run(row);
-    }
+    for (const auto* row : stale) resume_run(*row);  // kept: sent at their slot
   }
   // A scheduled run of a queue job behind another run in flight stays queued.
   for (auto& [id, t] : runs) {

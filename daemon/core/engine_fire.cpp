@@ -182,7 +182,6 @@ void Engine::Impl::drop_prepared() {
   if (!r) {
     log_store_error("discard_ahead", r.error());
     for (auto& [name, p] : prepared) {
-      p.run->row.next_action_at = SysMillis(p.run->row.slot);
       add_run(p.run);
       if (!stopping) spawn_tracker(p.run);
     }
@@ -304,9 +303,9 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     // handled as any other.
     auto ready = take_prepared(jr, slot.slot);
     bool fits = ready && decision.action == OverlapAction::fire &&
-                slot.trigger == storage::Trigger::schedule &&
-                now <= submit_deadline(slot.slot, job.catchup_window) && !auth_closed_until(now) &&
-                ready->run->config == jr.config && ready->last_success == jr.last_success;
+                slot.trigger == storage::Trigger::schedule && now <= ready->run->deadline &&
+                !auth_closed_until(now) && ready->run->config == jr.config &&
+                ready->last_success == jr.last_success;
     if (ready && !fits) {
       out.dropped.push_back(std::move(*ready));
       ready.reset();
@@ -316,13 +315,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
       start_prepared(*ready, now);
       add_run(ready->run);
       created.push_back(ready->run);
-      if (spdlog::should_log(spdlog::level::info)) {
-        lines.push_back(fmt::format("run.created job={} run={} run_id={} slot={} trigger={} "
-                                    "late_ms={} ahead=true",
-                                    job.name, ready->run->row.id, ready->run->row.run_id,
-                                    format_utc(slot.slot), storage::to_string(slot.trigger),
-                                    (now - SysMillis(slot.slot)).count()));
-      }
+      note_created(*ready->run, slot, now, true, lines);
       out.ahead.push_back(ready->run);
       continue;
     }
@@ -345,13 +338,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     t->row = *row;
     add_run(t);
     created.push_back(t);
-    // Formatted only when logged: a burst makes a thousand of these.
-    if (spdlog::should_log(spdlog::level::info)) {
-      lines.push_back(fmt::format("run.created job={} run={} run_id={} slot={} trigger={} late_ms={}",
-                                  job.name, t->row.id, t->row.run_id, format_utc(slot.slot),
-                                  storage::to_string(slot.trigger),
-                                  (now - SysMillis(slot.slot)).count()));
-    }
+    note_created(*t, slot, now, false, lines);
     if (t->held) {
       lines.push_back(fmt::format("run.queued job={} run={} behind={}", job.name, t->row.id,
                                   oldest_in_flight(job.name).value_or(0)));
@@ -365,6 +352,16 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
 // slot's own commit: its tracker sends without waiting for a second write, so a burst of
 // same-second slots costs one fsync before the first trigger leaves. When the deadline has
 // passed or the auth circuit is open the run is created `scheduled`; its tracker decides.
+// "run.created …", formatted only when logged: a burst makes a thousand of these.
+void Engine::Impl::note_created(const Tracked& t, const DueSlot& slot, SysMillis now, bool ahead,
+                                std::vector<std::string>& lines) const {
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  lines.push_back(fmt::format("run.created job={} run={} run_id={} slot={} trigger={} late_ms={}{}",
+                              t.row.job, t.row.id, t.row.run_id, format_utc(slot.slot),
+                              storage::to_string(slot.trigger),
+                              (now - SysMillis(slot.slot)).count(), ahead ? " ahead=true" : ""));
+}
+
 void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
   if (now > t.deadline || auth_closed_until(now)) return;
   auto [request, sending] = next_attempt(t, now);
@@ -376,24 +373,19 @@ void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
 // A run written ahead leaves at its instant: in memory what start_ahead makes of its row in
 // the batch's commit (the same step create_run takes for NewRun::submitting).
 void Engine::Impl::start_prepared(PreparedRun& p, SysMillis now) {
-  auto& t = *p.run;
-  t.row.state = RunState::submitting;
-  t.row.attempts = 1;
-  t.row.submitting_at = t.row.last_sent_at = now;
-  t.staged = std::move(p.request);
+  storage::start_first_send(p.run->row, now);
+  p.run->staged = std::move(p.request);
 }
 
 PreparedRun Engine::Impl::unstart_prepared(std::shared_ptr<Tracked> t) {
-  PreparedRun p;
-  p.request = std::move(*t->staged);
-  t->staged.reset();
-  t->row.state = RunState::scheduled;
-  t->row.attempts = 0;
-  t->row.submitting_at.reset();
-  t->row.last_sent_at.reset();
+  auto& row = t->row;
+  row.state = RunState::scheduled;
+  row.attempts = 0;
+  row.submitting_at.reset();
+  row.last_sent_at.reset();
   // It was taken on only with the job's last success unchanged.
-  if (auto jr = jobs.find(t->row.job); jr != jobs.end()) p.last_success = jr->second.last_success;
-  p.run = std::move(t);
+  PreparedRun p{t, std::move(*t->staged), jobs.at(row.job).last_success};
+  t->staged.reset();
   return p;
 }
 

@@ -142,6 +142,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                                       Planned& out);
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void start_prepared(PreparedRun& p, SysMillis now);
+  void note_created(const Tracked& t, const DueSlot& slot, SysMillis now, bool ahead,
+                    std::vector<std::string>& lines) const;
   PreparedRun unstart_prepared(std::shared_ptr<Tracked> t);  // start_prepared undone
   // A burst (more jobs due on one instant than one batch) is prepared k_prepare_lead ahead:
   // the instant then costs only one UPDATE and the sends.

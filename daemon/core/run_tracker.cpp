@@ -30,6 +30,8 @@ boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
   while (!stopping && !storage::is_terminal(t->row.state)) {
     auto now = clock.now();
     auto at = t->row.next_action_at.value_or(now);
+    // No trigger leaves before its slot (a run written ahead of a burst, kept or recovered).
+    if (t->row.state == RunState::scheduled) at = std::max(at, SysMillis(t->row.slot));
     if (at > now) {
       t->timer->expires_after(std::chrono::duration_cast<Millis>(at - now));
       if (!co_await t->timer->wait()) continue;  // woken early: look again
