@@ -73,13 +73,13 @@ bool looks_closed(Connection& c) {
 
 struct BeastTransport::Impl {
   Impl(asio::io_context& io_, TransportOptions o)
-      : io(io_), options(std::move(o)), tls_context(ssl::context::tls_client) {
-    load_trust();
-  }
+      : io(io_), options(std::move(o)) {}
 
   asio::io_context& io;
   TransportOptions options;
-  ssl::context tls_context;
+  // Made on the first https URL: OpenSSL's set-up (about 2 MiB resident) is not paid by a
+  // daemon that only talks to a loopback simulator.
+  std::optional<ssl::context> tls_context;
   std::string trust_error;  // non-empty when the CA store could not be loaded
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> pool;
   std::size_t opened = 0;
@@ -108,13 +108,13 @@ struct BeastTransport::Impl {
   };
   awaitable<void> warm_one(HttpUrl url, std::string key, std::shared_ptr<WarmUp> w);
   Result<HttpUrl, TransportError> usable_url(const std::string& text);
-  Result<HttpUrl, TransportError> check_url(const std::string& text) const;
+  Result<HttpUrl, TransportError> check_url(const std::string& text);
   // usable_url's verdict per origin (scheme://host:port): parsing and the loopback test were
   // a twentieth of a request's CPU. A handful of origins at most (the configured URLs).
   std::map<std::string, Result<HttpUrl, TransportError>, std::less<>> origins;
   static std::string pool_key(const HttpUrl& url);
 
-  void load_trust();
+  ssl::context& tls();
   std::unique_ptr<Connection> take_idle(const std::string& key);
   void give_back(const std::string& key, std::unique_ptr<Connection> c);
   awaitable<Result<std::unique_ptr<Connection>, TransportError>> open(const HttpUrl& url);
@@ -132,19 +132,22 @@ struct BeastTransport::Impl {
                                     const HttpUrl& url, bool& keep_alive);
 };
 
-void BeastTransport::Impl::load_trust() {
+ssl::context& BeastTransport::Impl::tls() {
+  if (tls_context) return *tls_context;
+  auto& ctx = tls_context.emplace(ssl::context::tls_client);
   boost::system::error_code ec;
-  tls_context.set_verify_mode(ssl::verify_peer, ec);
+  ctx.set_verify_mode(ssl::verify_peer, ec);
   if (options.ca_file) {
-    tls_context.load_verify_file(*options.ca_file, ec);
+    ctx.load_verify_file(*options.ca_file, ec);
     if (ec)
       trust_error = fmt::format("cannot load ca_file '{}': {}; check the path and that it "
                                 "holds PEM certificates",
                                 *options.ca_file, ec.message());
   } else {
-    tls_context.set_default_verify_paths(ec);
+    ctx.set_default_verify_paths(ec);
     if (ec) trust_error = fmt::format("cannot load the system CA store: {}", ec.message());
   }
+  return ctx;
 }
 
 std::unique_ptr<Connection> BeastTransport::Impl::take_idle(const std::string& key) {
@@ -281,7 +284,7 @@ awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::I
   // bytes, and an answer a little larger costs a second wake-up and recvmsg every exchange.
   c->buffer.reserve(k_read_reserve);
   if (url.tls)
-    c->secure.emplace(io, tls_context);
+    c->secure.emplace(io, tls());
   else
     c->plain.emplace(io);
   c->tcp().expires_after(options.timeout);
@@ -414,7 +417,7 @@ Result<HttpUrl, TransportError> BeastTransport::Impl::usable_url(const std::stri
   return url;
 }
 
-Result<HttpUrl, TransportError> BeastTransport::Impl::check_url(const std::string& text) const {
+Result<HttpUrl, TransportError> BeastTransport::Impl::check_url(const std::string& text) {
   auto url = parse_http_url(text);
   if (!url) return make_transport_error(Kind::bad_url, Sent::no, url.error().message);
   if (!url->tls && !is_loopback_host(url->host))
@@ -423,7 +426,10 @@ Result<HttpUrl, TransportError> BeastTransport::Impl::check_url(const std::strin
         fmt::format("refusing plain http to {}: use https (plain http is allowed only for "
                     "loopback addresses)",
                     url->host));
-  if (url->tls && !trust_error.empty()) return make_transport_error(Kind::tls, Sent::no, trust_error);
+  if (url->tls) {
+    tls();  // loads the CA store on the first https URL; sets trust_error when it cannot
+    if (!trust_error.empty()) return make_transport_error(Kind::tls, Sent::no, trust_error);
+  }
   return *url;
 }
 
