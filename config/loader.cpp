@@ -63,7 +63,7 @@ Field root_field(const SourceDoc& doc) {
 void Assembler::main_file(const SourceDoc& doc) {
   m_main_path = doc.path;
   auto root = root_field(doc);
-  if (!root.node.IsDefined() || root.node.IsNull()) {
+  if (!root.node.defined() || root.node.is_null()) {
     m_sink.error(root.key_pos,
                  "the configuration file is empty (expected the sections "
                  "platform, storage, defaults and jobs)");
@@ -73,7 +73,7 @@ void Assembler::main_file(const SourceDoc& doc) {
   std::map<std::string, Field, std::less<>> sections;
   walk_map(root, {.known = k_main_keys}, m_sink,
            [&](const std::string& key, const Field& f) { sections.emplace(key, f); });
-  if (!root.node.IsMap()) {
+  if (!root.node.is_map()) {
     m_jobs_reported = true;  // "expected a map" says it all
     return;
   }
@@ -83,24 +83,25 @@ void Assembler::main_file(const SourceDoc& doc) {
     m_sink.error(root.key_pos, "missing required section 'platform'");
   if (auto it = sections.find("storage"); it != sections.end())
     read_storage(it->second, m_config.storage, m_sink, m_base_dir);
-  if (auto it = sections.find("defaults"); it != sections.end() && !it->second.node.IsNull())
+  if (auto it = sections.find("defaults"); it != sections.end() && !it->second.node.is_null())
     apply_job_keys(it->second, m_defaults, m_sink);
   if (auto it = sections.find("jobs"); it != sections.end()) jobs_section(it->second);
 }
 
 void Assembler::dropin_file(const SourceDoc& doc) {
   auto root = root_field(doc);
-  if (!root.node.IsDefined() || root.node.IsNull()) {
+  if (!root.node.defined() || root.node.is_null()) {
     m_sink.warning(root.key_pos, "this jobs.d file is empty; it defines no jobs");
     return;
   }
-  if (root.node.IsMap()) {
+  if (root.node.is_map()) {
     // Give sections that belong in the main file a precise message instead of "unknown key".
-    for (auto it = root.node.begin(); it != root.node.end(); ++it) {
-      if (!it->first.IsScalar() || it->first.Scalar() == "jobs") continue;
-      const auto& key = it->first.Scalar();
+    for (std::size_t i = 0; i < root.node.size(); ++i) {
+      auto key_node = root.node.key(i);
+      auto key = key_node.scalar();
+      if (!key_node.is_scalar() || key == "jobs") continue;
       if (key == "platform" || key == "storage" || key == "defaults")
-        m_sink.error(node_pos(doc, it->first, root.key_pos),
+        m_sink.error(node_pos(doc, key_node, root.key_pos),
                      fmt::format("'{}' belongs in the main file {}; a jobs.d file holds only "
                                  "'jobs'",
                                  key, m_main_path));
@@ -113,7 +114,7 @@ void Assembler::dropin_file(const SourceDoc& doc) {
 }
 
 void Assembler::jobs_section(const Field& jobs) {
-  if (jobs.node.IsNull() || (jobs.node.IsMap() && jobs.node.size() == 0)) {
+  if (jobs.node.is_null() || (jobs.node.is_map() && jobs.node.size() == 0)) {
     m_sink.error(jobs.key_pos, "jobs: is empty; define at least one job or remove the key");
     m_jobs_reported = true;
     return;
@@ -137,7 +138,7 @@ void Assembler::one_job(const std::string& name, const Field& value) {
                                             name, p.file, p.line, p.column));
     return;
   }
-  if (!value.node.IsMap()) {
+  if (!value.node.is_map()) {
     m_sink.error(value.pos(), fmt::format("{}: expected a map of job settings, not {}", value.path,
                                           value.kind()));
     return;

@@ -72,14 +72,14 @@ void read_properties(const Field& f, Properties& props, Sink& sink) {
 }
 
 void read_process_properties(const Field& f, JobDraft& d, Sink& sink) {
-  if (!f.node.IsSequence()) {
+  if (!f.node.is_sequence()) {
     sink.error(f.pos(), fmt::format("{}: expected a list of {{component_id, values}} items, not {}",
                                     f.path, f.kind()));
     return;
   }
   d.job.process_properties.clear();  // a job's list replaces the defaults' list
   for (size_t i = 0; i < f.node.size(); ++i) {
-    Field item{f.doc, fmt::format("{}[{}]", f.path, i), f.node[i], f.pos()};
+    Field item{f.doc, fmt::format("{}[{}]", f.path, i), f.node.item(i), f.pos()};
     item.key_pos = item.pos();
     ProcessProperty pp;
     bool has_component = false, has_values = false;
@@ -93,7 +93,7 @@ void read_process_properties(const Field& f, JobDraft& d, Sink& sink) {
                  has_values = true;
                }
              });
-    if (!item.node.IsMap()) continue;
+    if (!item.node.is_map()) continue;
     if (!has_component)
       sink.error(item.pos(), fmt::format("{}: missing required key 'component_id'", item.path));
     if (!has_values)
@@ -104,18 +104,18 @@ void read_process_properties(const Field& f, JobDraft& d, Sink& sink) {
 
 void read_schedules(const Field& f, JobDraft& d, Sink& sink) {
   d.schedules.clear();
-  if (f.node.IsScalar()) {
+  if (f.node.is_scalar()) {
     d.schedules.push_back(f);
     return;
   }
-  if (!f.node.IsSequence() || f.node.size() == 0) {
+  if (!f.node.is_sequence() || f.node.size() == 0) {
     sink.error(f.pos(), fmt::format("{}: expected a schedule expression or a non-empty list of "
                                     "them, not {}",
-                                    f.path, f.node.IsSequence() ? "an empty list" : f.kind()));
+                                    f.path, f.node.is_sequence() ? "an empty list" : f.kind()));
     return;
   }
   for (size_t i = 0; i < f.node.size(); ++i) {
-    Field item{f.doc, fmt::format("{}[{}]", f.path, i), f.node[i], f.pos()};
+    Field item{f.doc, fmt::format("{}[{}]", f.path, i), f.node.item(i), f.pos()};
     item.key_pos = item.pos();
     if (read_string(item, sink)) d.schedules.push_back(item);
   }
@@ -139,7 +139,7 @@ void read_timezone(const Field& f, JobDraft& d, Sink& sink) {
 void read_run_id_property(const Field& f, JobDraft& d, Sink& sink) {
   auto v = read_string(f, sink);
   if (!v) return;
-  bool plain = f.node.Tag() == "?";
+  bool plain = f.node.plain();
   if (plain && (*v == "false" || *v == "off" || *v == "no")) {
     d.job.run_id_property.clear();
   } else if (plain && (*v == "true" || *v == "on" || *v == "yes")) {

@@ -20,8 +20,8 @@ namespace detail {
 void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink) {
   draft.job.schedules.clear();
   for (const auto& f : draft.schedules) {
-    if (!f.node.IsScalar()) continue;  // reported by the reader
-    const auto& text = f.node.Scalar();
+    if (!f.node.is_scalar()) continue;  // reported by the reader
+    auto text = f.node.scalar();
     auto parsed = Schedule::parse(text, name, draft.job.zone, draft.job.dst_fold);
     if (!parsed) {
       // The engine's column is 1-based inside the text; pos_at takes a 0-based offset and

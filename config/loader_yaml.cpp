@@ -3,6 +3,9 @@
 #include "config/loader_util.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/node/convert.h>
+#include <yaml-cpp/node/node.h>
 
 #include <algorithm>
 #include <charconv>
@@ -101,9 +104,10 @@ std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
                            static_cast<unsigned char>(source.text[*bad])));
     return std::nullopt;
   }
-  SourceDoc doc{source.path, source.text, {}};
+  SourceDoc doc{source.path, source.text, {}, {}};
   try {
-    doc.root = YAML::Load(source.text);
+    doc.tree = YamlTree::parse(source.text);
+    doc.root = doc.tree->root();
     return doc;
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based; some errors carry no mark (-1).
@@ -115,11 +119,10 @@ std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
   return std::nullopt;
 }
 
-SourcePos node_pos(const SourceDoc& doc, const YAML::Node& node, const SourcePos& fallback) {
-  if (!node.IsDefined() || node.IsNull()) return fallback;
-  auto m = node.Mark();
-  if (m.line < 0 || m.column < 0) return fallback;
-  return {doc.path, m.line + 1, m.column + 1};
+SourcePos node_pos(const SourceDoc& doc, YamlNode node, const SourcePos& fallback) {
+  if (!node.defined() || node.is_null()) return fallback;
+  if (node.line() < 0 || node.column() < 0) return fallback;
+  return {doc.path, node.line() + 1, node.column() + 1};
 }
 
 SourcePos Field::pos() const {
@@ -128,10 +131,10 @@ SourcePos Field::pos() const {
 
 SourcePos Field::pos_at(int offset) const {
   auto p = pos();
-  if (!node.IsScalar()) return p;
-  auto m = node.Mark();
-  if (m.pos < 0 || static_cast<size_t>(m.pos) >= doc->text.size()) return p;
-  char first = doc->text[static_cast<size_t>(m.pos)];
+  if (!node.is_scalar()) return p;
+  auto at = node.offset();
+  if (at < 0 || static_cast<size_t>(at) >= doc->text.size()) return p;
+  char first = doc->text[static_cast<size_t>(at)];
   if (first == '|' || first == '>') return p;  // block scalar: content starts on a later line
   int shift = (first == '"' || first == '\'') ? 1 : 0;
   p.column += shift + std::max(offset, 0);
@@ -139,17 +142,17 @@ SourcePos Field::pos_at(int offset) const {
 }
 
 std::string Field::kind() const {
-  if (!node.IsDefined() || node.IsNull()) return "empty";
-  if (node.IsMap()) return "a map";
-  if (node.IsSequence()) return "a list";
-  return fmt::format("'{}'", node.Scalar());
+  if (!node.defined() || node.is_null()) return "empty";
+  if (node.is_map()) return "a map";
+  if (node.is_sequence()) return "a list";
+  return fmt::format("'{}'", node.scalar());
 }
 
-Field Field::child(std::string_view key, YAML::Node key_node, YAML::Node value) const {
+Field Field::child(std::string_view key, YamlNode key_node, YamlNode value) const {
   Field f;
   f.doc = doc;
   f.path = path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-  f.node = std::move(value);
+  f.node = value;
   f.key_pos = node_pos(*doc, key_node, pos());
   return f;
 }
@@ -164,23 +167,24 @@ std::string valid_keys_hint(const std::vector<std::string_view>& known) {
 
 bool walk_map(const Field& map, const MapWalk& walk, Sink& sink,
               const std::function<void(const std::string&, const Field&)>& fn, bool null_ok) {
-  if (null_ok && (!map.node.IsDefined() || map.node.IsNull())) return true;
-  if (!map.node.IsMap()) {
+  if (null_ok && (!map.node.defined() || map.node.is_null())) return true;
+  if (!map.node.is_map()) {
     sink.error(map.pos(), fmt::format("{}: expected a map of 'key: value' entries, not {}",
                                       map.path.empty() ? "file" : map.path, map.kind()));
     return false;
   }
   std::map<std::string, SourcePos, std::less<>> seen;
-  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-    auto key_pos = node_pos(*map.doc, it->first, map.pos());
-    if (!it->first.IsScalar()) {
+  for (std::size_t i = 0; i < map.node.size(); ++i) {
+    auto key_node = map.node.key(i);
+    auto key_pos = node_pos(*map.doc, key_node, map.pos());
+    if (!key_node.is_scalar()) {
       sink.error(key_pos, fmt::format("{}: keys must be plain names, not {}",
                                       map.path.empty() ? "file" : map.path,
-                                      it->first.IsMap() ? "maps" : "lists or empty values"));
+                                      key_node.is_map() ? "maps" : "lists or empty values"));
       continue;
     }
-    const std::string& key = it->first.Scalar();
-    auto value = map.child(key, it->first, it->second);
+    const std::string key(key_node.scalar());
+    auto value = map.child(key, key_node, map.node.value(i));
     if (walk.check_duplicates) {
       auto [prev, inserted] = seen.emplace(key, key_pos);
       if (!inserted) {
@@ -190,7 +194,7 @@ bool walk_map(const Field& map, const MapWalk& walk, Sink& sink,
         continue;
       }
     }
-    if (key == "<<" && it->first.Tag() == "?") {
+    if (key == "<<" && key_node.plain()) {
       sink.error(key_pos, fmt::format("{}: YAML merge keys ('<<') are not supported; put shared "
                                       "job settings into 'defaults'",
                                       map.path.empty() ? "file" : map.path));
@@ -210,21 +214,23 @@ bool walk_map(const Field& map, const MapWalk& walk, Sink& sink,
 }
 
 std::optional<std::string> read_string(const Field& f, Sink& sink) {
-  if (f.node.IsScalar()) return f.node.Scalar();
+  if (f.node.is_scalar()) return std::string(f.node.scalar());
   sink.error(f.pos(), fmt::format("{}: expected a string, not {}", f.path, f.kind()));
   return std::nullopt;
 }
 
 std::optional<bool> read_bool(const Field& f, Sink& sink) {
   bool v = false;
-  if (f.node.IsScalar() && YAML::convert<bool>::decode(f.node, v)) return v;
+  // yaml-cpp's own reading of true/yes/on and false/no/off, in its three spellings.
+  if (f.node.is_scalar() && YAML::convert<bool>::decode(YAML::Node(std::string(f.node.scalar())), v))
+    return v;
   sink.error(f.pos(), fmt::format("{}: expected true or false, not {}", f.path, f.kind()));
   return std::nullopt;
 }
 
 std::optional<long long> read_int(const Field& f, Sink& sink, long long min, long long max) {
-  if (f.node.IsScalar()) {
-    const auto& s = f.node.Scalar();
+  if (f.node.is_scalar()) {
+    auto s = f.node.scalar();
     long long v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc{} && end == s.data() + s.size() && !s.empty() && v >= min && v <= max)
@@ -236,8 +242,8 @@ std::optional<long long> read_int(const Field& f, Sink& sink, long long min, lon
 }
 
 std::optional<double> read_number(const Field& f, Sink& sink, double min, double max) {
-  if (f.node.IsScalar()) {
-    const auto& s = f.node.Scalar();
+  if (f.node.is_scalar()) {
+    auto s = f.node.scalar();
     double v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec == std::errc{} && end == s.data() + s.size() && !s.empty() && std::isfinite(v) &&

@@ -4,8 +4,7 @@
 #pragma once
 
 #include "config/loader.h"
-
-#include <yaml-cpp/yaml.h>
+#include "config/yaml_tree.h"
 
 #include <functional>
 #include <optional>
@@ -35,7 +34,8 @@ class Sink {
 struct SourceDoc {
   std::string path;
   std::string_view text;
-  YAML::Node root;  // Null for an empty file
+  std::unique_ptr<YamlTree> tree;
+  YamlNode root;  // undefined or null for an empty file
 };
 
 // Parses one file; a syntax error becomes a diagnostic and nullopt.
@@ -45,7 +45,7 @@ std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink);
 struct Field {
   const SourceDoc* doc = nullptr;
   std::string path;   // "jobs.nightly.poll.initial"
-  YAML::Node node;    // may be Null (key present, no value)
+  YamlNode node;      // may be null (key present, no value)
   SourcePos key_pos;  // of the key (or the sequence item) that introduced the value
 
   // The value's own position; the key's for empty values.
@@ -55,11 +55,11 @@ struct Field {
   SourcePos pos_at(int offset) const;
   // "a string", "a map", "a list", "empty" (for messages).
   std::string kind() const;
-  Field child(std::string_view key, YAML::Node key_node, YAML::Node value) const;
+  Field child(std::string_view key, YamlNode key_node, YamlNode value) const;
 };
 
-// Position of a node (1-based), or `fallback` when yaml-cpp has none.
-SourcePos node_pos(const SourceDoc& doc, const YAML::Node& node, const SourcePos& fallback);
+// Position of a node (1-based), or `fallback` for empty values and unknown positions.
+SourcePos node_pos(const SourceDoc& doc, YamlNode node, const SourcePos& fallback);
 
 struct MapWalk {
   std::vector<std::string_view> known;  // accepted keys; others are "unknown key" errors
