@@ -57,7 +57,7 @@ class Assembler {
 };
 
 Field root_field(const SourceDoc& doc) {
-  return Field{&doc, "", doc.root, {doc.path, 1, 1}};
+  return Field{&doc, "", doc.tree->root(), {doc.path, 1, 1}};
 }
 
 void Assembler::main_file(const SourceDoc& doc) {

@@ -104,10 +104,9 @@ std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
                            static_cast<unsigned char>(source.text[*bad])));
     return std::nullopt;
   }
-  SourceDoc doc{source.path, source.text, {}, {}};
+  SourceDoc doc{source.path, source.text, {}};
   try {
     doc.tree = YamlTree::parse(source.text);
-    doc.root = doc.tree->root();
     return doc;
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based; some errors carry no mark (-1).

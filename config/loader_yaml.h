@@ -34,8 +34,7 @@ class Sink {
 struct SourceDoc {
   std::string path;
   std::string_view text;
-  std::unique_ptr<YamlTree> tree;
-  YamlNode root;  // undefined or null for an empty file
+  std::unique_ptr<YamlTree> tree;  // its root is null for an empty file
 };
 
 // Parses one file; a syntax error becomes a diagnostic and nullopt.
