@@ -1,9 +1,10 @@
 #include "config/loader_util.h"
 
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <numeric>
 
 namespace bsched::config::detail {
@@ -72,33 +73,43 @@ bool is_valid_job_name(std::string_view name) {
   });
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+namespace {
+
+std::string hex_digest(sha256_ctx& ctx) {
+  std::uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest(&ctx, sizeof digest, digest);
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 0xf];
+  out.reserve(2 * sizeof digest);
+  for (auto b : digest) {
+    out += k_hex[b >> 4];
+    out += k_hex[b & 0xf];
   }
   return out;
 }
 
-FieldHasher::FieldHasher() : m_ctx(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(), nullptr);
+void update(sha256_ctx& ctx, std::string_view data) {
+  sha256_update(&ctx, data.size(), reinterpret_cast<const std::uint8_t*>(data.data()));
 }
 
-FieldHasher::~FieldHasher() {
-  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx));
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  update(ctx, data);
+  return hex_digest(ctx);
 }
+
+FieldHasher::FieldHasher() : m_ctx(std::make_unique<sha256_ctx>()) {
+  sha256_init(m_ctx.get());
+}
+
+FieldHasher::~FieldHasher() = default;
 
 FieldHasher& FieldHasher::add(std::string_view field) {
-  auto* ctx = static_cast<EVP_MD_CTX*>(m_ctx);
-  auto len = std::to_string(field.size()) + ":";
-  EVP_DigestUpdate(ctx, len.data(), len.size());
-  EVP_DigestUpdate(ctx, field.data(), field.size());
+  update(*m_ctx, std::to_string(field.size()) + ":");
+  update(*m_ctx, field);
   return *this;
 }
 
@@ -107,16 +118,7 @@ FieldHasher& FieldHasher::add(long long number) {
 }
 
 std::string FieldHasher::hex() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(m_ctx), digest, &len);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 0xf];
-  }
-  return out;
+  return hex_digest(*m_ctx);
 }
 
 }  // namespace bsched::config::detail

@@ -1,5 +1,6 @@
 // The loader's successful paths: defaults, merging, jobs.d, secrets, fingerprint, dump.
 #include "config/loader.h"
+#include "config/loader_util.h"
 
 #include "tests/support/config_test_util.h"
 
@@ -219,6 +220,19 @@ TEST_SUITE("config::loader") {
     auto changed = load_ok({{"main.yaml", text}}, {})->fingerprint;
     CHECK(changed != base);
     CHECK(changed.find("two") == std::string::npos);
+  }
+
+  TEST_CASE("the fingerprint's hash is SHA-256 over length-prefixed fields") {
+    using detail::FieldHasher;
+    using detail::sha256_hex;
+    // FIPS 180-2 test vectors.
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    // A field is "<length>:<bytes>", so moving a boundary changes the digest.
+    CHECK(FieldHasher().add("abc").hex() == sha256_hex("3:abc"));
+    CHECK(FieldHasher().add("ab").add("c").hex() == sha256_hex("2:ab1:c"));
+    CHECK(FieldHasher().add("a").add("bc").hex() != FieldHasher().add("ab").add("c").hex());
+    CHECK(FieldHasher().add(42).hex() == sha256_hex("2:42"));
   }
 
   TEST_CASE("the dump loads back to the same fingerprint and never shows the token") {
