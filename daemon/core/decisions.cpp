@@ -46,13 +46,6 @@ RunStep finish(RunState to, std::string last_error, SysMillis now) {
   return step;
 }
 
-// When the latest request for this run left.
-SysMillis sent_at(const storage::RunRow& run) {
-  if (run.last_sent_at) return *run.last_sent_at;
-  if (run.submitting_at) return *run.submitting_at;
-  return run.created_at;
-}
-
 bool run_timed_out(const storage::RunRow& run, const config::Job& job, SysMillis now) {
   return run.state == RunState::running && run.running_at &&
          now - *run.running_at >= job.run_timeout;
@@ -106,6 +99,12 @@ RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
 }
 
 }  // namespace
+
+SysMillis sent_at(const storage::RunRow& run) {
+  if (run.last_sent_at) return *run.last_sent_at;
+  if (run.submitting_at) return *run.submitting_at;
+  return run.created_at;
+}
 
 OverlapDecision decide_overlap(config::Overlap policy, std::optional<std::int64_t> in_flight,
                                bool queued) {

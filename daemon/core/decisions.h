@@ -123,8 +123,11 @@ RunStep on_record(const storage::RunRow& run, const config::Job& job,
 // Platform and local clocks may disagree by this much; the query window is widened by it.
 inline constexpr Millis k_reconcile_margin = 2min;
 
-// The executionTime window to query for a run: [sent - margin, now + margin], where `sent`
-// is the run's last_sent_at (else submitting_at, else created_at).
+// When the latest request for this run left: last_sent_at, else submitting_at, else
+// created_at.
+SysMillis sent_at(const storage::RunRow& run);
+
+// The executionTime window to query for a run: [sent_at - margin, now + margin].
 platform::RecordQuery reconcile_query(const storage::RunRow& run, const config::Job& job,
                                       SysMillis now);
 

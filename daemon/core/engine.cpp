@@ -268,6 +268,7 @@ EngineStats Engine::stats() const {
   s.jobs = d.active_jobs;
   s.in_flight = static_cast<int>(d.runs.size());
   s.failures = d.failures;
+  s.claimed = static_cast<int>(d.claimed.size());
   s.platform = d.platform_state;
   return s;
 }

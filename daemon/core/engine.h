@@ -29,6 +29,7 @@ struct EngineStats {
   int in_flight = 0;     // non-terminal runs
   int failures = 0;      // runs that ended in a failure state since start
   std::string platform;  // "ok", "throttled", "unreachable", "auth failed: …"
+  int claimed = 0;       // execution ids held, so that no reconcile takes another run's
 };
 
 // Seams for tests; every member has a production default.

@@ -95,8 +95,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::set<std::pair<sys_seconds, std::string>> due;
   std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
   std::map<std::string, std::set<std::int64_t>, std::less<>> job_runs;  // ids in `runs` by job
-  std::set<std::string> claimed;                          // execution ids held by runs
-  std::deque<std::string> claimed_order;
+  std::set<std::string> claimed;  // execution ids held by runs (reconcile never takes them)
+  std::deque<std::pair<SysMillis, std::string>> claimed_order;  // oldest claim first
 
   std::unordered_map<std::string, PreparedRun> prepared;  // by job, for `prepared_for`
   std::optional<sys_seconds> prepared_for;                 // the burst instant prepared
@@ -180,6 +180,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
   void claim(const std::string& execution_id);
+  void forget_old_claims();  // claims no reconcile can meet any more
 
   // engine_ops.cpp: commands, heartbeat, retention, platform state.
   void take_commands();

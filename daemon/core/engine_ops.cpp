@@ -132,6 +132,7 @@ boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
     if (!co_await maintenance_timer->wait() || stopping) continue;
     write_heartbeat();
     take_commands();
+    forget_old_claims();
     if (clock.steady_now() - last_prune >= options.prune_interval) {
       last_prune = clock.steady_now();
       auto before = clock.now() - config->storage.retention;

@@ -193,9 +193,8 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
                format_utc(query.from), format_utc(query.to));
   auto answer = co_await client.query(query);
   note_answer(answer);
-  auto others = claimed;
-  if (!t.row.execution_id.empty()) others.erase(t.row.execution_id);
-  auto step = on_reconcile_answer(t.row, *t.job, answer, others, clock.now(), t.polls++,
+  // A run that knows its execution id is matched by it; `claimed` is for those that do not.
+  auto step = on_reconcile_answer(t.row, *t.job, answer, claimed, clock.now(), t.polls++,
                                   random01());
   co_await apply(t, step);
 }
@@ -285,9 +284,23 @@ void Engine::Impl::on_run_ended(const Tracked& t) {
 
 void Engine::Impl::claim(const std::string& execution_id) {
   if (!claimed.insert(execution_id).second) return;
-  claimed_order.push_back(execution_id);
+  claimed_order.emplace_back(clock.now(), execution_id);
   if (claimed_order.size() > k_claimed_max) {
-    claimed.erase(claimed_order.front());
+    claimed.erase(claimed_order.front().second);
+    claimed_order.pop_front();
+  }
+}
+
+// A reconcile looks at records executed from (its request's send - k_reconcile_margin) on,
+// and a record is claimed after it was executed. So a claim made before every run in flight
+// was sent, by more than that margin (and as much again for the platform's clock), can no
+// longer be met: it is dropped, and `claimed` follows the runs in flight, not the history.
+void Engine::Impl::forget_old_claims() {
+  auto horizon = clock.now();
+  for (const auto& [id, t] : runs) horizon = std::min(horizon, sent_at(t->row));
+  horizon -= 2 * k_reconcile_margin;
+  while (!claimed_order.empty() && claimed_order.front().first < horizon) {
+    claimed.erase(claimed_order.front().second);
     claimed_order.pop_front();
   }
 }

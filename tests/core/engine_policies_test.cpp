@@ -122,6 +122,48 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.size() == 1);
   }
 
+  TEST_CASE("a reconciling run never takes a record another run holds; old holds are dropped") {
+    EngineHarness h;
+    h.options.maintenance_interval = std::chrono::minutes(1);
+    // The first trigger completes as execution-1; the second, a minute later, is uncertain
+    // and its reconcile window (from two minutes before its send) still shows execution-1.
+    h.client.poll_answers = {record_answer("COMPLETE", "execution-1")};
+    h.client.submit_answers.push_back(platform::SubmitResult{"executionrecord-1"});
+    h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "reset after send"));
+    platform::ExecutionRecord held, other;
+    held.execution_id = "execution-1";
+    held.status = "COMPLETE";
+    held.execution_time = instant("2026-01-05T10:00:01Z");
+    other = held;
+    other.execution_id = "execution-2";
+    other.execution_time = instant("2026-01-05T10:01:01Z");
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{held, other});
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.engine->check_commands();
+    h.advance(std::chrono::seconds(30));
+    REQUIRE(h.runs("orders")[0].state == RunState::complete);
+    CHECK(h.engine->stats().claimed == 1);
+    h.advance(std::chrono::seconds(30));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.engine->check_commands();
+    h.advance(std::chrono::seconds(90));
+    REQUIRE(h.client.queries.size() == 1);
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 2);
+    auto second = runs[0].id > runs[1].id ? runs[0] : runs[1];
+    CHECK(second.execution_id == "execution-2");
+    CHECK(second.state == RunState::complete);
+    CHECK(h.client.submits.size() == 2);
+    CHECK(h.engine->stats().claimed == 2);
+    // Nothing in flight: a hold goes once no reconcile can meet it any more (two reconcile
+    // margins after it was made), not when a count overflows.
+    h.advance(std::chrono::minutes(2));
+    CHECK(h.engine->stats().claimed == 2);
+    h.advance(std::chrono::minutes(3));
+    CHECK(h.engine->stats().claimed == 0);
+  }
+
   TEST_CASE("an uncertain trigger not found by reconciling ends unknown, never resent") {
     EngineHarness h;
     h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "timed out"));
