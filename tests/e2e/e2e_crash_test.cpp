@@ -36,8 +36,9 @@ void crash_and_restart(int job_count, const std::string& schedule, int kills) {
     daemon.child().kill_and_reap();
     std::this_thread::sleep_for(std::chrono::milliseconds(down_ms(rng)));
   }
-  // One downtime longer than any slot's deadline (at least 5 s), so slots are missed.
-  std::this_thread::sleep_for(6500ms);
+  // One downtime longer than a slot's deadline (at least 5 s) plus the schedule's period
+  // (2 s at most here), so that at least one slot is sure to pass its deadline while down.
+  std::this_thread::sleep_for(8s);
   // The last life: stop firing (every job disabled), let the runs in flight finish.
   DaemonProcess last(dir, config, {}, kills);
   REQUIRE(last.wait_ready());
