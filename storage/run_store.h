@@ -187,6 +187,10 @@ class RunStore {
   virtual StoreResult<void> discard_ahead(const std::vector<std::int64_t>& ids) = 0;
   virtual StoreResult<std::optional<RunRow>> find_run(std::int64_t id) = 0;
   virtual StoreResult<std::vector<RunRow>> non_terminal_runs() = 0;
+  // The execution ids of `job`'s runs that finished at or after `finished_since`, among those
+  // with a slot at or after `slot_since` (the bound that keeps the scan to recent rows).
+  virtual StoreResult<std::vector<std::string>> finished_execution_ids(
+      const std::string& job, sys_seconds slot_since, SysMillis finished_since) = 0;
 
   // The missed-slot ledger; merges with the job's latest range when kind and reason match
   // and `gap.first` follows it. Also advances the job's horizon to `gap.last`.

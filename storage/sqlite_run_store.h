@@ -66,6 +66,8 @@ class SqliteRunStore final : public RunStore {
   StoreResult<void> discard_ahead(const std::vector<std::int64_t>& ids) override;
   StoreResult<std::optional<RunRow>> find_run(std::int64_t id) override;
   StoreResult<std::vector<RunRow>> non_terminal_runs() override;
+  StoreResult<std::vector<std::string>> finished_execution_ids(
+      const std::string& job, sys_seconds slot_since, SysMillis finished_since) override;
   StoreResult<void> record_gap(const SlotGap& gap) override;
   StoreResult<JobState> job_state(const std::string& job) override;
   StoreResult<void> set_paused(const std::string& job, bool paused, const std::string& note,

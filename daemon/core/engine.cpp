@@ -166,6 +166,7 @@ Result<void> Engine::Impl::recover() {
     log_store_error("discard_ahead", r.error());
     for (const auto* row : stale) resume_run(*row);  // kept: sent at their slot
   }
+  claim_recent_records();
   // A scheduled run of a queue job behind another run in flight stays queued.
   for (auto& [id, t] : runs) {
     if (t->row.state != RunState::scheduled || t->job->overlap != config::Overlap::queue) continue;
@@ -178,6 +179,35 @@ Result<void> Engine::Impl::recover() {
     }
   }
   return {};
+}
+
+// The claims of a run that ended before a restart are gone with the old process, yet its
+// record can still show in the reconcile window of a run resumed uncertain: so for each job
+// with such a run, the execution ids of its runs that finished since that window opened are
+// claimed again. A record is executed before its run finishes, so a run that finished earlier
+// cannot be in the window. The slot bound keeps the scan to recent rows: a run is sent at
+// most its catch-up window after its slot, or (queued) once the run before it ended, which
+// record_timeout and run_timeout bound.
+void Engine::Impl::claim_recent_records() {
+  // By job: the earliest window opening of its uncertain runs, and the job's settings.
+  std::map<std::string, std::pair<SysMillis, const config::Job*>> since;
+  for (const auto& [id, t] : runs) {
+    if (t->mode != Tracked::Mode::query || !t->row.execution_id.empty()) continue;
+    auto from = sent_at(t->row) - 2 * k_reconcile_margin;
+    auto [it, fresh] = since.try_emplace(t->row.job, from, t->job);
+    it->second.first = std::min(it->second.first, from);
+  }
+  for (const auto& [job, entry] : since) {
+    const auto& [from, j] = entry;
+    auto wait = j->catchup_window + j->record_timeout + j->run_timeout;
+    auto slot_since = std::chrono::floor<std::chrono::seconds>(from - wait);
+    auto ids = store.finished_execution_ids(job, slot_since, from);
+    if (!ids) {
+      log_store_error("finished_execution_ids", ids.error());
+      continue;
+    }
+    for (const auto& e : *ids) claim(e);
+  }
 }
 
 Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,

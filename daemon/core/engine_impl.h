@@ -120,6 +120,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // engine.cpp: recovery and configuration.
   Result<void> recover();
   void resume_run(const storage::RunRow& row);
+  void claim_recent_records();  // recovery: claims of runs that ended before the restart
   void add_run(std::shared_ptr<Tracked> t);  // into `runs` and `job_runs`
   void remove_run(const Tracked& t);
   void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);

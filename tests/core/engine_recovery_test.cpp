@@ -66,6 +66,48 @@ TEST_SUITE("core::engine") {
     CHECK(h.runs("polled")[0].state == RunState::complete);
   }
 
+  TEST_CASE("after a restart a reconcile still never takes the record of a run that ended before") {
+    EngineHarness h("2026-01-05T10:00:00Z");
+    auto leave = [&](const char* run_id, const char* slot, RunState to,
+                     const storage::RunUpdate& last) {
+      storage::NewRun n{run_id, "orders", Trigger::schedule, instant(slot), {}};
+      n.submitting = true;
+      auto row = h.store->create_run(n, SysMillis(instant(slot)));
+      REQUIRE(row.has_value());
+      if (to == RunState::submitting) return;
+      storage::RunUpdate sent;
+      sent.request_id = std::string("executionrecord-") + run_id;
+      REQUIRE(h.store->transition(row->id, RunState::submitted, SysMillis(instant(slot)), sent)
+                  .has_value());
+      REQUIRE(h.store->transition(row->id, to, SysMillis(instant(slot)) + seconds(30), last)
+                  .has_value());
+    };
+    // The 09:58 run completed as execution-1 before the crash; the 09:59 trigger is uncertain
+    // and its window (from 09:57) shows both records.
+    storage::RunUpdate done;
+    done.execution_id = "execution-1";
+    leave("run-a", "2026-01-05T09:58:00Z", RunState::complete, done);
+    leave("run-b", "2026-01-05T09:59:00Z", RunState::submitting, {});
+    platform::ExecutionRecord first, second;
+    first.execution_id = "execution-1";
+    first.status = "COMPLETE";
+    first.execution_time = instant("2026-01-05T09:58:01Z");
+    second = first;
+    second.execution_id = "execution-2";
+    second.execution_time = instant("2026-01-05T09:59:01Z");
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{first, second});
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    REQUIRE(h.client.queries.size() == 1);
+    CHECK(h.engine->stats().claimed >= 1);
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 2);
+    auto b = runs[0].run_id == "run-b" ? runs[0] : runs[1];
+    CHECK(b.run_id == "run-b");
+    CHECK(b.execution_id == "execution-2");
+    CHECK(b.state == RunState::complete);
+    CHECK(h.client.submits.empty());  // reconciled, never resent
+  }
+
   TEST_CASE("slots missed while the daemon was down catch up once, the rest is one gap") {
     EngineHarness h("2026-01-05T10:05:00Z");
     REQUIRE(h.store->set_horizon("orders", instant("2026-01-05T07:05:00Z")).has_value());

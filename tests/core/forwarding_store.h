@@ -39,6 +39,11 @@ class ForwardingStore : public storage::RunStore {
   storage::StoreResult<std::vector<storage::RunRow>> non_terminal_runs() override {
     return m_inner.non_terminal_runs();
   }
+  storage::StoreResult<std::vector<std::string>> finished_execution_ids(
+      const std::string& job, std::chrono::sys_seconds slot_since,
+      SysMillis finished_since) override {
+    return m_inner.finished_execution_ids(job, slot_since, finished_since);
+  }
   storage::StoreResult<void> record_gap(const storage::SlotGap& gap) override {
     return m_inner.record_gap(gap);
   }

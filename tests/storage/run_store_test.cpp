@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace bsched::storage;
 using namespace bsched::test;
 using std::chrono::seconds;
@@ -69,6 +71,40 @@ TEST_SUITE("storage::run_store") {
     CHECK(r.properties_json == R"({"dynamic":{"A":"1"}})");
     // It goes on like any submitting run.
     CHECK(store->transition(r.id, RunState::submitted, ms(t0(), 9)).has_value());
+  }
+
+  TEST_CASE("finished_execution_ids gives the job's runs finished since an instant, slots bounded") {
+    auto store = memory_store();
+    // (job, slot offset, finished offset or -1 for in flight, execution id)
+    struct Case { const char* job; int slot; int finished; const char* execution; };
+    std::vector<Case> cases = {{"a", 0, 10, "e-old"},      // finished before the instant
+                               {"a", 60, 70, "e-new"},     // finished after it
+                               {"a", 120, -1, "e-live"},   // still in flight
+                               {"a", 180, 190, ""},        // no execution id
+                               {"b", 60, 70, "e-other"},   // another job
+                               {"a", -600, 75, "e-early"}};  // slot before the slot bound
+    for (const auto& c : cases) {
+      auto row = store->create_run(new_run(c.job, t0() + seconds(c.slot)), ms(t0() + seconds(c.slot)));
+      REQUIRE(row.has_value());
+      RunUpdate u;
+      u.execution_id = std::string(c.execution);
+      auto at = t0() + seconds(c.slot);
+      for (auto to : {RunState::submitting, RunState::submitted, RunState::running}) {
+        REQUIRE(store->transition(row->id, to, ms(at), to == RunState::running ? u : RunUpdate{})
+                    .has_value());
+      }
+      if (c.finished >= 0) {
+        REQUIRE(store->transition(row->id, RunState::complete, ms(t0() + seconds(c.finished)))
+                    .has_value());
+      }
+    }
+    auto ids = store->finished_execution_ids("a", t0() - seconds(60), ms(t0() + seconds(30)));
+    REQUIRE(ids.has_value());
+    CHECK(*ids == std::vector<std::string>{"e-new"});
+    ids = store->finished_execution_ids("a", t0() - seconds(3600), ms(t0() + seconds(30)));
+    REQUIRE(ids.has_value());
+    std::sort(ids->begin(), ids->end());
+    CHECK(*ids == std::vector<std::string>{"e-early", "e-new"});
   }
 
   TEST_CASE("runs written ahead wait scheduled, the horizon unmoved, until start_ahead") {
