@@ -106,11 +106,8 @@ TEST_SUITE("core::engine") {
   TEST_CASE("an uncertain trigger found by reconciling is tracked, never resent") {
     EngineHarness h;
     h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "reset after send"));
-    platform::ExecutionRecord rec;
-    rec.execution_id = "execution-77";
-    rec.status = "INPROCESS";
-    rec.execution_time = instant("2026-01-05T10:10:01Z");
-    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{rec});
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{
+        execution_record("execution-77", "INPROCESS", instant("2026-01-05T10:10:01Z"))});
     h.start(make_config({make_job("orders", "*/10 * * * *")}));
     h.advance(std::chrono::minutes(10) + std::chrono::seconds(5));
     REQUIRE(h.client.queries.size() == 1);
@@ -130,14 +127,9 @@ TEST_SUITE("core::engine") {
     h.client.poll_answers = {record_answer("COMPLETE", "execution-1")};
     h.client.submit_answers.push_back(platform::SubmitResult{"executionrecord-1"});
     h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "reset after send"));
-    platform::ExecutionRecord held, other;
-    held.execution_id = "execution-1";
-    held.status = "COMPLETE";
-    held.execution_time = instant("2026-01-05T10:00:01Z");
-    other = held;
-    other.execution_id = "execution-2";
-    other.execution_time = instant("2026-01-05T10:01:01Z");
-    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{held, other});
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{
+        execution_record("execution-1", "COMPLETE", instant("2026-01-05T10:00:01Z")),
+        execution_record("execution-2", "COMPLETE", instant("2026-01-05T10:01:01Z"))});
     h.start(make_config({make_job("orders", "0 0 1 1 *")}));
     enqueue(h, storage::CommandKind::trigger, "orders");
     h.engine->check_commands();

@@ -88,14 +88,9 @@ TEST_SUITE("core::engine") {
     done.execution_id = "execution-1";
     leave("run-a", "2026-01-05T09:58:00Z", RunState::complete, done);
     leave("run-b", "2026-01-05T09:59:00Z", RunState::submitting, {});
-    platform::ExecutionRecord first, second;
-    first.execution_id = "execution-1";
-    first.status = "COMPLETE";
-    first.execution_time = instant("2026-01-05T09:58:01Z");
-    second = first;
-    second.execution_id = "execution-2";
-    second.execution_time = instant("2026-01-05T09:59:01Z");
-    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{first, second});
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{
+        execution_record("execution-1", "COMPLETE", instant("2026-01-05T09:58:01Z")),
+        execution_record("execution-2", "COMPLETE", instant("2026-01-05T09:59:01Z"))});
     h.start(make_config({make_job("orders", "0 0 1 1 *")}));
     REQUIRE(h.client.queries.size() == 1);
     CHECK(h.engine->stats().claimed >= 1);

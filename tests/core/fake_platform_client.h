@@ -121,4 +121,14 @@ inline platform::PollResult record_answer(std::string status, std::string execut
   return p;
 }
 
+// A record the query API returns, executed at `executed`.
+inline platform::ExecutionRecord execution_record(std::string execution_id, std::string status,
+                                                  std::chrono::sys_seconds executed) {
+  platform::ExecutionRecord r;
+  r.execution_id = std::move(execution_id);
+  r.status = std::move(status);
+  r.execution_time = executed;
+  return r;
+}
+
 }  // namespace bsched::test
