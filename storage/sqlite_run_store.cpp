@@ -311,21 +311,6 @@ StoreResult<std::vector<RunRow>> SqliteRunStore::non_terminal_runs() {
   return rows;
 }
 
-// Through runs_job_slot (job, slot): only the job's rows from `slot_since` on are read.
-StoreResult<std::vector<std::string>> SqliteRunStore::finished_execution_ids(
-    const std::string& job, sys_seconds slot_since, SysMillis finished_since) {
-  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT execution_id FROM runs WHERE job = ?1 AND slot >= ?2 "
-                                     "AND finished_at >= ?3 AND execution_id <> ''"));
-  q.bind(1, job).bind(2, to_db(slot_since)).bind(3, to_db(finished_since));
-  std::vector<std::string> ids;
-  for (;;) {
-    BSCHED_TRY_ASSIGN(more, q.step());
-    if (!more) break;
-    ids.push_back(q.text(0));
-  }
-  return ids;
-}
-
 namespace sqlite {
 
 RunRow read_run(const Query& q) {

@@ -1,5 +1,5 @@
-// Read queries behind `status` and `history`. Each one walks an index from its newest end
-// (schema version 2), so its cost does not grow with the number of runs stored.
+// Read queries behind `status`, `history` and the daemon's recovery. Each one walks an index
+// (from its newest end, or from a bound), so its cost does not grow with the runs stored.
 #include "storage/sqlite_run_store.h"
 
 #include "storage/sqlite.h"
@@ -24,6 +24,16 @@ StoreResult<std::vector<RunRow>> collect_runs(Query& q) {
   return rows;
 }
 
+StoreResult<std::vector<std::string>> collect_texts(Query& q) {
+  std::vector<std::string> texts;
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, q.step());
+    if (!more) break;
+    texts.push_back(q.text(0));
+  }
+  return texts;
+}
+
 sys_seconds entry_instant(const HistoryEntry& e) {
   if (const auto* run = std::get_if<RunRow>(&e)) return run->slot;
   return std::get<SlotGap>(e).last;
@@ -41,13 +51,16 @@ StoreResult<std::vector<RunRow>> SqliteRunStore::recent_runs(const std::string& 
 StoreResult<std::vector<std::string>> SqliteRunStore::in_flight_jobs() {
   BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT DISTINCT job FROM runs WHERE finished_at IS NULL "
                                      "ORDER BY job"));
-  std::vector<std::string> jobs;
-  for (;;) {
-    BSCHED_TRY_ASSIGN(more, q.step());
-    if (!more) break;
-    jobs.push_back(q.text(0));
-  }
-  return jobs;
+  return collect_texts(q);
+}
+
+// Through runs_job_slot (job, slot): only the job's rows from `slot_since` on are read.
+StoreResult<std::vector<std::string>> SqliteRunStore::finished_execution_ids(
+    const std::string& job, sys_seconds slot_since, SysMillis finished_since) {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT execution_id FROM runs WHERE job = ?1 AND slot >= ?2 "
+                                     "AND finished_at >= ?3 AND execution_id <> ''"));
+  q.bind(1, job).bind(2, to_db(slot_since)).bind(3, to_db(finished_since));
+  return collect_texts(q);
 }
 
 StoreResult<std::vector<SlotGap>> SqliteRunStore::gaps(const std::string& job, int limit) {

@@ -182,6 +182,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void on_run_ended(const Tracked& t);
   void claim(const std::string& execution_id);
   void forget_old_claims();  // claims no reconcile can meet any more
+  void drop_oldest_claim();
 
   // engine_ops.cpp: commands, heartbeat, retention, platform state.
   void take_commands();

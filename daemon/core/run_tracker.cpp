@@ -285,10 +285,12 @@ void Engine::Impl::on_run_ended(const Tracked& t) {
 void Engine::Impl::claim(const std::string& execution_id) {
   if (!claimed.insert(execution_id).second) return;
   claimed_order.emplace_back(clock.now(), execution_id);
-  if (claimed_order.size() > k_claimed_max) {
-    claimed.erase(claimed_order.front().second);
-    claimed_order.pop_front();
-  }
+  if (claimed_order.size() > k_claimed_max) drop_oldest_claim();
+}
+
+void Engine::Impl::drop_oldest_claim() {
+  claimed.erase(claimed_order.front().second);
+  claimed_order.pop_front();
 }
 
 // A reconcile looks at records executed from (its request's send - k_reconcile_margin) on,
@@ -299,10 +301,7 @@ void Engine::Impl::forget_old_claims() {
   auto horizon = clock.now();
   for (const auto& [id, t] : runs) horizon = std::min(horizon, sent_at(t->row));
   horizon -= 2 * k_reconcile_margin;
-  while (!claimed_order.empty() && claimed_order.front().first < horizon) {
-    claimed.erase(claimed_order.front().second);
-    claimed_order.pop_front();
-  }
+  while (!claimed_order.empty() && claimed_order.front().first < horizon) drop_oldest_claim();
 }
 
 }  // namespace bsched::core
