@@ -26,6 +26,14 @@ struct SourcePos {
   int column = 0;  // 1-based
 };
 
+// Where a job is defined: Config::files[file], 1-based line and column. Small and without a
+// copy of the path, as every job has one.
+struct JobSource {
+  std::uint32_t file = 0;
+  int line = 0;
+  int column = 0;
+};
+
 enum class Overlap {
   skip,   // record the new slot as skipped while an earlier run is not terminal
   allow,  // fire anyway
@@ -77,7 +85,7 @@ struct Job {
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ProcessProperty> process_properties;
   std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
-  SourcePos pos;                                       // of the job's key
+  JobSource pos;                                       // of the job's key
 
   // The earliest slot of any of the job's schedules strictly after `t`.
   std::optional<std::chrono::sys_seconds> next_after(std::chrono::sys_seconds t) const;

@@ -48,6 +48,7 @@ std::optional<ScheduleError> FieldParser::parse_hashed(std::string_view base, in
   }
   auto size = static_cast<std::uint64_t>(hi - lo + 1);
   auto h = cron_hash(m_seed, m_def.id);
+  m_spec.hashed = true;
   if (stride == 0) {
     set_range(lo + static_cast<int>(h % size), lo + static_cast<int>(h % size), 1);
   } else {

@@ -54,6 +54,7 @@ class CronSpec {
   bool dom_any = true;     // day-of-month text starts with '*' or is '?' (Vixie "unrestricted")
   bool dow_any = true;     // the same for day-of-week
   bool hour_fixed = true;  // hour text does not start with '*': a fold fires once (automatic)
+  bool hashed = false;     // an H field drew on the seed: the spec is its job's alone
 
   bool interval = false;      // @every
   std::int64_t period = 0;    // @every: seconds, >= 1

@@ -34,8 +34,9 @@ const std::vector<std::string_view> k_main_keys = {"platform", "storage", "defau
 // Builds one Config from parsed documents; every problem goes to the sink.
 class Assembler {
  public:
-  Assembler(Sink& sink, const LoadOptions& options, std::string base_dir)
-      : m_sink(sink), m_options(options), m_base_dir(std::move(base_dir)) {}
+  Assembler(Sink& sink, const LoadOptions& options, const std::vector<std::string>& paths,
+            std::string base_dir)
+      : m_sink(sink), m_options(options), m_paths(paths), m_base_dir(std::move(base_dir)) {}
 
   void main_file(const SourceDoc& doc);
   void dropin_file(const SourceDoc& doc);
@@ -47,10 +48,12 @@ class Assembler {
 
   Sink& m_sink;
   const LoadOptions& m_options;
+  const std::vector<std::string>& m_paths;  // of the load's files, by SourceDoc::index
   std::string m_base_dir;
   Config m_config;
   JobDraft m_defaults;
-  std::map<std::string, SourcePos, std::less<>> m_first;  // job name -> where first defined
+  ScheduleCache m_schedules;
+  std::map<std::string, JobSource, std::less<>> m_first;  // job name -> where first defined
   int m_job_keys = 0;                                     // job entries seen, valid or not
   bool m_jobs_reported = false;                           // no-jobs situation already reported
   std::string m_main_path;
@@ -133,12 +136,12 @@ void Assembler::one_job(const std::string& name, const Field& value) {
                                             "A-Z a-z 0-9 . _ -)",
                                             name));
   }
-  auto [first, inserted] = m_first.emplace(name, value.key_pos);
+  auto [first, inserted] = m_first.emplace(name, job_source(*value.doc, value.key_pos));
   if (!inserted) {
     const auto& p = first->second;
     m_sink.error(value.key_pos, fmt::format("jobs: duplicate job name '{}' (first defined at "
                                             "{}:{}:{})",
-                                            name, p.file, p.line, p.column));
+                                            name, m_paths[p.file], p.line, p.column));
     return;
   }
   if (!value.node.is_map()) {
@@ -148,7 +151,7 @@ void Assembler::one_job(const std::string& name, const Field& value) {
   }
   JobDraft draft = m_defaults;
   apply_job_keys(value, draft, m_sink);
-  m_config.jobs.push_back(finish_job(std::move(draft), name, value, m_sink));
+  m_config.jobs.push_back(finish_job(std::move(draft), name, value, m_sink, m_schedules));
 }
 
 Config Assembler::finish() {
@@ -171,9 +174,12 @@ Result<Loaded, std::vector<Diagnostic>> load_sources(const std::vector<SourceTex
   }
   std::vector<std::optional<SourceDoc>> docs;
   docs.reserve(files.size());  // Fields point into this vector
-  for (const auto& f : files) docs.push_back(parse_yaml(f, sink));
+  for (const auto& f : files) {
+    docs.push_back(parse_yaml(f, sink));
+    if (docs.back()) docs.back()->index = static_cast<std::uint32_t>(docs.size() - 1);
+  }
   auto base_dir = std::filesystem::path(files.front().path).parent_path().string();
-  Assembler assembler(sink, options, base_dir);
+  Assembler assembler(sink, options, names, base_dir);
   if (docs.front()) assembler.main_file(*docs.front());
   for (size_t i = 1; i < docs.size(); ++i)
     if (docs[i]) assembler.dropin_file(*docs[i]);

@@ -264,9 +264,10 @@ void check_policies(const JobDraft& d, Sink& sink) {
 
 }  // namespace
 
-Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink) {
+Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink,
+               ScheduleCache& schedules) {
   d.job.name = name;
-  d.job.pos = key.key_pos;
+  d.job.pos = job_source(*key.doc, key.key_pos);
   for (std::string_view required : {"schedule", "process_id", "atom_id"}) {
     if (!d.set_at.contains(required))
       sink.error(key.key_pos, fmt::format("{}: missing required key '{}'", key.path, required));
@@ -275,7 +276,7 @@ Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink
     d.job.zone = host_zone();
     d.job.timezone = std::string(d.job.zone->name());
   }
-  if (d.job.zone) parse_schedules(d, name, sink);
+  if (d.job.zone) parse_schedules(d, name, sink, schedules);
   check_policies(d, sink);
   return std::move(d.job);
 }

@@ -28,10 +28,12 @@ void apply_job_keys(const Field& map, JobDraft& draft, Sink& sink);
 
 // Parses the draft's schedule texts in its final zone and fold into draft.job.schedules;
 // errors at the column inside the expression, the engine's remarks as warnings.
-void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink);
+void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink,
+                     ScheduleCache& schedules);
 
 // Checks the merged draft of job `name` (whose key is at `pos`, path `path`) and parses its
 // schedules. The result is meaningful only when the sink holds no errors.
-Job finish_job(JobDraft draft, const std::string& name, const Field& key, Sink& sink);
+Job finish_job(JobDraft draft, const std::string& name, const Field& key, Sink& sink,
+               ScheduleCache& schedules);
 
 }  // namespace bsched::config::detail

@@ -17,12 +17,13 @@ std::optional<std::chrono::sys_seconds> Job::next_after(std::chrono::sys_seconds
 
 namespace detail {
 
-void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink) {
+void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink,
+                     ScheduleCache& schedules) {
   draft.job.schedules.clear();
   for (const auto& f : draft.schedules) {
     if (!f.node.is_scalar()) continue;  // reported by the reader
     auto text = f.node.scalar();
-    auto parsed = Schedule::parse(text, name, draft.job.zone, draft.job.dst_fold);
+    auto parsed = schedules.parse(text, name, draft.job.zone, draft.job.dst_fold);
     if (!parsed) {
       // The engine's column is 1-based inside the text; pos_at takes a 0-based offset and
       // adds one for an opening quote.

@@ -104,7 +104,7 @@ std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
                            static_cast<unsigned char>(source.text[*bad])));
     return std::nullopt;
   }
-  SourceDoc doc{source.path, source.text, {}};
+  SourceDoc doc{source.path, 0, source.text, {}};
   try {
     doc.tree = YamlTree::parse(source.text);
     return doc;
@@ -116,6 +116,10 @@ std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
     sink.error({source.path, 1, 1}, fmt::format("cannot parse this file as YAML: {}", e.what()));
   }
   return std::nullopt;
+}
+
+JobSource job_source(const SourceDoc& doc, const SourcePos& pos) {
+  return {doc.index, pos.line, pos.column};
 }
 
 SourcePos node_pos(const SourceDoc& doc, YamlNode node, const SourcePos& fallback) {

@@ -33,6 +33,7 @@ class Sink {
 // One parsed file. `text` is kept to tell plain from quoted scalars.
 struct SourceDoc {
   std::string path;
+  std::uint32_t index = 0;  // in the load's file list (Config::files)
   std::string_view text;
   std::unique_ptr<YamlTree> tree;  // its root is null for an empty file
 };
@@ -56,6 +57,9 @@ struct Field {
   std::string kind() const;
   Field child(std::string_view key, YamlNode key_node, YamlNode value) const;
 };
+
+// `pos` of a place in `doc`, without the copy of the path.
+JobSource job_source(const SourceDoc& doc, const SourcePos& pos);
 
 // Position of a node (1-based), or `fallback` for empty values and unknown positions.
 SourcePos node_pos(const SourceDoc& doc, YamlNode node, const SourcePos& fallback);

@@ -108,6 +108,21 @@ Result<Schedule, ScheduleError> Schedule::parse(std::string_view text, std::stri
   return s;
 }
 
+Result<Schedule, ScheduleError> ScheduleCache::parse(std::string_view text,
+                                                     std::string_view hash_seed,
+                                                     const date::time_zone* zone, DstFold fold) {
+  auto it = m_by_text.find(text);
+  if (it == m_by_text.end()) {
+    auto parsed = Schedule::parse(text, hash_seed, zone, fold);
+    if (!parsed || parsed->m_spec->hashed) return parsed;
+    it = m_by_text.emplace(std::string(text), *parsed).first;
+  }
+  Schedule s = it->second;
+  s.m_zone = zone;
+  s.m_fold = fold;
+  return s;
+}
+
 bool Schedule::is_interval() const { return m_spec && m_spec->interval; }
 
 std::optional<sys_seconds> Schedule::next_after(sys_seconds t) const {

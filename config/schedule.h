@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,22 @@ class Schedule {
   DstFold m_fold = DstFold::automatic;
   std::shared_ptr<const CronSpec> m_spec;  // shared: Schedules are copied freely
   std::vector<std::string> m_warnings;
+
+  friend class ScheduleCache;
+};
+
+// Parses schedules for a whole configuration, sharing one parsed expression between every
+// schedule with the same text: 10,000 jobs on "0 */5 * * * *" hold one CronSpec. Expressions
+// with H fields depend on their job's name and are parsed for each job.
+class ScheduleCache {
+ public:
+  // As Schedule::parse.
+  Result<Schedule, ScheduleError> parse(std::string_view text, std::string_view hash_seed,
+                                        const date::time_zone* zone, DstFold fold);
+  std::size_t shared() const { return m_by_text.size(); }
+
+ private:
+  std::map<std::string, Schedule, std::less<>> m_by_text;  // parsed without a zone
 };
 
 }  // namespace bsched::config

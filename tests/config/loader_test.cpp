@@ -145,7 +145,9 @@ TEST_SUITE("config::loader") {
     CHECK(c.files[2].ends_with("jobs.d/20-b.yaml"));
     CHECK(c.find_job("mid") == &c.jobs[1]);
     CHECK(c.find_job("nope") == nullptr);
-    CHECK(c.jobs[0].pos.file.ends_with("20-b.yaml"));
+    CHECK(c.files[c.jobs[0].pos.file].ends_with("20-b.yaml"));
+    CHECK(c.files[c.jobs[1].pos.file].ends_with("10-a.yaml"));
+    CHECK(c.jobs[2].pos.file == 0);
   }
 
   TEST_CASE("the token is read from token_env") {

@@ -111,4 +111,36 @@ TEST_SUITE("config::schedule") {
     CHECK(jobs.at(1).next_after(from) == direct_b->next_after(from));
     CHECK(jobs.at(0).next_after(from) != jobs.at(1).next_after(from));
   }
+
+  TEST_CASE("jobs with the same expression share one parse but keep their own zone and fold") {
+    auto r = load("  a:\n    schedule: '30 1 * * *'\n    timezone: America/New_York\n"
+                  "    dst_fold: both\n" + k_ids +
+                  "  b:\n    schedule: '30 1 * * *'\n    timezone: America/New_York\n" + k_ids +
+                  "  c:\n    schedule: '30 1 * * *'\n    timezone: UTC\n" + k_ids);
+    REQUIRE(r.has_value());
+    const auto& jobs = r->config->jobs;
+    auto from = *parse_instant("2026-11-01T05:40:00Z");  // after the first 01:30 of the fold
+    CHECK(format_utc(*jobs.at(0).next_after(from)) == "2026-11-01T06:30:00Z");  // both passes
+    CHECK(format_utc(*jobs.at(1).next_after(from)) == "2026-11-02T06:30:00Z");  // once
+    CHECK(format_utc(*jobs.at(2).next_after(from)) == "2026-11-02T01:30:00Z");  // UTC
+  }
+
+  TEST_CASE("the schedule cache keeps one entry per expression and none for H or errors") {
+    ScheduleCache cache;
+    auto utc = *find_zone("UTC");
+    REQUIRE(cache.parse("*/5 * * * *", "a", utc, DstFold::automatic).has_value());
+    REQUIRE(cache.parse("*/5 * * * *", "b", utc, DstFold::once).has_value());
+    CHECK(cache.shared() == 1);
+    auto h_a = cache.parse("H * * * *", "a", utc, DstFold::automatic);
+    auto h_b = cache.parse("H * * * *", "b", utc, DstFold::automatic);
+    CHECK(cache.shared() == 1);
+    auto from = *parse_instant("2026-01-01T00:00:00Z");
+    CHECK(h_a->next_after(from) == Schedule::parse("H * * * *", "a")->next_after(from));
+    CHECK(h_b->next_after(from) == Schedule::parse("H * * * *", "b")->next_after(from));
+    CHECK_FALSE(cache.parse("61 * * * *", "a", utc, DstFold::automatic).has_value());
+    CHECK(cache.shared() == 1);
+    auto again = cache.parse("*/5 * * * *", "c", utc, DstFold::automatic);
+    CHECK(again->text() == "*/5 * * * *");
+    CHECK(format_utc(*again->next_after(from)) == "2026-01-01T00:05:00Z");
+  }
 }
