@@ -5,6 +5,7 @@
 #include <yaml-cpp/parser.h>
 
 #include <istream>
+#include <optional>
 #include <streambuf>
 
 namespace bsched::config::detail {
@@ -16,7 +17,7 @@ YamlNode::Kind YamlNode::kind() const {
 std::string_view YamlNode::scalar() const {
   if (!is_scalar()) return {};
   const auto& n = m_tree->at(m_index);
-  return std::string_view(m_tree->m_text).substr(n.begin, n.count);
+  return (n.in_source ? m_tree->m_source : std::string_view(m_tree->m_text)).substr(n.begin, n.count);
 }
 
 bool YamlNode::plain() const {
@@ -78,8 +79,15 @@ class TreeBuilder final : public YAML::EventHandler {
     auto i = add(YamlNode::Kind::scalar, mark, anchor);
     auto& n = m_tree.m_nodes[i];
     n.plain = tag == "?";
-    n.begin = static_cast<std::uint32_t>(m_tree.m_text.size());
     n.count = static_cast<std::uint32_t>(value.size());
+    // Most scalars are their source bytes (plain, or quoted without escapes): they point
+    // into the source, found at the mark or one past an opening quote, instead of a copy.
+    if (auto at = source_offset(mark, value)) {
+      n.in_source = true;
+      n.begin = *at;
+      return;
+    }
+    n.begin = static_cast<std::uint32_t>(m_tree.m_text.size());
     m_tree.m_text += value;
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
@@ -108,6 +116,15 @@ class TreeBuilder final : public YAML::EventHandler {
     }
     attach(i);
     return i;
+  }
+  std::optional<std::uint32_t> source_offset(const YAML::Mark& mark, std::string_view value) const {
+    auto source = m_tree.m_source;
+    if (mark.pos < 0) return std::nullopt;
+    for (std::size_t at : {std::size_t(mark.pos), std::size_t(mark.pos) + 1}) {
+      if (at + value.size() <= source.size() && source.substr(at, value.size()) == value)
+        return static_cast<std::uint32_t>(at);
+    }
+    return std::nullopt;
   }
   void attach(std::uint32_t i) {
     if (!m_open.empty()) {
@@ -155,6 +172,7 @@ class ViewBuffer : public std::streambuf {
 
 std::unique_ptr<YamlTree> YamlTree::parse(std::string_view text) {
   auto tree = std::make_unique<YamlTree>();
+  tree->m_source = text;
   ViewBuffer buffer(text);
   std::istream in(&buffer);
   YAML::Parser parser(in);

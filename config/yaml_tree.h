@@ -54,6 +54,7 @@ class YamlNode {
 class YamlTree {
  public:
   // The first document of `text` (as YAML::Load). Throws YAML::Exception on a syntax error.
+  // The tree refers to `text`, which must outlive it.
   static std::unique_ptr<YamlTree> parse(std::string_view text);
 
   // The document's root; null for a file with no document.
@@ -66,6 +67,7 @@ class YamlTree {
   struct Node {
     YamlNode::Kind kind = YamlNode::Kind::undefined;
     bool plain = false;
+    bool in_source = false;  // a scalar whose text is its source bytes: begin is in m_source
     std::int32_t line = -1, column = -1, offset = -1;
     // Scalar: offset and length in m_text. Sequence and map: first index in m_children and
     // the number of items (a map's children are key, value, key, value...).
@@ -75,7 +77,8 @@ class YamlTree {
 
   std::vector<Node> m_nodes;
   std::vector<std::uint32_t> m_children;
-  std::string m_text;
+  std::string_view m_source;
+  std::string m_text;  // scalars that differ from their source bytes (escapes, folding)
   bool m_has_root = false;
   std::uint32_t m_root = 0;
 };
