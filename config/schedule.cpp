@@ -96,16 +96,33 @@ std::string ScheduleError::message() const {
   return fmt::format("field '{}' (col {}): {}", field, column, reason);
 }
 
+struct Schedule::Parsed {
+  CronSpec spec;
+  std::string text;
+  std::vector<std::string> warnings;
+};
+
 Result<Schedule, ScheduleError> Schedule::parse(std::string_view text, std::string_view hash_seed,
                                                 const date::time_zone* zone, DstFold fold) {
-  Schedule s;
-  auto spec = parse_cron(text, hash_seed, s.m_warnings);
+  std::vector<std::string> warnings;
+  auto spec = parse_cron(text, hash_seed, warnings);
   if (!spec) return spec.error();
-  s.m_text = std::string(text);
+  Schedule s;
+  s.m_parsed = std::make_shared<const Parsed>(
+      Parsed{std::move(*spec), std::string(text), std::move(warnings)});
   s.m_zone = zone;
   s.m_fold = fold;
-  s.m_spec = std::make_shared<const CronSpec>(std::move(*spec));
   return s;
+}
+
+const std::string& Schedule::text() const {
+  static const std::string none;
+  return m_parsed ? m_parsed->text : none;
+}
+
+const std::vector<std::string>& Schedule::warnings() const {
+  static const std::vector<std::string> none;
+  return m_parsed ? m_parsed->warnings : none;
 }
 
 Result<Schedule, ScheduleError> ScheduleCache::parse(std::string_view text,
@@ -114,7 +131,7 @@ Result<Schedule, ScheduleError> ScheduleCache::parse(std::string_view text,
   auto it = m_by_text.find(text);
   if (it == m_by_text.end()) {
     auto parsed = Schedule::parse(text, hash_seed, zone, fold);
-    if (!parsed || parsed->m_spec->hashed) return parsed;
+    if (!parsed || parsed->m_parsed->spec.hashed) return parsed;
     it = m_by_text.emplace(std::string(text), *parsed).first;
   }
   Schedule s = it->second;
@@ -123,7 +140,7 @@ Result<Schedule, ScheduleError> ScheduleCache::parse(std::string_view text,
   return s;
 }
 
-bool Schedule::is_interval() const { return m_spec && m_spec->interval; }
+bool Schedule::is_interval() const { return m_parsed && m_parsed->spec.interval; }
 
 std::optional<sys_seconds> Schedule::next_after(sys_seconds t) const {
   std::optional<sys_seconds> out;
@@ -136,13 +153,14 @@ std::optional<sys_seconds> Schedule::next_after(sys_seconds t) const {
 
 void Schedule::for_each_in(sys_seconds from, sys_seconds to,
                            const std::function<bool(sys_seconds)>& fn) const {
-  if (!m_spec) return;
+  if (!m_parsed) return;
+  const auto& spec = m_parsed->spec;
   auto emit = [&fn](std::int64_t t) { return fn(sys_seconds{seconds{t}}); };
   std::int64_t a = std::max(from.time_since_epoch().count(), k_begin);
   std::int64_t b = to.time_since_epoch().count();
-  if (m_spec->interval) return walk_interval(*m_spec, a, b, emit);
-  bool both = m_fold == DstFold::both || (m_fold == DstFold::automatic && !m_spec->hour_fixed);
-  walk_cron(*m_spec, m_zone, both, a, b, emit);
+  if (spec.interval) return walk_interval(spec, a, b, emit);
+  bool both = m_fold == DstFold::both || (m_fold == DstFold::automatic && !spec.hour_fixed);
+  walk_cron(spec, m_zone, both, a, b, emit);
 }
 
 }  // namespace bsched::config

@@ -38,7 +38,6 @@ struct ScheduleError {
   std::string message() const;
 };
 
-class CronSpec;  // the parsed form; internal to the engine
 
 class Schedule {
  public:
@@ -56,19 +55,19 @@ class Schedule {
   void for_each_in(std::chrono::sys_seconds from, std::chrono::sys_seconds to,
                    const std::function<bool(std::chrono::sys_seconds)>& fn) const;
 
-  const std::string& text() const { return m_text; }
+  const std::string& text() const;
   const date::time_zone* zone() const { return m_zone; }
   bool is_interval() const;  // @every: absolute time, zone-independent
 
   // Non-fatal remarks for `validate`, e.g. the day-of-month/day-of-week AND trap.
-  const std::vector<std::string>& warnings() const { return m_warnings; }
+  const std::vector<std::string>& warnings() const;
 
  private:
-  std::string m_text;
+  struct Parsed;  // the expression's text, parsed form and warnings
+  // Shared: Schedules are copied freely, and jobs with the same expression share one parse.
+  std::shared_ptr<const Parsed> m_parsed;
   const date::time_zone* m_zone = nullptr;
   DstFold m_fold = DstFold::automatic;
-  std::shared_ptr<const CronSpec> m_spec;  // shared: Schedules are copied freely
-  std::vector<std::string> m_warnings;
 
   friend class ScheduleCache;
 };
