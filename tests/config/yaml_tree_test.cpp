@@ -137,4 +137,21 @@ TEST_SUITE("yaml tree") {
     CHECK(tree->root().value(0).size() == 10000);
     CHECK(tree->root().value(0).key(9999).scalar() == "job-9999");
   }
+
+  TEST_CASE("scalars that are their source bytes are read in place, others from a copy") {
+    std::string text = "plain: value\nquoted: \"as is\"\nsingle: 'it''s'\nescaped: \"a\\tb\"\n";
+    auto tree = YamlTree::parse(text);
+    auto in_text = [&](std::string_view s) {
+      return s.data() >= text.data() && s.data() + s.size() <= text.data() + text.size();
+    };
+    auto root = tree->root();
+    CHECK(root.value(0).scalar() == "value");
+    CHECK(in_text(root.value(0).scalar()));
+    CHECK(root.value(1).scalar() == "as is");
+    CHECK(in_text(root.value(1).scalar()));
+    CHECK(root.value(2).scalar() == "it's");
+    CHECK_FALSE(in_text(root.value(2).scalar()));
+    CHECK(root.value(3).scalar() == "a\tb");
+    CHECK_FALSE(in_text(root.value(3).scalar()));
+  }
 }
