@@ -54,7 +54,6 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
   std::vector<std::pair<std::string, sys_seconds>> horizons;
   for (const auto& job : next->jobs) {
     JobRuntime jr;
-    jr.config = next;
     jr.job = &job;
     jr.slots = options.slot_source(job);
     jr.active = job.enabled;
@@ -86,11 +85,11 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     return {};
   });
   if (!r) log_store_error("set_horizon", r.error());
+  due.clear();  // points into the old table
   jobs = std::move(table);
   config = next;
   active_jobs = 0;
   for (const auto& [name, jr] : jobs) active_jobs += jr.active ? 1 : 0;
-  due.clear();
   for (auto& [name, jr] : jobs) reschedule(jr);
   drop_prepared();  // made from the old configuration; the fire loop prepares again
 }

@@ -141,9 +141,10 @@ void Engine::Impl::prepare_burst(SysMillis now) {
   if (auth_closed_until(now)) return;
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     for (auto it = due.begin(); it != due.end() && it->first == *at; ++it) {
-      const auto& jr = jobs.at(it->second);
+      const auto& jr = *it->second;
+      const auto& name = jr.job->name;
       if (!jr.active || jr.paused) continue;
-      bool may_wait = oldest_in_flight(it->second) || has_held(it->second);
+      bool may_wait = oldest_in_flight(name) || has_held(name);
       if (may_wait && jr.job->overlap != config::Overlap::allow) continue;
       PreparedRun p;
       p.run = make_tracked(jr, *at);
@@ -151,7 +152,7 @@ void Engine::Impl::prepare_burst(SysMillis now) {
       auto [request, sending] = next_attempt(*p.run, now);
       p.request = std::move(request);
       client.prepare(p.request);
-      storage::NewRun n{p.run->row.run_id, it->second, storage::Trigger::schedule, *at,
+      storage::NewRun n{p.run->row.run_id, name, storage::Trigger::schedule, *at,
                         std::move(*sending.properties_json)};
       n.ahead = true;
       auto row = store.create_run(n, now);
@@ -159,7 +160,7 @@ void Engine::Impl::prepare_burst(SysMillis now) {
       if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) continue;
       if (!row) return row.error();
       p.run->row = *row;
-      prepared.emplace(it->second, std::move(p));
+      prepared.emplace(name, std::move(p));
     }
     return {};
   });
@@ -201,7 +202,7 @@ std::optional<PreparedRun> Engine::Impl::take_prepared(const JobRuntime& jr, sys
 
 std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_seconds slot) {
   auto t = std::make_shared<Tracked>();
-  t->config = jr.config;
+  t->config = config;
   t->job = jr.job;
   t->deadline = submit_deadline(slot, jr.job->catchup_window);
   t->row.run_id = platform::make_run_id();
@@ -214,11 +215,11 @@ std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_se
 void Engine::Impl::wake_fire_loop() { fire_timer->cancel(); }
 
 void Engine::Impl::reschedule(JobRuntime& jr) {
-  if (jr.next_due) due.erase({*jr.next_due, jr.job->name});
+  if (jr.next_due) due.erase({*jr.next_due, &jr});
   jr.next_due.reset();
   if (!jr.active) return;
   jr.next_due = jr.slots->next_after(jr.horizon);
-  if (jr.next_due) due.emplace(*jr.next_due, jr.job->name);
+  if (jr.next_due) due.emplace(*jr.next_due, &jr);
 }
 
 // Plans the due jobs, earliest first, at most `limit` of them (every job when `every_job`),
@@ -235,13 +236,13 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       if (jr.active) batch.push_back(&jr);
     }
   } else {
-    for (const auto& [at, name] : due) {
+    for (const auto& [at, jr] : due) {
       if (SysMillis(at) > now) break;
       if (batch.size() == limit) {
         more = true;
         break;
       }
-      batch.push_back(&jobs.at(name));
+      batch.push_back(jr);
     }
   }
   if (batch.empty() && !store_retry) return false;
@@ -304,7 +305,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     auto ready = take_prepared(jr, slot.slot);
     bool fits = ready && decision.action == OverlapAction::fire &&
                 slot.trigger == storage::Trigger::schedule && now <= ready->run->deadline &&
-                !auth_closed_until(now) && ready->run->config == jr.config &&
+                !auth_closed_until(now) && ready->run->config == config &&
                 ready->last_success == jr.last_success;
     if (ready && !fits) {
       out.dropped.push_back(std::move(*ready));

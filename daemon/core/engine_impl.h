@@ -25,8 +25,7 @@ namespace bsched::core {
 
 // One configured job as the engine runs it.
 struct JobRuntime {
-  std::shared_ptr<const config::Config> config;  // keeps `job` alive
-  const config::Job* job = nullptr;
+  const config::Job* job = nullptr;  // in Impl::config
   std::unique_ptr<SlotSource> slots;
   bool active = false;  // enabled: fires new slots
   bool paused = false;
@@ -92,7 +91,14 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::shared_ptr<const config::Config> config;
   std::map<std::string, JobRuntime> jobs;
   int active_jobs = 0;  // enabled jobs in `jobs` (stats() is asked for often, even mid-burst)
-  std::set<std::pair<sys_seconds, std::string>> due;
+  // Enabled jobs by next slot, then name; a job's entry is its JobRuntime::next_due.
+  struct DueOrder {
+    bool operator()(const std::pair<sys_seconds, JobRuntime*>& a,
+                    const std::pair<sys_seconds, JobRuntime*>& b) const {
+      return a.first != b.first ? a.first < b.first : a.second->job->name < b.second->job->name;
+    }
+  };
+  std::set<std::pair<sys_seconds, JobRuntime*>, DueOrder> due;
   std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
   std::map<std::string, std::set<std::int64_t>, std::less<>> job_runs;  // ids in `runs` by job
   std::set<std::string> claimed;  // execution ids held by runs (reconcile never takes them)

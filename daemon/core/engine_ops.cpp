@@ -114,7 +114,7 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   }
   auto t = std::make_shared<Tracked>();
   t->row = *row;
-  t->config = jr->second.config;
+  t->config = config;
   t->job = &job;
   t->timer = timers->make_timer();
   t->deadline = deadline;
