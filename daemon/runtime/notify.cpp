@@ -1,25 +1,68 @@
 #include "daemon/runtime/notify.h"
 
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
 
 namespace bsched::runtime {
 
+namespace {
+
+// The variable's value as a positive integer; nullopt when unset, empty or not a number.
+std::optional<std::uint64_t> env_number(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  std::uint64_t n = 0;
+  auto end = v + std::strlen(v);
+  auto [at, ec] = std::from_chars(v, end, n);
+  if (ec != std::errc() || at != end || n == 0) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+// The protocol of sd_notify(3), as in its standalone example: one datagram to the AF_UNIX
+// socket $NOTIFY_SOCKET names, a path or (leading '@') an abstract address. Linking
+// libsystemd for this would map it and six compression and crypto libraries (about 1 MB
+// resident) into a daemon that needs neither. Failures are not fatal: outside systemd (no
+// NOTIFY_SOCKET) this does nothing, and the variables stay for later messages.
 void SdNotifier::send(const std::string& message) {
-  // 0 unset_environment: the variables stay for later messages. Failures are not fatal:
-  // outside systemd (no NOTIFY_SOCKET) this does nothing.
-  (void)sd_notify(0, message.c_str());
+  const char* socket_path = std::getenv("NOTIFY_SOCKET");
+  if (!socket_path) return;
+  std::string_view path(socket_path);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() < 2 || path.size() >= sizeof addr.sun_path) return;
+  if (path[0] != '/' && path[0] != '@') return;  // vsock and other forms are not used here
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+                 reinterpret_cast<const sockaddr*>(&addr), length);
+  ::close(fd);
 }
 
 std::optional<std::chrono::microseconds> SdNotifier::watchdog_timeout() const {
-  std::uint64_t usec = 0;
-  // > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID (if set) is this process.
-  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
-  return std::chrono::microseconds(usec);
+  // As sd_watchdog_enabled(3): WATCHDOG_USEC is set, and WATCHDOG_PID (if set) is this process.
+  auto usec = env_number("WATCHDOG_USEC");
+  if (!usec) return std::nullopt;
+  if (std::getenv("WATCHDOG_PID")) {
+    auto pid = env_number("WATCHDOG_PID");
+    if (!pid || *pid != static_cast<std::uint64_t>(::getpid())) return std::nullopt;
+  }
+  return std::chrono::microseconds(*usec);
 }
 
 std::string status_line(const core::EngineStats& stats, const RuntimeNote& note) {

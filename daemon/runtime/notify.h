@@ -3,7 +3,7 @@
 // one-line STATUS= with counts, and WATCHDOG=1 from the event loop when WatchdogSec is set.
 //
 // The messages are built by pure functions; a Notifier sends them. SdNotifier talks to
-// $NOTIFY_SOCKET through libsystemd (a no-op outside systemd); tests record the messages.
+// $NOTIFY_SOCKET (a no-op outside systemd); tests record the messages.
 #pragma once
 
 #include "config/time_util.h"

@@ -1,12 +1,20 @@
-// systemd notifications: message building, the STATUS= throttle, and libsystemd's sender
-// against a socket the test owns.
+// systemd notifications: message building, the STATUS= throttle, and the sender against
+// sockets the test owns.
 #include "daemon/runtime/notify.h"
 #include "tests/runtime/notify_socket.h"
 #include "tests/support/config_test_util.h"
 
 #include <doctest/doctest.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <string>
 
 using namespace bsched::runtime;
 using bsched::core::EngineStats;
@@ -107,5 +115,44 @@ TEST_SUITE("runtime::notify") {
     }
     ScopedEnv none("WATCHDOG_USEC", std::nullopt);
     CHECK_FALSE(SdNotifier().watchdog_timeout().has_value());
+  }
+
+  TEST_CASE("SdNotifier ignores a malformed watchdog timeout or pid") {
+    ScopedEnv pid("WATCHDOG_PID", std::nullopt);
+    for (const char* bad : {"", "0", "4s", "-5", "12 ", "99999999999999999999999"}) {
+      CAPTURE(bad);
+      ScopedEnv usec("WATCHDOG_USEC", std::string(bad));
+      CHECK_FALSE(SdNotifier().watchdog_timeout().has_value());
+    }
+    ScopedEnv usec("WATCHDOG_USEC", std::string("250000"));
+    CHECK(SdNotifier().watchdog_timeout() == std::chrono::microseconds(250000));
+    ScopedEnv bad_pid("WATCHDOG_PID", std::string("self"));
+    CHECK_FALSE(SdNotifier().watchdog_timeout().has_value());
+  }
+
+  TEST_CASE("SdNotifier reaches an abstract NOTIFY_SOCKET and does nothing without one") {
+    std::string name = "bsched-notify-test-" + std::to_string(::getpid());
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path + 1, name.data(), name.size());  // sun_path[0] = 0: abstract
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), length) == 0);
+    {
+      ScopedEnv env("NOTIFY_SOCKET", "@" + name);
+      SdNotifier().send("READY=1");
+    }
+    {
+      ScopedEnv env("NOTIFY_SOCKET", std::nullopt);
+      SdNotifier().send("STATUS=nowhere");  // no socket: nothing happens
+    }
+    char buf[64];
+    pollfd p{fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 1000) == 1);
+    auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    CHECK(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "READY=1");
+    CHECK(::recv(fd, buf, sizeof buf, MSG_DONTWAIT) < 0);  // exactly one datagram
+    ::close(fd);
   }
 }
