@@ -5,6 +5,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
 #include <unistd.h>
 
 namespace bsched::core {
@@ -46,23 +50,44 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   maintenance_timer = timers->make_timer();
 }
 
+JobTable::JobTable(std::vector<JobRuntime> jobs) : m_jobs(std::move(jobs)) {
+  std::sort(m_jobs.begin(), m_jobs.end(),
+            [](const JobRuntime& a, const JobRuntime& b) { return a.job->name < b.job->name; });
+}
+
+const JobRuntime* JobTable::find(std::string_view name) const {
+  auto it = std::lower_bound(m_jobs.begin(), m_jobs.end(), name,
+                             [](const JobRuntime& jr, std::string_view n) { return jr.job->name < n; });
+  return it != m_jobs.end() && it->job->name == name ? &*it : nullptr;
+}
+
+JobRuntime* JobTable::find(std::string_view name) {
+  return const_cast<JobRuntime*>(std::as_const(*this).find(name));
+}
+
+JobRuntime& JobTable::at(std::string_view name) {
+  if (auto* jr = find(name)) return *jr;
+  throw std::out_of_range("no job " + std::string(name));
+}
+
 // Builds the job table for `next`. On a reload, a job whose slots changed (or that is new,
 // or newly enabled) starts from now: nothing before the reload is back-filled.
 void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
   auto now = clock.now();
-  std::map<std::string, JobRuntime> table;
+  std::vector<JobRuntime> table;
+  table.reserve(next->jobs.size());
   std::vector<std::pair<std::string, sys_seconds>> horizons;
   for (const auto& job : next->jobs) {
     JobRuntime jr;
     jr.job = &job;
     jr.slots = options.slot_source(job);
     jr.active = job.enabled;
-    auto old = jobs.find(job.name);
-    bool known = old != jobs.end();
+    const auto* old = jobs.find(job.name);
+    bool known = old != nullptr;
     if (known) {
-      jr.paused = old->second.paused;
-      jr.last_success = old->second.last_success;
-      jr.horizon = old->second.horizon;
+      jr.paused = old->paused;
+      jr.last_success = old->last_success;
+      jr.horizon = old->horizon;
     } else if (auto st = store.job_state(job.name)) {
       jr.paused = st->paused;
       jr.last_success = st->last_success_slot;
@@ -71,13 +96,13 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     } else {
       log_store_error("job_state", st.error());
     }
-    bool changed = !known || (reloading && !same_slots(*old->second.job, job)) ||
-                   (reloading && !old->second.active);
+    bool changed = !known || (reloading && !same_slots(*old->job, job)) ||
+                   (reloading && !old->active);
     if (changed && job.enabled) {
       jr.horizon = std::max(jr.horizon, floor_s(now));
       horizons.emplace_back(job.name, jr.horizon);
     }
-    table.emplace(job.name, std::move(jr));
+    table.push_back(std::move(jr));
   }
   // One commit for all new horizons (a thousand new jobs are one transaction, not 1,000).
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
@@ -86,11 +111,11 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
   });
   if (!r) log_store_error("set_horizon", r.error());
   due.clear();  // points into the old table
-  jobs = std::move(table);
+  jobs = JobTable(std::move(table));
   config = next;
   active_jobs = 0;
-  for (const auto& [name, jr] : jobs) active_jobs += jr.active ? 1 : 0;
-  for (auto& [name, jr] : jobs) reschedule(jr);
+  for (const auto& jr : jobs) active_jobs += jr.active ? 1 : 0;
+  for (auto& jr : jobs) reschedule(jr);
   drop_prepared();  // made from the old configuration; the fire loop prepares again
 }
 
@@ -151,8 +176,8 @@ Result<void> Engine::Impl::recover() {
   for (const auto& row : *rows) {
     if (row.state == RunState::scheduled && row.attempts == 0 && row.slot > now &&
         row.trigger != storage::Trigger::manual) {
-      auto jr = jobs.find(row.job);
-      if (jr == jobs.end() || !jr->second.active || jr->second.paused) {
+      const auto* jr = jobs.find(row.job);
+      if (!jr || !jr->active || jr->paused) {
         stale.push_back(&row);
         continue;
       }

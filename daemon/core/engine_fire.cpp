@@ -232,7 +232,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   std::vector<JobRuntime*> batch;
   bool more = false;
   if (every_job) {
-    for (auto& [name, jr] : jobs) {
+    for (auto& jr : jobs) {
       if (jr.active) batch.push_back(&jr);
     }
   } else {

@@ -34,6 +34,24 @@ struct JobRuntime {
   std::optional<sys_seconds> last_success;   // for ${last_success_time}
 };
 
+// The engine's jobs sorted by name: a lookup is a binary search, and an entry never moves
+// once the table is built (Impl::due points at entries).
+class JobTable {
+ public:
+  JobTable() = default;
+  explicit JobTable(std::vector<JobRuntime> jobs);
+  JobRuntime* find(std::string_view name);
+  const JobRuntime* find(std::string_view name) const;
+  JobRuntime& at(std::string_view name);  // throws std::out_of_range for an unknown name
+  auto begin() { return m_jobs.begin(); }
+  auto end() { return m_jobs.end(); }
+  auto begin() const { return m_jobs.begin(); }
+  auto end() const { return m_jobs.end(); }
+
+ private:
+  std::vector<JobRuntime> m_jobs;
+};
+
 // One run in flight.
 struct Tracked {
   enum class Mode {
@@ -89,7 +107,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::mt19937_64 rng;
 
   std::shared_ptr<const config::Config> config;
-  std::map<std::string, JobRuntime> jobs;
+  JobTable jobs;
   int active_jobs = 0;  // enabled jobs in `jobs` (stats() is asked for often, even mid-burst)
   // Enabled jobs by next slot, then name; a job's entry is its JobRuntime::next_due.
   struct DueOrder {

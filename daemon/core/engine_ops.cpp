@@ -81,23 +81,23 @@ void Engine::Impl::take_commands() {
 
 void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   using storage::CommandKind;
-  auto jr = jobs.find(c.job);
+  auto* jr = jobs.find(c.job);
   if (c.kind != CommandKind::trigger) {
     bool pause = c.kind == CommandKind::pause;
     auto note = pause ? pause_note(c.args_json) : std::string();
     if (auto r = store.set_paused(c.job, pause, note, c.requested_by, now); !r) {
       log_store_error("set_paused", r.error());
     }
-    if (jr != jobs.end()) jr->second.paused = pause;
+    if (jr) jr->paused = pause;
     spdlog::info("command.{} job={} by={} note=\"{}\"", pause ? "pause" : "resume", c.job,
                  c.requested_by, note);
     return;
   }
-  if (jr == jobs.end()) {
+  if (!jr) {
     spdlog::warn("command.rejected job={} reason=\"no such job in the configuration\"", c.job);
     return;
   }
-  const auto& job = *jr->second.job;
+  const auto& job = *jr->job;
   auto deadline = submit_deadline(std::chrono::floor<std::chrono::seconds>(c.requested_at),
                                   job.catchup_window);
   if (now > deadline) {

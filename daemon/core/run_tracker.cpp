@@ -95,9 +95,9 @@ std::optional<SysMillis> Engine::Impl::auth_closed_until(SysMillis now) const {
 
 std::pair<platform::ExecutionRequest, storage::RunUpdate> Engine::Impl::next_attempt(
     const Tracked& t, SysMillis now) const {
-  auto jr = jobs.find(t.row.job);
+  const auto* jr = jobs.find(t.row.job);
   config::PlaceholderContext ctx{t.row.job, t.row.run_id, t.row.slot, t.job->zone,
-                                 jr != jobs.end() ? jr->second.last_success : std::nullopt};
+                                 jr ? jr->last_success : std::nullopt};
   auto request = platform::make_execution_request(*t.job, ctx, t.extra);
   storage::RunUpdate sending;
   sending.attempts = t.row.attempts + 1;
@@ -270,9 +270,8 @@ void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {
 void Engine::Impl::on_run_ended(const Tracked& t) {
   auto state = t.row.state;
   if (storage::is_success(state)) {
-    auto jr = jobs.find(t.row.job);
-    if (jr != jobs.end()) {
-      jr->second.last_success = std::max(jr->second.last_success.value_or(t.row.slot), t.row.slot);
+    if (auto* jr = jobs.find(t.row.job)) {
+      jr->last_success = std::max(jr->last_success.value_or(t.row.slot), t.row.slot);
     }
   } else if (state != RunState::missed && state != RunState::skipped) {
     ++failures;
