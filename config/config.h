@@ -5,6 +5,7 @@
 
 #include "config/schedule.h"
 #include "config/secret.h"
+#include "config/shared_text.h"
 #include "config/time_util.h"
 
 #include <chrono>
@@ -69,8 +70,8 @@ struct Job {
   std::string name;                 // [A-Za-z0-9._-]{1,64}
   std::vector<Schedule> schedules;  // at least one; bound to `zone` and `dst_fold`
   std::string process_id;
-  std::string atom_id;
-  std::string timezone;                  // IANA name as written (or the host's)
+  SharedText atom_id;
+  SharedText timezone;                   // IANA name as written (or the host's)
   const date::time_zone* zone = nullptr;  // never null after loading
   bool enabled = true;
   Overlap overlap = Overlap::skip;
@@ -84,7 +85,7 @@ struct Job {
   // Values may hold placeholders (config/placeholders.h), expanded per run.
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ProcessProperty> process_properties;
-  std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
+  SharedText run_id_property = "BOOMI_SCHED_RUN_ID";   // empty: not sent
   JobSource pos;                                       // of the job's key
 
   // The earliest slot of any of the job's schedules strictly after `t`.

@@ -53,6 +53,7 @@ class Assembler {
   Config m_config;
   JobDraft m_defaults;
   ScheduleCache m_schedules;
+  TextPool m_texts;  // the values jobs share: atom ids, zones, run-id property names
   std::map<std::string, JobSource, std::less<>> m_first;  // job name -> where first defined
   int m_job_keys = 0;                                     // job entries seen, valid or not
   bool m_jobs_reported = false;                           // no-jobs situation already reported
@@ -151,7 +152,9 @@ void Assembler::one_job(const std::string& name, const Field& value) {
   }
   JobDraft draft = m_defaults;
   apply_job_keys(value, draft, m_sink);
-  m_config.jobs.push_back(finish_job(std::move(draft), name, value, m_sink, m_schedules));
+  auto& job = m_config.jobs.emplace_back(
+      finish_job(std::move(draft), name, value, m_sink, m_schedules));
+  for (auto* text : {&job.atom_id, &job.timezone, &job.run_id_property}) *text = m_texts.intern(*text);
 }
 
 Config Assembler::finish() {

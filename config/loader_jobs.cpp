@@ -26,7 +26,8 @@ std::string zone_hint(std::string_view name) {
   }
 }
 
-void read_id(const Field& f, std::string& out, Sink& sink) {
+template <class Text>  // std::string or SharedText
+void read_id(const Field& f, Text& out, Sink& sink) {
   auto v = read_string(f, sink);
   if (!v) return;
   if (v->empty()) {
@@ -141,7 +142,7 @@ void read_run_id_property(const Field& f, JobDraft& d, Sink& sink) {
   if (!v) return;
   bool plain = f.node.plain();
   if (plain && (*v == "false" || *v == "off" || *v == "no")) {
-    d.job.run_id_property.clear();
+    d.job.run_id_property = SharedText();
   } else if (plain && (*v == "true" || *v == "on" || *v == "yes")) {
     sink.error(f.pos(), fmt::format("{}: expected a property name, or false or \"\" to send "
                                     "no run id",

@@ -127,6 +127,41 @@ TEST_SUITE("config::loader") {
     CHECK(b.run_id_property.empty());
   }
 
+  TEST_CASE("values jobs have in common are held once") {
+    ConfigTempDir dir;
+    auto main = dir.write("boomi-sched.yaml", k_platform + "jobs:\n" + one_job("a") + one_job("b"));
+    dir.write("jobs.d/10-c.yaml", "jobs:\n" + one_job("c"));
+    auto r = load_config(main, {.read_secret = false});
+    REQUIRE(r.has_value());
+    const auto& jobs = r->config->jobs;
+    REQUIRE(jobs.size() == 3);
+    for (const auto& j : jobs) {
+      CAPTURE(j.name);
+      CHECK(j.atom_id == jobs[0].atom_id);
+      CHECK(j.atom_id.same_buffer(jobs[0].atom_id));
+      CHECK(j.run_id_property.same_buffer(jobs[0].run_id_property));
+      CHECK(j.timezone.same_buffer(jobs[0].timezone));
+    }
+    CHECK(jobs[0].run_id_property == "BOOMI_SCHED_RUN_ID");
+  }
+
+  TEST_CASE("shared text compares by value and interns to one buffer") {
+    SharedText a = std::string("8fa55714-8e5e-45f1-a0d1-f57f2000f464");
+    SharedText b = std::string("8fa55714-8e5e-45f1-a0d1-f57f2000f464");
+    CHECK(a == b);
+    CHECK_FALSE(a.same_buffer(b));
+    TextPool pool;
+    auto ia = pool.intern(a), ib = pool.intern(b);
+    CHECK(ia.same_buffer(ib));
+    CHECK(ib == "8fa55714-8e5e-45f1-a0d1-f57f2000f464");
+    CHECK_FALSE(pool.intern(SharedText("other")).same_buffer(ia));
+    SharedText empty;
+    CHECK(empty.empty());
+    CHECK(empty.str().empty());
+    CHECK(SharedText(std::string()).empty());
+    CHECK(fmt::format("[{}]", a) == "[8fa55714-8e5e-45f1-a0d1-f57f2000f464]");
+  }
+
   TEST_CASE("jobs.d files are read in name order and jobs come out sorted by name") {
     ConfigTempDir dir;
     auto main = dir.write("boomi-sched.yaml", k_platform + "jobs:\n" + one_job("zeta"));
