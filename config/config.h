@@ -35,13 +35,13 @@ struct JobSource {
   int column = 0;
 };
 
-enum class Overlap {
+enum class Overlap : std::uint8_t {
   skip,   // record the new slot as skipped while an earlier run is not terminal
   allow,  // fire anyway
   queue,  // keep at most one slot waiting; fire it when the earlier run ends
 };
 
-enum class Catchup {
+enum class Catchup : std::uint8_t {
   latest,  // of the slots missed within catchup_window, fire only the latest
   all,     // fire every missed slot within catchup_window
   none,    // fire none; all are recorded as missed
@@ -76,17 +76,17 @@ struct Job {
   bool enabled = true;
   Overlap overlap = Overlap::skip;
   Catchup catchup = Catchup::latest;
+  DstFold dst_fold = DstFold::automatic;
+  JobSource pos;  // of the job's key (beside the one-byte fields: no padding)
   Millis catchup_window = 1h;
   PollPolicy poll;
   Millis record_timeout = 30min;  // submitted -> lost when no record appears in time
   Millis run_timeout = 12h;       // running -> timed_out without a terminal status
   RetryPolicy submit_retry;
-  DstFold dst_fold = DstFold::automatic;
   // Values may hold placeholders (config/placeholders.h), expanded per run.
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ProcessProperty> process_properties;
-  SharedText run_id_property = "BOOMI_SCHED_RUN_ID";   // empty: not sent
-  JobSource pos;                                       // of the job's key
+  SharedText run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
 
   // The earliest slot of any of the job's schedules strictly after `t`.
   std::optional<std::chrono::sys_seconds> next_after(std::chrono::sys_seconds t) const;

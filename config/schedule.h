@@ -10,6 +10,7 @@
 #include <date/tz.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,7 +22,7 @@
 namespace bsched::config {
 
 // How a wall-clock slot that falls in a DST fold (the local time happens twice) fires.
-enum class DstFold {
+enum class DstFold : std::uint8_t {
   automatic,  // fixed hour field: once (first occurrence); hour field starting with '*': both
   once,       // always only the first occurrence
   both,       // every real instant the local time matches
