@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <tuple>
 
 namespace bsched::config {
 
@@ -54,7 +55,6 @@ class Assembler {
   JobDraft m_defaults;
   ScheduleCache m_schedules;
   TextPool m_texts;  // the values jobs share: atom ids, zones, run-id property names
-  std::map<std::string, JobSource, std::less<>> m_first;  // job name -> where first defined
   int m_job_keys = 0;                                     // job entries seen, valid or not
   bool m_jobs_reported = false;                           // no-jobs situation already reported
   std::string m_main_path;
@@ -137,14 +137,6 @@ void Assembler::one_job(const std::string& name, const Field& value) {
                                             "A-Z a-z 0-9 . _ -)",
                                             name));
   }
-  auto [first, inserted] = m_first.emplace(name, job_source(*value.doc, value.key_pos));
-  if (!inserted) {
-    const auto& p = first->second;
-    m_sink.error(value.key_pos, fmt::format("jobs: duplicate job name '{}' (first defined at "
-                                            "{}:{}:{})",
-                                            name, m_paths[p.file], p.line, p.column));
-    return;
-  }
   if (!value.node.is_map()) {
     m_sink.error(value.pos(), fmt::format("{}: expected a map of job settings, not {}", value.path,
                                           value.kind()));
@@ -162,8 +154,27 @@ Config Assembler::finish() {
     m_sink.error({m_main_path, 1, 1},
                  "no jobs defined (add a 'jobs' section here or files "
                  "in jobs.d/)");
-  std::sort(m_config.jobs.begin(), m_config.jobs.end(),
-            [](const Job& a, const Job& b) { return a.name < b.name; });
+  // By name, and a name's definitions in file order: the first stays, each later one is an
+  // error naming it. (Sorting finds them without a set of 10,000 names beside the jobs.)
+  auto& jobs = m_config.jobs;
+  auto defined = [](const Job& j) { return std::tie(j.pos.file, j.pos.line, j.pos.column); };
+  std::sort(jobs.begin(), jobs.end(), [&](const Job& a, const Job& b) {
+    return a.name != b.name ? a.name < b.name : defined(a) < defined(b);
+  });
+  for (std::size_t first = 0, i = 1; i < jobs.size(); ++i) {
+    if (jobs[i].name != jobs[first].name) {
+      first = i;
+      continue;
+    }
+    const auto& p = jobs[first].pos;
+    const auto& dup = jobs[i].pos;
+    m_sink.error({m_paths[dup.file], dup.line, dup.column},
+                 fmt::format("jobs: duplicate job name '{}' (first defined at {}:{}:{})",
+                             jobs[i].name, m_paths[p.file], p.line, p.column));
+  }
+  jobs.erase(std::unique(jobs.begin(), jobs.end(),
+                         [](const Job& a, const Job& b) { return a.name == b.name; }),
+             jobs.end());
   return std::move(m_config);
 }
 
