@@ -71,7 +71,7 @@ struct Job {
   std::vector<Schedule> schedules;  // at least one; bound to `zone` and `dst_fold`
   std::string process_id;
   SharedText atom_id;
-  SharedText timezone;                   // IANA name as written (or the host's)
+  SharedText timezone;                    // IANA name as written (or the host's)
   const date::time_zone* zone = nullptr;  // never null after loading
   bool enabled = true;
   Overlap overlap = Overlap::skip;

@@ -144,9 +144,10 @@ void Assembler::one_job(const std::string& name, const Field& value) {
   }
   JobDraft draft = m_defaults;
   apply_job_keys(value, draft, m_sink);
-  auto& job = m_config.jobs.emplace_back(
-      finish_job(std::move(draft), name, value, m_sink, m_schedules));
-  for (auto* text : {&job.atom_id, &job.timezone, &job.run_id_property}) *text = m_texts.intern(*text);
+  auto& job =
+      m_config.jobs.emplace_back(finish_job(std::move(draft), name, value, m_sink, m_schedules));
+  for (auto* text : {&job.atom_id, &job.timezone, &job.run_id_property})
+    *text = m_texts.intern(*text);
 }
 
 Config Assembler::finish() {

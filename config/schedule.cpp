@@ -140,7 +140,9 @@ Result<Schedule, ScheduleError> ScheduleCache::parse(std::string_view text,
   return s;
 }
 
-bool Schedule::is_interval() const { return m_parsed && m_parsed->spec.interval; }
+bool Schedule::is_interval() const {
+  return m_parsed && m_parsed->spec.interval;
+}
 
 std::optional<sys_seconds> Schedule::next_after(sys_seconds t) const {
   std::optional<sys_seconds> out;

@@ -39,7 +39,6 @@ struct ScheduleError {
   std::string message() const;
 };
 
-
 class Schedule {
  public:
   // Parses `text`. `hash_seed` (the job name) feeds H fields; `zone` null means UTC.

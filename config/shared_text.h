@@ -17,7 +17,7 @@ class SharedText {
   SharedText() = default;
   SharedText(std::string text)  // NOLINT: implicit, as std::string is
       : m_text(text.empty() ? nullptr : std::make_shared<const std::string>(std::move(text))) {}
-  SharedText(const char* text) : SharedText(std::string(text)) {}  // NOLINT
+  SharedText(const char* text) : SharedText(std::string(text)) {}       // NOLINT
   SharedText(std::string_view text) : SharedText(std::string(text)) {}  // NOLINT
 
   const std::string& str() const {
@@ -25,7 +25,7 @@ class SharedText {
     return m_text ? *m_text : empty;
   }
   operator const std::string&() const { return str(); }  // NOLINT
-  operator std::string_view() const { return str(); }     // NOLINT
+  operator std::string_view() const { return str(); }    // NOLINT
   bool empty() const { return !m_text; }
   std::size_t size() const { return str().size(); }
   // Whether both share one buffer (interned alike); equal texts compare equal either way.

@@ -17,7 +17,8 @@ YamlNode::Kind YamlNode::kind() const {
 std::string_view YamlNode::scalar() const {
   if (!is_scalar()) return {};
   const auto& n = m_tree->at(m_index);
-  return (n.in_source ? m_tree->m_source : std::string_view(m_tree->m_text)).substr(n.begin, n.count);
+  return (n.in_source ? m_tree->m_source : std::string_view(m_tree->m_text))
+      .substr(n.begin, n.count);
 }
 
 bool YamlNode::plain() const {

@@ -60,8 +60,8 @@ json::object job_json(const JobStatus& s) {
       {"pause_note", st.paused ? text_or_null(st.pause_note) : json::value(nullptr)},
       {"paused_by", st.paused ? text_or_null(st.paused_by) : json::value(nullptr)},
       {"paused_at", when(st.paused_at)},
-      {"last_run", s.summary.last_run ? json::value(run_json(*s.summary.last_run))
-                                      : json::value(nullptr)},
+      {"last_run",
+       s.summary.last_run ? json::value(run_json(*s.summary.last_run)) : json::value(nullptr)},
       {"last_success_slot", when(st.last_success_slot)},
       {"in_flight", s.summary.in_flight},
       {"missed_since_success", s.summary.missed_since_success},

@@ -56,8 +56,9 @@ JobTable::JobTable(std::vector<JobRuntime> jobs) : m_jobs(std::move(jobs)) {
 }
 
 const JobRuntime* JobTable::find(std::string_view name) const {
-  auto it = std::lower_bound(m_jobs.begin(), m_jobs.end(), name,
-                             [](const JobRuntime& jr, std::string_view n) { return jr.job->name < n; });
+  auto it =
+      std::lower_bound(m_jobs.begin(), m_jobs.end(), name,
+                       [](const JobRuntime& jr, std::string_view n) { return jr.job->name < n; });
   return it != m_jobs.end() && it->job->name == name ? &*it : nullptr;
 }
 
@@ -96,8 +97,8 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     } else {
       log_store_error("job_state", st.error());
     }
-    bool changed = !known || (reloading && !same_slots(*old->job, job)) ||
-                   (reloading && !old->active);
+    bool changed =
+        !known || (reloading && !same_slots(*old->job, job)) || (reloading && !old->active);
     if (changed && job.enabled) {
       jr.horizon = std::max(jr.horizon, floor_s(now));
       horizons.emplace_back(job.name, jr.horizon);

@@ -113,10 +113,11 @@ TEST_SUITE("config::schedule") {
   }
 
   TEST_CASE("jobs with the same expression share one parse but keep their own zone and fold") {
-    auto r = load("  a:\n    schedule: '30 1 * * *'\n    timezone: America/New_York\n"
-                  "    dst_fold: both\n" + k_ids +
-                  "  b:\n    schedule: '30 1 * * *'\n    timezone: America/New_York\n" + k_ids +
-                  "  c:\n    schedule: '30 1 * * *'\n    timezone: UTC\n" + k_ids);
+    auto r = load(
+        "  a:\n    schedule: '30 1 * * *'\n    timezone: America/New_York\n"
+        "    dst_fold: both\n" +
+        k_ids + "  b:\n    schedule: '30 1 * * *'\n    timezone: America/New_York\n" + k_ids +
+        "  c:\n    schedule: '30 1 * * *'\n    timezone: UTC\n" + k_ids);
     REQUIRE(r.has_value());
     const auto& jobs = r->config->jobs;
     auto from = *parse_instant("2026-11-01T05:40:00Z");  // after the first 01:30 of the fold
