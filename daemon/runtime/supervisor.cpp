@@ -2,6 +2,7 @@
 
 #include "config/loader.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +18,17 @@ namespace bsched::runtime {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+
+namespace {
+
+// Loading a configuration leaves free pages scattered through the heap (the parse tree and
+// the text are gone once the jobs are built); hand them back, so a large job set does not keep
+// the load's footprint for the daemon's life.
+void release_free_memory() {
+  ::malloc_trim(0);
+}
+
+}  // namespace
 
 void StopDeadline::arm(std::chrono::milliseconds bound) {
   if (m_thread.joinable()) return;
@@ -79,6 +91,7 @@ asio::awaitable<int> Supervisor::run() {
     co_return 1;
   }
   m_started = true;
+  release_free_memory();
   if (!m_stopping) {
     if (m_settings.watch_files) start_watchers();
     auto line = status_line(m_scheduler.stats(), m_note);
@@ -150,6 +163,8 @@ void Supervisor::reload(const std::string& why) {
     m_note.reload_failed = false;
     apply(loaded->config, why);
   }
+  loaded = {};  // the previous configuration too, unless runs in flight still hold it
+  release_free_memory();
   auto line = status_line(m_scheduler.stats(), m_note);
   send(ready_message(line));
   m_status.mark_sent(line, std::chrono::steady_clock::now());
