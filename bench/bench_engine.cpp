@@ -86,9 +86,10 @@ std::shared_ptr<config::Config> burst_config(int jobs, std::chrono::sys_seconds 
     j.name = fmt::format("job-{:05}", i);
     j.schedules.push_back(*config::Schedule::parse(expr, j.name, utc_zone()));
     j.process_id = "p";
-    j.atom_id = "a";
-    j.zone = utc_zone();
-    j.overlap = config::Overlap::allow;  // runs stay in flight (polls pending): fire anyway
+    j.edit_settings().atom_id = "a";
+    j.edit_settings().zone = utc_zone();
+    j.edit_settings().overlap =
+        config::Overlap::allow;  // runs stay in flight (polls pending): fire anyway
     config->jobs.push_back(std::move(j));
   }
   return config;

@@ -6,6 +6,18 @@ namespace bsched::config {
 
 // Job::next_after lives in loader_schedule.cpp, next to the other uses of the engine.
 
+const std::shared_ptr<const JobSettings>& Job::default_settings() {
+  static const auto defaults = std::make_shared<const JobSettings>();
+  return defaults;
+}
+
+JobSettings& Job::edit_settings() {
+  auto own = std::make_shared<JobSettings>(*settings);
+  auto& edited = *own;
+  settings = std::move(own);
+  return edited;
+}
+
 std::string Platform::account_base() const {
   std::string base = base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();

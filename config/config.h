@@ -52,32 +52,33 @@ enum class ApiKind { rest, graphql };
 struct PollPolicy {
   Millis initial = 5s;  // delay before the first poll
   Millis max = 60s;     // the interval grows up to this
+  auto operator<=>(const PollPolicy&) const = default;
 };
 
 struct RetryPolicy {
   int attempts = 5;     // submissions tried in total for one slot
   Millis initial = 2s;  // first backoff
   Millis max = 5min;    // backoff cap
+  auto operator<=>(const RetryPolicy&) const = default;
 };
 
 // One component-based process property (ProcessProperties in the ExecutionRequest).
 struct ProcessProperty {
   std::string component_id;
   std::vector<std::pair<std::string, std::string>> values;  // key -> value, file order
+  auto operator<=>(const ProcessProperty&) const = default;
 };
 
-struct Job {
-  std::string name;                 // [A-Za-z0-9._-]{1,64}
-  std::vector<Schedule> schedules;  // at least one; bound to `zone` and `dst_fold`
-  std::string process_id;
+// What a job takes from `defaults` unless it sets it itself: the same for most jobs, so jobs
+// with equal settings share one copy (the loader interns them; 10,000 jobs on the defaults
+// hold one). Immutable once shared: change a job's own with Job::edit_settings.
+struct JobSettings {
   SharedText atom_id;
   SharedText timezone;                    // IANA name as written (or the host's)
   const date::time_zone* zone = nullptr;  // never null after loading
-  bool enabled = true;
   Overlap overlap = Overlap::skip;
   Catchup catchup = Catchup::latest;
   DstFold dst_fold = DstFold::automatic;
-  JobSource pos;  // of the job's key (beside the one-byte fields: no padding)
   Millis catchup_window = 1h;
   PollPolicy poll;
   Millis record_timeout = 30min;  // submitted -> lost when no record appears in time
@@ -87,6 +88,23 @@ struct Job {
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ProcessProperty> process_properties;
   SharedText run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
+
+  auto operator<=>(const JobSettings&) const = default;  // for interning
+  bool operator==(const JobSettings&) const = default;
+};
+
+struct Job {
+  std::string name;                 // [A-Za-z0-9._-]{1,64}
+  std::vector<Schedule> schedules;  // at least one; bound to settings->zone and dst_fold
+  std::string process_id;
+  std::shared_ptr<const JobSettings> settings = default_settings();  // never null
+  JobSource pos;                                                     // of the job's key
+  bool enabled = true;
+
+  // The built-in defaults, one copy for every job made without settings of its own.
+  static const std::shared_ptr<const JobSettings>& default_settings();
+  // This job's settings to change, copied first so that no other job sees the change.
+  JobSettings& edit_settings();
 
   // The earliest slot of any of the job's schedules strictly after `t`.
   std::optional<std::chrono::sys_seconds> next_after(std::chrono::sys_seconds t) const;

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace bsched::config {
@@ -31,6 +32,29 @@ std::string Diagnostic::to_string() const {
 namespace {
 
 const std::vector<std::string_view> k_main_keys = {"platform", "storage", "defaults", "jobs"};
+
+// One shared copy of each distinct job settings, for the duration of a load. Distinct
+// settings still share their texts (atom ids, zones, run-id property names).
+class SettingsPool {
+ public:
+  std::shared_ptr<const JobSettings> intern(const std::shared_ptr<const JobSettings>& settings) {
+    if (auto it = m_settings.find(settings); it != m_settings.end()) return *it;
+    auto copy = std::make_shared<JobSettings>(*settings);
+    for (auto* text : {&copy->atom_id, &copy->timezone, &copy->run_id_property})
+      *text = m_texts.intern(*text);
+    return *m_settings.insert(std::move(copy)).first;
+  }
+
+ private:
+  struct ByValue {
+    bool operator()(const std::shared_ptr<const JobSettings>& a,
+                    const std::shared_ptr<const JobSettings>& b) const {
+      return *a < *b;
+    }
+  };
+  std::set<std::shared_ptr<const JobSettings>, ByValue> m_settings;
+  TextPool m_texts;
+};
 
 // Builds one Config from parsed documents; every problem goes to the sink.
 class Assembler {
@@ -54,7 +78,7 @@ class Assembler {
   Config m_config;
   JobDraft m_defaults;
   ScheduleCache m_schedules;
-  TextPool m_texts;  // the values jobs share: atom ids, zones, run-id property names
+  SettingsPool m_settings;  // what jobs share: one copy per distinct settings
   int m_job_keys = 0;                                     // job entries seen, valid or not
   bool m_jobs_reported = false;                           // no-jobs situation already reported
   std::string m_main_path;
@@ -146,8 +170,7 @@ void Assembler::one_job(const std::string& name, const Field& value) {
   apply_job_keys(value, draft, m_sink);
   auto& job =
       m_config.jobs.emplace_back(finish_job(std::move(draft), name, value, m_sink, m_schedules));
-  for (auto* text : {&job.atom_id, &job.timezone, &job.run_id_property})
-    *text = m_texts.intern(*text);
+  job.settings = m_settings.intern(job.settings);
 }
 
 Config Assembler::finish() {

@@ -19,19 +19,22 @@ void add_properties(FieldHasher& h, const std::vector<std::pair<std::string, std
 void add_job(FieldHasher& h, const Job& j) {
   h.add("job").add(j.name).add(static_cast<long long>(j.schedules.size()));
   for (const auto& s : j.schedules) h.add(s.text());
-  h.add(j.process_id).add(j.atom_id).add(j.timezone).add(j.enabled ? 1 : 0);
-  h.add(static_cast<long long>(j.overlap)).add(static_cast<long long>(j.catchup));
-  h.add(j.catchup_window.count()).add(j.poll.initial.count()).add(j.poll.max.count());
-  h.add(j.record_timeout.count()).add(j.run_timeout.count());
-  h.add(j.submit_retry.attempts).add(j.submit_retry.initial.count());
-  h.add(j.submit_retry.max.count()).add(static_cast<long long>(j.dst_fold));
-  add_properties(h, j.dynamic_properties);
-  h.add(static_cast<long long>(j.process_properties.size()));
-  for (const auto& pp : j.process_properties) {
+  h.add(j.process_id).add(j.settings->atom_id).add(j.settings->timezone).add(j.enabled ? 1 : 0);
+  h.add(static_cast<long long>(j.settings->overlap))
+      .add(static_cast<long long>(j.settings->catchup));
+  h.add(j.settings->catchup_window.count())
+      .add(j.settings->poll.initial.count())
+      .add(j.settings->poll.max.count());
+  h.add(j.settings->record_timeout.count()).add(j.settings->run_timeout.count());
+  h.add(j.settings->submit_retry.attempts).add(j.settings->submit_retry.initial.count());
+  h.add(j.settings->submit_retry.max.count()).add(static_cast<long long>(j.settings->dst_fold));
+  add_properties(h, j.settings->dynamic_properties);
+  h.add(static_cast<long long>(j.settings->process_properties.size()));
+  for (const auto& pp : j.settings->process_properties) {
     h.add(pp.component_id);
     add_properties(h, pp.values);
   }
-  h.add(j.run_id_property);
+  h.add(j.settings->run_id_property);
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ void read_process_properties(const Field& f, JobDraft& d, Sink& sink) {
                                     f.path, f.kind()));
     return;
   }
-  d.job.process_properties.clear();  // a job's list replaces the defaults' list
+  d.settings.process_properties.clear();  // a job's list replaces the defaults' list
   for (size_t i = 0; i < f.node.size(); ++i) {
     Field item{f.doc, fmt::format("{}[{}]", f.path, i), f.node.item(i), f.pos()};
     item.key_pos = item.pos();
@@ -99,7 +99,7 @@ void read_process_properties(const Field& f, JobDraft& d, Sink& sink) {
       sink.error(item.pos(), fmt::format("{}: missing required key 'component_id'", item.path));
     if (!has_values)
       sink.error(item.pos(), fmt::format("{}: missing required key 'values'", item.path));
-    d.job.process_properties.push_back(std::move(pp));
+    d.settings.process_properties.push_back(std::move(pp));
   }
 }
 
@@ -129,12 +129,12 @@ void read_timezone(const Field& f, JobDraft& d, Sink& sink) {
   if (!zone) {
     sink.error(f.pos(), fmt::format("{}: {}{}", f.path, zone.error().message, zone_hint(*name)));
     d.zone_bad = true;
-    d.job.zone = nullptr;
+    d.settings.zone = nullptr;
     return;
   }
   d.zone_bad = false;
-  d.job.zone = *zone;
-  d.job.timezone = *name;
+  d.settings.zone = *zone;
+  d.settings.timezone = *name;
 }
 
 void read_run_id_property(const Field& f, JobDraft& d, Sink& sink) {
@@ -142,20 +142,20 @@ void read_run_id_property(const Field& f, JobDraft& d, Sink& sink) {
   if (!v) return;
   bool plain = f.node.plain();
   if (plain && (*v == "false" || *v == "off" || *v == "no")) {
-    d.job.run_id_property = SharedText();
+    d.settings.run_id_property = SharedText();
   } else if (plain && (*v == "true" || *v == "on" || *v == "yes")) {
     sink.error(f.pos(), fmt::format("{}: expected a property name, or false or \"\" to send "
                                     "no run id",
                                     f.path));
   } else {
-    d.job.run_id_property = *v;
+    d.settings.run_id_property = *v;
   }
 }
 
 void read_poll(const Field& f, JobDraft& d, Sink& sink) {
   walk_map(f, {.known = {"initial", "max"}}, sink, [&](const std::string& key, const Field& v) {
     if (auto ms = read_duration(v, sink, Millis{1}))
-      (key == "initial" ? d.job.poll.initial : d.job.poll.max) = *ms;
+      (key == "initial" ? d.settings.poll.initial : d.settings.poll.max) = *ms;
   });
 }
 
@@ -163,26 +163,27 @@ void read_submit_retry(const Field& f, JobDraft& d, Sink& sink) {
   walk_map(f, {.known = {"attempts", "initial", "max"}}, sink,
            [&](const std::string& key, const Field& v) {
              if (key == "attempts") {
-               if (auto n = read_int(v, sink, 1, 100)) d.job.submit_retry.attempts = int(*n);
+               if (auto n = read_int(v, sink, 1, 100)) d.settings.submit_retry.attempts = int(*n);
              } else if (auto ms = read_duration(v, sink, Millis{1})) {
-               (key == "initial" ? d.job.submit_retry.initial : d.job.submit_retry.max) = *ms;
+               (key == "initial" ? d.settings.submit_retry.initial : d.settings.submit_retry.max) =
+                   *ms;
              }
            });
 }
 
 template <class E>
-Handler choice(E Job::*member, std::vector<std::string_view> names, std::vector<E> values) {
+Handler choice(E JobSettings::*member, std::vector<std::string_view> names, std::vector<E> values) {
   return [=](const Field& f, JobDraft& d, Sink& sink) {
     if (auto v = read_choice(f, sink, names)) {
       auto i = std::find(names.begin(), names.end(), *v) - names.begin();
-      d.job.*member = values[static_cast<size_t>(i)];
+      d.settings.*member = values[static_cast<size_t>(i)];
     }
   };
 }
 
-Handler duration(Millis Job::*member, Millis min) {
+Handler duration(Millis JobSettings::*member, Millis min) {
   return [=](const Field& f, JobDraft& d, Sink& sink) {
-    if (auto v = read_duration(f, sink, min)) d.job.*member = *v;
+    if (auto v = read_duration(f, sink, min)) d.settings.*member = *v;
   };
 }
 
@@ -190,25 +191,25 @@ const std::vector<std::pair<std::string_view, Handler>>& handlers() {
   static const std::vector<std::pair<std::string_view, Handler>> k_handlers = {
       {"schedule", read_schedules},
       {"process_id", [](const Field& f, JobDraft& d, Sink& s) { read_id(f, d.job.process_id, s); }},
-      {"atom_id", [](const Field& f, JobDraft& d, Sink& s) { read_id(f, d.job.atom_id, s); }},
+      {"atom_id", [](const Field& f, JobDraft& d, Sink& s) { read_id(f, d.settings.atom_id, s); }},
       {"timezone", read_timezone},
       {"enabled",
        [](const Field& f, JobDraft& d, Sink& s) {
          if (auto v = read_bool(f, s)) d.job.enabled = *v;
        }},
-      {"overlap", choice(&Job::overlap, {"skip", "allow", "queue"},
+      {"overlap", choice(&JobSettings::overlap, {"skip", "allow", "queue"},
                          {Overlap::skip, Overlap::allow, Overlap::queue})},
-      {"catchup", choice(&Job::catchup, {"latest", "all", "none"},
+      {"catchup", choice(&JobSettings::catchup, {"latest", "all", "none"},
                          {Catchup::latest, Catchup::all, Catchup::none})},
-      {"catchup_window", duration(&Job::catchup_window, Millis{0})},
+      {"catchup_window", duration(&JobSettings::catchup_window, Millis{0})},
       {"poll", read_poll},
-      {"record_timeout", duration(&Job::record_timeout, Millis{1})},
-      {"run_timeout", duration(&Job::run_timeout, Millis{1})},
+      {"record_timeout", duration(&JobSettings::record_timeout, Millis{1})},
+      {"run_timeout", duration(&JobSettings::run_timeout, Millis{1})},
       {"submit_retry", read_submit_retry},
-      {"dst_fold", choice(&Job::dst_fold, {"auto", "once", "both"},
+      {"dst_fold", choice(&JobSettings::dst_fold, {"auto", "once", "both"},
                           {DstFold::automatic, DstFold::once, DstFold::both})},
       {"dynamic_properties", [](const Field& f, JobDraft& d,
-                                Sink& s) { read_properties(f, d.job.dynamic_properties, s); }},
+                                Sink& s) { read_properties(f, d.settings.dynamic_properties, s); }},
       {"process_properties", read_process_properties},
       {"run_id_property", read_run_id_property},
   };
@@ -239,7 +240,7 @@ void apply_job_keys(const Field& map, JobDraft& draft, Sink& sink) {
 namespace {
 
 void check_policies(const JobDraft& d, Sink& sink) {
-  const auto& j = d.job;
+  const auto& j = d.settings;
   auto at = [&](std::string_view key) { return d.set_at.find(key)->second; };
   if (j.poll.initial > j.poll.max && d.set_at.contains("poll")) {
     auto f = at("poll");
@@ -273,12 +274,13 @@ Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink
     if (!d.set_at.contains(required))
       sink.error(key.key_pos, fmt::format("{}: missing required key '{}'", key.path, required));
   }
-  if (!d.job.zone && !d.zone_bad) {
-    d.job.zone = host_zone();
-    d.job.timezone = std::string(d.job.zone->name());
+  if (!d.settings.zone && !d.zone_bad) {
+    d.settings.zone = host_zone();
+    d.settings.timezone = std::string(d.settings.zone->name());
   }
-  if (d.job.zone) parse_schedules(d, name, sink, schedules);
+  if (d.settings.zone) parse_schedules(d, name, sink, schedules);
   check_policies(d, sink);
+  d.job.settings = std::make_shared<const JobSettings>(std::move(d.settings));
   return std::move(d.job);
 }
 

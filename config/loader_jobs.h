@@ -14,7 +14,8 @@
 namespace bsched::config::detail {
 
 struct JobDraft {
-  Job job;                                           // built-in defaults, then overrides
+  Job job;                                           // identity, and `enabled`
+  JobSettings settings;                              // built-in defaults, then overrides
   std::vector<Field> schedules;                      // unparsed schedule texts, with positions
   std::map<std::string, Field, std::less<>> set_at;  // where each key was last set
   bool zone_bad = false;                             // timezone was set but unknown (reported)
@@ -32,7 +33,8 @@ void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink,
                      ScheduleCache& schedules);
 
 // Checks the merged draft of job `name` (whose key is at `pos`, path `path`) and parses its
-// schedules. The result is meaningful only when the sink holds no errors.
+// schedules. The job's settings are its own (Assembler interns them). The result is meaningful only
+// when the sink holds no errors.
 Job finish_job(JobDraft draft, const std::string& name, const Field& key, Sink& sink,
                ScheduleCache& schedules);
 

@@ -110,27 +110,30 @@ void job(YAML::Emitter& out, const Job& j) {
   out << YAML::Key << "process_id" << YAML::Value;
   quoted(out, j.process_id);
   out << YAML::Key << "atom_id" << YAML::Value;
-  quoted(out, j.atom_id);
+  quoted(out, j.settings->atom_id);
   out << YAML::Key << "timezone" << YAML::Value;
-  quoted(out, j.timezone);
+  quoted(out, j.settings->timezone);
   out << YAML::Key << "enabled" << YAML::Value << (j.enabled ? "true" : "false");
-  out << YAML::Key << "overlap" << YAML::Value << name_of(j.overlap);
-  out << YAML::Key << "catchup" << YAML::Value << name_of(j.catchup);
-  out << YAML::Key << "catchup_window" << YAML::Value << format_duration(j.catchup_window);
+  out << YAML::Key << "overlap" << YAML::Value << name_of(j.settings->overlap);
+  out << YAML::Key << "catchup" << YAML::Value << name_of(j.settings->catchup);
+  out << YAML::Key << "catchup_window" << YAML::Value
+      << format_duration(j.settings->catchup_window);
   out << YAML::Key << "poll" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "initial" << YAML::Value << format_duration(j.poll.initial);
-  out << YAML::Key << "max" << YAML::Value << format_duration(j.poll.max) << YAML::EndMap;
-  out << YAML::Key << "record_timeout" << YAML::Value << format_duration(j.record_timeout);
-  out << YAML::Key << "run_timeout" << YAML::Value << format_duration(j.run_timeout);
+  out << YAML::Key << "initial" << YAML::Value << format_duration(j.settings->poll.initial);
+  out << YAML::Key << "max" << YAML::Value << format_duration(j.settings->poll.max) << YAML::EndMap;
+  out << YAML::Key << "record_timeout" << YAML::Value
+      << format_duration(j.settings->record_timeout);
+  out << YAML::Key << "run_timeout" << YAML::Value << format_duration(j.settings->run_timeout);
   out << YAML::Key << "submit_retry" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  out << YAML::Key << "attempts" << YAML::Value << j.submit_retry.attempts;
-  out << YAML::Key << "initial" << YAML::Value << format_duration(j.submit_retry.initial);
-  out << YAML::Key << "max" << YAML::Value << format_duration(j.submit_retry.max) << YAML::EndMap;
-  out << YAML::Key << "dst_fold" << YAML::Value << name_of(j.dst_fold);
+  out << YAML::Key << "attempts" << YAML::Value << j.settings->submit_retry.attempts;
+  out << YAML::Key << "initial" << YAML::Value << format_duration(j.settings->submit_retry.initial);
+  out << YAML::Key << "max" << YAML::Value << format_duration(j.settings->submit_retry.max)
+      << YAML::EndMap;
+  out << YAML::Key << "dst_fold" << YAML::Value << name_of(j.settings->dst_fold);
   out << YAML::Key << "dynamic_properties" << YAML::Value;
-  properties(out, j.dynamic_properties);
+  properties(out, j.settings->dynamic_properties);
   out << YAML::Key << "process_properties" << YAML::Value << YAML::BeginSeq;
-  for (const auto& pp : j.process_properties) {
+  for (const auto& pp : j.settings->process_properties) {
     out << YAML::BeginMap << YAML::Key << "component_id" << YAML::Value;
     quoted(out, pp.component_id);
     out << YAML::Key << "values" << YAML::Value;
@@ -139,7 +142,7 @@ void job(YAML::Emitter& out, const Job& j) {
   }
   out << YAML::EndSeq;
   out << YAML::Key << "run_id_property" << YAML::Value;
-  quoted(out, j.run_id_property);
+  quoted(out, j.settings->run_id_property);
   out << YAML::EndMap;
 }
 

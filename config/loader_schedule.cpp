@@ -23,7 +23,7 @@ void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink,
   for (const auto& f : draft.schedules) {
     if (!f.node.is_scalar()) continue;  // reported by the reader
     auto text = f.node.scalar();
-    auto parsed = schedules.parse(text, name, draft.job.zone, draft.job.dst_fold);
+    auto parsed = schedules.parse(text, name, draft.settings.zone, draft.settings.dst_fold);
     if (!parsed) {
       // The engine's column is 1-based inside the text; pos_at takes a 0-based offset and
       // adds one for an opening quote.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <compare>
 #include <memory>
 #include <set>
 #include <string>
@@ -34,7 +35,9 @@ class SharedText {
   friend bool operator==(const SharedText& a, const SharedText& b) { return a.str() == b.str(); }
   friend bool operator==(const SharedText& a, std::string_view b) { return a.str() == b; }
   friend bool operator==(const SharedText& a, const char* b) { return a.str() == b; }
-  friend bool operator<(const SharedText& a, const SharedText& b) { return a.str() < b.str(); }
+  friend std::strong_ordering operator<=>(const SharedText& a, const SharedText& b) {
+    return a.str() <=> b.str();
+  }
 
  private:
   std::shared_ptr<const std::string> m_text;

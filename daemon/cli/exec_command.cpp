@@ -116,8 +116,8 @@ awaitable<std::optional<platform::ExecutionRecord>> find_by_query(
     platform::PlatformClient& client, const config::Job& job, sys_seconds submitted,
     const std::string& execution_id) {
   auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  platform::RecordQuery q{job.process_id, job.atom_id, submitted - std::chrono::minutes{1},
-                          now + std::chrono::minutes{1}};
+  platform::RecordQuery q{job.process_id, job.settings->atom_id,
+                          submitted - std::chrono::minutes{1}, now + std::chrono::minutes{1}};
   auto r = co_await client.query(q);
   if (!r) {
     fmt::print(stderr, "exec: query fallback failed: {}\n", describe(r.error()));
@@ -182,15 +182,15 @@ awaitable<std::optional<int>> wait_step(platform::PlatformClient& client, const 
 awaitable<int> wait_for_end(platform::PlatformClient& client, const config::Job& job,
                             const std::string& request_id, sys_seconds submitted) {
   WaitState st;
-  Millis interval = job.poll.initial;
-  auto deadline = std::chrono::steady_clock::now() + job.run_timeout;
+  Millis interval = job.settings->poll.initial;
+  auto deadline = std::chrono::steady_clock::now() + job.settings->run_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     co_await sleep_for(interval);
     if (auto code = co_await wait_step(client, job, request_id, submitted, st)) co_return *code;
-    interval = std::min(interval * 2, job.poll.max);
+    interval = std::min(interval * 2, job.settings->poll.max);
   }
   fmt::print(stderr, "exec: no terminal status within run_timeout {} (requestId {})\n",
-             format_duration(job.run_timeout), request_id);
+             format_duration(job.settings->run_timeout), request_id);
   co_return k_exit_failure;
 }
 
@@ -199,9 +199,9 @@ awaitable<int> exec_job(platform::PlatformClient& client, const config::Job& job
   ctx.job = job.name;
   ctx.run_id = platform::make_run_id();
   ctx.scheduled = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  ctx.zone = job.zone;
+  ctx.zone = job.settings->zone;
   auto req = platform::make_execution_request(job, ctx);
-  auto r = co_await submit_with_retries(client, req, job.submit_retry);
+  auto r = co_await submit_with_retries(client, req, job.settings->submit_retry);
   if (!r) {
     fmt::print(stderr, "exec: job '{}' was not started: {}\n", job.name, describe(r.error()));
     co_return k_exit_failure;

@@ -80,7 +80,7 @@ std::optional<Target> job_target(const NextOptions& o) {
         fmt::print(stderr, "boomi-sched next: note: job '{}' is disabled; these are the slots "
                            "it would have\n", job.name);
       const config::Job* j = &job;
-      return Target{[cfg, j](sys_seconds t) { return j->next_after(t); }, job.zone};
+      return Target{[cfg, j](sys_seconds t) { return j->next_after(t); }, job.settings->zone};
     }
     names += (names.empty() ? "" : ", ") + job.name;
   }

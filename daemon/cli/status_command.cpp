@@ -37,8 +37,9 @@ storage::StoreResult<std::vector<JobStatus>> collect_jobs(StateContext& ctx, Sys
     if (ctx.config->find_job(name)) continue;
     auto& stand_in = removed.emplace_back();
     stand_in.name = name;
-    stand_in.timezone = "UTC";
-    stand_in.zone = utc_zone();
+    auto& settings = stand_in.edit_settings();
+    settings.timezone = "UTC";
+    settings.zone = utc_zone();
     BSCHED_TRY_ASSIGN(summary, ctx.store->job_summary(name));
     jobs.push_back(JobStatus{&stand_in, true, std::move(summary), std::nullopt});
   }

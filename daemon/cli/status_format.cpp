@@ -40,7 +40,7 @@ std::string schedule_text(const config::Job& job) {
     text += (text.empty() ? "" : "; ") + s.text();
     wall_clock = wall_clock || !s.is_interval();
   }
-  if (wall_clock) text += " (" + zone_label(job.timezone) + ")";
+  if (wall_clock) text += " (" + zone_label(job.settings->timezone) + ")";
   return text;
 }
 
@@ -48,12 +48,12 @@ std::string next_text(const JobStatus& s, sys_seconds now) {
   if (s.removed) return "-";
   if (!s.job->enabled) return "disabled";
   if (!s.next) return "-";
-  return fmt::format("{} (in {})", format_when(*s.next, s.job->zone, now, true),
+  return fmt::format("{} (in {})", format_when(*s.next, s.job->settings->zone, now, true),
                      format_span(*s.next - now));
 }
 
 std::string last_run_text(const storage::RunRow& r, const config::Job& job, sys_seconds now) {
-  auto when = format_when(r.slot, job.zone, now, false);
+  auto when = format_when(r.slot, job.settings->zone, now, false);
   if (r.trigger == storage::Trigger::manual) return when + " (manual)";
   if (!r.submitting_at) return when;
   auto late = *r.submitting_at - std::chrono::time_point_cast<Millis>(r.slot);

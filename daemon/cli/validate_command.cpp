@@ -38,7 +38,7 @@ void print_next_fires(const config::Config& c) {
       continue;
     }
     fmt::print("  {}  next {} ({} {})\n", job.name, format_utc(*next),
-               format_local_iso(*next, job.zone), job.timezone);
+               format_local_iso(*next, job.settings->zone), job.settings->timezone);
   }
 }
 

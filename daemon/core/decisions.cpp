@@ -48,13 +48,13 @@ RunStep finish(RunState to, std::string last_error, SysMillis now) {
 
 bool run_timed_out(const storage::RunRow& run, const config::Job& job, SysMillis now) {
   return run.state == RunState::running && run.running_at &&
-         now - *run.running_at >= job.run_timeout;
+         now - *run.running_at >= job.settings->run_timeout;
 }
 
 RunStep timed_out(const config::Job& job, SysMillis now) {
   return finish(RunState::timed_out,
                 fmt::format("no terminal status within run_timeout ({})",
-                            format_duration(job.run_timeout)),
+                            format_duration(job.settings->run_timeout)),
                 now);
 }
 
@@ -62,12 +62,12 @@ RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
                           const platform::CallError& e, SysMillis now, double random01,
                           std::optional<SysMillis> auth_retry_at) {
   using platform::FailureKind;
-  auto deadline = submit_deadline(run.slot, job.catchup_window);
+  auto deadline = submit_deadline(run.slot, job.settings->catchup_window);
   bool answered_2xx = e.http_status >= 200 && e.http_status < 300;
   if (e.kind == FailureKind::uncertain || (e.kind == FailureKind::bad_response && answered_2xx)) {
     RunStep step;
     step.kind = Kind::reconcile;
-    step.at = now + job.poll.initial;
+    step.at = now + job.settings->poll.initial;
     step.update.last_error = std::string(k_uncertain_prefix) + describe(e);
     step.update.next_action_at = std::optional<SysMillis>(step.at);
     step.event = "run.reconcile";
@@ -78,7 +78,7 @@ RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
     return step;
   }
   if (e.kind == FailureKind::auth) {
-    auto at = std::max(auth_retry_at.value_or(now + job.poll.max), now + 1s);
+    auto at = std::max(auth_retry_at.value_or(now + job.settings->poll.max), now + 1s);
     if (at > deadline) {
       return finish(RunState::submit_failed,
                     "auth failed: " + describe(e) + "; deadline passed while the circuit was open",
@@ -89,8 +89,8 @@ RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
     step.update.last_error = "auth failed: " + describe(e);
     return step;
   }
-  auto retry = decide_submit_retry(job.submit_retry, std::max(run.attempts, 1), now, deadline,
-                                   random01, e.retry_after);
+  auto retry = decide_submit_retry(job.settings->submit_retry, std::max(run.attempts, 1), now,
+                                   deadline, random01, e.retry_after);
   if (!retry.retry) return finish(RunState::submit_failed, describe(e) + "; " + retry.reason, now);
   auto step = wait_until(retry.at, "run.retry");
   step.kind = Kind::resend;
@@ -177,7 +177,7 @@ RunStep on_submit_answer(const storage::RunRow& run, const config::Job& job,
   RunStep step;
   step.kind = Kind::transition;
   step.to = RunState::submitted;
-  step.at = now + poll_delay(job.poll, 0);
+  step.at = now + poll_delay(job.settings->poll, 0);
   step.update.request_id = answer->request_id;
   step.update.next_action_at = std::optional<SysMillis>(step.at);
   step.event = "run.submitted";
@@ -195,7 +195,7 @@ RunStep on_record(const storage::RunRow& run, const config::Job& job,
     return step;
   }
   if (run_timed_out(run, job, now)) return timed_out(job, now);
-  auto at = now + poll_delay(job.poll, polls, jitter);
+  auto at = now + poll_delay(job.settings->poll, polls, jitter);
   RunStep step = wait_until(at);
   if (run.state != RunState::running) {
     step.kind = Kind::transition;
@@ -212,7 +212,7 @@ RunStep on_poll_answer(const storage::RunRow& run, const config::Job& job,
                        const platform::CallResult<platform::PollResult>& answer, SysMillis now,
                        int polls, double jitter) {
   using platform::FailureKind;
-  auto next = now + poll_delay(job.poll, polls, jitter);
+  auto next = now + poll_delay(job.settings->poll, polls, jitter);
   if (!answer) {
     const auto& e = answer.error();
     if (run_timed_out(run, job, now)) return timed_out(job, now);
@@ -240,10 +240,10 @@ RunStep on_poll_answer(const storage::RunRow& run, const config::Job& job,
   }
   if (run_timed_out(run, job, now)) return timed_out(job, now);
   if (run.state == RunState::submitted && run.submitted_at &&
-      now - *run.submitted_at >= job.record_timeout) {
+      now - *run.submitted_at >= job.settings->record_timeout) {
     return finish(RunState::lost,
                   fmt::format("no execution record within record_timeout ({})",
-                              format_duration(job.record_timeout)),
+                              format_duration(job.settings->record_timeout)),
                   now);
   }
   return wait_until(next);
@@ -253,7 +253,7 @@ platform::RecordQuery reconcile_query(const storage::RunRow& run, const config::
                                       SysMillis now) {
   platform::RecordQuery q;
   q.process_id = job.process_id;
-  q.atom_id = job.atom_id;
+  q.atom_id = job.settings->atom_id;
   q.from = std::chrono::floor<std::chrono::seconds>(sent_at(run) - k_reconcile_margin);
   q.to = std::chrono::ceil<std::chrono::seconds>(now + k_reconcile_margin);
   return q;
@@ -292,21 +292,21 @@ RunStep on_reconcile_answer(
     }
   }
   if (run_timed_out(run, job, now)) return timed_out(job, now);
-  bool window_over = now - sent_at(run) >= job.record_timeout;
+  bool window_over = now - sent_at(run) >= job.settings->record_timeout;
   if (run.state == RunState::submitting && window_over) {
     return finish(RunState::unknown,
                   fmt::format("the trigger's outcome is uncertain and no execution record was "
                               "found within record_timeout ({}); not resent",
-                              format_duration(job.record_timeout)),
+                              format_duration(job.settings->record_timeout)),
                   now);
   }
   if (run.state == RunState::submitted && window_over) {
     return finish(RunState::lost,
                   fmt::format("no execution record within record_timeout ({})",
-                              format_duration(job.record_timeout)),
+                              format_duration(job.settings->record_timeout)),
                   now);
   }
-  auto step = wait_until(now + poll_delay(job.poll, polls, jitter));
+  auto step = wait_until(now + poll_delay(job.settings->poll, polls, jitter));
   if (!answer) {
     step.event = "run.poll_failed";
     step.update.last_error = describe(answer.error());

@@ -21,7 +21,9 @@ sys_seconds floor_s(SysMillis t) { return std::chrono::floor<std::chrono::second
 
 // Did the part of a job that decides its slots change?
 bool same_slots(const config::Job& a, const config::Job& b) {
-  if (a.enabled != b.enabled || a.timezone != b.timezone || a.dst_fold != b.dst_fold) return false;
+  if (a.enabled != b.enabled || a.settings->timezone != b.settings->timezone ||
+      a.settings->dst_fold != b.settings->dst_fold)
+    return false;
   if (a.schedules.size() != b.schedules.size()) return false;
   for (size_t i = 0; i < a.schedules.size(); ++i) {
     if (a.schedules[i].text() != b.schedules[i].text()) return false;
@@ -138,7 +140,7 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
   t->row = row;
   t->job = job_config(row.job, t->config);
   t->timer = timers->make_timer();
-  t->deadline = submit_deadline(row.slot, t->job->catchup_window);
+  t->deadline = submit_deadline(row.slot, t->job->settings->catchup_window);
   switch (row.state) {
     case RunState::scheduled:
       t->mode = Tracked::Mode::submit;
@@ -194,7 +196,8 @@ Result<void> Engine::Impl::recover() {
   claim_recent_records();
   // A scheduled run of a queue job behind another run in flight stays queued.
   for (auto& [id, t] : runs) {
-    if (t->row.state != RunState::scheduled || t->job->overlap != config::Overlap::queue) continue;
+    if (t->row.state != RunState::scheduled || t->job->settings->overlap != config::Overlap::queue)
+      continue;
     for (auto& [other_id, other] : runs) {
       if (other_id != id && other->row.job == t->row.job &&
           other->row.state != RunState::scheduled) {
@@ -224,7 +227,8 @@ void Engine::Impl::claim_recent_records() {
   }
   for (const auto& [job, entry] : since) {
     const auto& [from, j] = entry;
-    auto wait = j->catchup_window + j->record_timeout + j->run_timeout;
+    auto wait =
+        j->settings->catchup_window + j->settings->record_timeout + j->settings->run_timeout;
     auto slot_since = std::chrono::floor<std::chrono::seconds>(from - wait);
     auto ids = store.finished_execution_ids(job, slot_since, from);
     if (!ids) {

@@ -145,7 +145,7 @@ void Engine::Impl::prepare_burst(SysMillis now) {
       const auto& name = jr.job->name;
       if (!jr.active || jr.paused) continue;
       bool may_wait = oldest_in_flight(name) || has_held(name);
-      if (may_wait && jr.job->overlap != config::Overlap::allow) continue;
+      if (may_wait && jr.job->settings->overlap != config::Overlap::allow) continue;
       PreparedRun p;
       p.run = make_tracked(jr, *at);
       p.last_success = jr.last_success;
@@ -204,7 +204,7 @@ std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_se
   auto t = std::make_shared<Tracked>();
   t->config = config;
   t->job = jr.job;
-  t->deadline = submit_deadline(slot, jr.job->catchup_window);
+  t->deadline = submit_deadline(slot, jr.job->settings->catchup_window);
   t->row.run_id = platform::make_run_id();
   t->row.job = jr.job->name;
   t->row.slot = slot;
@@ -298,7 +298,8 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     lines.push_back(gap_line(gap));
   }
   for (const auto& slot : plan.fire) {
-    auto decision = decide_overlap(job.overlap, oldest_in_flight(job.name), has_held(job.name));
+    auto decision =
+        decide_overlap(job.settings->overlap, oldest_in_flight(job.name), has_held(job.name));
     // A run written ahead is taken on when it leaves at once and was made from the same
     // configuration and last success; otherwise its row is deleted before this slot is
     // handled as any other.
@@ -433,7 +434,7 @@ void Engine::Impl::release_queued(const std::string& job) {
     auto& t = runs.at(id);
     if (!t->held) continue;
     t->held = false;
-    t->deadline = clock.now() + t->job->catchup_window;
+    t->deadline = clock.now() + t->job->settings->catchup_window;
     spdlog::info("run.released job={} run={}", job, id);
     if (!stopping) spawn_tracker(t);
     return;

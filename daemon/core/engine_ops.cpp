@@ -99,7 +99,7 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   }
   const auto& job = *jr->job;
   auto deadline = submit_deadline(std::chrono::floor<std::chrono::seconds>(c.requested_at),
-                                  job.catchup_window);
+                                  job.settings->catchup_window);
   if (now > deadline) {
     spdlog::warn("command.rejected job={} reason=\"requested {} ago, past catchup_window\"", c.job,
                  format_duration(std::chrono::duration_cast<Millis>(now - c.requested_at)));

@@ -96,7 +96,7 @@ std::optional<SysMillis> Engine::Impl::auth_closed_until(SysMillis now) const {
 std::pair<platform::ExecutionRequest, storage::RunUpdate> Engine::Impl::next_attempt(
     const Tracked& t, SysMillis now) const {
   const auto* jr = jobs.find(t.row.job);
-  config::PlaceholderContext ctx{t.row.job, t.row.run_id, t.row.slot, t.job->zone,
+  config::PlaceholderContext ctx{t.row.job, t.row.run_id, t.row.slot, t.job->settings->zone,
                                  jr ? jr->last_success : std::nullopt};
   auto request = platform::make_execution_request(*t.job, ctx, t.extra);
   storage::RunUpdate sending;

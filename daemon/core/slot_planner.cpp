@@ -108,7 +108,7 @@ SlotPlan plan_all_missed(const SlotSource& slots, std::string_view job, sys_seco
 }
 
 CatchupPolicy catchup_policy(const config::Job& job) {
-  return CatchupPolicy{job.catchup, job.catchup_window};
+  return CatchupPolicy{job.settings->catchup, job.settings->catchup_window};
 }
 
 }  // namespace bsched::core

@@ -32,14 +32,14 @@ ExecutionRequest make_execution_request(
     const std::vector<std::pair<std::string, std::string>>& extra_properties) {
   ExecutionRequest req;
   req.process_id = job.process_id;
-  req.atom_id = job.atom_id;
-  for (const auto& [name, value] : job.dynamic_properties)
+  req.atom_id = job.settings->atom_id;
+  for (const auto& [name, value] : job.settings->dynamic_properties)
     set_property(req.dynamic_properties, name, config::expand_placeholders(value, ctx));
   for (const auto& [name, value] : extra_properties)
     set_property(req.dynamic_properties, name, value);
-  if (!job.run_id_property.empty())
-    set_property(req.dynamic_properties, job.run_id_property, ctx.run_id);
-  for (const auto& p : job.process_properties) {
+  if (!job.settings->run_id_property.empty())
+    set_property(req.dynamic_properties, job.settings->run_id_property, ctx.run_id);
+  for (const auto& p : job.settings->process_properties) {
     ComponentProperty cp;
     cp.component_id = p.component_id;
     for (const auto& [key, value] : p.values)

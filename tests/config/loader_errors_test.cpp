@@ -225,7 +225,8 @@ TEST_SUITE("config::loader") {
         "    dynamic_properties:\n      CITY: \"Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80\"\n";
     auto r = load_config_from_sources({{"main.yaml", text}}, {.read_secret = false});
     REQUIRE(r.has_value());
-    CHECK(r->config->jobs.at(0).dynamic_properties.at(0).second == "Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80");
+    CHECK(r->config->jobs.at(0).settings->dynamic_properties.at(0).second ==
+          "Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80");
   }
 
   TEST_CASE("overlong forms and surrogates are not UTF-8") {

@@ -71,19 +71,19 @@ TEST_SUITE("config::loader") {
     REQUIRE(c->jobs.size() == 1);
     const auto& j = c->jobs[0];
     CHECK(j.name == "nightly");
-    CHECK(j.timezone == "America/New_York");  // the host's zone
-    CHECK(j.zone != nullptr);
+    CHECK(j.settings->timezone == "America/New_York");  // the host's zone
+    CHECK(j.settings->zone != nullptr);
     CHECK(j.enabled);
-    CHECK(j.overlap == Overlap::skip);
-    CHECK(j.catchup == Catchup::latest);
-    CHECK(j.catchup_window == 1h);
-    CHECK(j.poll.initial == 5s);
-    CHECK(j.poll.max == 60s);
-    CHECK(j.record_timeout == 30min);
-    CHECK(j.run_timeout == 12h);
-    CHECK(j.submit_retry.attempts == 5);
-    CHECK(j.dst_fold == DstFold::automatic);
-    CHECK(j.run_id_property == "BOOMI_SCHED_RUN_ID");
+    CHECK(j.settings->overlap == Overlap::skip);
+    CHECK(j.settings->catchup == Catchup::latest);
+    CHECK(j.settings->catchup_window == 1h);
+    CHECK(j.settings->poll.initial == 5s);
+    CHECK(j.settings->poll.max == 60s);
+    CHECK(j.settings->record_timeout == 30min);
+    CHECK(j.settings->run_timeout == 12h);
+    CHECK(j.settings->submit_retry.attempts == 5);
+    CHECK(j.settings->dst_fold == DstFold::automatic);
+    CHECK(j.settings->run_id_property == "BOOMI_SCHED_RUN_ID");
     CHECK(j.schedules.size() == 1);
     CHECK(j.pos.line == 6);
     CHECK(j.pos.column == 3);
@@ -112,19 +112,19 @@ TEST_SUITE("config::loader") {
     REQUIRE(c->jobs.size() == 2);
     const auto& a = c->jobs[0];
     const auto& b = c->jobs[1];
-    CHECK(a.timezone == "Europe/Berlin");
-    CHECK(a.overlap == Overlap::queue);
-    CHECK(a.poll.initial == 1s);
-    CHECK(a.poll.max == 60s);
-    CHECK(a.dynamic_properties ==
+    CHECK(a.settings->timezone == "Europe/Berlin");
+    CHECK(a.settings->overlap == Overlap::queue);
+    CHECK(a.settings->poll.initial == 1s);
+    CHECK(a.settings->poll.max == 60s);
+    CHECK(a.settings->dynamic_properties ==
           std::vector<std::pair<std::string, std::string>>{{"ENV", "prod"}, {"REGION", "eu"}});
-    CHECK(a.process_properties.size() == 1);
-    CHECK(b.timezone == "UTC");
-    CHECK(b.overlap == Overlap::allow);
-    CHECK(b.dynamic_properties == std::vector<std::pair<std::string, std::string>>{
-                                      {"ENV", "test"}, {"REGION", "eu"}, {"EXTRA", "x"}});
-    CHECK(b.process_properties.empty());
-    CHECK(b.run_id_property.empty());
+    CHECK(a.settings->process_properties.size() == 1);
+    CHECK(b.settings->timezone == "UTC");
+    CHECK(b.settings->overlap == Overlap::allow);
+    CHECK(b.settings->dynamic_properties == std::vector<std::pair<std::string, std::string>>{
+                                                {"ENV", "test"}, {"REGION", "eu"}, {"EXTRA", "x"}});
+    CHECK(b.settings->process_properties.empty());
+    CHECK(b.settings->run_id_property.empty());
   }
 
   TEST_CASE("values jobs have in common are held once") {
@@ -137,12 +137,38 @@ TEST_SUITE("config::loader") {
     REQUIRE(jobs.size() == 3);
     for (const auto& j : jobs) {
       CAPTURE(j.name);
-      CHECK(j.atom_id == jobs[0].atom_id);
-      CHECK(j.atom_id.same_buffer(jobs[0].atom_id));
-      CHECK(j.run_id_property.same_buffer(jobs[0].run_id_property));
-      CHECK(j.timezone.same_buffer(jobs[0].timezone));
+      CHECK(j.settings->atom_id == jobs[0].settings->atom_id);
+      CHECK(j.settings->atom_id.same_buffer(jobs[0].settings->atom_id));
+      CHECK(j.settings->run_id_property.same_buffer(jobs[0].settings->run_id_property));
+      CHECK(j.settings->timezone.same_buffer(jobs[0].settings->timezone));
     }
-    CHECK(jobs[0].run_id_property == "BOOMI_SCHED_RUN_ID");
+    CHECK(jobs[0].settings->run_id_property == "BOOMI_SCHED_RUN_ID");
+  }
+
+  TEST_CASE("jobs with equal settings share one copy and a job that overrides one has its own") {
+    auto config =
+        load_ok({{"boomi-sched.yaml", k_platform + "jobs:\n" + one_job("a") + one_job("b") +
+                                          one_job("c", "    overlap: allow\n") + one_job("d") +
+                                          one_job("e", "    overlap: allow\n")}});
+    const auto& jobs = config->jobs;
+    REQUIRE(jobs.size() == 5);
+    CHECK(jobs[0].settings == jobs[1].settings);  // a, b: the defaults
+    CHECK(jobs[0].settings == jobs[3].settings);  // d
+    CHECK(jobs[2].settings == jobs[4].settings);  // c, e: the same override
+    CHECK(jobs[0].settings != jobs[2].settings);
+    CHECK(jobs[2].settings->overlap == Overlap::allow);
+    CHECK(jobs[0].settings->overlap == Overlap::skip);
+    CHECK(jobs[2].settings->atom_id.same_buffer(jobs[0].settings->atom_id));
+  }
+
+  TEST_CASE("editing a job's settings leaves the jobs that shared them alone") {
+    Job a;
+    Job b = a;
+    REQUIRE(a.settings == b.settings);
+    b.edit_settings().overlap = Overlap::queue;
+    CHECK(b.settings->overlap == Overlap::queue);
+    CHECK(a.settings->overlap == Overlap::skip);
+    CHECK(Job::default_settings()->overlap == Overlap::skip);
   }
 
   TEST_CASE("shared text compares by value and interns to one buffer") {
@@ -308,8 +334,8 @@ TEST_SUITE("config::loader") {
   TEST_CASE("an empty run_id_property turns the run id off") {
     auto c = load_ok({{"main.yaml", k_platform + "jobs:\n" + one_job("a", "    run_id_property: \"\"\n") +
                                         one_job("b", "    run_id_property: MY_RUN\n")}});
-    CHECK(c->jobs[0].run_id_property.empty());
-    CHECK(c->jobs[1].run_id_property == "MY_RUN");
+    CHECK(c->jobs[0].settings->run_id_property.empty());
+    CHECK(c->jobs[1].settings->run_id_property == "MY_RUN");
   }
 
   TEST_CASE("resolve_config_path prefers the flag, then BOOMI_SCHED_CONFIG, then /etc") {

@@ -16,7 +16,7 @@ config::Job job() {
   config::Job j;
   j.name = "orders";
   j.process_id = "p-1";
-  j.atom_id = "a-1";
+  j.edit_settings().atom_id = "a-1";
   return j;
 }
 

@@ -72,7 +72,7 @@ TEST_SUITE("core::engine") {
     h.advance(milliseconds(9500));
     REQUIRE(h.client.warm_ups.size() == 1);
     auto jobs = hourly_jobs(100);
-    for (auto& j : jobs) j.dynamic_properties = {{"REGION", "eu"}};
+    for (auto& j : jobs) j.edit_settings().dynamic_properties = {{"REGION", "eu"}};
     h.engine->reload(make_config(std::move(jobs), "fp-2"));
     h.advance(milliseconds(500));
     REQUIRE(h.client.submits.size() == 100);
@@ -167,8 +167,8 @@ TEST_SUITE("core::engine") {
   TEST_CASE("a job with overlap allow is prepared even with a run in flight; skip and queue jobs are not") {
     EngineHarness h("2026-01-05T10:59:50Z");
     auto jobs = hourly_jobs(100);
-    jobs[1].overlap = config::Overlap::allow;
-    jobs[2].overlap = config::Overlap::queue;
+    jobs[1].edit_settings().overlap = config::Overlap::allow;
+    jobs[2].edit_settings().overlap = config::Overlap::queue;
     h.start(make_config(std::move(jobs)));
     for (const char* job : {"job-000", "job-001", "job-002"}) enqueue(h, storage::CommandKind::trigger, job);
     h.engine->check_commands();
@@ -220,8 +220,8 @@ TEST_SUITE("core::engine") {
     EngineHarness h("2026-01-05T10:59:50Z");
     h.client.poll_default = record_answer("COMPLETE");
     auto jobs = hourly_jobs(100);
-    jobs[0].poll.initial = milliseconds(100);
-    jobs[0].overlap = config::Overlap::allow;
+    jobs[0].edit_settings().poll.initial = milliseconds(100);
+    jobs[0].edit_settings().overlap = config::Overlap::allow;
     h.start(make_config(std::move(jobs)));
     h.advance(milliseconds(9500));
     REQUIRE(h.client.warm_ups.size() == 1);

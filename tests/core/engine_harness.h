@@ -29,10 +29,11 @@ inline config::Job make_job(const std::string& name, const std::string& schedule
   REQUIRE_MESSAGE(s.has_value(), schedule);
   j.schedules.push_back(*s);
   j.process_id = "process-" + name;
-  j.atom_id = "atom-1";
-  j.timezone = "UTC";
-  j.zone = utc_zone();
-  j.dynamic_properties = {{"FROM", "${last_success_time}"}, {"TO", "${scheduled_time}"}};
+  j.edit_settings().atom_id = "atom-1";
+  j.edit_settings().timezone = "UTC";
+  j.edit_settings().zone = utc_zone();
+  j.edit_settings().dynamic_properties = {{"FROM", "${last_success_time}"},
+                                          {"TO", "${scheduled_time}"}};
   return j;
 }
 

@@ -160,7 +160,7 @@ TEST_SUITE("core::engine") {
     EngineHarness h;
     h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "timed out"));
     auto job = make_job("orders", "0 0 1 1 *");
-    job.record_timeout = std::chrono::minutes(5);
+    job.edit_settings().record_timeout = std::chrono::minutes(5);
     h.start(make_config({job}));
     enqueue(h, storage::CommandKind::trigger, "orders");
     h.engine->check_commands();
@@ -175,7 +175,7 @@ TEST_SUITE("core::engine") {
   TEST_CASE("a run whose record never appears is lost after record_timeout") {
     EngineHarness h;
     auto job = make_job("orders", "0 0 1 1 *");
-    job.record_timeout = std::chrono::minutes(2);
+    job.edit_settings().record_timeout = std::chrono::minutes(2);
     h.start(make_config({job}));
     enqueue(h, storage::CommandKind::trigger, "orders");
     h.engine->check_commands();

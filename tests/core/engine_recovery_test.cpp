@@ -216,7 +216,7 @@ TEST_SUITE("core::engine") {
   TEST_CASE("a job with catchup_window 0 still fires its on-time slots") {
     EngineHarness h("2026-01-05T10:00:30Z");
     auto job = make_job("orders", "*/10 * * * *");
-    job.catchup_window = Millis(0);
+    job.edit_settings().catchup_window = Millis(0);
     h.start(make_config({job}));
     h.advance(minutes(10));
     REQUIRE(h.client.submits.size() == 1);

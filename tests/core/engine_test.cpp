@@ -82,7 +82,7 @@ TEST_SUITE("core::engine") {
     EngineHarness h;
     h.client.poll_default = record_answer("INPROCESS");
     auto job = make_job("orders", "* * * * *");
-    job.overlap = config::Overlap::allow;
+    job.edit_settings().overlap = config::Overlap::allow;
     h.start(make_config({job}));
     h.advance(std::chrono::minutes(3));
     CHECK(h.client.submits.size() == 3);
@@ -93,8 +93,8 @@ TEST_SUITE("core::engine") {
     EngineHarness h;
     h.client.poll_default = record_answer("INPROCESS");
     auto job = make_job("orders", "* * * * *");
-    job.overlap = config::Overlap::queue;
-    job.poll = {std::chrono::seconds(5), std::chrono::seconds(5)};
+    job.edit_settings().overlap = config::Overlap::queue;
+    job.edit_settings().poll = {std::chrono::seconds(5), std::chrono::seconds(5)};
     h.start(make_config({job}));
     h.advance(std::chrono::minutes(3));
     CHECK(h.client.submits.size() == 1);

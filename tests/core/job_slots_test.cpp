@@ -15,9 +15,9 @@ sys_seconds at(const char* iso) { return *parse_instant(iso); }
 config::Job berlin_job(std::vector<std::string> schedules) {
   config::Job j;
   j.name = "berlin";
-  j.zone = *find_zone("Europe/Berlin");
+  j.edit_settings().zone = *find_zone("Europe/Berlin");
   for (const auto& s : schedules) {
-    auto parsed = config::Schedule::parse(s, j.name, j.zone);
+    auto parsed = config::Schedule::parse(s, j.name, j.settings->zone);
     REQUIRE(parsed.has_value());
     j.schedules.push_back(*parsed);
   }

@@ -14,9 +14,11 @@ config::Job sample_job() {
   config::Job job;
   job.name = "nightly";
   job.process_id = "proc";
-  job.atom_id = "atom";
-  job.dynamic_properties = {{"FROM", "${last_success_time:-1970-01-01}"}, {"JOB", "${job}"}};
-  job.process_properties = {{"comp-1", {{"slot", "${scheduled_time}"}, {"plain", "x"}}}};
+  job.edit_settings().atom_id = "atom";
+  job.edit_settings().dynamic_properties = {{"FROM", "${last_success_time:-1970-01-01}"},
+                                            {"JOB", "${job}"}};
+  job.edit_settings().process_properties = {
+      {"comp-1", {{"slot", "${scheduled_time}"}, {"plain", "x"}}}};
   return job;
 }
 
@@ -48,7 +50,7 @@ TEST_SUITE("platform::request_builder") {
 
   TEST_CASE("an empty run_id_property sends no run id; extra properties override") {
     auto job = sample_job();
-    job.run_id_property = "";
+    job.edit_settings().run_id_property = "";
     auto req = make_execution_request(job, sample_context(), {{"JOB", "manual"}, {"NEW", "${job}"}});
     REQUIRE(req.dynamic_properties.size() == 3);
     CHECK(req.dynamic_properties[1].second == "manual");
