@@ -94,6 +94,14 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
 }  // namespace
 
 std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
+  if (source.text.size() > k_max_file_bytes) {
+    sink.error(
+        {source.path, 0, 0},
+        fmt::format("the file is {:.1f} MiB; a configuration file may hold at most {} MiB "
+                    "(10,000 jobs take about 1.5 MiB)",
+                    static_cast<double>(source.text.size()) / (1 << 20), k_max_file_bytes >> 20));
+    return std::nullopt;
+  }
   if (auto bad = first_invalid_utf8(source.text)) {
     auto before = std::string_view(source.text).substr(0, *bad);
     auto nl = before.rfind('\n');

@@ -38,7 +38,12 @@ struct SourceDoc {
   std::unique_ptr<YamlTree> tree;  // its root is null for an empty file
 };
 
-// Parses one file; a syntax error becomes a diagnostic and nullopt.
+// The largest configuration file read: far above any real one, and within the 32-bit
+// positions of the parsed tree (config/yaml_tree.h).
+inline constexpr std::size_t k_max_file_bytes = std::size_t{64} << 20;
+
+// Parses one file; a syntax error or a file over k_max_file_bytes becomes a diagnostic and
+// nullopt.
 std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink);
 
 // A value in the document with the dotted path and the position used in messages.

@@ -10,31 +10,51 @@
 
 namespace bsched::config::detail {
 
+namespace {
+
+std::size_t bom_size(std::string_view text) {
+  return text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+}
+
+}  // namespace
+
 YamlNode::Kind YamlNode::kind() const {
-  return m_tree ? m_tree->at(m_index).kind : Kind::undefined;
+  return m_tree ? static_cast<Kind>(m_tree->at(m_index).kind) : Kind::undefined;
 }
 
 std::string_view YamlNode::scalar() const {
   if (!is_scalar()) return {};
   const auto& n = m_tree->at(m_index);
-  return (n.in_source ? m_tree->m_source : std::string_view(m_tree->m_text))
+  return (n.in_source != 0 ? m_tree->m_source : std::string_view(m_tree->m_text))
       .substr(n.begin, n.count);
 }
 
 bool YamlNode::plain() const {
-  return m_tree && m_tree->at(m_index).plain;
+  return m_tree && m_tree->at(m_index).plain != 0;
 }
 
 int YamlNode::line() const {
-  return m_tree ? m_tree->at(m_index).line : -1;
+  return m_tree ? static_cast<int>(m_tree->at(m_index).line) - 1 : -1;
 }
 
 int YamlNode::column() const {
-  return m_tree ? m_tree->at(m_index).column : -1;
+  return m_tree ? static_cast<int>(m_tree->at(m_index).column) - 1 : -1;
 }
 
+// yaml-cpp counts a column in bytes since the line's last '\n', and the first line's from
+// after a byte order mark, which its positions leave out.
 int YamlNode::offset() const {
-  return m_tree ? m_tree->at(m_index).offset : -1;
+  int l = line(), c = column();
+  if (l < 0 || c < 0) return -1;
+  auto& starts = m_tree->m_line_starts;
+  if (starts.empty()) {
+    const auto source = m_tree->m_source;
+    starts.push_back(static_cast<std::uint32_t>(bom_size(source)));
+    for (std::size_t i = 0; i < source.size(); ++i)
+      if (source[i] == '\n') starts.push_back(static_cast<std::uint32_t>(i + 1));
+  }
+  if (static_cast<std::size_t>(l) >= starts.size()) return -1;
+  return static_cast<int>(starts[static_cast<std::size_t>(l)]) + c;
 }
 
 std::size_t YamlNode::size() const {
@@ -79,7 +99,7 @@ class TreeBuilder final : public YAML::EventHandler {
                 const std::string& value) override {
     auto i = add(YamlNode::Kind::scalar, mark, anchor);
     auto& n = m_tree.m_nodes[i];
-    n.plain = tag == "?";
+    n.plain = tag == "?" ? 1 : 0;
     n.count = static_cast<std::uint32_t>(value.size());
     // Most scalars are their source bytes (plain, or quoted without escapes): they point
     // into the source, found at the mark or one past an opening quote, instead of a copy.
@@ -106,10 +126,12 @@ class TreeBuilder final : public YAML::EventHandler {
   std::uint32_t add(YamlNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
     auto i = static_cast<std::uint32_t>(m_tree.m_nodes.size());
     YamlTree::Node n;
-    n.kind = kind;
-    n.line = mark.line;
-    n.column = mark.column;
-    n.offset = mark.pos;
+    n.kind = static_cast<std::uint32_t>(kind);
+    if (mark.line >= 0 && mark.column >= 0 &&
+        static_cast<std::uint32_t>(mark.line) <= YamlTree::k_max_line) {
+      n.line = static_cast<std::uint32_t>(mark.line) + 1;
+      n.column = static_cast<std::uint32_t>(mark.column) + 1;
+    }
     m_tree.m_nodes.push_back(n);
     if (anchor != YAML::NullAnchor) {
       if (m_anchors.size() <= anchor) m_anchors.resize(anchor + 1);
@@ -121,7 +143,8 @@ class TreeBuilder final : public YAML::EventHandler {
   std::optional<std::uint32_t> source_offset(const YAML::Mark& mark, std::string_view value) const {
     auto source = m_tree.m_source;
     if (mark.pos < 0) return std::nullopt;
-    for (std::size_t at : {std::size_t(mark.pos), std::size_t(mark.pos) + 1}) {
+    auto pos = std::size_t(mark.pos) + bom_size(source);
+    for (std::size_t at : {pos, pos + 1}) {
       if (at + value.size() <= source.size() && source.substr(at, value.size()) == value)
         return static_cast<std::uint32_t>(at);
     }
@@ -142,7 +165,8 @@ class TreeBuilder final : public YAML::EventHandler {
     auto& n = m_tree.m_nodes[i];
     auto items = m_pending.size() - from;
     n.begin = static_cast<std::uint32_t>(m_tree.m_children.size());
-    n.count = static_cast<std::uint32_t>(n.kind == YamlNode::Kind::map ? items / 2 : items);
+    bool map = static_cast<YamlNode::Kind>(n.kind) == YamlNode::Kind::map;
+    n.count = static_cast<std::uint32_t>(map ? items / 2 : items);
     m_tree.m_children.insert(m_tree.m_children.end(), m_pending.begin() + static_cast<long>(from),
                              m_pending.end());
     m_pending.resize(from);
@@ -180,7 +204,9 @@ std::unique_ptr<YamlTree> YamlTree::parse(std::string_view text) {
   TreeBuilder builder(*tree);
   parser.HandleNextDocument(builder);
   if (!tree->m_has_root) {  // no document at all: a null root, as YAML::Load answers
-    tree->m_nodes.push_back({YamlNode::Kind::null});
+    YamlTree::Node null;
+    null.kind = static_cast<std::uint32_t>(YamlNode::Kind::null);
+    tree->m_nodes.push_back(null);
     tree->m_has_root = true;
   }
   tree->m_nodes.shrink_to_fit();

@@ -229,6 +229,36 @@ TEST_SUITE("config::loader") {
           "Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80");
   }
 
+  TEST_CASE("a byte order mark moves no position of a message") {
+    std::string text =
+        "platform:\n  account_id: a\n  username: u\n  token_env: T\n"
+        "jobs:\n  j:\n    schedule: \"0 * * * 9\"\n    process_id: p\n    atom_id: a\n";
+    auto plain = load_config_from_sources({{"main.yaml", text}}, {.read_secret = false});
+    auto marked =
+        load_config_from_sources({{"main.yaml", "\xEF\xBB\xBF" + text}}, {.read_secret = false});
+    REQUIRE_FALSE(plain.has_value());
+    REQUIRE_FALSE(marked.has_value());
+    auto messages = [](const std::vector<Diagnostic>& ds) {
+      std::string out;
+      for (const auto& d : ds) out += d.to_string() + "\n";
+      return out;
+    };
+    CHECK(messages(plain.error()).find("main.yaml:7:24: jobs.j.schedule: field 'day-of-week'") !=
+          std::string::npos);  // at the 9
+    CHECK(messages(marked.error()) == messages(plain.error()));
+  }
+
+  TEST_CASE("a file over 64 MiB is refused before it is parsed") {
+    std::string text(std::size_t{64} << 20, '#');
+    text += "\n";
+    auto r = load_config_from_sources({{"main.yaml", text}}, {.read_secret = false});
+    REQUIRE_FALSE(r.has_value());
+    REQUIRE(r.error().size() == 1);
+    CHECK(r.error()[0].to_string() ==
+          "main.yaml: the file is 64.0 MiB; a configuration file may hold at most 64 MiB (10,000 "
+          "jobs take about 1.5 MiB)");
+  }
+
   TEST_CASE("overlong forms and surrogates are not UTF-8") {
     for (std::string bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
       auto r = load_config_from_sources({{"main.yaml", "platform: " + bad + "\n"}},
