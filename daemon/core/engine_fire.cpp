@@ -108,7 +108,7 @@ Millis Engine::Impl::next_fire_delay(SysMillis now) const {
   if (store_retry) return k_store_retry;
   Millis delay = k_idle_wake;
   if (!due.empty()) {
-    auto at = SysMillis(due.begin()->first);
+    auto at = SysMillis(*due.begin()->next_due);
     if (burst_to_prepare()) at -= k_prepare_lead;  // wake first to prepare it
     delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(at - now));
   }
@@ -119,10 +119,10 @@ Millis Engine::Impl::next_fire_delay(SysMillis now) const {
 // prepared yet.
 std::optional<sys_seconds> Engine::Impl::burst_to_prepare() const {
   if (due.empty()) return std::nullopt;
-  auto at = due.begin()->first;
+  auto at = *due.begin()->next_due;
   if (prepared_for == at) return std::nullopt;
   std::size_t n = 0;
-  for (auto it = due.begin(); it != due.end() && it->first == at; ++it) {
+  for (auto it = due.begin(); it != due.end() && it->next_due == at; ++it) {
     if (++n > k_first_fire_batch) return at;
   }
   return std::nullopt;
@@ -140,8 +140,8 @@ void Engine::Impl::prepare_burst(SysMillis now) {
   prepared_for = *at;
   if (auth_closed_until(now)) return;
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
-    for (auto it = due.begin(); it != due.end() && it->first == *at; ++it) {
-      const auto& jr = *it->second;
+    for (auto it = due.begin(); it != due.end() && it->next_due == at; ++it) {
+      const auto& jr = *it;
       const auto& name = jr.job->name;
       if (!jr.active || jr.paused) continue;
       bool may_wait = oldest_in_flight(name) || has_held(name);
@@ -215,11 +215,11 @@ std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_se
 void Engine::Impl::wake_fire_loop() { fire_timer->cancel(); }
 
 void Engine::Impl::reschedule(JobRuntime& jr) {
-  if (jr.next_due) due.erase({*jr.next_due, &jr});
+  if (jr.is_linked()) due.erase(due.iterator_to(jr));
   jr.next_due.reset();
   if (!jr.active) return;
   jr.next_due = jr.slots->next_after(jr.horizon);
-  if (jr.next_due) due.emplace(*jr.next_due, &jr);
+  if (jr.next_due) due.insert(jr);
 }
 
 // Plans the due jobs, earliest first, at most `limit` of them (every job when `every_job`),
@@ -236,13 +236,13 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       if (jr.active) batch.push_back(&jr);
     }
   } else {
-    for (const auto& [at, jr] : due) {
-      if (SysMillis(at) > now) break;
+    for (auto& jr : due) {
+      if (SysMillis(*jr.next_due) > now) break;
       if (batch.size() == limit) {
         more = true;
         break;
       }
-      batch.push_back(jr);
+      batch.push_back(&jr);
     }
   }
   if (batch.empty() && !store_retry) return false;
