@@ -29,9 +29,9 @@ void exercise(const Config& c) {
   ctx.job = "job";
   ctx.run_id = "1";
   for (const auto& job : c.jobs) {
-    ctx.zone = job.zone;
-    for (const auto& [k, v] : job.dynamic_properties) (void)expand_placeholders(v, ctx);
-    for (const auto& pp : job.process_properties)
+    ctx.zone = job.settings->zone;
+    for (const auto& [k, v] : job.settings->dynamic_properties) (void)expand_placeholders(v, ctx);
+    for (const auto& pp : job.settings->process_properties)
       for (const auto& [k, v] : pp.values) (void)expand_placeholders(v, ctx);
   }
 }
