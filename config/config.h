@@ -89,8 +89,7 @@ struct JobSettings {
   std::vector<ProcessProperty> process_properties;
   SharedText run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
 
-  auto operator<=>(const JobSettings&) const = default;  // for interning
-  bool operator==(const JobSettings&) const = default;
+  auto operator<=>(const JobSettings&) const = default;  // for interning (== comes with it)
 };
 
 struct Job {

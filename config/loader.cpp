@@ -16,7 +16,6 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <set>
 #include <tuple>
 
 namespace bsched::config {
@@ -32,29 +31,6 @@ std::string Diagnostic::to_string() const {
 namespace {
 
 const std::vector<std::string_view> k_main_keys = {"platform", "storage", "defaults", "jobs"};
-
-// One shared copy of each distinct job settings, for the duration of a load. Distinct
-// settings still share their texts (atom ids, zones, run-id property names).
-class SettingsPool {
- public:
-  std::shared_ptr<const JobSettings> intern(const std::shared_ptr<const JobSettings>& settings) {
-    if (auto it = m_settings.find(settings); it != m_settings.end()) return *it;
-    auto copy = std::make_shared<JobSettings>(*settings);
-    for (auto* text : {&copy->atom_id, &copy->timezone, &copy->run_id_property})
-      *text = m_texts.intern(*text);
-    return *m_settings.insert(std::move(copy)).first;
-  }
-
- private:
-  struct ByValue {
-    bool operator()(const std::shared_ptr<const JobSettings>& a,
-                    const std::shared_ptr<const JobSettings>& b) const {
-      return *a < *b;
-    }
-  };
-  std::set<std::shared_ptr<const JobSettings>, ByValue> m_settings;
-  TextPool m_texts;
-};
 
 // Builds one Config from parsed documents; every problem goes to the sink.
 class Assembler {
@@ -168,9 +144,8 @@ void Assembler::one_job(const std::string& name, const Field& value) {
   }
   JobDraft draft = m_defaults;
   apply_job_keys(value, draft, m_sink);
-  auto& job =
-      m_config.jobs.emplace_back(finish_job(std::move(draft), name, value, m_sink, m_schedules));
-  job.settings = m_settings.intern(job.settings);
+  m_config.jobs.push_back(
+      finish_job(std::move(draft), name, value, m_sink, m_schedules, m_settings));
 }
 
 Config Assembler::finish() {

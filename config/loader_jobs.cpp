@@ -266,8 +266,15 @@ void check_policies(const JobDraft& d, Sink& sink) {
 
 }  // namespace
 
+std::shared_ptr<const JobSettings> SettingsPool::intern(JobSettings&& settings) {
+  if (auto it = m_settings.find(settings); it != m_settings.end()) return *it;
+  for (auto* text : {&settings.atom_id, &settings.timezone, &settings.run_id_property})
+    *text = m_texts.intern(*text);
+  return *m_settings.insert(std::make_shared<const JobSettings>(std::move(settings))).first;
+}
+
 Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink,
-               ScheduleCache& schedules) {
+               ScheduleCache& schedules, SettingsPool& settings) {
   d.job.name = name;
   d.job.pos = job_source(*key.doc, key.key_pos);
   for (std::string_view required : {"schedule", "process_id", "atom_id"}) {
@@ -280,7 +287,7 @@ Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink
   }
   if (d.settings.zone) parse_schedules(d, name, sink, schedules);
   check_policies(d, sink);
-  d.job.settings = std::make_shared<const JobSettings>(std::move(d.settings));
+  d.job.settings = settings.intern(std::move(d.settings));
   return std::move(d.job);
 }
 

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,27 @@ struct JobDraft {
   std::vector<Field> schedules;                      // unparsed schedule texts, with positions
   std::map<std::string, Field, std::less<>> set_at;  // where each key was last set
   bool zone_bad = false;                             // timezone was set but unknown (reported)
+};
+
+// One shared copy of each distinct JobSettings, for the duration of a load. Distinct settings
+// still share their texts (atom ids, zones, run-id property names).
+class SettingsPool {
+ public:
+  // The pooled settings equal to `settings`; a new pooled copy the first time.
+  std::shared_ptr<const JobSettings> intern(JobSettings&& settings);
+
+ private:
+  struct ByValue {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return value(a) < value(b);
+    }
+    static const JobSettings& value(const JobSettings& s) { return s; }
+    static const JobSettings& value(const std::shared_ptr<const JobSettings>& s) { return *s; }
+  };
+  std::set<std::shared_ptr<const JobSettings>, ByValue> m_settings;
+  TextPool m_texts;
 };
 
 // Every key a job (and `defaults`) accepts, in documentation order.
@@ -33,9 +55,9 @@ void parse_schedules(JobDraft& draft, const std::string& name, Sink& sink,
                      ScheduleCache& schedules);
 
 // Checks the merged draft of job `name` (whose key is at `pos`, path `path`) and parses its
-// schedules. The job's settings are its own (Assembler interns them). The result is meaningful only
-// when the sink holds no errors.
+// schedules; its settings come from `settings`. The result is meaningful only when the sink
+// holds no errors.
 Job finish_job(JobDraft draft, const std::string& name, const Field& key, Sink& sink,
-               ScheduleCache& schedules);
+               ScheduleCache& schedules, SettingsPool& settings);
 
 }  // namespace bsched::config::detail

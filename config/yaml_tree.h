@@ -70,8 +70,8 @@ class YamlTree {
   struct Node {
     std::uint32_t kind : 3 = 0;  // YamlNode::Kind
     std::uint32_t plain : 1 = 0;
-    std::uint32_t in_source : 1 =
-        0;  // a scalar whose text is its source bytes: begin is in m_source
+    // A scalar whose text is its source bytes: begin is in m_source.
+    std::uint32_t in_source : 1 = 0;
     std::uint32_t line : 27 = 0;
     std::uint32_t column = 0;
     // Scalar: offset and length in m_text. Sequence and map: first index in m_children and
