@@ -37,6 +37,15 @@ struct RunRow {
   std::string message;        // the platform's message (failed runs)
   std::string last_error;     // our last error (HTTP failure, timeout, …)
   std::string properties_json;  // the expanded properties sent, as a JSON object
+  // A request for this run left and no sure refusal has come back since: the platform may
+  // have accepted it. Set in the same write that records the request leaving (before it
+  // leaves), cleared only by an answer that proves it failed. A run with it set is only ever
+  // reconciled, never sent again, however many times the daemon restarts.
+  bool maybe_accepted = false;
+  // How the execution record was tied to this run: "" (not yet), "request" (by the
+  // requestId the platform returned), "query" (found by reconciling: a heuristic match on
+  // process, runtime and execution time).
+  std::string matched_by;
 
   // Times of the transitions (UTC, ms); unset until reached.
   SysMillis created_at{};                 // scheduled
@@ -60,6 +69,7 @@ struct RunRow {
 inline void start_first_send(RunRow& row, SysMillis now) {
   row.state = RunState::submitting;
   row.attempts = 1;
+  row.maybe_accepted = true;
   row.submitting_at = row.last_sent_at = now;
 }
 
@@ -94,7 +104,13 @@ struct RunUpdate {
   std::optional<std::int64_t> inbound_documents;
   std::optional<std::int64_t> outbound_documents;
   std::optional<std::int64_t> inbound_error_documents;
+  std::optional<bool> maybe_accepted;
+  std::optional<std::string> matched_by;
 };
+
+// Copies every set member of `update` into `row`: how the store applies an update, and how
+// the engine keeps its in-memory copy equal to the stored row.
+void apply_update(RunRow& row, const RunUpdate& update);
 
 // Slots that did not fire: one row stands for a range of consecutive slots of one job with
 // the same kind and reason, so a month of missed per-second slots is one row.
@@ -121,7 +137,14 @@ struct JobState {
   std::optional<sys_seconds> horizon;
 };
 
-enum class CommandKind { trigger, pause, resume };
+enum class CommandKind {
+  trigger,  // start a manual run now (with optional properties)
+  pause,    // stop firing new slots of the job; runs in flight go on
+  resume,   // fire again from the next slot
+};
+
+std::string_view to_string(CommandKind kind);
+std::optional<CommandKind> command_kind_from_string(std::string_view s);
 
 // An operator command written by the CLI and carried out by the running daemon.
 struct Command {
@@ -151,6 +174,8 @@ enum class StoreErrorKind {
   full,      // disk or database full: retry later
   io,        // other SQLite / OS failure
 };
+
+std::string_view to_string(StoreErrorKind kind);
 
 struct StoreError {
   StoreErrorKind kind = StoreErrorKind::io;

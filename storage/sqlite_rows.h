@@ -34,7 +34,7 @@ inline std::optional<sys_seconds> opt_seconds(const Query& q, int column) {
   "id, run_id, job, trigger, slot, state, attempts, request_id, execution_id, remote_status, " \
   "message, last_error, properties_json, created_at, submitting_at, submitted_at, running_at, " \
   "finished_at, last_sent_at, next_action_at, execution_time, duration_ms, inbound_documents, " \
-  "outbound_documents, inbound_error_documents"
+  "outbound_documents, inbound_error_documents, maybe_accepted, matched_by"
 
 #define BSCHED_GAP_COLUMNS "id, job, kind, first, last, count, reason, recorded_at"
 

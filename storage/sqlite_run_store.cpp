@@ -121,8 +121,8 @@ StoreResult<RunRow> SqliteRunStore::create_run(const NewRun& run, SysMillis now)
 StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now) {
   BSCHED_TRY_ASSIGN(q, m_db->prepare(
                            "INSERT INTO runs (run_id, job, trigger, slot, state, attempts, "
-                           "properties_json, created_at, submitting_at, last_sent_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"));
+                           "properties_json, created_at, submitting_at, last_sent_at, "
+                           "maybe_accepted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
   RunRow row;
   row.run_id = run.run_id;
   row.job = run.job;
@@ -134,6 +134,7 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
   q.bind(1, row.run_id).bind(2, row.job).bind(3, to_string(row.trigger));
   q.bind(4, to_db(row.slot)).bind(5, to_string(row.state)).bind(6, row.attempts);
   q.bind(7, row.properties_json).bind(8, to_db(now)).bind(9, to_db(row.submitting_at));
+  q.bind(10, row.maybe_accepted ? 1 : 0);
   auto r = q.run();
   if (!r) {
     auto e = r.error();
@@ -169,7 +170,7 @@ StoreResult<void> SqliteRunStore::start_ahead(const std::vector<std::int64_t>& i
   return transact<void>(*m_db, [&]() -> StoreResult<void> {
     BSCHED_TRY_ASSIGN(q, m_db->prepare(
                              "UPDATE runs SET state = 'submitting', attempts = 1, "
-                             "submitting_at = ?2, last_sent_at = ?2 "
+                             "submitting_at = ?2, last_sent_at = ?2, maybe_accepted = 1 "
                              "WHERE id IN (SELECT value FROM json_each(?1)) "
                              "AND state = 'scheduled' AND attempts = 0"));
     BSCHED_TRY(q.bind(1, list).bind(2, to_db(now)).run());
@@ -197,24 +198,6 @@ StoreResult<void> SqliteRunStore::discard_ahead(const std::vector<std::int64_t>&
 }
 
 namespace {
-
-// Copies every set member of `u` into `row`.
-void apply(RunRow& row, const RunUpdate& u) {
-  if (u.attempts) row.attempts = *u.attempts;
-  if (u.request_id) row.request_id = *u.request_id;
-  if (u.execution_id) row.execution_id = *u.execution_id;
-  if (u.remote_status) row.remote_status = *u.remote_status;
-  if (u.message) row.message = *u.message;
-  if (u.last_error) row.last_error = *u.last_error;
-  if (u.properties_json) row.properties_json = *u.properties_json;
-  if (u.last_sent_at) row.last_sent_at = *u.last_sent_at;
-  if (u.next_action_at) row.next_action_at = *u.next_action_at;
-  if (u.execution_time) row.execution_time = *u.execution_time;
-  if (u.duration_ms) row.duration_ms = *u.duration_ms;
-  if (u.inbound_documents) row.inbound_documents = *u.inbound_documents;
-  if (u.outbound_documents) row.outbound_documents = *u.outbound_documents;
-  if (u.inbound_error_documents) row.inbound_error_documents = *u.inbound_error_documents;
-}
 
 // Stamps the time column that belongs to the state reached.
 void stamp(RunRow& row, RunState to, SysMillis now) {
@@ -248,9 +231,12 @@ StoreResult<RunRow> SqliteRunStore::transition(std::int64_t id, RunState to, Sys
                         fmt::format("run {} of job {}: {} -> {} is not a legal transition", id,
                                     row.job, to_string(row.state), to_string(to))};
     }
-    apply(row, update);
+    apply_update(row, update);
     row.state = to;
     stamp(row, to, now);
+    // Entering `submitting` means a request is about to leave: from then on the platform may
+    // have accepted it, unless the caller says otherwise.
+    if (to == RunState::submitting) row.maybe_accepted = update.maybe_accepted.value_or(true);
     BSCHED_TRY(write_run(row));
     if (is_success(to)) BSCHED_TRY(note_success(row.job, row.slot));
     return row;
@@ -260,7 +246,7 @@ StoreResult<RunRow> SqliteRunStore::transition(std::int64_t id, RunState to, Sys
 StoreResult<void> SqliteRunStore::update(std::int64_t id, const RunUpdate& update) {
   return transact<void>(*m_db, [&]() -> StoreResult<void> {
     BSCHED_TRY_ASSIGN(row, load_run(id));
-    apply(row, update);
+    apply_update(row, update);
     return write_run(row);
   });
 }
@@ -288,14 +274,16 @@ StoreResult<void> SqliteRunStore::write_run(const RunRow& r) {
                        "properties_json = ?, submitting_at = ?, submitted_at = ?, running_at = ?, "
                        "finished_at = ?, last_sent_at = ?, next_action_at = ?, "
                        "execution_time = ?, duration_ms = ?, inbound_documents = ?, "
-                       "outbound_documents = ?, inbound_error_documents = ? WHERE id = ?"));
+                       "outbound_documents = ?, inbound_error_documents = ?, maybe_accepted = ?, "
+                       "matched_by = ? WHERE id = ?"));
   q.bind(1, to_string(r.state)).bind(2, r.attempts).bind(3, r.request_id);
   q.bind(4, r.execution_id).bind(5, r.remote_status).bind(6, r.message).bind(7, r.last_error);
   q.bind(8, r.properties_json).bind(9, to_db(r.submitting_at)).bind(10, to_db(r.submitted_at));
   q.bind(11, to_db(r.running_at)).bind(12, to_db(r.finished_at)).bind(13, to_db(r.last_sent_at));
   q.bind(14, to_db(r.next_action_at)).bind(15, to_db(r.execution_time));
   q.bind(16, r.duration_ms).bind(17, r.inbound_documents).bind(18, r.outbound_documents);
-  q.bind(19, r.inbound_error_documents).bind(20, r.id);
+  q.bind(19, r.inbound_error_documents).bind(20, r.maybe_accepted ? 1 : 0);
+  q.bind(21, r.matched_by).bind(22, r.id);
   return q.run();
 }
 
@@ -341,6 +329,8 @@ RunRow read_run(const Query& q) {
   r.inbound_documents = q.opt_int64(22);
   r.outbound_documents = q.opt_int64(23);
   r.inbound_error_documents = q.opt_int64(24);
+  r.maybe_accepted = q.int64(25) != 0;
+  r.matched_by = q.text(26);
   return r;
 }
 

@@ -110,8 +110,4 @@ class SqliteRunStore final : public RunStore {
   std::unique_ptr<sqlite::Db> m_db;
 };
 
-std::string_view to_string(StoreErrorKind kind);
-std::string_view to_string(CommandKind kind);
-std::optional<CommandKind> command_kind_from_string(std::string_view s);
-
 }  // namespace bsched::storage

@@ -6,32 +6,9 @@
 
 #include <fmt/core.h>
 
-#include <array>
-
 namespace bsched::storage {
 
 using namespace sqlite;
-
-namespace {
-
-constexpr std::array<std::string_view, 3> k_command_names = {"trigger", "pause", "resume"};
-
-}  // namespace
-
-std::string_view to_string(StoreErrorKind kind) {
-  constexpr std::array<std::string_view, 6> names = {
-      "duplicate_slot", "illegal_transition", "not_found", "busy", "full", "io"};
-  return names[static_cast<size_t>(kind)];
-}
-
-std::string_view to_string(CommandKind kind) { return k_command_names[static_cast<size_t>(kind)]; }
-
-std::optional<CommandKind> command_kind_from_string(std::string_view s) {
-  for (size_t i = 0; i < k_command_names.size(); ++i) {
-    if (k_command_names[i] == s) return static_cast<CommandKind>(i);
-  }
-  return std::nullopt;
-}
 
 StoreResult<void> SqliteRunStore::record_gap(const SlotGap& gap) {
   if (gap.kind != RunState::missed && gap.kind != RunState::skipped) {

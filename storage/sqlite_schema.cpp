@@ -135,6 +135,20 @@ CREATE INDEX runs_in_flight ON runs (job) WHERE finished_at IS NULL;
 CREATE INDEX runs_missed ON runs (job, slot) WHERE state = 'missed';
 )sql";
 
+// Version 4: the durable facts of a run's sending and matching.
+// maybe_accepted: a request left and no sure refusal came back (recovery only reconciles
+// such a run). Rows written by earlier versions carried that fact as a `submitting` row
+// without a retry instant, or with an "uncertain: " error; both are marked here.
+// matched_by: how the execution record was tied to the run ('request' or 'query').
+const char* const k_v4 = R"sql(
+ALTER TABLE runs ADD COLUMN maybe_accepted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN matched_by TEXT NOT NULL DEFAULT '';
+UPDATE runs SET maybe_accepted = 1 WHERE state = 'submitting' AND
+  (next_action_at IS NULL OR last_error LIKE 'uncertain: %');
+UPDATE runs SET matched_by = 'request' WHERE execution_id != '' AND request_id != '';
+UPDATE runs SET matched_by = 'query' WHERE execution_id != '' AND request_id = '';
+)sql";
+
 StoreError refuse(const std::string& path, std::string why) {
   return StoreError{StoreErrorKind::io, fmt::format("{}: {}", path, why)};
 }
@@ -160,7 +174,7 @@ std::int64_t big_endian_32(const unsigned char* p) {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3};
+  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4};
   return steps;
 }
 

@@ -83,7 +83,7 @@ TEST_SUITE("storage::sqlite_file") {
     CHECK(q->text(0) == "wal");
   }
 
-  TEST_CASE("a version 2 database is migrated to 3: the runs table rebuilt with its rows, ids and indexes") {
+  TEST_CASE("a version 2 database is migrated: the runs table rebuilt with its rows, ids and indexes") {
     ConfigTempDir dir;
     auto path = (dir.path() / "v2.db").string();
     raw_exec(path, sqlite::migrations()[0] + sqlite::migrations()[1] +
@@ -95,7 +95,7 @@ TEST_SUITE("storage::sqlite_file") {
     auto store = SqliteRunStore::open(path);
     REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
     auto& db = (*store)->db();
-    CHECK(db.query_int("PRAGMA user_version").value() == 3);
+    CHECK(db.query_int("PRAGMA user_version").value() == sqlite::current_schema_version());
     CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
                        "tbl_name = 'runs' AND sql IS NOT NULL").value() == 5);
     CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%trigger IN (''schedule'', ''catchup'', ''manual'')%'").value() == 0);
@@ -111,6 +111,29 @@ TEST_SUITE("storage::sqlite_file") {
     CHECK_FALSE(db.exec("INSERT INTO runs (run_id, job, trigger, slot, state, created_at) "
                         "VALUES ('x', 'a', 'cron', 5, 'scheduled', 1)").has_value());
     CHECK(db.query_int("PRAGMA integrity_check = 1").has_value());
+  }
+
+  TEST_CASE("a version 3 database marks its runs that may have been accepted, whatever their last error says") {
+    ConfigTempDir dir;
+    auto path = (dir.path() / "v3.db").string();
+    raw_exec(path, sqlite::migrations()[0] + sqlite::migrations()[1] + sqlite::migrations()[2] +
+                       "PRAGMA application_id = " + std::to_string(sqlite::k_application_id) +
+                       "; PRAGMA user_version = 3;"
+                       "INSERT INTO runs (id, run_id, job, trigger, slot, state, attempts, "
+                       "created_at, next_action_at, last_error) VALUES "
+                       "(1, 'sent', 'a', 'schedule', 100, 'submitting', 1, 1, NULL, ''), "
+                       "(2, 'reconciling', 'a', 'schedule', 101, 'submitting', 1, 1, 5, "
+                       "'uncertain: connection reset'), "
+                       "(3, 'retry', 'a', 'schedule', 102, 'submitting', 1, 1, 5, 'HTTP 503: busy'), "
+                       "(4, 'waiting', 'a', 'schedule', 103, 'scheduled', 0, 1, NULL, '');");
+    auto store = SqliteRunStore::open(path);
+    REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
+    auto open = (*store)->non_terminal_runs();
+    REQUIRE(open->size() == 4);
+    CHECK((*open)[0].maybe_accepted);
+    CHECK((*open)[1].maybe_accepted);
+    CHECK_FALSE((*open)[2].maybe_accepted);
+    CHECK_FALSE((*open)[3].maybe_accepted);
   }
 
   TEST_CASE("a version 1 database is migrated and keeps its rows") {
