@@ -287,6 +287,15 @@ Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink
   }
   if (d.settings.zone) parse_schedules(d, name, sink, schedules);
   check_policies(d, sink);
+  if (d.settings.catchup == Catchup::all && d.settings.overlap != Overlap::allow) {
+    // The overlap policy applies to catch-up runs too (docs/configuration.md).
+    sink.warning(key.key_pos,
+                 fmt::format("{}: catchup: all with overlap: {} runs only the first missed slot "
+                             "at once; the later ones are recorded as skipped while it runs{}. "
+                             "Use overlap: allow to run every missed slot",
+                             key.path, d.settings.overlap == Overlap::skip ? "skip" : "queue",
+                             d.settings.overlap == Overlap::queue ? " (one waits in the queue)" : ""));
+  }
   d.job.settings = settings.intern(std::move(d.settings));
   return std::move(d.job);
 }

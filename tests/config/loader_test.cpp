@@ -346,6 +346,19 @@ TEST_SUITE("config::loader") {
     CHECK(resolve_config_path(std::nullopt) == "/etc/boomi-sched/boomi-sched.yaml");
   }
 
+  TEST_CASE("catchup all with overlap skip or queue draws a warning naming the job") {
+    auto r = load_config_from_sources(
+        {{"/etc/b.yaml", k_platform + "jobs:\n" + one_job("a", "    catchup: all\n") +
+                             one_job("b", "    catchup: all\n    overlap: queue\n") +
+                             one_job("c", "    catchup: all\n    overlap: allow\n")}},
+        {.read_secret = false});
+    REQUIRE(r.has_value());
+    auto text = all_messages(r);
+    CHECK(text.find("jobs.a: catchup: all with overlap: skip") != std::string::npos);
+    CHECK(text.find("jobs.b: catchup: all with overlap: queue") != std::string::npos);
+    CHECK(text.find("jobs.c:") == std::string::npos);
+  }
+
   TEST_CASE("diagnostics print as file:line:col with a warning marker") {
     CHECK(Diagnostic{{"a.yaml", 3, 7}, "bad", false}.to_string() == "a.yaml:3:7: bad");
     CHECK(Diagnostic{{"a.yaml", 3, 7}, "meh", true}.to_string() == "a.yaml:3:7: warning: meh");
