@@ -44,7 +44,12 @@ std::string run_text(const storage::RunRow& r) {
   out += "    " + times + "\n";
   std::string ids;
   if (!r.request_id.empty()) ids += "request " + r.request_id + "  ";
-  if (!r.execution_id.empty()) ids += "execution " + r.execution_id + "  ";
+  if (!r.execution_id.empty()) {
+    // A record found by reconciling is a match on process, runtime and time, not on our
+    // requestId: say so.
+    ids += "execution " + r.execution_id + (r.matched_by == "query" ? " (matched by query)" : "") +
+           "  ";
+  }
   if (!r.remote_status.empty()) ids += "status " + r.remote_status + "  ";
   if (r.duration_ms) ids += "duration " + format_compact(Millis{*r.duration_ms}) + "  ";
   if (r.attempts > 1) ids += fmt::format("attempts {}  ", r.attempts);

@@ -82,6 +82,8 @@ json::object run_json(const storage::RunRow& r) {
       {"attempts", r.attempts},
       {"request_id", text_or_null(r.request_id)},
       {"execution_id", text_or_null(r.execution_id)},
+      {"matched_by", text_or_null(r.matched_by)},
+      {"maybe_accepted", r.maybe_accepted},
       {"remote_status", text_or_null(r.remote_status)},
       {"message", text_or_null(r.message)},
       {"last_error", text_or_null(r.last_error)},

@@ -26,12 +26,12 @@ std::string describe(const platform::CallError& e) {
   return fmt::format("HTTP {}: {}", e.http_status, e.message);
 }
 
-RunStep wait_until(SysMillis at, std::string event = {}) {
+RunStep wait_until(SysMillis at, RunEvent event = RunEvent::none) {
   RunStep step;
   step.kind = Kind::wait;
   step.at = at;
   step.update.next_action_at = std::optional<SysMillis>(at);
-  step.event = std::move(event);
+  step.event = event;
   return step;
 }
 
@@ -42,7 +42,7 @@ RunStep finish(RunState to, std::string last_error, SysMillis now) {
   step.at = now;
   if (!last_error.empty()) step.update.last_error = std::move(last_error);
   step.update.next_action_at = std::optional<SysMillis>();
-  step.event = "run.finished";
+  step.event = RunEvent::finished;
   return step;
 }
 
@@ -68,33 +68,41 @@ RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
     RunStep step;
     step.kind = Kind::reconcile;
     step.at = now + job.settings->poll.initial;
-    step.update.last_error = std::string(k_uncertain_prefix) + describe(e);
+    // maybe_accepted stays set (it was stored with the request): only reconciled from now on.
+    step.update.last_error = "trigger outcome uncertain: " + describe(e);
     step.update.next_action_at = std::optional<SysMillis>(step.at);
-    step.event = "run.reconcile";
+    step.event = RunEvent::reconcile;
     return step;
   }
+  // From here on the answer proves the request failed: nothing was accepted.
   if (e.kind == FailureKind::permanent) {
     auto step = finish(RunState::rejected, describe(e), now);
+    step.update.maybe_accepted = false;
     return step;
   }
   if (e.kind == FailureKind::auth) {
+    // Held until the circuit lets a probe through or new credentials arrive (the engine
+    // wakes held runs on a reload), at the latest until just past the deadline, when the
+    // run ends as submit_failed with this error.
     auto at = std::max(auth_retry_at.value_or(now + job.settings->poll.max), now + 1s);
-    if (at > deadline) {
-      return finish(RunState::submit_failed,
-                    "auth failed: " + describe(e) + "; deadline passed while the circuit was open",
-                    now);
-    }
-    auto step = wait_until(at, "run.retry");
+    at = std::min(at, deadline + 1ms);
+    auto step = wait_until(at, RunEvent::retry);
     step.kind = Kind::resend;
     step.update.last_error = "auth failed: " + describe(e);
+    step.update.maybe_accepted = false;
     return step;
   }
   auto retry = decide_submit_retry(job.settings->submit_retry, std::max(run.attempts, 1), now,
                                    deadline, random01, e.retry_after);
-  if (!retry.retry) return finish(RunState::submit_failed, describe(e) + "; " + retry.reason, now);
-  auto step = wait_until(retry.at, "run.retry");
+  if (!retry.retry) {
+    auto step = finish(RunState::submit_failed, describe(e) + "; " + retry.reason, now);
+    step.update.maybe_accepted = false;
+    return step;
+  }
+  auto step = wait_until(retry.at, RunEvent::retry);
   step.kind = Kind::resend;
   step.update.last_error = describe(e);
+  step.update.maybe_accepted = false;
   return step;
 }
 
@@ -180,7 +188,7 @@ RunStep on_submit_answer(const storage::RunRow& run, const config::Job& job,
   step.at = now + poll_delay(job.settings->poll, 0);
   step.update.request_id = answer->request_id;
   step.update.next_action_at = std::optional<SysMillis>(step.at);
-  step.event = "run.submitted";
+  step.event = RunEvent::submitted;
   return step;
 }
 
@@ -200,7 +208,7 @@ RunStep on_record(const storage::RunRow& run, const config::Job& job,
   if (run.state != RunState::running) {
     step.kind = Kind::transition;
     step.to = RunState::running;
-    step.event = "run.running";
+    step.event = RunEvent::running;
   }
   auto fields = record_update(record);
   fields.next_action_at = step.update.next_action_at;
@@ -220,19 +228,22 @@ RunStep on_poll_answer(const storage::RunRow& run, const config::Job& job,
       return finish(RunState::error, "poll refused: " + describe(e), now);
     }
     if (e.retry_after) next = std::max(next, now + *e.retry_after);
-    auto step = wait_until(next, "run.poll_failed");
+    auto step = wait_until(next, RunEvent::poll_failed);
     step.update.last_error = describe(e);
     return step;
   }
   switch (answer->kind) {
-    case platform::PollResult::Kind::record:
-      return on_record(run, job, answer->record, now, polls, jitter);
+    case platform::PollResult::Kind::record: {
+      auto step = on_record(run, job, answer->record, now, polls, jitter);
+      if (run.matched_by.empty()) step.update.matched_by = "request";
+      return step;
+    }
     case platform::PollResult::Kind::gone: {
       RunStep step;
       step.kind = Kind::reconcile;
       step.at = now;
       step.update.next_action_at = std::optional<SysMillis>(now);
-      step.event = "run.reconcile";
+      step.event = RunEvent::reconcile;
       return step;
     }
     case platform::PollResult::Kind::pending:
@@ -259,24 +270,36 @@ platform::RecordQuery reconcile_query(const storage::RunRow& run, const config::
   return q;
 }
 
+MatchWindow match_window(const storage::RunRow& run, const config::Job& job) {
+  auto sent = sent_at(run);
+  return {sent - k_match_skew, sent + job.settings->record_timeout + k_match_skew};
+}
+
+bool may_own_unmatched_record(const storage::RunRow& run) {
+  if (!run.execution_id.empty()) return false;
+  return (run.state == RunState::submitting && run.maybe_accepted) ||
+         run.state == RunState::submitted;
+}
+
 std::optional<platform::ExecutionRecord> match_record(
-    const storage::RunRow& run, const std::vector<platform::ExecutionRecord>& records,
-    const std::set<std::string>& claimed) {
+    const storage::RunRow& run, const config::Job& job,
+    const std::vector<platform::ExecutionRecord>& records, const std::set<std::string>& claimed,
+    const std::vector<MatchWindow>& earlier) {
   if (!run.execution_id.empty()) {
     for (const auto& r : records) {
       if (r.execution_id == run.execution_id) return r;
     }
     return std::nullopt;
   }
-  auto earliest = std::chrono::floor<std::chrono::seconds>(sent_at(run) - k_reconcile_margin);
+  auto window = match_window(run, job);
   const platform::ExecutionRecord* best = nullptr;
   for (const auto& r : records) {
-    if (r.execution_id.empty() || claimed.count(r.execution_id)) continue;
-    if (r.execution_time && *r.execution_time < earliest) continue;
-    if (!best || (r.execution_time && (!best->execution_time ||
-                                       *r.execution_time < *best->execution_time))) {
-      best = &r;
-    }
+    // A record without an execution time cannot be placed: never credited by a guess.
+    if (r.execution_id.empty() || !r.execution_time || claimed.count(r.execution_id)) continue;
+    if (!window.contains(*r.execution_time)) continue;
+    auto rival = [&](const MatchWindow& w) { return w.contains(*r.execution_time); };
+    if (std::any_of(earlier.begin(), earlier.end(), rival)) continue;
+    if (!best || *r.execution_time < *best->execution_time) best = &r;
   }
   if (!best) return std::nullopt;
   return *best;
@@ -285,10 +308,13 @@ std::optional<platform::ExecutionRecord> match_record(
 RunStep on_reconcile_answer(
     const storage::RunRow& run, const config::Job& job,
     const platform::CallResult<std::vector<platform::ExecutionRecord>>& answer,
-    const std::set<std::string>& claimed, SysMillis now, int polls, double jitter) {
+    const std::set<std::string>& claimed, SysMillis now, int polls, double jitter,
+    const std::vector<MatchWindow>& earlier) {
   if (answer) {
-    if (auto found = match_record(run, *answer, claimed)) {
-      return on_record(run, job, *found, now, polls, jitter);
+    if (auto found = match_record(run, job, *answer, claimed, earlier)) {
+      auto step = on_record(run, job, *found, now, polls, jitter);
+      if (run.execution_id.empty()) step.update.matched_by = "query";
+      return step;
     }
   }
   if (run_timed_out(run, job, now)) return timed_out(job, now);
@@ -308,7 +334,7 @@ RunStep on_reconcile_answer(
   }
   auto step = wait_until(now + poll_delay(job.settings->poll, polls, jitter));
   if (!answer) {
-    step.event = "run.poll_failed";
+    step.event = RunEvent::poll_failed;
     step.update.last_error = describe(answer.error());
   }
   return step;

@@ -73,6 +73,17 @@ RetryDecision decide_submit_retry(const config::RetryPolicy& policy, int attempt
 
 // ---- answers --------------------------------------------------------------------------
 
+// What a step tells the log (one event line each; none: the step is not logged).
+enum class RunEvent {
+  none,         // a quiet step (the next poll's instant)
+  submitted,    // run.submitted: a requestId came back
+  running,      // run.running: the record was seen, not finished
+  finished,     // run.finished: the run reached a terminal state
+  retry,        // run.retry: a trigger surely failed and is sent again later
+  reconcile,    // run.reconcile: the run is looked for through the query API
+  poll_failed,  // run.poll_failed: a poll or a reconcile query failed; tried again later
+};
+
 // What the tracker does next with a run.
 struct RunStep {
   enum class Kind {
@@ -85,12 +96,8 @@ struct RunStep {
   std::optional<storage::RunState> to;
   storage::RunUpdate update;  // fields to store with the step
   SysMillis at{};             // next action (wait / resend / non-terminal transition / reconcile)
-  std::string event;          // the log event name, e.g. "run.running", "run.retry"
+  RunEvent event = RunEvent::none;
 };
-
-// last_error prefix marking a `submitting` run whose trigger may have been accepted: on
-// recovery such a run is reconciled, never resent.
-inline constexpr std::string_view k_uncertain_prefix = "uncertain: ";
 
 // The run state a platform status word ends in; nullopt for non-terminal words
 // (STARTED, INPROCESS, ENQUEUED, ABORTED_RECOVERING and any unknown word).
@@ -131,19 +138,42 @@ SysMillis sent_at(const storage::RunRow& run);
 platform::RecordQuery reconcile_query(const storage::RunRow& run, const config::Job& job,
                                       SysMillis now);
 
-// The record that belongs to `run` among `records`: the one with the run's execution id
-// when it is known; else the earliest record executed at or after (sent - margin) whose
-// execution id is not in `claimed` (ids already held by other runs). nullopt: not found.
+// A record executed this much before our send can still be ours (the platform's clock may
+// be behind ours); a record executed earlier than that was started by someone else.
+inline constexpr Millis k_match_skew = 5s;
+
+// The executionTime range of a record that a run without an execution id may claim:
+// [sent - k_match_skew, sent + record_timeout + k_match_skew].
+struct MatchWindow {
+  SysMillis from{};
+  SysMillis to{};
+  bool contains(sys_seconds t) const { return SysMillis(t) >= from && SysMillis(t) <= to; }
+};
+MatchWindow match_window(const storage::RunRow& run, const config::Job& job);
+
+// A run in flight that may yet be tied to a record it started and has not been tied to one:
+// its request may have been accepted (submitting) or was (submitted), and no execution id is
+// known. Such a run sent before another has the first right to a record in both windows.
+bool may_own_unmatched_record(const storage::RunRow& run);
+
+// The record that belongs to `run` among `records`: the one with the run's execution id when
+// it is known. Otherwise the earliest record inside the run's match window whose execution
+// id is not in `claimed` (held by other runs) and that lies in none of `earlier` (the match
+// windows of runs sent before this one that may still own a record: the earlier send wins,
+// so this run waits until they are tied or ended). nullopt: not found (yet).
 std::optional<platform::ExecutionRecord> match_record(
-    const storage::RunRow& run, const std::vector<platform::ExecutionRecord>& records,
-    const std::set<std::string>& claimed);
+    const storage::RunRow& run, const config::Job& job,
+    const std::vector<platform::ExecutionRecord>& records, const std::set<std::string>& claimed,
+    const std::vector<MatchWindow>& earlier = {});
 
 // What a reconcile answer means: found -> on_record; not found -> keep looking until the
 // run's record_timeout has passed since the request was sent, then the run ends (submitting
 // -> unknown, submitted -> lost, running -> timed_out once run_timeout passes); errors wait.
+// A record tied this way is stored with matched_by "query".
 RunStep on_reconcile_answer(
     const storage::RunRow& run, const config::Job& job,
     const platform::CallResult<std::vector<platform::ExecutionRecord>>& answer,
-    const std::set<std::string>& claimed, SysMillis now, int polls, double jitter = 0.5);
+    const std::set<std::string>& claimed, SysMillis now, int polls, double jitter = 0.5,
+    const std::vector<MatchWindow>& earlier = {});
 
 }  // namespace bsched::core

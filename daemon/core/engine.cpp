@@ -89,10 +89,12 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     bool known = old != nullptr;
     if (known) {
       jr.paused = old->paused;
+      jr.paused_at = old->paused_at;
       jr.last_success = old->last_success;
       jr.horizon = old->horizon;
     } else if (auto st = store.job_state(job.name)) {
       jr.paused = st->paused;
+      jr.paused_at = st->paused_at;
       jr.last_success = st->last_success_slot;
       if (st->horizon) jr.horizon = *st->horizon;
       known = st->horizon.has_value() && !reloading;
@@ -145,14 +147,11 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
     case RunState::scheduled:
       t->mode = Tracked::Mode::submit;
       break;
-    case RunState::submitting: {
-      // A submitting run waiting for a retry holds next_action_at and a sure failure; any
-      // other may have reached the platform: reconcile, never resend blindly.
-      bool sure_failure = row.next_action_at.has_value() &&
-                          row.last_error.rfind(std::string(k_uncertain_prefix), 0) != 0;
-      t->mode = sure_failure ? Tracked::Mode::submit : Tracked::Mode::query;
+    case RunState::submitting:
+      // A request that may have been accepted is only ever reconciled; one that surely
+      // failed is sent again at its retry instant.
+      t->mode = row.maybe_accepted ? Tracked::Mode::query : Tracked::Mode::submit;
       break;
-    }
     default:
       t->mode = row.request_id.empty() ? Tracked::Mode::query : Tracked::Mode::poll;
   }
@@ -252,7 +251,7 @@ Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,
 
 Engine::~Engine() {
   if (!m_impl) return;
-  m_impl->stopping = true;
+  m_impl->phase = Impl::Phase::stopping;
   m_impl->fire_timer->cancel();
   m_impl->maintenance_timer->cancel();
   for (auto& [id, t] : m_impl->runs) t->timer->cancel();
@@ -264,14 +263,14 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   d.load_jobs(d.config, false);
   if (auto r = d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
-  d.fire_due(d.clock.now(), true, k_reason_daemon_down);
+  d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
   // Trackers may start (and even end) inline, so spawn them from a copy of the table.
   std::vector<std::shared_ptr<Tracked>> resumed;
   for (auto& [id, t] : d.runs) {
     if (!t->held && !t->tracking) resumed.push_back(t);
   }
   for (auto& t : resumed) d.spawn_tracker(t);
-  d.started = true;
+  d.phase = Impl::Phase::running;
   d.write_heartbeat();
   d.spawn(d.fire_loop(), "fire loop");
   d.spawn(d.maintenance_loop(), "maintenance loop");
@@ -284,9 +283,11 @@ void Engine::reload(std::shared_ptr<const config::Config> config) {
   auto& d = *m_impl;
   if (!config) return;
   d.load_jobs(config, true);
+  // The auth circuit is closed again: the next call tells whether the new credentials work,
+  // and the triggers it held go now (within their deadlines).
   d.client.reset_auth();
-  // The auth circuit is closed again: the next call tells whether the new credentials work.
-  if (d.platform_state.rfind("auth failed", 0) == 0) d.platform_state = "ok";
+  d.platform.credentials_changed();
+  d.release_auth_holds();
   d.config_loaded_at = d.clock.now();
   spdlog::info("engine.reloaded jobs={} fingerprint={}", stats().jobs, config->fingerprint);
   d.write_heartbeat();
@@ -296,18 +297,18 @@ void Engine::reload(std::shared_ptr<const config::Config> config) {
 void Engine::on_clock_step() {
   auto& d = *m_impl;
   spdlog::warn("engine.clock_step now={}", format_utc_ms(d.clock.now()));
-  d.step_pending = true;
+  d.next_pass = Impl::FirePass::clock_step;
   d.wake_fire_loop();
 }
 
 void Engine::check_commands() {
-  if (m_impl->started && !m_impl->stopping) m_impl->take_commands();
+  if (m_impl->phase == Impl::Phase::running) m_impl->take_commands();
 }
 
 boost::asio::awaitable<void> Engine::stop() {
   auto& d = *m_impl;
-  if (d.stopping) co_return;
-  d.stopping = true;
+  if (d.stopping()) co_return;
+  d.phase = Impl::Phase::stopping;
   spdlog::info("engine.stopping in_flight={}", d.runs.size());
   d.drop_prepared();  // a burst prepared but not yet due leaves no run behind
   d.fire_timer->cancel();
@@ -328,7 +329,7 @@ EngineStats Engine::stats() const {
   s.in_flight = static_cast<int>(d.runs.size());
   s.failures = d.failures;
   s.claimed = static_cast<int>(d.claimed.size());
-  s.platform = d.platform_state;
+  s.platform = d.platform.describe();
   return s;
 }
 

@@ -17,8 +17,6 @@ using storage::RunState;
 
 namespace {
 
-// While the store refuses a batch, the loop tries again after this long.
-constexpr Millis k_store_retry = std::chrono::seconds(1);
 // Jobs planned in the first transaction of a burst: small enough that its first requests
 // leave within a few milliseconds, large enough that a slot of up to 64 jobs is one commit.
 // The rest of the burst follows in batches of k_later_fire_batch: with the runs prepared
@@ -47,10 +45,14 @@ std::string gap_line(const storage::SlotGap& g) {
 
 boost::asio::awaitable<void> Engine::Impl::fire_loop() {
   std::size_t fire_batch = k_first_fire_batch;
-  while (!stopping) {
-    bool every = step_pending;
-    step_pending = false;
-    if (fire_due(clock.now(), every, every ? k_reason_clock_step : k_reason_late, fire_batch)) {
+  while (!stopping()) {
+    bool every = next_pass == FirePass::clock_step;
+    // After a clock step or a store outage the due slots piled up unseen: catch-up rules.
+    auto reason = every                                ? k_reason_clock_step
+                  : next_pass == FirePass::store_retry ? k_reason_store
+                                                       : k_reason_late;
+    auto pass = next_pass == FirePass::due ? SlotPass::on_time : SlotPass::catch_up;
+    if (fire_due(clock.now(), every, reason, fire_batch, pass)) {
       fire_batch = k_later_fire_batch;
       // More slots are due: let this batch's trackers send their requests first; the
       // answers' state writes wait until the whole burst is out.
@@ -78,14 +80,15 @@ void Engine::Impl::hold_after_burst() {
     return;
   }
   writes.hold();
-  burst_held = true;
   burst_timer->expires_after(k_burst_hold_cap);  // a later burst: its own 500 ms from now
-  if (!burst_cap_running) spawn(burst_hold_cap(), "burst hold");
+  bool start_cap = burst_hold == BurstHold::off;  // else the cap's coroutine is still there
+  burst_hold = BurstHold::held;
+  if (start_cap) spawn(burst_hold_cap(), "burst hold");
 }
 
 void Engine::Impl::end_burst_hold() {
-  if (!burst_held) return;
-  burst_held = false;
+  if (burst_hold != BurstHold::held) return;
+  burst_hold = BurstHold::released;
   burst_timer->cancel();
   writes.release();
 }
@@ -94,18 +97,17 @@ void Engine::Impl::end_burst_hold() {
 // cannot stretch it), unless the last answer ends it first. A wait woken early (re-armed by
 // a later burst, or cancelled) looks again.
 boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
-  burst_cap_running = true;
-  while (burst_held && !stopping) {
+  while (burst_hold == BurstHold::held && !stopping()) {
     // Named: with this co_await inside the if condition, g++ 12 emitted a trap (SIGILL).
     const bool expired = co_await burst_timer->wait();
     if (expired) end_burst_hold();
   }
-  burst_cap_running = false;
+  if (burst_hold == BurstHold::released) burst_hold = BurstHold::off;
 }
 
 Millis Engine::Impl::next_fire_delay(SysMillis now) const {
   // After a refused batch the due jobs are still due: wait before asking the store again.
-  if (store_retry) return k_store_retry;
+  if (next_pass == FirePass::store_retry) return k_store_retry;
   Millis delay = k_idle_wake;
   if (!due.empty()) {
     auto at = SysMillis(*due.begin()->next_due);
@@ -184,7 +186,7 @@ void Engine::Impl::drop_prepared() {
     log_store_error("discard_ahead", r.error());
     for (auto& [name, p] : prepared) {
       add_run(p.run);
-      if (!stopping) spawn_tracker(p.run);
+      if (!stopping()) spawn_tracker(p.run);
     }
   }
   prepared.clear();
@@ -228,7 +230,7 @@ void Engine::Impl::reschedule(JobRuntime& jr) {
 // the next one is planned. When the store refuses, nothing in memory changes and the loop
 // retries shortly; the slots then fire late (catch-up rules), never twice.
 bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late_reason,
-                            std::size_t limit) {
+                            std::size_t limit, SlotPass pass) {
   std::vector<JobRuntime*> batch;
   bool more = false;
   if (every_job) {
@@ -245,14 +247,17 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       batch.push_back(&jr);
     }
   }
-  if (batch.empty() && !store_retry) return false;
+  if (batch.empty() && next_pass != FirePass::store_retry) {
+    next_pass = FirePass::due;  // nothing to look at (no job enabled)
+    return false;
+  }
   std::vector<std::pair<JobRuntime*, sys_seconds>> old_horizons;
   Planned planned;
   planned.ahead.reserve(prepared_for ? std::min(batch.size(), prepared.size()) : 0);
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     for (auto* jr : batch) {
       old_horizons.emplace_back(jr, jr->horizon);
-      BSCHED_TRY(plan_job(*jr, now, late_reason, planned));
+      BSCHED_TRY(plan_job(*jr, now, late_reason, pass, planned));
     }
     std::vector<std::int64_t> ids;
     ids.reserve(planned.ahead.size());
@@ -271,10 +276,11 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       auto name = p.run->row.job;
       prepared.emplace(std::move(name), std::move(p));
     }
-    store_retry = true;
+    // A clock step's pass is retried as such (every job); any other as the due jobs.
+    if (next_pass != FirePass::clock_step) next_pass = FirePass::store_retry;
     return false;
   }
-  store_retry = false;
+  next_pass = FirePass::due;
   for (const auto& line : planned.lines) spdlog::info("{}", line);
   for (auto* jr : batch) reschedule(*jr);
   for (auto& t : planned.created) {
@@ -286,13 +292,15 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
 // The slots of one job in (horizon, now]: gaps recorded, runs created or skipped per the
 // overlap policy. Runs created here enter `runs` at once so the next slot sees them.
 storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
-                                                  std::string_view late_reason, Planned& out) {
+                                                  std::string_view late_reason, SlotPass pass,
+                                                  Planned& out) {
   auto& created = out.created;
   auto& lines = out.lines;
   const auto& job = *jr.job;
-  auto plan = jr.paused ? plan_all_missed(*jr.slots, job.name, jr.horizon, now, k_reason_paused)
+  auto plan = jr.paused ? plan_paused(*jr.slots, job.name, jr.horizon, now, jr.paused_at,
+                                      late_reason)
                         : plan_due_slots(*jr.slots, job.name, catchup_policy(job), jr.horizon, now,
-                                         late_reason);
+                                         late_reason, pass);
   for (const auto& gap : plan.gaps) {
     BSCHED_TRY(store.record_gap(gap));
     lines.push_back(gap_line(gap));
@@ -436,7 +444,7 @@ void Engine::Impl::release_queued(const std::string& job) {
     t->held = false;
     t->deadline = clock.now() + t->job->settings->catchup_window;
     spdlog::info("run.released job={} run={}", job, id);
-    if (!stopping) spawn_tracker(t);
+    if (!stopping()) spawn_tracker(t);
     return;
   }
 }

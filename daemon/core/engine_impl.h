@@ -9,6 +9,7 @@
 
 #include "daemon/core/decisions.h"
 #include "daemon/core/engine.h"
+#include "daemon/core/platform_monitor.h"
 #include "daemon/core/slot_planner.h"
 #include "daemon/core/write_batch.h"
 
@@ -24,6 +25,10 @@
 
 namespace bsched::core {
 
+// After the store refused a write (a slot batch, a run's step): how long until it is tried
+// again. Nothing in memory moves on meanwhile.
+inline constexpr Millis k_store_retry = std::chrono::seconds(1);
+
 // Puts a JobRuntime in Impl::due: the set's node is inside the runtime, so the set allocates
 // nothing (a std::set node per job was 64 bytes: 640 KB for 10,000 jobs). Copying or moving a
 // runtime copies no link.
@@ -35,6 +40,7 @@ struct JobRuntime : DueHook {
   std::unique_ptr<SlotSource> slots;
   bool active = false;  // enabled: fires new slots
   bool paused = false;
+  std::optional<SysMillis> paused_at;        // when the pause was written (paused only)
   sys_seconds horizon{};                     // every slot at or before it was handled
   std::optional<sys_seconds> next_due;       // set while in Impl::due: its key there
   std::optional<sys_seconds> last_success;   // for ${last_success_time}
@@ -72,9 +78,12 @@ struct Tracked {
   int polls = 0;         // answers received while polling / reconciling
   bool held = false;     // queued behind an earlier run of its job (overlap: queue)
   bool tracking = false;  // its tracker coroutine was spawned
+  bool auth_held = false;  // waiting to send only because the auth circuit is open
   SysMillis deadline{};  // no trigger leaves after this instant
   std::vector<std::pair<std::string, std::string>> extra;  // manual trigger properties
   std::optional<RunStep> pending;  // a decided step the store has not taken yet
+  // The wall and monotonic instants the tracker's time is measured from (Impl::run_now).
+  std::optional<std::pair<SysMillis, std::chrono::steady_clock::time_point>> anchor;
   // The first ExecutionRequest, built while the run row was written: its `submitting` state
   // went into the same commit, so it leaves without another write (see Impl::stage_submit).
   std::optional<platform::ExecutionRequest> staged;
@@ -131,19 +140,36 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::unordered_map<std::string, PreparedRun> prepared;  // by job, for `prepared_for`
   std::optional<sys_seconds> prepared_for;                 // the burst instant prepared
 
+  // Where the engine is in its life.
+  enum class Phase {
+    starting,  // built; start() has not finished recovery (operator commands wait)
+    running,   // firing slots and tracking runs
+    stopping,  // stop() was called or the engine destroyed: nothing new starts
+  };
+  // What the fire loop's next pass looks at.
+  enum class FirePass {
+    due,          // the jobs whose next slot is due, on-time rules
+    store_retry,  // the store refused the last batch: the due jobs again 1 s later, catch-up rules
+    clock_step,   // on_clock_step(): every job, catch-up rules
+  };
+  // The answers' writes after a burst (hold_after_burst).
+  enum class BurstHold {
+    off,       // writes commit each event-loop turn; no burst_hold_cap() coroutine
+    held,      // held until every request of the burst is answered or the cap passes;
+               // burst_hold_cap() waits on burst_timer
+    released,  // released; burst_hold_cap() has yet to wake and end (a new hold reuses it)
+  };
+
   std::unique_ptr<WakeTimer> fire_timer;
   std::unique_ptr<WakeTimer> burst_timer;  // bounds the write hold after a burst
   std::unique_ptr<WakeTimer> maintenance_timer;
-  bool started = false;
-  bool stopping = false;
-  bool step_pending = false;  // on_clock_step(): look at every job
-  bool store_retry = false;   // the last slot batch failed in the store: retry soon
+  Phase phase = Phase::starting;
+  FirePass next_pass = FirePass::due;
+  BurstHold burst_hold = BurstHold::off;
   int coroutines = 0;
   int submits_in_flight = 0;  // ExecutionRequests handed to the client, answer not yet back
-  bool burst_held = false;    // the answers' writes wait for the burst (hold_after_burst)
-  bool burst_cap_running = false;  // burst_hold_cap() is waiting
   int failures = 0;
-  std::string platform_state = "ok";
+  PlatformMonitor platform;
   SysMillis started_at{};
   SysMillis config_loaded_at{};
 
@@ -167,10 +193,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<void> burst_hold_cap();
   boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> counted_submit(
       const platform::ExecutionRequest& request);
+  // `pass`: catch_up after downtime, a clock step or a store outage (see SlotPass).
   bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
-                std::size_t limit = SIZE_MAX);
+                std::size_t limit = SIZE_MAX, SlotPass pass = SlotPass::on_time);
+  bool stopping() const { return phase == Phase::stopping; }
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
-                                      Planned& out);
+                                      SlotPass pass, Planned& out);
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void start_prepared(PreparedRun& p, SysMillis now);
   void note_created(const Tracked& t, const DueSlot& slot, SysMillis now, bool ahead,
@@ -194,6 +222,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // run_tracker.cpp: one coroutine per run.
   void spawn_tracker(std::shared_ptr<Tracked> t);
   boost::asio::awaitable<void> track(std::shared_ptr<Tracked> t);
+  // The run's "now": the wall clock when its tracker started plus the monotonic time since.
+  // Its timeouts and poll instants are measured with it, so a wall-clock step or a suspend
+  // never ends a run as lost or timed_out early (nor makes it poll in a tight loop).
+  SysMillis run_now(Tracked& t) const;
   boost::asio::awaitable<void> act(Tracked& t);
   boost::asio::awaitable<void> submit(Tracked& t);
   // While the auth circuit is open: the instant it lets a probe through.
@@ -203,10 +235,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                                                                          SysMillis now) const;
   boost::asio::awaitable<void> poll(Tracked& t);
   boost::asio::awaitable<void> reconcile(Tracked& t);
+  // The match windows of the runs in flight for t's process and runtime, sent before t, that
+  // may still be tied to a record (the earlier send wins a record both could claim).
+  std::vector<MatchWindow> earlier_rivals(const Tracked& t) const;
   boost::asio::awaitable<bool> write_sending(Tracked& t, const storage::RunUpdate& sending,
                                              SysMillis now);
   boost::asio::awaitable<void> apply(Tracked& t, const RunStep& step);
   boost::asio::awaitable<bool> held_by_auth(Tracked& t);
+  // The auth circuit closed (new credentials): every run it held acts now.
+  void release_auth_holds();
   void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
@@ -219,7 +256,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void run_command(const storage::Command& c, SysMillis now);
   boost::asio::awaitable<void> maintenance_loop();
   void write_heartbeat();
-  void prune_some(SysMillis now);
   void note_platform(const platform::CallError* error);
   template <class T>
   void note_answer(const platform::CallResult<T>& answer) {

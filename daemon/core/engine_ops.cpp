@@ -45,23 +45,6 @@ std::string pause_note(const std::string& args) {
   return note && note->is_string() ? std::string(note->as_string()) : std::string();
 }
 
-// The platform's health in one word (plus the message for auth failures).
-std::string platform_word(const platform::CallError* e) {
-  using platform::FailureKind;
-  if (!e) return "ok";
-  switch (e->kind) {
-    case FailureKind::auth:
-      return "auth failed: " + e->message;
-    case FailureKind::throttled:
-      return "throttled";
-    case FailureKind::retry_later:
-    case FailureKind::uncertain:
-      return e->http_status == 0 ? "unreachable" : "error";
-    default:
-      return {};  // a failure of one request says nothing about the platform
-  }
-}
-
 }  // namespace
 
 void log_store_error(std::string_view op, const storage::StoreError& e) {
@@ -88,7 +71,10 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
     if (auto r = store.set_paused(c.job, pause, note, c.requested_by, now); !r) {
       log_store_error("set_paused", r.error());
     }
-    if (jr) jr->paused = pause;
+    if (jr) {
+      jr->paused = pause;
+      jr->paused_at = pause ? std::optional<SysMillis>(c.requested_at) : std::nullopt;
+    }
     spdlog::info("command.{} job={} by={} note=\"{}\"", pause ? "pause" : "resume", c.job,
                  c.requested_by, note);
     return;
@@ -127,9 +113,9 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
 
 boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
   auto last_prune = clock.steady_now() - options.prune_interval;
-  while (!stopping) {
+  while (!stopping()) {
     maintenance_timer->expires_after(options.maintenance_interval);
-    if (!co_await maintenance_timer->wait() || stopping) continue;
+    if (!co_await maintenance_timer->wait() || stopping()) continue;
     write_heartbeat();
     take_commands();
     forget_old_claims();
@@ -137,7 +123,7 @@ boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
       last_prune = clock.steady_now();
       auto before = clock.now() - config->storage.retention;
       // Small batches with a yield between, so a large prune never stalls the loop.
-      for (int i = 0; i < 1000 && !stopping; ++i) {
+      for (int i = 0; i < 1000 && !stopping(); ++i) {
         auto n = store.prune(before, k_prune_batch);
         if (!n) {
           log_store_error("prune", n.error());
@@ -158,28 +144,13 @@ void Engine::Impl::write_heartbeat() {
   hb.updated_at = clock.now();
   hb.config_loaded_at = config_loaded_at;
   hb.config_fingerprint = config->fingerprint;
-  hb.platform_state = platform_state;
+  hb.platform_state = platform.describe();
   if (auto r = store.write_heartbeat(hb); !r) log_store_error("write_heartbeat", r.error());
 }
 
-// Logs loudly once per change of the platform's health and rewrites the heartbeat.
+// Rewrites the heartbeat when the platform's health changed (PlatformHealth logs it).
 void Engine::Impl::note_platform(const platform::CallError* error) {
-  auto word = platform_word(error);
-  if (word.empty() || word == platform_state) return;
-  bool was_auth = platform_state.rfind("auth failed", 0) == 0;
-  platform_state = word;
-  if (word.rfind("auth failed", 0) == 0) {
-    spdlog::critical("platform.auth_failed message=\"{}\" action=\"no trigger is sent until the "
-                     "credentials or the configuration change; retrying rarely\"",
-                     error->message);
-  } else if (word == "throttled") {
-    spdlog::warn("platform.throttled http={} message=\"{}\"", error->http_status, error->message);
-  } else if (word == "unreachable" || word == "error") {
-    spdlog::warn("platform.{} http={} message=\"{}\"", word, error->http_status, error->message);
-  } else {
-    spdlog::info("platform.ok{}", was_auth ? " auth=restored" : "");
-  }
-  write_heartbeat();
+  if (platform.note(error)) write_heartbeat();
 }
 
 void Engine::Impl::spawn(boost::asio::awaitable<void> work, const char* what) {

@@ -5,7 +5,13 @@
 // failure keeps the decided step and retries it before anything else is sent.
 #include "daemon/core/engine_impl.h"
 
-#include "daemon/core/run_update.h"
+// g++ 12 reports Asio's coroutine frame allocation (its own operator new/delete pair, see
+// boost/asio/impl/awaitable.hpp) as mismatched in some coroutines, depending on inlining:
+// a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include "daemon/platform/request_builder.h"
 
 #include <spdlog/spdlog.h>
@@ -16,7 +22,6 @@ using storage::RunState;
 
 namespace {
 
-constexpr Millis k_store_retry = std::chrono::seconds(1);
 constexpr std::size_t k_claimed_max = 10000;
 
 }  // namespace
@@ -26,16 +31,22 @@ void Engine::Impl::spawn_tracker(std::shared_ptr<Tracked> t) {
   spawn(track(std::move(t)), "run tracker");
 }
 
+SysMillis Engine::Impl::run_now(Tracked& t) const {
+  if (!t.anchor) t.anchor.emplace(clock.now(), clock.steady_now());
+  auto elapsed = clock.steady_now() - t.anchor->second;
+  return t.anchor->first + std::chrono::duration_cast<Millis>(elapsed);
+}
+
 boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
-  while (!stopping && !storage::is_terminal(t->row.state)) {
-    auto now = clock.now();
+  while (!stopping() && !storage::is_terminal(t->row.state)) {
+    auto now = run_now(*t);
     auto at = t->row.next_action_at.value_or(now);
     // No trigger leaves before its slot (a run written ahead of a burst, kept or recovered).
     if (t->row.state == RunState::scheduled) at = std::max(at, SysMillis(t->row.slot));
     if (at > now) {
       t->timer->expires_after(std::chrono::duration_cast<Millis>(at - now));
       if (!co_await t->timer->wait()) continue;  // woken early: look again
-      if (stopping) break;
+      if (stopping()) break;
     }
     co_await act(*t);
   }
@@ -81,7 +92,7 @@ boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
     }
     log_store_error("update", r.error());
   }
-  t.row.next_action_at = clock.now() + k_store_retry;
+  t.row.next_action_at = run_now(t) + k_store_retry;
   co_return false;
 }
 
@@ -104,6 +115,7 @@ std::pair<platform::ExecutionRequest, storage::RunUpdate> Engine::Impl::next_att
   sending.last_sent_at = now;
   sending.properties_json = platform::properties_json(request);
   sending.next_action_at = std::optional<SysMillis>();
+  sending.maybe_accepted = true;  // durable before the request leaves
   return {std::move(request), std::move(sending)};
 }
 
@@ -121,25 +133,32 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
       step.kind = RunStep::Kind::transition;
       step.to = to;
       step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
+      if (!t.row.last_error.empty()) *step.update.last_error += "; last error: " + t.row.last_error;
       step.update.next_action_at = std::optional<SysMillis>();
-      step.event = "run.finished";
+      step.event = RunEvent::finished;
       co_await apply(t, step);
       co_return;
     }
     if (auto until = auth_closed_until(now)) {
-      // Nothing is sent until the circuit allows a probe.
+      // Nothing is sent until the circuit allows a probe or new credentials arrive.
       t.row.next_action_at = std::min(*until, t.deadline + Millis(1));
+      t.auth_held = true;
       co_return;
     }
-    auto [built, sending] = next_attempt(t, now);
-    if (!co_await write_sending(t, sending, now)) co_return;
+    // The deadline and the auth circuit are wall-clock instants; the run's own times are
+    // measured on its monotonic "now".
+    auto sent = run_now(t);
+    auto [built, sending] = next_attempt(t, sent);
+    if (!co_await write_sending(t, sending, sent)) co_return;
     request = std::move(built);
   }
   if (co_await held_by_auth(t)) co_return;
+  t.auth_held = false;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
   auto answer = co_await counted_submit(*request);
   note_answer(answer);
-  auto step = on_submit_answer(t.row, *t.job, answer, clock.now(), random01(),
+  t.auth_held = !answer && answer.error().kind == platform::FailureKind::auth;
+  auto step = on_submit_answer(t.row, *t.job, answer, run_now(t), random01(),
                                client.health().auth_retry_at);
   co_await apply(t, step);
 }
@@ -152,7 +171,7 @@ boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> Engine::Imp
     Impl& impl;
     explicit InFlight(Impl& i) : impl(i) { ++impl.submits_in_flight; }
     ~InFlight() {
-      if (--impl.submits_in_flight == 0 && !impl.stopping) impl.end_burst_hold();
+      if (--impl.submits_in_flight == 0 && !impl.stopping()) impl.end_burst_hold();
     }
   } in_flight(*this);
   co_return co_await client.submit(request);
@@ -170,10 +189,21 @@ boost::asio::awaitable<bool> Engine::Impl::held_by_auth(Tracked& t) {
   step.kind = RunStep::Kind::resend;
   step.at = std::min(*health.auth_retry_at, t.deadline + Millis(1));
   step.update.attempts = t.row.attempts - 1;
+  step.update.maybe_accepted = false;  // it never left
   step.update.last_error = "not sent: the platform refused the credentials (auth circuit open)";
   step.update.next_action_at = std::optional<SysMillis>(step.at);
+  t.auth_held = true;
   co_await apply(t, step);
   co_return true;
+}
+
+void Engine::Impl::release_auth_holds() {
+  for (auto& [id, t] : runs) {
+    if (!t->auth_held) continue;
+    t->auth_held = false;
+    t->row.next_action_at = run_now(*t);
+    t->timer->cancel();
+  }
 }
 
 boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
@@ -183,7 +213,7 @@ boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
   }
   auto answer = co_await client.poll(t.row.request_id);
   note_answer(answer);
-  auto step = on_poll_answer(t.row, *t.job, answer, clock.now(), t.polls++, random01());
+  auto step = on_poll_answer(t.row, *t.job, answer, run_now(t), t.polls++, random01());
   co_await apply(t, step);
 }
 
@@ -193,14 +223,33 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
                format_utc(query.from), format_utc(query.to));
   auto answer = co_await client.query(query);
   note_answer(answer);
-  // A run that knows its execution id is matched by it; `claimed` is for those that do not.
-  auto step = on_reconcile_answer(t.row, *t.job, answer, claimed, clock.now(), t.polls++,
-                                  random01());
+  // A run that knows its execution id is matched by it; `claimed` and the earlier sends'
+  // windows are for those that do not.
+  auto step = on_reconcile_answer(t.row, *t.job, answer, claimed, run_now(t), t.polls++,
+                                  random01(), earlier_rivals(t));
   co_await apply(t, step);
 }
 
+std::vector<MatchWindow> Engine::Impl::earlier_rivals(const Tracked& t) const {
+  std::vector<MatchWindow> out;
+  if (!t.row.execution_id.empty()) return out;
+  auto sent = sent_at(t.row);
+  for (const auto& [id, other] : runs) {
+    if (id == t.row.id || !may_own_unmatched_record(other->row)) continue;
+    if (other->job->process_id != t.job->process_id ||
+        other->job->settings->atom_id != t.job->settings->atom_id) {
+      continue;
+    }
+    auto other_sent = sent_at(other->row);
+    if (other_sent < sent || (other_sent == sent && id < t.row.id)) {
+      out.push_back(match_window(other->row, *other->job));
+    }
+  }
+  return out;
+}
+
 boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {
-  auto now = clock.now();
+  auto now = run_now(t);
   storage::StoreResult<void> written;
   if (step.to) {
     auto r = co_await writes.transition(t.row.id, *step.to, now, step.update);
@@ -232,7 +281,7 @@ void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::
       t.row = **fresh;
       // Act on the stored row, but not in a tight loop should the store refuse it again.
       t.row.next_action_at = std::max(t.row.next_action_at.value_or(SysMillis{}),
-                                      clock.now() + k_store_retry);
+                                      run_now(t) + k_store_retry);
       return;
     }
     spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
@@ -241,29 +290,41 @@ void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::
     return;
   }
   t.pending = step;
-  t.row.next_action_at = clock.now() + k_store_retry;
+  t.row.next_action_at = run_now(t) + k_store_retry;
 }
 
 void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {
   const auto& r = t.row;
-  if (step.event == "run.submitted") {
-    spdlog::info("run.submitted job={} run={} request={}", r.job, r.id, r.request_id);
-  } else if (step.event == "run.running") {
-    spdlog::info("run.running job={} run={} execution={} status={}", r.job, r.id, r.execution_id,
-                 r.remote_status);
-  } else if (step.event == "run.finished") {
-    auto level = storage::is_success(r.state) ? spdlog::level::info : spdlog::level::warn;
-    spdlog::log(level, "run.finished job={} run={} state={} status={} execution={} message=\"{}\" error=\"{}\"",
-                r.job, r.id, storage::to_string(r.state), r.remote_status, r.execution_id,
-                r.message, r.last_error);
-  } else if (step.event == "run.retry") {
-    spdlog::warn("run.retry job={} run={} attempt={} at={} error=\"{}\"", r.job, r.id, r.attempts,
-                 format_utc_ms(step.at), r.last_error);
-  } else if (step.event == "run.reconcile") {
-    spdlog::warn("run.reconcile job={} run={} reason=\"{}\"", r.job, r.id,
-                 r.last_error.empty() ? "async result gone" : r.last_error);
-  } else if (step.event == "run.poll_failed") {
-    spdlog::warn("run.poll_failed job={} run={} error=\"{}\"", r.job, r.id, r.last_error);
+  switch (step.event) {
+    case RunEvent::none:
+      break;
+    case RunEvent::submitted:
+      spdlog::info("run.submitted job={} run={} request={}", r.job, r.id, r.request_id);
+      break;
+    case RunEvent::running:
+      spdlog::info("run.running job={} run={} execution={} status={}", r.job, r.id,
+                   r.execution_id, r.remote_status);
+      break;
+    case RunEvent::finished: {
+      auto level = storage::is_success(r.state) ? spdlog::level::info : spdlog::level::warn;
+      spdlog::log(level,
+                  "run.finished job={} run={} state={} status={} execution={} message=\"{}\" "
+                  "error=\"{}\"",
+                  r.job, r.id, storage::to_string(r.state), r.remote_status, r.execution_id,
+                  r.message, r.last_error);
+      break;
+    }
+    case RunEvent::retry:
+      spdlog::warn("run.retry job={} run={} attempt={} at={} error=\"{}\"", r.job, r.id,
+                   r.attempts, format_utc_ms(step.at), r.last_error);
+      break;
+    case RunEvent::reconcile:
+      spdlog::warn("run.reconcile job={} run={} reason=\"{}\"", r.job, r.id,
+                   r.last_error.empty() ? "async result gone" : r.last_error);
+      break;
+    case RunEvent::poll_failed:
+      spdlog::warn("run.poll_failed job={} run={} error=\"{}\"", r.job, r.id, r.last_error);
+      break;
   }
 }
 

@@ -13,6 +13,15 @@ class GapBuilder {
   GapBuilder(SlotPlan& plan, std::string_view job, std::string_view reason, SysMillis now)
       : m_plan(plan), m_job(job), m_reason(reason), m_now(now) {}
 
+  // A slot missed for another reason than the open range's starts a new range.
+  void add(sys_seconds slot, std::string_view reason) {
+    if (reason != m_reason) {
+      close();
+      m_reason = reason;
+    }
+    add(slot);
+  }
+
   void add(sys_seconds slot) {
     ++m_plan.missed_count;
     if (m_open) {
@@ -54,53 +63,63 @@ std::pair<sys_seconds, sys_seconds> due_range(sys_seconds horizon, SysMillis now
 }  // namespace
 
 SlotPlan plan_due_slots(const SlotSource& slots, std::string_view job, const CatchupPolicy& policy,
-                        sys_seconds horizon, SysMillis now, std::string_view late_reason) {
+                        sys_seconds horizon, SysMillis now, std::string_view late_reason,
+                        SlotPass pass) {
   SlotPlan plan;
   GapBuilder gaps(plan, job, late_reason, now);
   auto [from, to] = due_range(horizon, now);
   if (from >= to) return plan;
-  // Under `latest` the newest late slot seen so far waits here: it fires only if no later
-  // late slot and no on-time slot follows.
-  std::optional<sys_seconds> candidate;
+  bool collapse = pass == SlotPass::catch_up && policy.mode != config::Catchup::all;
+  // The newest slot seen so far that may still fire, if no later one takes its place:
+  // under `latest` a late slot (and, collapsing, an on-time one), under `none` collapsing
+  // an on-time one.
+  std::optional<DueSlot> candidate;
+  auto replace_candidate = [&](std::optional<DueSlot> next) {
+    if (candidate) gaps.add(candidate->slot);
+    candidate = next;
+  };
   slots.for_each_in(from, to, [&](sys_seconds slot) {
     plan.last_slot = slot;
     auto age = now - SysMillis(slot);
+    bool in_window = age <= policy.window;
     if (age < k_on_time_grace) {
-      if (candidate) gaps.add(*candidate);
-      candidate.reset();
+      if (collapse) {
+        replace_candidate(DueSlot{slot, Trigger::schedule});
+        return true;
+      }
+      replace_candidate(std::nullopt);
       gaps.close();
       plan.fire.push_back({slot, Trigger::schedule});
-      return true;
-    }
-    bool in_window = age <= policy.window;
-    if (!in_window || policy.mode == config::Catchup::none) {
+    } else if (!in_window || policy.mode == config::Catchup::none) {
+      replace_candidate(std::nullopt);
       gaps.add(slot);
     } else if (policy.mode == config::Catchup::all) {
       gaps.close();
       plan.fire.push_back({slot, Trigger::catchup});
     } else {
-      if (candidate) gaps.add(*candidate);
-      candidate = slot;
+      replace_candidate(DueSlot{slot, Trigger::catchup});
     }
     return true;
   });
   if (candidate) {
     gaps.close();
-    plan.fire.push_back({*candidate, Trigger::catchup});
+    plan.fire.push_back(*candidate);
   }
   gaps.close();
   return plan;
 }
 
-SlotPlan plan_all_missed(const SlotSource& slots, std::string_view job, sys_seconds horizon,
-                         SysMillis now, std::string_view reason) {
+SlotPlan plan_paused(const SlotSource& slots, std::string_view job, sys_seconds horizon,
+                     SysMillis now, std::optional<SysMillis> paused_at,
+                     std::string_view late_reason) {
   SlotPlan plan;
-  GapBuilder gaps(plan, job, reason, now);
+  GapBuilder gaps(plan, job, k_reason_paused, now);
   auto [from, to] = due_range(horizon, now);
   if (from >= to) return plan;
   slots.for_each_in(from, to, [&](sys_seconds slot) {
     plan.last_slot = slot;
-    gaps.add(slot);
+    bool before_pause = paused_at && SysMillis(slot) < *paused_at;
+    gaps.add(slot, before_pause ? late_reason : k_reason_paused);
     return true;
   });
   gaps.close();

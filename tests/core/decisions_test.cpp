@@ -127,7 +127,7 @@ TEST_SUITE("core::decisions") {
     CHECK(step.to == RunState::submitted);
     CHECK(step.update.request_id == "executionrecord-9");
     CHECK(step.at == now + 5s);
-    CHECK(step.event == "run.submitted");
+    CHECK(step.event == RunEvent::submitted);
   }
 
   TEST_CASE("a refused trigger is rejected, a transient failure retried, an uncertain one reconciled") {
@@ -141,7 +141,9 @@ TEST_SUITE("core::decisions") {
     CHECK(retry.at == now + 2s);
     auto unsure = on_submit_answer(r, job(), fail(FailureKind::uncertain), now, 0.5);
     CHECK(unsure.kind == RunStep::Kind::reconcile);
-    CHECK(unsure.update.last_error->rfind(std::string(k_uncertain_prefix), 0) == 0);
+    CHECK_FALSE(unsure.update.maybe_accepted.has_value());  // stays set: only reconciled
+    CHECK(retry.update.maybe_accepted == false);
+    CHECK(rejected.update.maybe_accepted == false);
     auto garbled = on_submit_answer(r, job(), fail(FailureKind::bad_response, 200), now, 0.5);
     CHECK(garbled.kind == RunStep::Kind::reconcile);
   }
@@ -155,14 +157,18 @@ TEST_SUITE("core::decisions") {
     CHECK(step.update.last_error->find("retry budget spent") != std::string::npos);
   }
 
-  TEST_CASE("an auth failure waits for the circuit but not past the deadline") {
+  TEST_CASE("an auth failure waits for the circuit, at most until just past the deadline") {
     auto r = run_in(RunState::submitting);
     auto now = ms("2026-01-01T10:00:01Z");
     auto wait = on_submit_answer(r, job(), fail(FailureKind::auth, 401), now, 0.5, now + 10min);
     CHECK(wait.kind == RunStep::Kind::resend);
     CHECK(wait.at == now + 10min);
-    auto give_up = on_submit_answer(r, job(), fail(FailureKind::auth, 401), now, 0.5, now + 2h);
-    CHECK(give_up.to == RunState::submit_failed);
+    // A probe later than the deadline: held to just past it (new credentials may arrive
+    // first; the engine wakes held runs on a reload), then the send path ends it.
+    auto held = on_submit_answer(r, job(), fail(FailureKind::auth, 401), now, 0.5, now + 2h);
+    CHECK(held.kind == RunStep::Kind::resend);
+    CHECK(held.at == submit_deadline(r.slot, job().settings->catchup_window) + 1ms);
+    CHECK(held.update.maybe_accepted == false);
   }
 
   TEST_CASE("a pending answer keeps the run submitted until record_timeout, then lost") {
@@ -201,7 +207,7 @@ TEST_SUITE("core::decisions") {
     CHECK(err.to == RunState::error);
     CHECK(err.update.message == "Map failed");
     CHECK(err.update.inbound_documents == 3);
-    CHECK(err.event == "run.finished");
+    CHECK(err.event == RunEvent::finished);
     CHECK(on_poll_answer(r, job(), poll_record("ABORTED_RECOVERING"), now, 2).kind ==
           RunStep::Kind::wait);
   }
@@ -229,15 +235,69 @@ TEST_SUITE("core::decisions") {
     recs[0].execution_time = *parse_instant("2026-01-01T09:00:00Z");
     recs[1].execution_time = *parse_instant("2026-01-01T10:00:03Z");
     recs[2].execution_time = *parse_instant("2026-01-01T10:00:02Z");
-    CHECK(match_record(r, recs, {})->execution_id == "execution-b");
-    CHECK(match_record(r, recs, {"execution-b"})->execution_id == "execution-a");
-    CHECK_FALSE(match_record(r, recs, {"execution-a", "execution-b"}));
+    CHECK(match_record(r, job(), recs, {})->execution_id == "execution-b");
+    CHECK(match_record(r, job(), recs, {"execution-b"})->execution_id == "execution-a");
+    CHECK_FALSE(match_record(r, job(), recs, {"execution-a", "execution-b"}));
     r.execution_id = "execution-old";
-    CHECK(match_record(r, recs, {})->execution_id == "execution-old");
+    CHECK(match_record(r, job(), recs, {})->execution_id == "execution-old");
     auto q = reconcile_query(run_in(RunState::submitting), job(), ms("2026-01-01T10:05:00Z") + Millis(500));
     CHECK(q.process_id == "p-1");
     CHECK(q.from == *parse_instant("2026-01-01T09:58:00Z"));
     CHECK(q.to == *parse_instant("2026-01-01T10:07:01Z"));
+  }
+
+  TEST_CASE("reconciling never credits a run with a record executed before its send") {
+    // A manual run 90 s before, and a slow earlier request's record 1.8 s before the send.
+    auto r = run_in(RunState::submitting);
+    r.last_sent_at = ms("2026-01-01T10:00:00Z") + Millis(846);
+    std::vector<platform::ExecutionRecord> recs = {record("COMPLETE", "execution-manual"),
+                                                   record("COMPLETE", "execution-slow"),
+                                                   record("COMPLETE", "execution-mine")};
+    recs[0].execution_time = *parse_instant("2026-01-01T09:58:30Z");
+    recs[1].execution_time = *parse_instant("2026-01-01T09:59:59Z");
+    recs[2].execution_time = *parse_instant("2026-01-01T10:00:02Z");
+    auto skewed = recs;
+    skewed.pop_back();
+    CHECK(match_record(r, job(), skewed, {})->execution_id == "execution-slow");  // within skew
+    skewed.erase(skewed.begin() + 1);
+    CHECK_FALSE(match_record(r, job(), skewed, {}));  // 90 s early: never ours
+    // The earlier run that sent the slow request may own any record in its window: it wins,
+    // and this run waits until it is tied to its record (claimed) or ends.
+    auto earlier = run_in(RunState::submitting);
+    earlier.maybe_accepted = true;
+    earlier.last_sent_at = ms("2026-01-01T09:59:58Z");
+    REQUIRE(may_own_unmatched_record(earlier));
+    std::vector<MatchWindow> rivals = {match_window(earlier, job())};
+    CHECK_FALSE(match_record(r, job(), recs, {}, rivals));
+    CHECK(match_record(r, job(), recs, {"execution-slow"})->execution_id == "execution-mine");
+    CHECK(match_window(earlier, job()).contains(*parse_instant("2026-01-01T09:59:53Z")));
+    CHECK_FALSE(match_window(earlier, job()).contains(*parse_instant("2026-01-01T09:59:52Z")));
+    // A record with no execution time is never taken by a guess.
+    recs = {record("COMPLETE", "execution-untimed")};
+    recs[0].execution_time.reset();
+    CHECK_FALSE(match_record(r, job(), recs, {}));
+  }
+
+  TEST_CASE("a run whose request surely failed or whose record is known rivals no one") {
+    auto r = run_in(RunState::submitting);
+    r.maybe_accepted = false;
+    CHECK_FALSE(may_own_unmatched_record(r));
+    r.maybe_accepted = true;
+    CHECK(may_own_unmatched_record(r));
+    r.execution_id = "execution-1";
+    CHECK_FALSE(may_own_unmatched_record(r));
+    CHECK(may_own_unmatched_record(run_in(RunState::submitted)));
+    CHECK_FALSE(may_own_unmatched_record(run_in(RunState::scheduled)));
+  }
+
+  TEST_CASE("a record found by reconciling is labelled as matched by query, by polling as by request") {
+    auto r = run_in(RunState::submitting);
+    std::vector<platform::ExecutionRecord> recs = {record("INPROCESS")};
+    CHECK(on_reconcile_answer(r, job(), recs, {}, ms("2026-01-01T10:01:00Z"), 1).update.matched_by ==
+          "query");
+    auto polled = on_poll_answer(run_in(RunState::submitted), job(), poll_record("INPROCESS"),
+                                 ms("2026-01-01T10:01:00Z"), 1);
+    CHECK(polled.update.matched_by == "request");
   }
 
   TEST_CASE("an uncertain trigger found by reconciling continues, not found ends unknown") {

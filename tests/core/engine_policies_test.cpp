@@ -103,6 +103,34 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.size() == 1);
   }
 
+  TEST_CASE("new credentials close the auth circuit at once and the held triggers are sent") {
+    EngineHarness h;
+    auto orders = make_job("orders", "* * * * *");
+    orders.edit_settings().catchup_window = std::chrono::minutes(5);
+    orders.edit_settings().overlap = config::Overlap::allow;
+    h.client.submit_answers.push_back(call_error(FailureKind::auth, 401, "bad credentials"));
+    h.client.auth_retry_at_on_401 = h.clock.now() + std::chrono::hours(1);
+    auto config = make_config({orders});
+    h.start(config);
+    h.advance(std::chrono::minutes(1));  // 10:01 hits the 401 and waits for the circuit
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.runs("orders")[0].state == RunState::submitting);
+    h.advance(std::chrono::seconds(70));  // 10:02 is created but held by the open circuit
+    CHECK(h.client.submits.size() == 1);
+    CHECK(h.engine->stats().platform == "auth failed: bad credentials");
+    h.engine->reload(make_config({orders}, "fp-2"));  // the operator fixed the token, SIGHUP
+    CHECK(h.engine->stats().platform == "checking new credentials");
+    h.advance(std::chrono::seconds(1));
+    // Both held runs, still within their deadlines, leave now; nothing ends `missed`.
+    CHECK(h.client.submits.size() == 3);
+    for (const auto& r : h.runs("orders")) {
+      CAPTURE(r.run_id);
+      CHECK(r.state != RunState::missed);
+      CHECK(r.state != RunState::skipped);
+    }
+    CHECK(h.engine->stats().platform == "ok");
+  }
+
   TEST_CASE("an uncertain trigger found by reconciling is tracked, never resent") {
     EngineHarness h;
     h.client.submit_answers.push_back(call_error(FailureKind::uncertain, 0, "reset after send"));

@@ -40,6 +40,7 @@ TEST_SUITE("core::engine") {
     storage::RunUpdate waiting;
     waiting.next_action_at = std::optional<SysMillis>(SysMillis(instant("2026-01-05T10:00:10Z")));
     waiting.last_error = "HTTP 503: busy";
+    waiting.maybe_accepted = false;  // the answer proved the request failed
     leave_run(h, "retry", "2026-01-05T09:58:00Z", RunState::submitting, waiting);
     storage::RunUpdate polling;
     polling.next_action_at = std::optional<SysMillis>(SysMillis(instant("2026-01-05T10:00:20Z")));
@@ -103,6 +104,54 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.empty());  // reconciled, never resent
   }
 
+  TEST_CASE("a trigger that may have been accepted is never sent again after a second crash") {
+    // Life 1 sent the request and died before its answer was stored. Life 2 reconciled (the
+    // record, a second late, was not visible yet), stored its next reconcile and died. Life 3
+    // must reconcile again, never resend; the record then shows and is taken.
+    EngineHarness h("2026-01-05T10:00:00Z");
+    storage::NewRun n{"run-crash", "crash-07", Trigger::schedule,
+                      instant("2026-01-05T09:59:59Z"), {}};
+    n.submitting = true;
+    REQUIRE(h.store->create_run(n, SysMillis(instant("2026-01-05T09:59:59Z"))).has_value());
+    auto config = make_config({make_job("crash-07", "0 0 1 1 *")});
+    h.start(config);  // life 2: reconciles, finds nothing, stores when to look again
+    REQUIRE(h.client.queries.size() == 1);
+    h.run_ready();
+    auto stored = h.runs("crash-07");
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].state == RunState::submitting);
+    CHECK(stored[0].maybe_accepted);
+    CHECK(stored[0].next_action_at.has_value());
+    h.engine.reset();  // killed: nothing more is written
+    auto queries_before = h.client.queries.size();
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{
+        execution_record("execution-7", "COMPLETE", instant("2026-01-05T10:00:00Z"))});
+    h.start(config);  // life 3
+    h.advance(seconds(5));
+    CHECK(h.client.submits.empty());
+    CHECK(h.client.queries.size() > queries_before);
+    auto after = h.runs("crash-07");
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].execution_id == "execution-7");
+    CHECK(after[0].state == RunState::complete);
+    CHECK(after[0].matched_by == "query");
+  }
+
+  TEST_CASE("a trigger that surely failed is sent again after a restart, at its retry instant") {
+    EngineHarness h("2026-01-05T10:00:00Z");
+    storage::RunUpdate failed;
+    failed.next_action_at = std::optional<SysMillis>(SysMillis(instant("2026-01-05T10:00:02Z")));
+    failed.last_error = "HTTP 503: busy";
+    failed.maybe_accepted = false;
+    leave_run(h, "retry", "2026-01-05T09:59:59Z", RunState::submitting, failed);
+    h.start(make_config({make_job("retry", "0 0 1 1 *")}));
+    CHECK(h.client.submits.empty());
+    CHECK(h.client.queries.empty());
+    h.advance(seconds(2));
+    REQUIRE(h.client.submits.size() == 1);
+    CHECK(h.runs("retry")[0].maybe_accepted);  // stored before the request left
+  }
+
   TEST_CASE("slots missed while the daemon was down catch up once, the rest is one gap") {
     EngineHarness h("2026-01-05T10:05:00Z");
     REQUIRE(h.store->set_horizon("orders", instant("2026-01-05T07:05:00Z")).has_value());
@@ -117,6 +166,30 @@ TEST_SUITE("core::engine") {
     CHECK(gaps[0].first == instant("2026-01-05T07:10:00Z"));
     CHECK(gaps[0].last == instant("2026-01-05T09:50:00Z"));
     CHECK(gaps[0].count == 17);
+  }
+
+  TEST_CASE("a forward wall-clock step or a suspend never ends a run as lost or timed out early") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.client.poll_default = platform::PollResult{};  // 202: no record yet
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.engine->check_commands();
+    h.advance(seconds(10));
+    REQUIRE(h.runs("orders")[0].state == RunState::submitted);
+    h.clock.step_wall(std::chrono::hours(2));  // past record_timeout (30 min) on the wall clock
+    h.engine->on_clock_step();
+    h.advance(minutes(1));
+    CHECK(h.runs("orders")[0].state == RunState::submitted);
+    auto polls = h.client.polls.size();
+    CHECK(polls < 30);  // no tight loop of polls after the step
+    h.client.poll_default = record_answer("INPROCESS");
+    h.advance(minutes(1));
+    REQUIRE(h.runs("orders")[0].state == RunState::running);
+    h.clock.step_wall(std::chrono::hours(13));  // past run_timeout (12 h)
+    h.engine->on_clock_step();
+    h.advance(minutes(1));
+    CHECK(h.runs("orders")[0].state == RunState::running);
+    // Real time still counts: 30 monotonic minutes without a record would end it as lost.
   }
 
   TEST_CASE("a reload starts changed and new schedules from now, without back-fill") {

@@ -125,12 +125,61 @@ TEST_SUITE("core::slot_planner") {
     REQUIRE(plan.gaps.size() == 1);
     CHECK(plan.gaps[0].count == 30 * 86400 + 5);
     REQUIRE(plan.fire.size() == 5);  // the last five seconds are within the on-time grace
+    // After downtime they collapse: one run, the rest missed.
+    auto restart = plan_due_slots(slots, "j", policy(config::Catchup::latest, 0ms),
+                                  at("2026-01-01T00:00:00Z"), ms("2026-01-31T00:00:00Z") + 10s,
+                                  k_reason_daemon_down, SlotPass::catch_up);
+    CHECK(restart.fire.size() == 1);
+    CHECK(restart.missed_count == 30 * 86400 + 9);
+  }
+
+  TEST_CASE("after a restart catchup latest fires one run for the slots missed, however young") {
+    // A */2 s job down for 5 s: 3 slots under the on-time grace, one run (the newest).
+    test::FakeSlots slots(seconds(2));
+    auto plan = plan_due_slots(slots, "j", policy(config::Catchup::latest),
+                               at("2026-01-01T10:00:00Z"), ms("2026-01-01T10:00:06Z") + 907ms,
+                               k_reason_daemon_down, SlotPass::catch_up);
+    REQUIRE(plan.fire.size() == 1);
+    CHECK(plan.fire[0].slot == at("2026-01-01T10:00:06Z"));
+    CHECK(plan.fire[0].trigger == Trigger::schedule);
+    REQUIRE(plan.gaps.size() == 1);
+    CHECK(plan.gaps[0].count == 2);
+    CHECK(plan.gaps[0].reason == "daemon down");
+    // catchup none: the newest on-time slot only; all: every slot.
+    auto none = plan_due_slots(slots, "j", policy(config::Catchup::none),
+                               at("2026-01-01T10:00:00Z"), ms("2026-01-01T10:00:06Z") + 907ms,
+                               k_reason_daemon_down, SlotPass::catch_up);
+    CHECK(none.fire.size() == 1);
+    auto all = plan_due_slots(slots, "j", policy(config::Catchup::all),
+                              at("2026-01-01T10:00:00Z"), ms("2026-01-01T10:00:06Z") + 907ms,
+                              k_reason_daemon_down, SlotPass::catch_up);
+    CHECK(all.fire.size() == 3);
+    // A catch-up pass whose newest slot is late fires it as catch-up, within the window.
+    auto late = plan_due_slots(slots, "j", policy(config::Catchup::latest),
+                               at("2026-01-01T10:00:00Z"), ms("2026-01-01T10:00:20Z") + 907ms,
+                               k_reason_daemon_down, SlotPass::catch_up);
+    REQUIRE(late.fire.size() == 1);
+    CHECK(late.fire[0].trigger == Trigger::schedule);  // 10:00:20 is on time
+    CHECK(late.missed_count == 9);
+  }
+
+  TEST_CASE("slots missed while down before a pause keep the reason daemon down") {
+    test::FakeSlots slots(seconds(600));
+    auto plan = plan_paused(slots, "j", at("2026-01-01T09:00:00Z"), ms("2026-01-01T10:00:00Z"),
+                            ms("2026-01-01T09:35:00Z"), k_reason_daemon_down);
+    CHECK(plan.fire.empty());
+    REQUIRE(plan.gaps.size() == 2);
+    CHECK(plan.gaps[0].reason == "daemon down");
+    CHECK(plan.gaps[0].count == 3);  // 09:10, 09:20, 09:30
+    CHECK(plan.gaps[1].reason == "paused");
+    CHECK(plan.gaps[1].count == 3);  // 09:40, 09:50, 10:00
+    CHECK(plan.missed_count == 6);
   }
 
   TEST_CASE("a paused job's due slots become one missed gap with reason paused") {
     test::FakeSlots slots(seconds(600));
-    auto plan = plan_all_missed(slots, "j", at("2026-01-01T09:00:00Z"), ms("2026-01-01T10:00:00Z"),
-                                k_reason_paused);
+    auto plan = plan_paused(slots, "j", at("2026-01-01T09:00:00Z"), ms("2026-01-01T10:00:00Z"),
+                            std::nullopt, k_reason_late);
     CHECK(plan.fire.empty());
     REQUIRE(plan.gaps.size() == 1);
     CHECK(plan.gaps[0].count == 6);

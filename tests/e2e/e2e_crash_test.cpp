@@ -85,9 +85,69 @@ void crash_and_restart(int job_count, const std::string& schedule, int kills) {
   CHECK(ledger.runs.size() >= static_cast<std::size_t>(job_count));
 }
 
+// The row of `job`'s first run, once it exists.
+std::optional<bsched::storage::RunRow> first_run(const std::string& db, const std::string& job) {
+  for (const auto& r : read_ledger(db).runs) {
+    if (r.job == job) return r;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 TEST_SUITE("e2e::crash") {
+  // Send, kill before the answer is stored, restart, kill during the reconcile, restart:
+  // against a platform whose record appears seconds after the trigger, the slot is sent once.
+  TEST_CASE("a trigger that may have been accepted is never sent again after a second crash") {
+    ConfigTempDir dir;
+    SimProcess sim(dir, {"--pickup-delay", "4s", "--run-duration", "300ms", "--fault-slow", "1",
+                         "--slow", "20s", "--faults-only-submits"});
+    auto config = write_e2e_config(dir, sim, e2e_job("crash-07", "*/5 * * * * *"),
+                                   "  overlap: skip\n  catchup: none\n");
+    auto db = (dir.path() / "state.db").string();
+    {
+      DaemonProcess life1(dir, config, {}, 1);
+      REQUIRE(life1.wait_ready());
+      REQUIRE(wait_until([&] { return !sim.submits().empty(); }, 10s));
+      life1.child().kill_and_reap();  // the answer (20 s late) was never read
+    }
+    REQUIRE(sim.submits().size() == 1);
+    {
+      DaemonProcess life2(dir, config, {}, 2);
+      REQUIRE(life2.wait_ready());
+      INFO("life 2 log:\n" << life2.log());
+      CHECK(life2.log().find("action=reconcile") != std::string::npos);
+      // Killed once its reconcile found nothing and stored when to look again.
+      REQUIRE(wait_until([&] {
+        auto r = first_run(db, "crash-07");
+        return r && r->next_action_at.has_value();
+      }, 5s));
+      life2.child().kill_and_reap();
+    }
+    auto mid = first_run(db, "crash-07");
+    REQUIRE(mid.has_value());
+    CHECK(mid->state == bsched::storage::RunState::submitting);
+    CHECK(mid->maybe_accepted);
+    DaemonProcess life3(dir, config, {}, 3);
+    REQUIRE(life3.wait_ready());
+    bool done = wait_until([&] {
+      auto r = first_run(db, "crash-07");
+      return r && bsched::storage::is_terminal(r->state);
+    }, 15s);
+    INFO("life 3 log:\n" << life3.log());
+    CHECK(done);
+    CHECK(life3.log().find("action=submit") == std::string::npos);
+    life3.child().signal(SIGTERM);
+    CHECK(life3.child().exit_code(6s) == 0);
+    auto dups = duplicated_slots(sim.submits());
+    INFO("duplicated: " << (dups.empty() ? std::string("none") : dups.front()));
+    CHECK(dups.empty());
+    auto last = first_run(db, "crash-07");
+    REQUIRE(last.has_value());
+    CHECK(last->state == bsched::storage::RunState::complete);
+    CHECK(last->matched_by == "query");
+  }
+
   TEST_CASE("SIGKILL at random moments never duplicates a slot or loses a run") {
     crash_and_restart(5, "* * * * * *", long_variant() ? 30 : 4);
   }

@@ -212,7 +212,7 @@ TEST_SUITE("storage::cli") {
     CHECK(list[0].at("reason") == "daemon down");
     CHECK(list[0].at("last").is_string());
     for (const char* key : {"run_id", "job", "trigger", "slot", "state", "request_id",
-                            "execution_id", "remote_status", "message", "submitted_at",
+                            "execution_id", "matched_by", "remote_status", "message", "submitted_at",
                             "finished_at"}) {
       CAPTURE(key);
       CHECK(list[1].as_object().contains(key));

@@ -1,0 +1,82 @@
+#include "daemon/core/platform_monitor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+namespace bsched::core {
+
+namespace {
+
+// The state an answer says the platform is in; nullopt: it says nothing about the platform.
+std::optional<PlatformState> state_for(const platform::CallError* e) {
+  using platform::FailureKind;
+  if (!e) return PlatformState::ok;
+  switch (e->kind) {
+    case FailureKind::auth:
+      return PlatformState::auth_failed;
+    case FailureKind::throttled:
+      return PlatformState::throttled;
+    case FailureKind::retry_later:
+    case FailureKind::uncertain:
+      return e->http_status == 0 ? PlatformState::unreachable : PlatformState::error;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+bool PlatformMonitor::note(const platform::CallError* error) {
+  auto next = state_for(error);
+  if (!next) return false;
+  bool was_auth = m_state == PlatformState::auth_failed || m_state == PlatformState::unchecked;
+  if (*next == m_state && (*next != PlatformState::auth_failed || error->message == m_auth_message))
+    return false;
+  m_state = *next;
+  switch (m_state) {
+    case PlatformState::auth_failed:
+      m_auth_message = error->message;
+      spdlog::critical("platform.auth_failed message=\"{}\" action=\"no trigger is sent until "
+                       "the credentials or the configuration change; retrying rarely\"",
+                       error->message);
+      break;
+    case PlatformState::throttled:
+      spdlog::warn("platform.throttled http={} message=\"{}\"", error->http_status, error->message);
+      break;
+    case PlatformState::unreachable:
+    case PlatformState::error:
+      spdlog::warn("platform.{} http={} message=\"{}\"",
+                   m_state == PlatformState::unreachable ? "unreachable" : "error",
+                   error->http_status, error->message);
+      break;
+    case PlatformState::ok:
+    case PlatformState::unchecked:
+      spdlog::info("platform.ok{}", was_auth ? " auth=restored" : "");
+      break;
+  }
+  return true;
+}
+
+bool PlatformMonitor::credentials_changed() {
+  if (m_state != PlatformState::auth_failed) return false;
+  m_state = PlatformState::unchecked;
+  m_auth_message.clear();
+  spdlog::info("platform.auth_reset reason=\"credentials or configuration changed\" "
+               "action=\"held triggers are sent now; the next answer tells\"");
+  return true;
+}
+
+std::string PlatformMonitor::describe() const {
+  switch (m_state) {
+    case PlatformState::ok: return "ok";
+    case PlatformState::unchecked: return "checking new credentials";
+    case PlatformState::throttled: return "throttled";
+    case PlatformState::unreachable: return "unreachable";
+    case PlatformState::error: return "error";
+    case PlatformState::auth_failed: return "auth failed: " + m_auth_message;
+  }
+  return "ok";
+}
+
+}  // namespace bsched::core
