@@ -1,6 +1,7 @@
 // `boomi-sched history [JOB] [--limit N] [--json] [--config P]` (product.md §6): past runs,
 // newest first, with every timestamp, the state, requestId, executionId, remote status and
 // message; missed and skipped slots appear as ranges with their reason.
+#include "config/escape.h"
 #include "daemon/cli/command.h"
 #include "daemon/cli/status_format.h"
 #include "daemon/cli/status_json.h"
@@ -43,19 +44,19 @@ std::string run_text(const storage::RunRow& r) {
   add("finished", r.finished_at);
   out += "    " + times + "\n";
   std::string ids;
-  if (!r.request_id.empty()) ids += "request " + r.request_id + "  ";
+  if (!r.request_id.empty()) ids += "request " + escape_text(r.request_id) + "  ";
   if (!r.execution_id.empty()) {
     // A record found by reconciling is a match on process, runtime and time, not on our
     // requestId: say so.
-    ids += "execution " + r.execution_id + (r.matched_by == "query" ? " (matched by query)" : "") +
+    ids += "execution " + escape_text(r.execution_id) + (r.matched_by == "query" ? " (matched by query)" : "") +
            "  ";
   }
-  if (!r.remote_status.empty()) ids += "status " + r.remote_status + "  ";
+  if (!r.remote_status.empty()) ids += "status " + escape_text(r.remote_status) + "  ";
   if (r.duration_ms) ids += "duration " + format_compact(Millis{*r.duration_ms}) + "  ";
   if (r.attempts > 1) ids += fmt::format("attempts {}  ", r.attempts);
   if (!ids.empty()) out += "    " + ids.substr(0, ids.size() - 2) + "\n";
-  if (!r.message.empty()) out += "    message: " + r.message + "\n";
-  if (!r.last_error.empty()) out += "    last error: " + r.last_error + "\n";
+  if (!r.message.empty()) out += "    message: " + escape_text(r.message) + "\n";
+  if (!r.last_error.empty()) out += "    last error: " + escape_text(r.last_error) + "\n";
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/cli/status_format.h"
 
+#include "config/escape.h"
+
 #include <date/date.h>
 #include <fmt/core.h>
 
@@ -69,11 +71,11 @@ std::string missed_text(const storage::JobSummary& s) {
 }
 
 std::string paused_text(const storage::JobState& st, SysMillis now) {
-  std::string who = st.paused_by.empty() ? "" : st.paused_by;
+  std::string who = escape_text(st.paused_by);
   if (st.paused_at) {
     who += (who.empty() ? "" : ", ") + format_span(now - *st.paused_at) + " ago";
   }
-  auto text = st.pause_note.empty() ? std::string("paused") : "paused: \"" + st.pause_note + "\"";
+  auto text = st.pause_note.empty() ? std::string("paused") : "paused: \"" + escape_text(st.pause_note) + "\"";
   return who.empty() ? text : text + " (" + who + ")";
 }
 
@@ -141,7 +143,7 @@ std::string run_result(const storage::RunRow& r, SysMillis now) {
   } else if (started) {
     text += " " + format_compact((r.finished_at ? *r.finished_at : now) - *started);
   }
-  auto why = !r.message.empty() ? r.message : r.last_error;
+  auto why = escape_text(!r.message.empty() ? r.message : r.last_error);
   if (!storage::is_success(r.state) && storage::is_terminal(r.state) && !why.empty()) {
     text += " \"" + clip(why, 16) + "\"";
   }
@@ -157,7 +159,7 @@ std::string render_status_header(const DaemonState& d, SysMillis now) {
   if (!d.running) return fmt::format("daemon: not running (last seen {})\n", minute(h.updated_at));
   return fmt::format("daemon: running (pid {}, up {}, config loaded {}, platform {})\n", h.pid,
                      format_span(now - h.started_at), minute(h.config_loaded_at),
-                     h.platform_state.empty() ? "unknown" : h.platform_state);
+                     h.platform_state.empty() ? "unknown" : escape_text(h.platform_state));
 }
 
 std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now) {

@@ -2,6 +2,7 @@
 // health as the log and `status` see it, and coroutine bookkeeping.
 #include "daemon/core/engine_impl.h"
 
+#include "config/escape.h"
 #include "daemon/platform/request_builder.h"
 #include "storage/sqlite_run_store.h"
 
@@ -49,7 +50,7 @@ std::string pause_note(const std::string& args) {
 
 void log_store_error(std::string_view op, const storage::StoreError& e) {
   spdlog::error("store.error op={} kind={} message=\"{}\"", op, storage::to_string(e.kind),
-                e.message);
+                esc(e.message));
 }
 
 void Engine::Impl::take_commands() {
@@ -75,12 +76,13 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
       jr->paused = pause;
       jr->paused_at = pause ? std::optional<SysMillis>(c.requested_at) : std::nullopt;
     }
-    spdlog::info("command.{} job={} by={} note=\"{}\"", pause ? "pause" : "resume", c.job,
-                 c.requested_by, note);
+    spdlog::info("command.{} job=\"{}\" by=\"{}\" note=\"{}\"", pause ? "pause" : "resume",
+                 esc(c.job), esc(c.requested_by), esc(note));
     return;
   }
   if (!jr) {
-    spdlog::warn("command.rejected job={} reason=\"no such job in the configuration\"", c.job);
+    spdlog::warn("command.rejected job=\"{}\" reason=\"no such job in the configuration\"",
+                 esc(c.job));
     return;
   }
   const auto& job = *jr->job;
@@ -106,8 +108,8 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   t->deadline = deadline;
   t->extra = trigger_properties(c.args_json);
   add_run(t);
-  spdlog::info("command.trigger job={} run={} run_id={} by={}", job.name, t->row.id,
-               t->row.run_id, c.requested_by);
+  spdlog::info("command.trigger job={} run={} run_id={} by=\"{}\"", job.name, t->row.id,
+               t->row.run_id, esc(c.requested_by));
   spawn_tracker(t);
 }
 
@@ -161,7 +163,7 @@ void Engine::Impl::spawn(boost::asio::awaitable<void> work, const char* what) {
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-      spdlog::error("engine.error where=\"{}\" message=\"{}\"", what, ex.what());
+      spdlog::error("engine.error where=\"{}\" message=\"{}\"", what, esc(ex.what()));
     } catch (...) {
       spdlog::error("engine.error where=\"{}\" message=\"unknown exception\"", what);
     }

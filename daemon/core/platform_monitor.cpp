@@ -1,5 +1,7 @@
 #include "daemon/core/platform_monitor.h"
 
+#include "config/escape.h"
+
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -39,16 +41,17 @@ bool PlatformMonitor::note(const platform::CallError* error) {
       m_auth_message = error->message;
       spdlog::critical("platform.auth_failed message=\"{}\" action=\"no trigger is sent until "
                        "the credentials or the configuration change; retrying rarely\"",
-                       error->message);
+                       esc(error->message));
       break;
     case PlatformState::throttled:
-      spdlog::warn("platform.throttled http={} message=\"{}\"", error->http_status, error->message);
+      spdlog::warn("platform.throttled http={} message=\"{}\"", error->http_status,
+                   esc(error->message));
       break;
     case PlatformState::unreachable:
     case PlatformState::error:
       spdlog::warn("platform.{} http={} message=\"{}\"",
                    m_state == PlatformState::unreachable ? "unreachable" : "error",
-                   error->http_status, error->message);
+                   error->http_status, esc(error->message));
       break;
     case PlatformState::ok:
     case PlatformState::unchecked:

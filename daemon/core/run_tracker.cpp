@@ -5,16 +5,17 @@
 // failure keeps the decided step and retries it before anything else is sent.
 #include "daemon/core/engine_impl.h"
 
+#include "config/escape.h"
+#include "daemon/platform/request_builder.h"
+
+#include <spdlog/spdlog.h>
+
 // g++ 12 reports Asio's coroutine frame allocation (its own operator new/delete pair, see
 // boost/asio/impl/awaitable.hpp) as mismatched in some coroutines, depending on inlining:
 // a false positive.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-
-#include "daemon/platform/request_builder.h"
-
-#include <spdlog/spdlog.h>
 
 namespace bsched::core {
 
@@ -299,31 +300,31 @@ void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {
     case RunEvent::none:
       break;
     case RunEvent::submitted:
-      spdlog::info("run.submitted job={} run={} request={}", r.job, r.id, r.request_id);
+      spdlog::info("run.submitted job={} run={} request=\"{}\"", r.job, r.id, esc(r.request_id));
       break;
     case RunEvent::running:
-      spdlog::info("run.running job={} run={} execution={} status={}", r.job, r.id,
-                   r.execution_id, r.remote_status);
+      spdlog::info("run.running job={} run={} execution=\"{}\" status=\"{}\"", r.job, r.id,
+                   esc(r.execution_id), esc(r.remote_status));
       break;
     case RunEvent::finished: {
       auto level = storage::is_success(r.state) ? spdlog::level::info : spdlog::level::warn;
       spdlog::log(level,
-                  "run.finished job={} run={} state={} status={} execution={} message=\"{}\" "
-                  "error=\"{}\"",
-                  r.job, r.id, storage::to_string(r.state), r.remote_status, r.execution_id,
-                  r.message, r.last_error);
+                  "run.finished job={} run={} state={} status=\"{}\" execution=\"{}\" "
+                  "message=\"{}\" error=\"{}\"",
+                  r.job, r.id, storage::to_string(r.state), esc(r.remote_status),
+                  esc(r.execution_id), esc(r.message), esc(r.last_error));
       break;
     }
     case RunEvent::retry:
       spdlog::warn("run.retry job={} run={} attempt={} at={} error=\"{}\"", r.job, r.id,
-                   r.attempts, format_utc_ms(step.at), r.last_error);
+                   r.attempts, format_utc_ms(step.at), esc(r.last_error));
       break;
     case RunEvent::reconcile:
       spdlog::warn("run.reconcile job={} run={} reason=\"{}\"", r.job, r.id,
-                   r.last_error.empty() ? "async result gone" : r.last_error);
+                   esc(r.last_error.empty() ? "async result gone" : r.last_error));
       break;
     case RunEvent::poll_failed:
-      spdlog::warn("run.poll_failed job={} run={} error=\"{}\"", r.job, r.id, r.last_error);
+      spdlog::warn("run.poll_failed job={} run={} error=\"{}\"", r.job, r.id, esc(r.last_error));
       break;
   }
 }

@@ -1,5 +1,7 @@
 #include "daemon/runtime/logging.h"
 
+#include "config/escape.h"
+
 #include <sys/stat.h>
 
 #include <fmt/core.h>
@@ -75,20 +77,36 @@ class PriorityFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// %& -> the message with its control characters escaped: whatever a caller forgot to
+// escape, one event stays one line and never reaches the terminal as a control sequence.
+class SafeMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    auto text = escape_controls(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SafeMessageFlag>();
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<spdlog::formatter> make_log_formatter(bool journal) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<SafeMessageFlag>('&');
+  if (journal) {
+    formatter->add_flag<PriorityFlag>('*').set_pattern("%*%&");
+  } else {
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %&");
+  }
+  return formatter;
+}
 
 void setup_logging(spdlog::level::level_enum level, bool journal) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  std::unique_ptr<spdlog::formatter> formatter;
-  if (journal) {
-    auto f = std::make_unique<spdlog::pattern_formatter>();
-    f->add_flag<PriorityFlag>('*').set_pattern("%*%v");
-    formatter = std::move(f);
-  } else {
-    formatter = std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
-                                                            spdlog::pattern_time_type::utc);
-  }
-  sink->set_formatter(std::move(formatter));
+  sink->set_formatter(make_log_formatter(journal));
   auto logger = std::make_shared<spdlog::logger>("boomi-sched", sink);
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);  // one line per event, visible at once

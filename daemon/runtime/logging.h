@@ -9,7 +9,9 @@
 #include "config/result.h"
 
 #include <spdlog/common.h>
+#include <spdlog/formatter.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,10 @@ int syslog_priority(spdlog::level::level_enum level);
 
 // True when stderr is connected to journald (JOURNAL_STREAM names stderr's device:inode).
 bool stderr_is_journal();
+
+// The line format described above; every message's control characters are escaped, so one
+// event is one line whatever text reached it.
+std::unique_ptr<spdlog::formatter> make_log_formatter(bool journal);
 
 // Replaces the default logger with the stderr one described above.
 void setup_logging(spdlog::level::level_enum level, bool journal);

@@ -1,5 +1,6 @@
 #include "daemon/runtime/supervisor.h"
 
+#include "config/escape.h"
 #include "config/loader.h"
 
 #include <malloc.h>
@@ -150,7 +151,7 @@ void Supervisor::reload(const std::string& why) {
     int errors = 0;
     for (const auto& d : loaded.error()) {
       if (!d.warning) ++errors;
-      spdlog::error("config.reload_failed reason={} problem=\"{}\"", why, d.to_string());
+      spdlog::error("config.reload_failed reason={} problem=\"{}\"", why, esc(d.to_string()));
     }
     spdlog::error("config.reload_failed reason={} errors={} action=keep_previous_config", why,
                   errors);
@@ -158,7 +159,7 @@ void Supervisor::reload(const std::string& why) {
     m_note.reload_errors = errors;
   } else {
     for (const auto& w : loaded->warnings) {
-      spdlog::warn("config.warning problem=\"{}\"", w.to_string());
+      spdlog::warn("config.warning problem=\"{}\"", esc(w.to_string()));
     }
     m_note.reload_failed = false;
     apply(loaded->config, why);

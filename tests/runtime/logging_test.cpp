@@ -59,3 +59,23 @@ TEST_SUITE("runtime::logging") {
     CHECK_FALSE(stderr_is_journal());
   }
 }
+
+TEST_SUITE("runtime::logging") {
+  TEST_CASE("a message carrying a newline or terminal escapes stays one escaped line") {
+    for (bool journal : {false, true}) {
+      CAPTURE(journal);
+      auto formatter = bsched::runtime::make_log_formatter(journal);
+      std::string payload =
+          "run.finished message=\"x\n2026-12-06T05:00:00Z info run.finished job=y\x1b[2J\"";
+      spdlog::details::log_msg msg("boomi-sched", spdlog::level::warn, payload);
+      spdlog::memory_buf_t out;
+      formatter->format(msg, out);
+      std::string line(out.data(), out.size());
+      REQUIRE(!line.empty());
+      CHECK(line.find('\n') == line.size() - 1);  // only the line's own end
+      CHECK(line.find('\x1b') == std::string::npos);
+      CHECK(line.find("x\\n2026-12-06T05:00:00Z info run.finished job=y\\x1b[2J\"") !=
+            std::string::npos);
+    }
+  }
+}

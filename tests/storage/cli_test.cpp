@@ -229,6 +229,39 @@ TEST_SUITE("storage::cli") {
     CHECK(text.out.find("request executionrecord-77") != std::string::npos);
   }
 
+  TEST_CASE("history and status print hostile server and operator text escaped, --json exact") {
+    ConfigTempDir dir;
+    write_config(dir);
+    const std::string forged = "bad\n2026-12-06T05:00:00Z info run.finished job=x state=complete"
+                               "\x1b]0;pwned\x07\x1b[2J";
+    {
+      auto store = make_db(dir);
+      using namespace bsched::test;
+      auto row = store->create_run(new_run("nightly", t0()), ms(t0()));
+      REQUIRE(row.has_value());
+      RunUpdate u;
+      u.message = forged;
+      u.request_id = "executionrecord-\x1b[31m";
+      for (auto s : {RunState::submitting, RunState::submitted, RunState::running}) {
+        REQUIRE(store->transition(row->id, s, ms(t0(), 1)).has_value());
+      }
+      REQUIRE(store->transition(row->id, RunState::error, ms(t0(), 2), u).has_value());
+      REQUIRE(store->set_paused("every", true, "note\x1b[31m\nforged line", "ops", real_now())
+                  .has_value());
+    }
+    auto text = run(dir, "history nightly");
+    REQUIRE(text.exit_code == 0);
+    CHECK(text.out.find('\x1b') == std::string::npos);
+    CHECK(text.out.find("\n2026-12-06T05:00:00Z") == std::string::npos);
+    CHECK(text.out.find("message: bad\\n2026-12-06T05:00:00Z info run.finished") != std::string::npos);
+    auto status = run(dir, "status");
+    CHECK(status.out.find('\x1b') == std::string::npos);
+    CHECK(status.out.find("note\\x1b[31m\\nforged line") != std::string::npos);
+    auto js = run(dir, "history nightly --json");
+    REQUIRE(js.exit_code == 0);
+    CHECK(json::value_to<std::string>(json::parse(js.out).as_array()[0].at("message")) == forged);
+  }
+
   TEST_CASE("pause and resume are recorded even without a daemon, and status shows them") {
     ConfigTempDir dir;
     write_config(dir);
