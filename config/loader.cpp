@@ -46,6 +46,7 @@ class Assembler {
  private:
   void jobs_section(const Field& jobs);
   void one_job(const std::string& name, const Field& value);
+  void graphql_sends_ids_only();
 
   Sink& m_sink;
   const LoadOptions& m_options;
@@ -174,7 +175,26 @@ Config Assembler::finish() {
   jobs.erase(std::unique(jobs.begin(), jobs.end(),
                          [](const Job& a, const Job& b) { return a.name == b.name; }),
              jobs.end());
+  if (m_config.platform.api == ApiKind::graphql) graphql_sends_ids_only();
   return std::move(m_config);
+}
+
+// GraphQL's processExecute takes only atomId and processId: properties would be dropped
+// silently, so they are an error, and the run id (a dynamic property) is not claimed as sent.
+void Assembler::graphql_sends_ids_only() {
+  for (auto& job : m_config.jobs) {
+    const auto& s = *job.settings;
+    if (!s.dynamic_properties.empty() || !s.process_properties.empty()) {
+      m_sink.error({m_paths[job.pos.file], job.pos.line, job.pos.column},
+                   fmt::format("jobs.{}: api graphql sends only atomId and processId "
+                               "(processExecute takes no properties), so its {} would never "
+                               "reach the process; remove them or use api: rest",
+                               job.name,
+                               s.dynamic_properties.empty() ? "process_properties"
+                                                            : "dynamic_properties"));
+    }
+    if (!s.run_id_property.empty()) job.edit_settings().run_id_property = "";
+  }
 }
 
 Result<Loaded, std::vector<Diagnostic>> load_sources(const std::vector<SourceText>& files,

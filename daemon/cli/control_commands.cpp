@@ -103,6 +103,12 @@ int run_control(const ControlOptions& o) {
                known_jobs(*ctx->config));
     return k_exit_failure;
   }
+  if (!o.properties.empty() && ctx->config->platform.api == config::ApiKind::graphql) {
+    fmt::print(stderr, "{}: api graphql sends only atomId and processId (processExecute takes "
+                       "no properties), so --property would never reach the process; nothing "
+                       "was queued\n", name);
+    return k_exit_usage;
+  }
   auto now = now_millis();
   if (auto r = record(*ctx->store, o, *args, now); !r) {
     fmt::print(stderr, "{}: {}\n", name, r.error().message);

@@ -359,6 +359,25 @@ TEST_SUITE("config::loader") {
     CHECK(text.find("jobs.c:") == std::string::npos);
   }
 
+  TEST_CASE("under api graphql properties are an error and the run id is not claimed as sent") {
+    auto graphql = platform_with("token_env: BSCHED_TEST_TOKEN\n  api: graphql\n  space_guid: s-1");
+    auto bad = load_config_from_sources(
+        {{"/etc/b.yaml", graphql + "jobs:\n" + one_job("a", "    dynamic_properties: {X: y}\n") +
+                             one_job("b", "    process_properties:\n"
+                                          "      - component_id: 1b2c3d4e-0000-4000-8000-000000000001\n"
+                                          "        values: {k: v}\n")}},
+        {.read_secret = false});
+    REQUIRE_FALSE(bad.has_value());
+    auto text = all_messages(bad);
+    CHECK(text.find("jobs.a: api graphql sends only atomId and processId") != std::string::npos);
+    CHECK(text.find("its dynamic_properties would never reach the process") != std::string::npos);
+    CHECK(text.find("its process_properties would never reach the process") != std::string::npos);
+    auto ok = load_ok({{"/etc/b.yaml", graphql + "jobs:\n" + one_job("c")}});
+    CHECK(ok->jobs[0].settings->run_id_property.empty());
+    auto rest = load_ok({{"/etc/b.yaml", k_platform + "jobs:\n" + one_job("c")}});
+    CHECK(std::string_view(rest->jobs[0].settings->run_id_property) == "BOOMI_SCHED_RUN_ID");
+  }
+
   TEST_CASE("diagnostics print as file:line:col with a warning marker") {
     CHECK(Diagnostic{{"a.yaml", 3, 7}, "bad", false}.to_string() == "a.yaml:3:7: bad");
     CHECK(Diagnostic{{"a.yaml", 3, 7}, "meh", true}.to_string() == "a.yaml:3:7: warning: meh");
