@@ -164,6 +164,7 @@ struct Heartbeat {
   SysMillis config_loaded_at{};
   std::string config_fingerprint;
   std::string platform_state;  // "ok", "unreachable", "throttled", "auth failed: <message>"
+  std::string store_state;     // "ok", "ok (last outage …)"; written once the store takes it
 };
 
 enum class StoreErrorKind {

@@ -147,15 +147,17 @@ StoreResult<std::vector<Command>> SqliteRunStore::take_commands(SysMillis now) {
 StoreResult<void> SqliteRunStore::write_heartbeat(const Heartbeat& h) {
   BSCHED_TRY_ASSIGN(q, m_db->prepare("INSERT OR REPLACE INTO heartbeat (id, pid, started_at, "
                                      "updated_at, config_loaded_at, config_fingerprint, "
-                                     "platform_state) VALUES (1, ?, ?, ?, ?, ?, ?)"));
+                                     "platform_state, store_state) VALUES (1, ?, ?, ?, ?, ?, ?, ?)"));
   q.bind(1, h.pid).bind(2, to_db(h.started_at)).bind(3, to_db(h.updated_at));
   q.bind(4, to_db(h.config_loaded_at)).bind(5, h.config_fingerprint).bind(6, h.platform_state);
+  q.bind(7, h.store_state.empty() ? std::string("ok") : h.store_state);
   return q.run();
 }
 
 StoreResult<std::optional<Heartbeat>> SqliteRunStore::read_heartbeat() {
   BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT pid, started_at, updated_at, config_loaded_at, "
-                                     "config_fingerprint, platform_state FROM heartbeat"));
+                                     "config_fingerprint, platform_state, store_state "
+                                     "FROM heartbeat"));
   BSCHED_TRY_ASSIGN(found, q.step());
   if (!found) return std::optional<Heartbeat>();
   Heartbeat h;
@@ -165,6 +167,7 @@ StoreResult<std::optional<Heartbeat>> SqliteRunStore::read_heartbeat() {
   h.config_loaded_at = millis_from_db(q.int64(3));
   h.config_fingerprint = q.text(4);
   h.platform_state = q.text(5);
+  h.store_state = q.text(6);
   return std::optional<Heartbeat>(std::move(h));
 }
 

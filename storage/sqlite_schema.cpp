@@ -140,6 +140,7 @@ CREATE INDEX runs_missed ON runs (job, slot) WHERE state = 'missed';
 // such a run). Rows written by earlier versions carried that fact as a `submitting` row
 // without a retry instant, or with an "uncertain: " error; both are marked here.
 // matched_by: how the execution record was tied to the run ('request' or 'query').
+// heartbeat.store_state: the state database's health as the daemon last wrote it.
 const char* const k_v4 = R"sql(
 ALTER TABLE runs ADD COLUMN maybe_accepted INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN matched_by TEXT NOT NULL DEFAULT '';
@@ -147,6 +148,7 @@ UPDATE runs SET maybe_accepted = 1 WHERE state = 'submitting' AND
   (next_action_at IS NULL OR last_error LIKE 'uncertain: %');
 UPDATE runs SET matched_by = 'request' WHERE execution_id != '' AND request_id != '';
 UPDATE runs SET matched_by = 'query' WHERE execution_id != '' AND request_id = '';
+ALTER TABLE heartbeat ADD COLUMN store_state TEXT NOT NULL DEFAULT 'ok';
 )sql";
 
 StoreError refuse(const std::string& path, std::string why) {

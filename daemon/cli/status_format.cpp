@@ -156,10 +156,19 @@ std::string render_status_header(const DaemonState& d, SysMillis now) {
   auto minute = [](SysMillis t) {
     return date::format("%F %H:%M UTC", std::chrono::floor<std::chrono::minutes>(t));
   };
+  if (d.silent) {
+    return fmt::format("daemon: pid {} is alive but silent since {} (its heartbeat stopped: it "
+                       "cannot write the state database, or it hangs; see its log)\n",
+                       h.pid, minute(h.updated_at));
+  }
   if (!d.running) return fmt::format("daemon: not running (last seen {})\n", minute(h.updated_at));
-  return fmt::format("daemon: running (pid {}, up {}, config loaded {}, platform {})\n", h.pid,
-                     format_span(now - h.started_at), minute(h.config_loaded_at),
-                     h.platform_state.empty() ? "unknown" : escape_text(h.platform_state));
+  auto line = fmt::format("daemon: running (pid {}, up {}, config loaded {}, platform {})\n",
+                          h.pid, format_span(now - h.started_at), minute(h.config_loaded_at),
+                          h.platform_state.empty() ? "unknown" : escape_text(h.platform_state));
+  if (!h.store_state.empty() && h.store_state != "ok") {
+    line += "state database: " + escape_text(h.store_state) + "\n";
+  }
+  return line;
 }
 
 std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now) {

@@ -27,7 +27,7 @@ json::value properties(const std::string& text) {
 }
 
 json::object daemon_json(const DaemonState& d) {
-  json::object o{{"running", d.running}};
+  json::object o{{"running", d.running}, {"silent", d.silent}};
   if (!d.heartbeat) return o;
   const auto& h = *d.heartbeat;
   o["pid"] = h.pid;
@@ -36,6 +36,7 @@ json::object daemon_json(const DaemonState& d) {
   o["config_loaded_at"] = format_utc_ms(h.config_loaded_at);
   o["config_fingerprint"] = h.config_fingerprint;
   o["platform_state"] = h.platform_state;
+  o["store_state"] = h.store_state;
   return o;
 }
 

@@ -46,7 +46,9 @@ DaemonState daemon_state(const std::optional<storage::Heartbeat>& heartbeat, Sys
   if (!heartbeat) return s;
   auto age = now - heartbeat->updated_at;
   bool fresh = age < k_heartbeat_stale;
-  s.running = fresh && (pid_alive ? pid_alive : process_alive)(heartbeat->pid);
+  bool alive = (pid_alive ? pid_alive : process_alive)(heartbeat->pid);
+  s.running = fresh && alive;
+  s.silent = !fresh && alive;
   return s;
 }
 

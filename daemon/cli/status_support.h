@@ -31,6 +31,9 @@ inline constexpr std::chrono::minutes k_heartbeat_stale{2};
 struct DaemonState {
   bool running = false;
   std::optional<storage::Heartbeat> heartbeat;
+  // The pid is alive but the heartbeat is stale: the daemon runs and cannot write its state
+  // database (disk full, locked, I/O errors), or hangs.
+  bool silent = false;
 };
 
 // `pid_alive` is injectable for tests.

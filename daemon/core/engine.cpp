@@ -99,7 +99,7 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
       if (st->horizon) jr.horizon = *st->horizon;
       known = st->horizon.has_value() && !reloading;
     } else {
-      log_store_error("job_state", st.error());
+      store_error("job_state", st.error());
     }
     bool changed =
         !known || (reloading && !same_slots(*old->job, job)) || (reloading && !old->active);
@@ -114,7 +114,7 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     for (const auto& [name, h] : horizons) BSCHED_TRY(store.set_horizon(name, h));
     return {};
   });
-  if (!r) log_store_error("set_horizon", r.error());
+  if (!r) store_error("set_horizon", r.error());
   due.clear();  // points into the old table
   jobs = JobTable(std::move(table));
   config = next;
@@ -189,7 +189,7 @@ Result<void> Engine::Impl::recover() {
   std::vector<std::int64_t> ids;
   for (const auto* row : stale) ids.push_back(row->id);
   if (auto r = store.discard_ahead(ids); !r) {
-    log_store_error("discard_ahead", r.error());
+    store_error("discard_ahead", r.error());
     for (const auto* row : stale) resume_run(*row);  // kept: sent at their slot
   }
   claim_recent_records();
@@ -231,7 +231,7 @@ void Engine::Impl::claim_recent_records() {
     auto slot_since = std::chrono::floor<std::chrono::seconds>(from - wait);
     auto ids = store.finished_execution_ids(job, slot_since, from);
     if (!ids) {
-      log_store_error("finished_execution_ids", ids.error());
+      store_error("finished_execution_ids", ids.error());
       continue;
     }
     for (const auto& e : *ids) claim(e);
@@ -330,6 +330,7 @@ EngineStats Engine::stats() const {
   s.failures = d.failures;
   s.claimed = static_cast<int>(d.claimed.size());
   s.platform = d.platform.describe();
+  s.store = d.store_health.describe();
   return s;
 }
 

@@ -30,6 +30,7 @@ struct EngineStats {
   int failures = 0;      // runs that ended in a failure state since start
   std::string platform;  // "ok", "throttled", "unreachable", "auth failed: …"
   int claimed = 0;       // execution ids held, so that no reconcile takes another run's
+  std::string store;     // "ok", "failing since …: <message> (N errors)", "ok (last outage …)"
 };
 
 // Seams for tests; every member has a production default.

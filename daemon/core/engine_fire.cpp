@@ -167,7 +167,7 @@ void Engine::Impl::prepare_burst(SysMillis now) {
     return {};
   });
   if (!r) {
-    log_store_error("prepare", r.error());
+    store_error("prepare", r.error());
     prepared.clear();  // rolled back: the instant plans these slots itself
     return;
   }
@@ -183,7 +183,7 @@ void Engine::Impl::drop_prepared() {
   for (const auto& [name, p] : prepared) ids.push_back(p.run->row.id);
   auto r = store.discard_ahead(ids);
   if (!r) {
-    log_store_error("discard_ahead", r.error());
+    store_error("discard_ahead", r.error());
     for (auto& [name, p] : prepared) {
       add_run(p.run);
       if (!stopping()) spawn_tracker(p.run);
@@ -265,7 +265,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
     return store.start_ahead(ids, now);
   });
   if (!r) {
-    log_store_error("fire", r.error());
+    store_error("fire", r.error());
     for (auto& t : planned.created) remove_run(*t);
     for (auto& [jr, h] : old_horizons) jr->horizon = h;
     // Their rows are `scheduled` again (rolled back, deletes included). Back in `prepared`,
@@ -281,6 +281,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
     return false;
   }
   next_pass = FirePass::due;
+  store_ok();
   for (const auto& line : planned.lines) spdlog::info("{}", line);
   for (auto* jr : batch) reschedule(*jr);
   for (auto& t : planned.created) {

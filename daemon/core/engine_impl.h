@@ -10,6 +10,7 @@
 #include "daemon/core/decisions.h"
 #include "daemon/core/engine.h"
 #include "daemon/core/platform_monitor.h"
+#include "daemon/core/store_monitor.h"
 #include "daemon/core/slot_planner.h"
 #include "daemon/core/write_batch.h"
 
@@ -170,6 +171,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   int submits_in_flight = 0;  // ExecutionRequests handed to the client, answer not yet back
   int failures = 0;
   PlatformMonitor platform;
+  StoreMonitor store_health;
   SysMillis started_at{};
   SysMillis config_loaded_at{};
 
@@ -263,12 +265,14 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     auto e = answer.error();
     note_platform(&e);
   }
+  // A store call failed ("store.error op=… kind=… message=…", counted in store_health).
+  void store_error(std::string_view op, const storage::StoreError& e);
+  // A store write went through: ends an outage (and says so in the heartbeat).
+  void store_ok();
   void spawn(boost::asio::awaitable<void> work, const char* what);
   boost::asio::awaitable<void> drain();  // waits (bounded) until every coroutine ended
   double random01();
 };
 
-// "store.error op=… kind=… message=…"
-void log_store_error(std::string_view op, const storage::StoreError& e);
 
 }  // namespace bsched::core

@@ -48,16 +48,21 @@ std::string pause_note(const std::string& args) {
 
 }  // namespace
 
-void log_store_error(std::string_view op, const storage::StoreError& e) {
-  spdlog::error("store.error op={} kind={} message=\"{}\"", op, storage::to_string(e.kind),
-                esc(e.message));
+void Engine::Impl::store_error(std::string_view op, const storage::StoreError& e) {
+  store_health.failed(op, e, clock.now());
+}
+
+void Engine::Impl::store_ok() {
+  if (!store_health.failing()) return;
+  store_health.succeeded(clock.now());
+  write_heartbeat();  // tells `status` the outage is over
 }
 
 void Engine::Impl::take_commands() {
   auto now = clock.now();
   auto commands = store.take_commands(now);
   if (!commands) {
-    log_store_error("take_commands", commands.error());
+    store_error("take_commands", commands.error());
     return;
   }
   for (const auto& c : *commands) run_command(c, now);
@@ -70,7 +75,7 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
     bool pause = c.kind == CommandKind::pause;
     auto note = pause ? pause_note(c.args_json) : std::string();
     if (auto r = store.set_paused(c.job, pause, note, c.requested_by, now); !r) {
-      log_store_error("set_paused", r.error());
+      store_error("set_paused", r.error());
     }
     if (jr) {
       jr->paused = pause;
@@ -97,7 +102,7 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
                     std::chrono::floor<std::chrono::seconds>(c.requested_at), {}};
   auto row = store.create_run(n, now);
   if (!row) {
-    log_store_error("create_run", row.error());
+    store_error("create_run", row.error());
     return;
   }
   auto t = std::make_shared<Tracked>();
@@ -128,7 +133,7 @@ boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
       for (int i = 0; i < 1000 && !stopping(); ++i) {
         auto n = store.prune(before, k_prune_batch);
         if (!n) {
-          log_store_error("prune", n.error());
+          store_error("prune", n.error());
           break;
         }
         if (*n > 0) spdlog::info("store.pruned count={} before={}", *n, format_utc_ms(before));
@@ -147,7 +152,10 @@ void Engine::Impl::write_heartbeat() {
   hb.config_loaded_at = config_loaded_at;
   hb.config_fingerprint = config->fingerprint;
   hb.platform_state = platform.describe();
-  if (auto r = store.write_heartbeat(hb); !r) log_store_error("write_heartbeat", r.error());
+  hb.store_state = store_health.describe();
+  auto r = store.write_heartbeat(hb);
+  if (!r) return store_error("write_heartbeat", r.error());
+  store_ok();
 }
 
 // Rewrites the heartbeat when the platform's health changed (PlatformHealth logs it).

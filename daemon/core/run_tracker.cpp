@@ -84,14 +84,14 @@ boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
       t.row = *r;
       co_return true;
     }
-    log_store_error("transition", r.error());
+    store_error("transition", r.error());
   } else {
     auto r = co_await writes.update(t.row.id, sending);
     if (r) {
       apply_update(t.row, sending);
       co_return true;
     }
-    log_store_error("update", r.error());
+    store_error("update", r.error());
   }
   t.row.next_action_at = run_now(t) + k_store_retry;
   co_return false;
@@ -264,6 +264,7 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
     store_failed(t, step, written.error());
     co_return;
   }
+  store_ok();
   if (step.kind == RunStep::Kind::reconcile) t.mode = Tracked::Mode::query;
   if (step.kind == RunStep::Kind::resend) t.mode = Tracked::Mode::submit;
   if (step.to == RunState::submitted) t.mode = Tracked::Mode::poll;
@@ -274,7 +275,7 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
 // A step the store did not take: kept and retried shortly, unless the row is gone or in
 // another state (then the stored row wins).
 void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e) {
-  log_store_error(step.to ? "transition" : "update", e);
+  store_error(step.to ? "transition" : "update", e);
   using storage::StoreErrorKind;
   if (e.kind == StoreErrorKind::illegal_transition || e.kind == StoreErrorKind::not_found) {
     auto fresh = store.find_run(t.row.id);

@@ -1,5 +1,7 @@
 #include "daemon/runtime/notify.h"
 
+#include "config/escape.h"
+
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -71,6 +73,10 @@ std::string status_line(const core::EngineStats& stats, const RuntimeNote& note)
                   ' ');
   auto line = fmt::format("{} job{}, {} in flight, {} failed since start, platform {}", stats.jobs,
                           stats.jobs == 1 ? "" : "s", stats.in_flight, stats.failures, platform);
+  if (stats.store.rfind("failing", 0) == 0) {
+    auto store = escape_controls(stats.store);
+    line += "; state database " + store;
+  }
   if (note.reload_failed) {
     line += fmt::format("; config reload failed ({} error{}), previous configuration running",
                         note.reload_errors, note.reload_errors == 1 ? "" : "s");

@@ -27,6 +27,28 @@ TEST_SUITE("core::engine") {
     CHECK(flaky.refused == 2);
   }
 
+  TEST_CASE("a store outage shows in the stats, then in the heartbeat once it is over; piled-up slots fire once") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    FlakyStore flaky(*h.store);
+    flaky.kind = storage::StoreErrorKind::full;
+    h.start_on(flaky, make_config({make_job("orders", "* * * * * *")}));
+    flaky.fail_batches = 5;  // five refused slot batches, one a second
+    h.advance(seconds(2));
+    CHECK(h.engine->stats().store.rfind("failing since 2026-01-05T10:00:31", 0) == 0);
+    auto submits_before = h.client.submits.size();
+    h.advance(seconds(5));
+    // After the outage: one run for the slots that piled up (catchup latest), not five.
+    CHECK(h.client.submits.size() - submits_before <= 2);
+    CHECK(h.engine->stats().store.rfind("ok (last outage 2026-01-05T10:00:31", 0) == 0);
+    auto hb = h.store->read_heartbeat();
+    REQUIRE(hb.has_value());
+    REQUIRE(hb->has_value());
+    CHECK((*hb)->store_state.find("last outage") != std::string::npos);
+    bool reason_seen = false;
+    for (const auto& g : h.gaps("orders")) reason_seen |= g.reason == "state database unavailable";
+    CHECK(reason_seen);
+  }
+
   TEST_CASE("a run due while the auth circuit is open is created scheduled and sent once it closes") {
     EngineHarness h("2026-01-05T10:00:30Z");
     h.client.health_value.auth_failed = true;

@@ -172,17 +172,29 @@ TEST_SUITE("storage::cli") {
     CHECK(j[2].at("in_flight") == 1);
   }
 
-  TEST_CASE("a stale heartbeat or a dead pid means the daemon is not running") {
+  TEST_CASE("a stale heartbeat of a live pid is a silent daemon, not a running one") {
     ConfigTempDir dir;
     write_config(dir);
     auto store = make_db(dir);
     auto now = real_now();
-    SUBCASE("stale") {
-      REQUIRE(store->write_heartbeat(Heartbeat{static_cast<int>(::getpid()), now, now -
-                                               std::chrono::minutes{3}, now, "fp", "ok"})
-                  .has_value());
-    }
-    SUBCASE("dead pid") {
+    REQUIRE(store->write_heartbeat(Heartbeat{static_cast<int>(::getpid()), now, now -
+                                             std::chrono::minutes{3}, now, "fp", "ok"})
+                .has_value());
+    auto r = run(dir, "status");
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.starts_with(fmt::format("daemon: pid {} is alive but silent since ", ::getpid())));
+    auto js = run(dir, "status --json");
+    auto daemon = json::parse(js.out).at("daemon");
+    CHECK(daemon.at("running") == false);
+    CHECK(daemon.at("silent") == true);
+  }
+
+  TEST_CASE("a dead pid means the daemon is not running") {
+    ConfigTempDir dir;
+    write_config(dir);
+    auto store = make_db(dir);
+    auto now = real_now();
+    {
       pid_t child = ::fork();
       if (child == 0) ::_exit(0);
       REQUIRE(child > 0);

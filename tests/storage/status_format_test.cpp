@@ -53,6 +53,13 @@ TEST_SUITE("storage::status_format") {
           "ok)\n");
     CHECK(render_status_header(DaemonState{false, h}, now) ==
           "daemon: not running (last seen 2026-11-25 11:59 UTC)\n");
+    CHECK(render_status_header(DaemonState{false, h, true}, now) ==
+          "daemon: pid 4121 is alive but silent since 2026-11-25 11:59 UTC (its heartbeat "
+          "stopped: it cannot write the state database, or it hangs; see its log)\n");
+    h.store_state = "ok (last outage 2026-11-25T11:00:00.000Z .. 2026-11-25T11:02:00.000Z, 9 "
+                    "errors: database or disk is full)";
+    CHECK(render_status_header(DaemonState{true, h}, now).find(
+              "\nstate database: ok (last outage 2026-11-25T11:00:00.000Z") != std::string::npos);
   }
 
   TEST_CASE("daemon_state needs a fresh heartbeat and a live pid") {
@@ -64,6 +71,8 @@ TEST_SUITE("storage::status_format") {
     CHECK(!daemon_state(h, now, +dead).running);
     h.updated_at = now - 121s;
     CHECK(!daemon_state(h, now, +alive).running);
+    CHECK(daemon_state(h, now, +alive).silent);  // alive, but its heartbeat stopped
+    CHECK(!daemon_state(h, now, +dead).silent);
     CHECK(!daemon_state(std::nullopt, now, +alive).running);
   }
 
