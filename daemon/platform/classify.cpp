@@ -6,6 +6,7 @@
 #include <date/date.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -92,22 +93,34 @@ CallError classify_transport_failure(const TransportError& t, bool trigger) {
 }
 
 std::optional<Millis> parse_retry_after(std::string_view value, SysMillis now) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  constexpr auto k_max_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(k_retry_after_max);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
-  if (value.front() >= '0' && value.front() <= '9') {
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    // delay-seconds: 1*DIGIT. Too many digits for an integer is still "very long": the cap.
     long long seconds = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec != std::errc{} || end != value.data() + value.size()) return std::nullopt;
-    if (seconds > 24LL * 3600) seconds = 24LL * 3600;  // a day is plenty; guards overflow
+    if (ec == std::errc::result_out_of_range ||
+        (ec == std::errc{} && seconds > k_max_seconds.count()))
+      return k_retry_after_max;
+    if (ec != std::errc{}) return std::nullopt;
     return Millis{seconds * 1000};
   }
+  // HTTP-date (IMF-fixdate, 29 characters). "-5", "soon" and other garbage fail here and
+  // are absent.
+  if (value.size() > 64) return std::nullopt;
   std::istringstream in{std::string(value)};
   date::sys_seconds at;
   in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", at);
   if (in.fail()) return std::nullopt;
-  auto delta = std::chrono::duration_cast<Millis>(at - now);
-  return delta.count() > 0 ? delta : Millis{0};
+  // Compared in seconds before any conversion: a date in the year 9999 is ~2.5e11 s away,
+  // which as nanoseconds of a steady timer would overflow.
+  auto delta = at - std::chrono::floor<std::chrono::seconds>(now);
+  if (delta <= std::chrono::seconds{0}) return Millis{0};
+  if (delta >= k_max_seconds) return k_retry_after_max;
+  return std::chrono::duration_cast<Millis>(delta);
 }
 
 const char* failure_kind_name(FailureKind kind) {

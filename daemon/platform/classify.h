@@ -27,8 +27,15 @@ CallError classify_http_failure(int status, std::string_view retry_after, std::s
 
 CallError classify_transport_failure(const TransportError& e, bool trigger);
 
+// The longest wait a Retry-After can ask for (docs/operations.md "Limits"). Longer values,
+// including dates thousands of years ahead, are cut to it: every timer derived from a
+// CallError::retry_after stays within an hour, far from any duration overflow.
+inline constexpr Millis k_retry_after_max = std::chrono::hours{1};
+
 // Retry-After as delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT",
-// relative to `now`; a past date is 0). Anything else: nullopt.
+// relative to `now`; a past date is 0), at most k_retry_after_max (a number too large for
+// an integer is the maximum as well). Anything else — negative numbers, fractions, other
+// date forms, garbage — is nullopt (absent).
 std::optional<Millis> parse_retry_after(std::string_view value, SysMillis now);
 
 // A short name of the kind for messages and logs: "permanent", "throttled", …

@@ -92,7 +92,7 @@ struct CallError {
   FailureKind kind = FailureKind::retry_later;
   int http_status = 0;  // 0 when no HTTP answer arrived
   std::string message;  // the platform's message, or ours ("connect timed out after 30s")
-  std::optional<Millis> retry_after;
+  std::optional<Millis> retry_after;  // never more than k_retry_after_max (classify.h)
   std::string body;  // raw answer, capped, for the log (never holds credentials)
 };
 

@@ -57,6 +57,44 @@ TEST_SUITE("platform::classify") {
     CHECK(e.retry_after == Millis{7000});
   }
 
+  TEST_CASE("a Retry-After in the year 9999 waits the one-hour maximum, not an overflowed instant") {
+    auto now = at("2026-10-21T07:28:00Z");
+    auto far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now);
+    REQUIRE(far.has_value());
+    CHECK(*far == k_retry_after_max);
+    CHECK(k_retry_after_max == std::chrono::hours{1});
+    // What a steady timer gets: still positive as nanoseconds, no wrap into the past.
+    auto as_timer = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*far);
+    CHECK(as_timer > std::chrono::steady_clock::duration::zero());
+    CHECK(parse_retry_after("Wed, 21 Oct 2026 09:28:00 GMT", now) == k_retry_after_max);
+    CHECK(parse_retry_after("Wed, 21 Oct 2026 08:27:59 GMT", now) == Millis{3599000});
+  }
+
+  TEST_CASE("Retry-After values that are huge, negative, past or garbage never mean a long wait") {
+    auto now = at("2026-10-21T07:28:00Z");
+    // Huge delay-seconds: valid, and cut to the maximum.
+    CHECK(parse_retry_after("86400", now) == k_retry_after_max);
+    CHECK(parse_retry_after("3600", now) == Millis{3600000});
+    CHECK(parse_retry_after("9223372036854775807", now) == k_retry_after_max);
+    CHECK(parse_retry_after("99999999999999999999999999999999", now) == k_retry_after_max);
+    // Past dates: no wait.
+    CHECK(parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now) == Millis{0});
+    CHECK(parse_retry_after("Mon, 01 Jan 0001 00:00:00 GMT", now) == Millis{0});
+    // Negative and garbage: absent.
+    CHECK_FALSE(parse_retry_after("-1", now).has_value());
+    CHECK_FALSE(parse_retry_after("-9223372036854775808", now).has_value());
+    CHECK_FALSE(parse_retry_after("+5", now).has_value());
+    CHECK_FALSE(parse_retry_after("1.5", now).has_value());
+    CHECK_FALSE(parse_retry_after("0x10", now).has_value());
+    CHECK_FALSE(parse_retry_after("Fri, 31 Dec 9999", now).has_value());
+    CHECK_FALSE(parse_retry_after(std::string(100000, '9') + "x", now).has_value());
+    CHECK_FALSE(parse_retry_after(std::string("\x1b[31m"), now).has_value());
+    // As a throttled answer's retry_after.
+    auto e = classify_http_failure(503, "Fri, 31 Dec 9999 23:59:59 GMT", "", false, now);
+    CHECK(e.kind == FailureKind::throttled);
+    CHECK(e.retry_after == k_retry_after_max);
+  }
+
   TEST_CASE("a trigger broken after it was written is uncertain, before it retry_later") {
     auto sent = classify_transport_failure({Kind::timeout, Sent::fully, "no answer"}, true);
     CHECK(sent.kind == FailureKind::uncertain);
