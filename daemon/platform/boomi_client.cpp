@@ -165,6 +165,12 @@ CallError BoomiClient::bad_response(const HttpResponse& r, std::string message) 
   return scrub(std::move(e));
 }
 
+CallError BoomiClient::uncertain_answer(const HttpResponse& r, std::string message) const {
+  auto e = bad_response(r, std::move(message));
+  e.kind = FailureKind::uncertain;
+  return e;
+}
+
 HttpRequest BoomiClient::rest_request(std::string method, std::string path, std::string body,
                                       std::string content_type) const {
   HttpRequest req;

@@ -7,8 +7,8 @@
 // - submit() is never retried inside the client. The daemon's run tracker owns submit retries
 //   (RetryPolicy): it calls submit() again after retry_later / throttled (honouring
 //   CallError::retry_after), fails the run on permanent, and reconciles through query() after
-//   uncertain. A submit's bad_response after HTTP 200 means the trigger may have been
-//   accepted: treat it like uncertain.
+//   uncertain. Any unexpected answer to a trigger — a 2xx without a usable requestId, a
+//   gateway's 502/504, a garbled or oversized answer — is uncertain, never retry_later.
 // - poll() and query() retry throttled (429/503, honouring Retry-After), 500/502/504 and
 //   transport failures themselves, with full-jitter backoff, at most
 //   ClientOptions::max_attempts times and within retry_budget of sleeping; then they return
@@ -90,6 +90,8 @@ class BoomiClient final : public PlatformClient {
   Millis backoff(int attempt, const CallError& e);
   CallError scrub(CallError e) const;
   CallError bad_response(const HttpResponse& r, std::string message) const;
+  // A 2xx answer to a trigger that cannot be read: it may have been accepted.
+  CallError uncertain_answer(const HttpResponse& r, std::string message) const;
   HttpRequest rest_request(std::string method, std::string path, std::string body,
                            std::string content_type) const;
 

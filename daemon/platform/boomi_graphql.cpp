@@ -92,8 +92,10 @@ awaitable<CallResult<SubmitResult>> BoomiClient::submit_graphql(const ExecutionR
   if (answer) co_return *answer;
   if (!answer.error().code.empty())
     co_return graphql_error(*r, answer.error().message, answer.error().code);
-  co_return bad_response(*r, fmt::format("processExecute: {}; the trigger may have been accepted",
-                                         answer.error().message));
+  co_return uncertain_answer(
+      *r, fmt::format("processExecute: {}; the trigger may have been accepted (reconcile "
+                      "before sending it again)",
+                      answer.error().message));
 }
 
 awaitable<CallResult<std::vector<ExecutionRecord>>> BoomiClient::query_graphql(

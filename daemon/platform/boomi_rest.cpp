@@ -73,9 +73,9 @@ awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequ
   if (!r) co_return r.error();
   auto answer = parse_submit_answer(r->body);
   if (!answer)
-    co_return bad_response(
+    co_return uncertain_answer(
         *r, fmt::format("HTTP {} without a usable requestId ({}); the trigger may have been "
-                        "accepted",
+                        "accepted (reconcile before sending it again)",
                         r->status, answer.error().message));
   co_return *answer;
 }

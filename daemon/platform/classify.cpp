@@ -32,8 +32,10 @@ std::string describe_status(int status, std::string_view body) {
   }
 }
 
-FailureKind kind_of_status(int status) {
+FailureKind kind_of_status(int status, bool trigger) {
   if (status == 401) return FailureKind::auth;
+  // A gateway's 502 / 504 says nothing of whether the platform behind it took the trigger.
+  if (trigger && (status == 502 || status == 504)) return FailureKind::uncertain;
   if (status == 429 || status == 503) return FailureKind::throttled;
   if (status == 408 || status == 410 || status >= 500) return FailureKind::retry_later;
   if (status >= 400) return FailureKind::permanent;
@@ -53,14 +55,15 @@ RemoteStatus classify_status(std::string_view status) {
 
 CallError classify_http_failure(int status, std::string_view retry_after, std::string_view body,
                                 bool trigger, SysMillis now) {
-  (void)trigger;  // 410 is retry_later for every call; kept for a future per-call table
   CallError e;
-  e.kind = kind_of_status(status);
+  e.kind = kind_of_status(status, trigger);
   e.http_status = status;
   e.message = describe_status(status, body);
   e.body = cap_body(body);
   if (e.kind == FailureKind::throttled && !retry_after.empty())
     e.retry_after = parse_retry_after(retry_after, now);
+  if (e.kind == FailureKind::uncertain)
+    e.message += "; the trigger may have been accepted (reconcile before sending it again)";
   return e;
 }
 

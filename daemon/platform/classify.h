@@ -4,7 +4,8 @@
 // |------------------------------------------|-----------------------------------|
 // | 400, 403, 404, other 4xx                  | permanent                         |
 // | 401                                       | auth                              |
-// | 408, 410, 500, 502, 504, other 5xx        | retry_later                       |
+// | 408, 410, 500, other 5xx                  | retry_later                       |
+// | 502, 504                                  | trigger: uncertain; else retry_later |
 // | 429, 503                                  | throttled (+ Retry-After)         |
 // | 1xx / 3xx                                 | bad_response                      |
 // | bad or insecure URL                       | permanent (a configuration error) |

@@ -81,10 +81,12 @@ struct PollResult {
 
 enum class FailureKind {
   permanent,     // 400/403/404 and malformed requests: fail this run, do not retry
-  retry_later,   // 410 on trigger, 500, 502, 504, connection refused before sending
+  retry_later,   // 410 on trigger, 500, 502/504 on polls and queries, refused before sending
   throttled,     // 503/429; retry_after when the platform gave one
   auth,          // 401: the auth circuit is open; nothing is sent until it closes
-  uncertain,     // the request may have been accepted (timeout/reset after sending a trigger)
+  // The trigger may have been accepted: timeout, reset or a garbled answer after it was
+  // sent, a gateway's 502/504, a 2xx without a usable requestId. Reconcile, never resend.
+  uncertain,
   bad_response,  // an answer we could not understand (kept raw, capped, in `body`)
 };
 

@@ -29,6 +29,7 @@ TEST_SUITE("platform::classify") {
     CHECK(http_kind(500) == FailureKind::retry_later);
     CHECK(http_kind(502) == FailureKind::retry_later);
     CHECK(http_kind(504) == FailureKind::retry_later);
+    CHECK(http_kind(500, true) == FailureKind::retry_later);
     CHECK(http_kind(503) == FailureKind::throttled);
     CHECK(http_kind(429) == FailureKind::throttled);
     CHECK(http_kind(302) == FailureKind::bad_response);
@@ -93,6 +94,17 @@ TEST_SUITE("platform::classify") {
     auto e = classify_http_failure(503, "Fri, 31 Dec 9999 23:59:59 GMT", "", false, now);
     CHECK(e.kind == FailureKind::throttled);
     CHECK(e.retry_after == k_retry_after_max);
+  }
+
+  TEST_CASE("a gateway's 502 or 504 to a trigger is uncertain, to a poll or query retry_later") {
+    CHECK(http_kind(502, true) == FailureKind::uncertain);
+    CHECK(http_kind(504, true) == FailureKind::uncertain);
+    CHECK(http_kind(502, false) == FailureKind::retry_later);
+    CHECK(http_kind(504, false) == FailureKind::retry_later);
+    auto e = classify_http_failure(502, "", "<html>Bad Gateway</html>", true,
+                                   at("2026-01-01T00:00:00Z"));
+    CHECK(e.http_status == 502);
+    CHECK(e.message.find("reconcile") != std::string::npos);
   }
 
   TEST_CASE("a trigger broken after it was written is uncertain, before it retry_later") {

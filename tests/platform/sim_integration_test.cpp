@@ -184,7 +184,7 @@ TEST_SUITE("platform::sim_integration") {
     s.stop();
   }
 
-  TEST_CASE("a malformed 200 to a trigger is a bad_response") {
+  TEST_CASE("a malformed 200 to a trigger is uncertain") {
     boost::asio::io_context io;
     auto o = fast_sim();
     o.faults.rate_malformed = 1.0;
@@ -193,7 +193,7 @@ TEST_SUITE("platform::sim_integration") {
     auto client = client_for(io, platform_for(s));
     auto r = run_real(io, client->submit(request()));
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == FailureKind::bad_response);
+    CHECK(r.error().kind == FailureKind::uncertain);
     s.stop();
   }
 
