@@ -4,7 +4,9 @@
 //
 // Tolerance rules: unknown keys are ignored, every record field is optional, integers may be
 // a number, a numeric string or a typed pair ["Long", 3832] / ["Long", "5816"], launcherID and
-// launcherId are the same field, instants that do not parse are left empty.
+// launcherId are the same field, instants that do not parse are left empty. Strings are
+// capped with cap_text at the caps below; queryToken and the JWT, sent back verbatim and
+// never stored or printed, are bounded only by the transport's body limit.
 #pragma once
 
 #include "config/result.h"
@@ -48,7 +50,8 @@ using AnswerResult = Result<T, AnswerError>;
 std::optional<std::int64_t> json_int(const boost::json::value& v);
 ExecutionRecord parse_record(const boost::json::object& o);
 
-// HTTP 200 of ExecutionRequest: the non-empty requestId.
+// HTTP 200 of ExecutionRequest: the non-empty requestId of at most k_id_cap bytes (a longer
+// one is an error, never cut: a cut id would poll someone else's record or nothing).
 AnswerResult<SubmitResult> parse_submit_answer(std::string_view body);
 // HTTP 200 of ExecutionRecord/async: pending (202 inside, result missing or empty) or a
 // record (envelope result[0], or a bare record). An envelope with responseStatusCode >= 400
@@ -69,10 +72,25 @@ AnswerResult<SubmitResult> parse_graphql_execute(std::string_view body);
 AnswerResult<std::vector<ExecutionRecord>> parse_graphql_history(std::string_view body);
 
 // The human message of an error answer: {"@type":"Error","message"}, {"error":{"message"}},
-// {"message"}, GraphQL {"errors":[{"message"}]}, or the plain text itself; capped, one line.
+// {"message"}, GraphQL {"errors":[{"message"}]}, or the plain text itself; one line, capped
+// at k_error_message_cap.
 std::string error_message_of(std::string_view body);
-// `body` cut to at most k_body_cap bytes (with a "…" marker) for CallError::body and logs.
-inline constexpr std::size_t k_body_cap = 2048;
+
+// ---- caps of server strings (docs/operations.md "Limits") ----
+//
+// Every string taken from an answer is stored, logged or printed, so each is capped where it
+// is parsed. Real values are far below the caps (ids ~50 bytes, messages a few hundred).
+inline constexpr std::size_t k_id_cap = 256;       // ids, names, account, type words of a record
+inline constexpr std::size_t k_status_cap = 64;    // status words, GraphQL error codes
+inline constexpr std::size_t k_message_cap = 2048;  // an ExecutionRecord's message
+inline constexpr std::size_t k_error_message_cap = 300;  // the message of an error answer
+inline constexpr std::size_t k_body_cap = 2048;    // a raw answer kept in CallError::body
+
+// `text` when it has at most `limit` bytes; else its first `limit` bytes or fewer (never half
+// a UTF-8 sequence) followed by "… [cut, N bytes]", N the original size. The one way server
+// strings are shortened, so a cut value is always recognisable as such.
+std::string cap_text(std::string_view text, std::size_t limit);
+// cap_text(body, k_body_cap), for CallError::body and logs.
 std::string cap_body(std::string_view body);
 
 }  // namespace bsched::platform

@@ -29,13 +29,22 @@ const json::value* member(const json::object& o, std::string_view key) {
   return it == o.end() ? nullptr : &it->value();
 }
 
-// A string field; numbers are accepted as their decimal text.
-std::string str(const json::object& o, std::string_view key) {
+// A string field, capped at `cap` bytes; numbers are accepted as their decimal text.
+std::string str(const json::object& o, std::string_view key, std::size_t cap = k_id_cap) {
   const auto* v = member(o, key);
   if (!v) return {};
-  if (v->is_string()) return std::string(v->get_string());
+  if (v->is_string()) {
+    const auto& text = v->get_string();
+    return cap_text(std::string_view(text.data(), text.size()), cap);
+  }
   if (v->is_int64() || v->is_uint64()) return json::serialize(*v);
   return {};
+}
+
+// A string field sent back as it is (queryToken): never cut, bounded by the body limit.
+std::string raw_str(const json::object& o, std::string_view key) {
+  const auto* v = member(o, key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 std::optional<sys_seconds> instant(const json::object& o, std::string_view key) {
@@ -73,8 +82,8 @@ std::optional<AnswerError> graphql_errors(const json::object& o) {
   if (!first.is_object()) return answer_error("GraphQL error");
   std::string code;
   if (const auto* ext = member(first.get_object(), "extensions"); ext && ext->is_object())
-    code = str(ext->get_object(), "code");
-  auto message = str(first.get_object(), "message");
+    code = str(ext->get_object(), "code", k_status_cap);
+  auto message = str(first.get_object(), "message", k_error_message_cap);
   return answer_error(message.empty() ? "GraphQL error" : message, code);
 }
 
@@ -110,7 +119,7 @@ std::optional<std::int64_t> json_int(const json::value& v) {
 ExecutionRecord parse_record(const json::object& o) {
   ExecutionRecord r;
   r.execution_id = str(o, "executionId");
-  r.status = str(o, "status");
+  r.status = str(o, "status", k_status_cap);
   r.execution_time = instant(o, "executionTime");
   r.recorded_date = instant(o, "recordedDate");
   r.process_id = str(o, "processId");
@@ -119,7 +128,7 @@ ExecutionRecord parse_record(const json::object& o) {
   r.atom_name = str(o, "atomName");
   r.account = str(o, "account");
   r.execution_type = str(o, "executionType");
-  r.message = str(o, "message");
+  r.message = str(o, "message", k_message_cap);
   r.inbound_document_count = int_field(o, "inboundDocumentCount");
   r.inbound_error_document_count = int_field(o, "inboundErrorDocumentCount");
   r.outbound_document_count = int_field(o, "outboundDocumentCount");
@@ -139,8 +148,12 @@ ExecutionRecord parse_record(const json::object& o) {
 AnswerResult<SubmitResult> parse_submit_answer(std::string_view body) {
   auto v = parse_json(body);
   if (!v || !v->is_object()) return answer_error("the trigger answer is not a JSON object");
-  auto id = str(v->get_object(), "requestId");
+  auto id = raw_str(v->get_object(), "requestId");
+  if (id.empty()) id = str(v->get_object(), "requestId");  // a number, as its text
   if (id.empty()) return answer_error("the trigger answer has no requestId");
+  if (id.size() > k_id_cap)
+    return answer_error(fmt::format("the trigger answer's requestId has {} bytes, more than {}",
+                                    id.size(), k_id_cap));
   return SubmitResult{std::move(id)};
 }
 
@@ -159,7 +172,7 @@ AnswerResult<PollResult> parse_poll_answer(std::string_view body) {
   auto code = int_field(o, "responseStatusCode");
   if (code && *code == 202) return out;  // pending
   if (code && *code >= 400) {
-    auto message = str(o, "message");
+    auto message = str(o, "message", k_error_message_cap);
     return answer_error(message.empty() ? fmt::format("the platform answered {}", *code) : message,
                         std::to_string(*code));
   }
@@ -183,7 +196,7 @@ AnswerResult<QueryPage> parse_query_page(std::string_view body) {
     for (const auto& item : result->get_array())
       if (item.is_object()) page.records.push_back(parse_record(item.get_object()));
   }
-  page.query_token = str(o, "queryToken");
+  page.query_token = raw_str(o, "queryToken");
   return page;
 }
 
@@ -203,7 +216,7 @@ AnswerResult<std::string> parse_jwt_answer(std::string_view body) {
       return jwt_value(std::string(v->get_string()));
     if (v && v->is_object())
       for (auto key : {"token", "jwt", "access_token", "accessToken"})
-        if (auto t = str(v->get_object(), key); !t.empty()) return jwt_value(std::move(t));
+        if (auto t = raw_str(v->get_object(), key); !t.empty()) return jwt_value(std::move(t));
     return answer_error("the JWT answer holds no token");
   }
   if (text.find_first_of(" \t\r\n<") != std::string_view::npos)
@@ -243,21 +256,23 @@ AnswerResult<std::vector<ExecutionRecord>> parse_graphql_history(std::string_vie
   return out;
 }
 
-std::string cap_body(std::string_view body) {
-  if (body.size() <= k_body_cap) return std::string(body);
-  auto cut = k_body_cap;
-  // Do not cut a UTF-8 sequence in half.
-  while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(body.substr(0, cut)) + "…";
+std::string cap_text(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  auto cut = limit;
+  // Do not cut a UTF-8 sequence in half: back up to the start of the one at `cut`.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return fmt::format("{}… [cut, {} bytes]", text.substr(0, cut), text.size());
 }
+
+std::string cap_body(std::string_view body) { return cap_text(body, k_body_cap); }
 
 std::string error_message_of(std::string_view body) {
   std::string message;
   if (auto v = parse_json(body); v && v->is_object()) {
     const auto& o = v->get_object();
-    message = str(o, "message");
+    message = raw_str(o, "message");
     if (const auto* e = member(o, "error"); message.empty() && e) {
-      if (e->is_object()) message = str(e->get_object(), "message");
+      if (e->is_object()) message = raw_str(e->get_object(), "message");
       if (e->is_string()) message = std::string(e->get_string());
     }
     if (auto g = graphql_errors(o); message.empty() && g) message = g->message;
@@ -273,12 +288,7 @@ std::string error_message_of(std::string_view body) {
   if (first == std::string::npos) return {};
   message.erase(0, first);
   while (!message.empty() && message.back() == ' ') message.pop_back();
-  if (message.size() > 300) {
-    std::size_t cut = 300;
-    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
-    message = message.substr(0, cut) + "…";
-  }
-  return message;
+  return cap_text(message, k_error_message_cap);
 }
 
 }  // namespace bsched::platform
