@@ -127,6 +127,11 @@ struct BeastTransport::Impl {
   awaitable<Result<void, TransportError>> handshake(Connection& c, const HttpUrl& url);
   awaitable<SendResult> exchange(Connection& c, const HttpRequest& req, const HttpUrl& url,
                                  bool& keep_alive);
+  TransportError read_error(const beast::error_code& rec, const HttpRequest& req,
+                            const HttpUrl& url) const;
+  template <class Stream>
+  awaitable<Result<http::response<http::string_body>, TransportError>> read_answer(
+      Stream& s, Connection& c, const HttpRequest& req, const HttpUrl& url);
   template <class Stream>
   awaitable<SendResult> exchange_on(Stream& s, Connection& c, const HttpRequest& req,
                                     const HttpUrl& url, bool& keep_alive);
@@ -280,6 +285,7 @@ awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::I
   auto endpoints = co_await resolve(url);
   if (!endpoints) co_return endpoints.error();
   auto c = std::make_unique<Connection>();
+  c->buffer.max_size(k_read_buffer_limit);
   // Room for a usual answer (under 1 KiB) in one read: Beast otherwise starts the buffer at 512
   // bytes, and an answer a little larger costs a second wake-up and recvmsg every exchange.
   c->buffer.reserve(k_read_reserve);
@@ -306,6 +312,72 @@ awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::I
     if (!hs) co_return hs.error();
   }
   co_return std::move(c);
+}
+
+// A failed read of the answer, after the whole request was written.
+TransportError BeastTransport::Impl::read_error(const beast::error_code& rec,
+                                                const HttpRequest& req, const HttpUrl& url) const {
+  Kind kind = Kind::io;
+  std::string what = rec.message();
+  if (rec == beast::error::timeout) {
+    kind = Kind::timeout;
+    what = fmt::format("no answer within {}", seconds_text(options.timeout));
+  } else if (rec == http::error::body_limit) {
+    kind = Kind::too_large;
+    what = fmt::format("answer body larger than {} bytes", options.body_limit);
+  } else if (rec == http::error::header_limit) {
+    kind = Kind::too_large;
+    what = fmt::format("answer header larger than {} bytes", k_header_limit);
+  } else if (rec == http::error::buffer_overflow) {
+    kind = Kind::too_large;
+    what = fmt::format("answer line or header larger than {} bytes", k_read_buffer_limit);
+  } else if (rec == http::error::end_of_stream || rec == http::error::partial_message) {
+    what = "the server closed the connection before answering";
+  } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category()) {
+    kind = Kind::protocol;
+  }
+  return make_transport_error(kind, Sent::fully,
+                              fmt::format("{} {}: {}", req.method, url.host, what));
+}
+
+// The final answer to a request just written. Interim answers are skipped (each needs a
+// parser of its own); they do not extend the deadline of the final answer.
+template <class Stream>
+awaitable<Result<http::response<http::string_body>, TransportError>>
+BeastTransport::Impl::read_answer(Stream& s, Connection& c, const HttpRequest& req,
+                                  const HttpUrl& url) {
+  std::optional<http::response_parser<http::string_body>> parser;
+  bool ext_too_long = false;
+  auto check_extensions = [&](std::uint64_t, beast::string_view extensions,
+                              beast::error_code& ec) {
+    if (extensions.size() <= k_chunk_extension_limit) return;
+    ext_too_long = true;
+    ec = http::error::bad_chunk_extension;
+  };
+  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  for (int interim = 0;; ++interim) {
+    parser.emplace();
+    parser->header_limit(static_cast<std::uint32_t>(k_header_limit));
+    parser->body_limit(options.body_limit);
+    parser->on_chunk_header(check_extensions);
+    c.tcp().expires_at(deadline);
+    auto [rec, read] = co_await http::async_read(s, c.buffer, *parser, k_use);
+    if (rec && ext_too_long)
+      co_return make_transport_error(
+          Kind::too_large, Sent::fully,
+          fmt::format("{} {}: chunk extensions longer than {} bytes", req.method, url.host,
+                      k_chunk_extension_limit));
+    if (rec) co_return read_error(rec, req, url);
+    auto status = parser->get().result_int();
+    if (status < 100 || status >= 200) co_return parser->release();
+    if (status == 101 || interim + 1 > k_max_interim_answers)
+      co_return make_transport_error(
+          Kind::protocol, Sent::fully,
+          fmt::format("{} {}: {}", req.method, url.host,
+                      status == 101 ? std::string("unasked 101 Switching Protocols")
+                                    : fmt::format("more than {} interim 1xx answers",
+                                                  k_max_interim_answers)));
+  }
 }
 
 template <class Stream>
@@ -338,31 +410,13 @@ awaitable<SendResult> BeastTransport::Impl::exchange_on(Stream& s, Connection& c
                           seconds_text(options.timeout))
             : fmt::format("sending to {} failed: {}", url.host, wec.message()));
   }
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(options.body_limit);
-  c.tcp().expires_after(options.timeout);
-  auto [rec, read] = co_await http::async_read(s, c.buffer, parser, k_use);
-  if (rec) {
-    Kind kind = Kind::io;
-    std::string what = rec.message();
-    if (rec == beast::error::timeout) {
-      kind = Kind::timeout;
-      what = fmt::format("no answer within {}", seconds_text(options.timeout));
-    } else if (rec == http::error::body_limit || rec == http::error::header_limit ||
-               rec == http::error::buffer_overflow) {
-      kind = Kind::too_large;
-      what = fmt::format("answer larger than {} bytes", options.body_limit);
-    } else if (rec == http::error::end_of_stream || rec == http::error::partial_message) {
-      what = "the server closed the connection before answering";
-    } else if (rec.category() == http::make_error_code(http::error::end_of_stream).category()) {
-      kind = Kind::protocol;
-    }
-    co_return make_transport_error(kind, Sent::fully,
-                                   fmt::format("{} {}: {}", req.method, url.host, what));
-  }
+  auto answer = co_await read_answer(s, c, req, url);
+  if (!answer) co_return answer.error();
   c.answered = true;
-  auto res = parser.release();
-  keep_alive = res.keep_alive();
+  auto& res = *answer;
+  // Bytes after the answer were not asked for: reading them as the next request's answer
+  // would credit it with someone else's result.
+  keep_alive = res.keep_alive() && c.buffer.size() == 0;
   HttpResponse out;
   out.status = static_cast<int>(res.result_int());
   for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));

@@ -15,7 +15,16 @@
 //   for `max_idle` and reused. Before reuse a connection is checked for a close from the
 //   server; an idempotent request that fails on a reused connection before any answer
 //   arrived is sent once more on a fresh one, a non-idempotent one never is.
-// - Answers larger than `body_limit` fail with TransportError::Kind::too_large.
+// - Interim answers (1xx but 101) are read and dropped; the final answer must still arrive
+//   within one `timeout` of the end of the write, and after at most k_max_interim_answers of
+//   them. A 101 (never asked for) is a protocol error.
+// - Memory per exchange is bounded: the header block by k_header_limit, the body by
+//   `body_limit`, the extensions of one chunk by k_chunk_extension_limit, and the
+//   connection's read buffer (bytes received but not yet parsed) by k_read_buffer_limit.
+//   Going past any of them fails with TransportError::Kind::too_large and closes the
+//   connection.
+// - A connection is reused only when the answer left no byte behind: bytes after the end of
+//   an answer (a second, unasked answer) mean the stream cannot be trusted, so it is closed.
 //
 // The transport must outlive every send() it started. Not thread-safe (one io_context thread).
 #pragma once
@@ -33,10 +42,30 @@
 
 namespace bsched::platform {
 
+// Limits of one answer (docs/operations.md "Limits"). The platform's answers are a few KiB;
+// these leave room for large query pages while keeping one hostile answer from taking the
+// daemon's memory.
+//
+// Status line plus header fields. Beast's own default for responses is 8 KiB; proxies and
+// the platform's deprecation headers (Link, Warning, Sunset) stay far below 16 KiB.
+inline constexpr std::size_t k_header_limit = 16 * 1024;
+// The extensions of one chunk (`;name=value` after the chunk size). Nothing the platform
+// sends uses them: 1 KiB is generous.
+inline constexpr std::size_t k_chunk_extension_limit = 1024;
+// Bytes received but not yet parsed, per connection: the header block, one chunk header line
+// or a piece of body on its way to the body string. A chunk header line (or trailer) longer
+// than this never completes, which is what bounds an endless chunk extension before the
+// parser sees it.
+inline constexpr std::size_t k_read_buffer_limit = 64 * 1024;
+// Interim 1xx answers skipped before the final one; more is a protocol error.
+inline constexpr int k_max_interim_answers = 8;
+// The default `body_limit`: bytes of one decoded body (a 100-record query page is ~100 KiB).
+inline constexpr std::size_t k_default_body_limit = 4 * 1024 * 1024;
+
 struct TransportOptions {
   Millis timeout = std::chrono::seconds{30};  // per resolve / connect / handshake / write / read
   std::optional<std::string> ca_file;         // PEM bundle; absent: the system CA store
-  std::size_t body_limit = 4 * 1024 * 1024;   // bytes of one response body
+  std::size_t body_limit = k_default_body_limit;  // bytes of one response body
   std::size_t max_connections_per_host = 64;  // exchanges in progress at once per host
   std::size_t max_idle_per_host = 64;         // idle keep-alive connections kept per host
   Millis resolve_ttl = std::chrono::seconds{30};  // how long a host name's addresses are reused
