@@ -8,6 +8,10 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -16,6 +20,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <tuple>
 
 namespace bsched::config {
@@ -223,15 +228,58 @@ Result<Loaded, std::vector<Diagnostic>> load_sources(const std::vector<SourceTex
   return Loaded{std::make_shared<const Config>(std::move(config)), sink.sorted_warnings(names)};
 }
 
-// The whole file, or nullopt with `why` set to the system's reason.
+// What a file is, for the message refusing it.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+// The whole file, or nullopt with `why` set to the reason. The descriptor is checked before a
+// byte is read: a FIFO would block the read (and `validate` with it), a device such as
+// /dev/zero never ends, and a file over k_max_file_bytes is refused by its size, not after
+// loading it. O_NONBLOCK keeps the open itself from waiting for a FIFO's writer.
 std::optional<std::string> read_file(const std::string& path, std::string& why) {
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (!in.bad()) return text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
   }
-  why = std::strerror(errno);
-  return std::nullopt;
+  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = fmt::format("it is {}, not a regular file", file_kind(st.st_mode));
+    return std::nullopt;
+  }
+  auto size = static_cast<std::size_t>(std::max<off_t>(st.st_size, 0));
+  if (size > k_max_file_bytes) {
+    why = file_too_large(size);
+    return std::nullopt;
+  }
+  std::string text;
+  text.reserve(size);
+  char buf[1 << 16];
+  for (;;) {
+    auto n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::strerror(errno);
+      return std::nullopt;
+    }
+    if (n == 0) return text;
+    if (text.size() + static_cast<std::size_t>(n) > k_max_file_bytes) {  // it grew meanwhile
+      why = file_too_large(text.size() + static_cast<std::size_t>(n));
+      return std::nullopt;
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
 }
 
 // *.yaml files of jobs.d beside the main file, sorted; *.yml draws a warning.

@@ -93,23 +93,32 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
 
 }  // namespace
 
+std::string file_too_large(std::size_t bytes) {
+  return fmt::format("the file is {:.1f} MiB; a configuration file may hold at most {} MiB "
+                     "(10,000 jobs take about 1.5 MiB)",
+                     static_cast<double>(bytes) / (1 << 20), k_max_file_bytes >> 20);
+}
+
 std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink) {
   if (source.text.size() > k_max_file_bytes) {
-    sink.error(
-        {source.path, 0, 0},
-        fmt::format("the file is {:.1f} MiB; a configuration file may hold at most {} MiB "
-                    "(10,000 jobs take about 1.5 MiB)",
-                    static_cast<double>(source.text.size()) / (1 << 20), k_max_file_bytes >> 20));
+    sink.error({source.path, 0, 0}, file_too_large(source.text.size()));
     return std::nullopt;
   }
-  if (auto bad = first_invalid_utf8(source.text)) {
-    auto before = std::string_view(source.text).substr(0, *bad);
+  // A NUL is well-formed UTF-8 but no YAML character: yaml-cpp would end the document there
+  // and load the rest of the file as if it were absent.
+  auto nul = source.text.find('\0');
+  auto bad = first_invalid_utf8(std::string_view(source.text).substr(0, nul));
+  if (bad || nul != std::string::npos) {
+    auto at = bad ? *bad : nul;
+    auto before = std::string_view(source.text).substr(0, at);
     auto nl = before.rfind('\n');
     auto line = std::count(before.begin(), before.end(), '\n') + 1;
-    int column = static_cast<int>(nl == std::string_view::npos ? *bad : *bad - nl - 1) + 1;
+    int column = static_cast<int>(nl == std::string_view::npos ? at : at - nl - 1) + 1;
     sink.error({source.path, static_cast<int>(line), column},
-               fmt::format("byte 0x{:02X} is not valid UTF-8; save the file as UTF-8",
-                           static_cast<unsigned char>(source.text[*bad])));
+               bad ? fmt::format("byte 0x{:02X} is not valid UTF-8; save the file as UTF-8",
+                                 static_cast<unsigned char>(source.text[at]))
+                   : std::string("a NUL byte (0x00) is not allowed in a configuration file; "
+                                 "is this a binary file?"));
     return std::nullopt;
   }
   SourceDoc doc{source.path, 0, source.text, {}};

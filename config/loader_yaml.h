@@ -42,8 +42,11 @@ struct SourceDoc {
 // positions of the parsed tree (config/yaml_tree.h).
 inline constexpr std::size_t k_max_file_bytes = std::size_t{64} << 20;
 
-// Parses one file; a syntax error or a file over k_max_file_bytes becomes a diagnostic and
-// nullopt.
+// "the file is 65.0 MiB; a configuration file may hold at most 64 MiB (...)"
+std::string file_too_large(std::size_t bytes);
+
+// Parses one file; a syntax error, a byte that is not UTF-8, a NUL byte or a file over
+// k_max_file_bytes becomes a diagnostic (at the byte's line and column) and nullopt.
 std::optional<SourceDoc> parse_yaml(const SourceText& source, Sink& sink);
 
 // A value in the document with the dotted path and the position used in messages.
