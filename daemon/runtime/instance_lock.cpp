@@ -9,12 +9,27 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
 #include <utility>
 
 namespace bsched::runtime {
 
-std::string lock_path_for(const std::string& db_path) { return db_path + ".lock"; }
+std::string resolved_db_path(const std::string& db_path) {
+  namespace fs = std::filesystem;
+  if (db_path.empty() || db_path == ":memory:") return db_path;
+  std::error_code ec;
+  // The file itself when it exists (a symlink to it resolves to its target); else its
+  // directory resolved, with the name the database will be created under.
+  auto whole = fs::canonical(db_path, ec);
+  if (!ec) return whole.string();
+  fs::path p(db_path);
+  auto dir = fs::canonical(p.has_parent_path() ? p.parent_path() : fs::path("."), ec);
+  if (ec) return db_path;  // the directory is missing: creating the lock file says so
+  return (dir / p.filename()).string();
+}
+
+std::string lock_path_for(const std::string& db_path) { return resolved_db_path(db_path) + ".lock"; }
 
 std::optional<int> read_lock_pid(const std::string& lock_path) {
   int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -89,8 +104,9 @@ InstanceLock::~InstanceLock() { release(); }
 
 void InstanceLock::release() {
   if (m_fd < 0) return;
-  // Empty the pid first so that a stale file never names a live unrelated process.
-  (void)::ftruncate(m_fd, 0);
+  // Empty the pid first so that a stale file never names a live unrelated process. A failure
+  // changes nothing that matters: the lock is dropped by the close all the same.
+  [[maybe_unused]] int emptied = ::ftruncate(m_fd, 0);
   ::close(m_fd);  // closing the only descriptor drops the flock
   m_fd = -1;
 }

@@ -1,5 +1,6 @@
-// One daemon per state database (product.md §5). The lock is an flock(2) on "<db>.lock", a
-// file beside the database: the kernel releases it when the process dies however it dies,
+// One daemon per state database (product.md §5), by the file's identity: the lock is an
+// flock(2) on "<resolved db>.lock" (resolved_db_path: symlinks followed), a file beside the
+// database: the kernel releases it when the process dies however it dies,
 // and a separate file keeps clear of SQLite's own POSIX locks on the database (closing any
 // descriptor of a file drops every fcntl lock the process holds on it).
 //
@@ -35,7 +36,13 @@ class InstanceLock {
   std::string m_path;
 };
 
-// "<db>.lock"
+// The database's path with every symlink and "." / ".." resolved: the file's identity, so that
+// two daemons reaching one database through different paths (a symlink to the file or to a
+// directory above it) take the same lock. A database not created yet resolves through its
+// directory. Hard links are not followed back: they are different paths to the kernel too.
+std::string resolved_db_path(const std::string& db_path);
+
+// "<resolved db>.lock"
 std::string lock_path_for(const std::string& db_path);
 
 // The pid written in a lock file, if it holds one.

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 using bsched::runtime::InstanceLock;
@@ -28,7 +29,7 @@ pid_t child_holding_lock(const std::string& db) {
     ::close(fds[0]);
     auto lock = InstanceLock::acquire(db);
     char ok = lock ? '1' : '0';
-    (void)::write(fds[1], &ok, 1);
+    if (::write(fds[1], &ok, 1) != 1) ::_exit(1);
     for (;;) ::pause();
   }
   ::close(fds[1]);
@@ -97,5 +98,34 @@ TEST_SUITE("runtime::instance_lock") {
     auto p = dir.write("x.lock", "not a pid\n");
     CHECK_FALSE(read_lock_pid(p).has_value());
     CHECK(read_lock_pid(dir.write("y.lock", "4121\n")) == 4121);
+  }
+
+  // A second daemon reached the same database through a symlink and ran beside the first:
+  // the lock went by the path string.
+  TEST_CASE("a second daemon reaching the database through a symlink to the file is refused") {
+    ConfigTempDir dir;
+    auto db = (dir.path() / "state.db").string();
+    dir.write("state.db", "");
+    auto link = (dir.path() / "other-name.db").string();
+    std::filesystem::create_symlink(db, link);
+    auto first = InstanceLock::acquire(db);
+    REQUIRE(first.has_value());
+    auto second = InstanceLock::acquire(link);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().message.find("another boomi-sched daemon (pid " +
+                                      std::to_string(::getpid()) + ")") != std::string::npos);
+  }
+
+  TEST_CASE("a second daemon reaching a database not yet created through a symlinked directory "
+            "is refused") {
+    ConfigTempDir dir;
+    std::filesystem::create_directories(dir.path() / "state");
+    std::filesystem::create_directory_symlink(dir.path() / "state", dir.path() / "alias");
+    auto first = InstanceLock::acquire((dir.path() / "state" / "state.db").string());
+    REQUIRE(first.has_value());
+    auto second = InstanceLock::acquire((dir.path() / "alias" / "./state.db").string());
+    CHECK_FALSE(second.has_value());
+    CHECK(lock_path_for((dir.path() / "alias" / "state.db").string()) ==
+          lock_path_for((dir.path() / "state" / "state.db").string()));
   }
 }
