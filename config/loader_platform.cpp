@@ -1,5 +1,7 @@
 #include "config/loader_platform.h"
 
+#include "config/url_check.h"
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,6 +27,11 @@ void read_url(const Field& f, std::string& out, Sink& sink) {
   if (!v) return;
   if (!v->starts_with("https://") && !v->starts_with("http://")) {
     sink.error(f.pos(), fmt::format("{}: '{}' is not an http:// or https:// URL", f.path, *v));
+    return;
+  }
+  // The transport's own rules (config/url_check.h): what it would refuse is refused here.
+  if (auto parts = parse_platform_url(*v); !parts) {
+    sink.error(f.pos(), fmt::format("{}: {}", f.path, parts.error().message));
     return;
   }
   while (v->ends_with("/")) v->pop_back();

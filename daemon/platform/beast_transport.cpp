@@ -284,6 +284,9 @@ awaitable<Result<std::unique_ptr<Connection>, TransportError>> BeastTransport::I
     const HttpUrl& url) {
   auto endpoints = co_await resolve(url);
   if (!endpoints) co_return endpoints.error();
+  for (const auto& e : *endpoints)  // plain http only to addresses that are loopback
+    if (auto refusal = plain_http_refusal(url, e.endpoint().address()))
+      co_return make_transport_error(Kind::insecure, Sent::no, std::move(*refusal));
   auto c = std::make_unique<Connection>();
   c->buffer.max_size(k_read_buffer_limit);
   // Room for a usual answer (under 1 KiB) in one read: Beast otherwise starts the buffer at 512

@@ -7,7 +7,9 @@
 #include "config/result.h"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,9 +88,15 @@ struct HttpUrl {
   std::string target;  // path and query, at least "/"
 };
 
-// Parses http(s) URLs; errors say what is wrong with the URL.
+// Parses http(s) URLs by config::parse_url_parts (host names validated, no user
+// information); errors say what is wrong.
 Result<HttpUrl> parse_http_url(std::string_view url);
-// 127.0.0.0/8, ::1, localhost (and *.localhost).
+// Whether plain http may be tried before resolution: 127.0.0.0/8, ::1, or the name localhost
+// (and *.localhost), which must then pass plain_http_refusal for every resolved address.
 bool is_loopback_host(std::string_view host);
+// After resolution: the message refusing plain http to `url` when `resolved` is not a
+// loopback address; nullopt for https and for loopback addresses.
+std::optional<std::string> plain_http_refusal(const HttpUrl& url,
+                                              const boost::asio::ip::address& resolved);
 
 }  // namespace bsched::platform

@@ -157,6 +157,31 @@ TEST_SUITE("platform::http_url") {
     CHECK_FALSE(parse_http_url("https://user:pw@host/"));
   }
 
+  // Boost.URL 1.81 alone made the host 10.0.0.1 and the path ".example.com/x".
+  TEST_CASE("an IPv4 address followed by a domain is parsed as that host name") {
+    auto u = parse_http_url("https://10.0.0.1.example.com/x");
+    REQUIRE(u);
+    CHECK(u->host == "10.0.0.1.example.com");
+    CHECK(u->target == "/x");
+    auto evil = parse_http_url("http://127.0.0.1.evil.example");
+    REQUIRE(evil);
+    CHECK(evil->host == "127.0.0.1.evil.example");
+    CHECK_FALSE(is_loopback_host(evil->host));
+  }
+
+  // A *.localhost name was trusted by its name; what it resolves to decides.
+  TEST_CASE("plain http to a localhost name that resolves to a remote address is refused") {
+    HttpUrl plain{false, "evil.localhost", "80", "/"};
+    auto remote = plain_http_refusal(plain, boost::asio::ip::make_address("10.0.0.1"));
+    REQUIRE(remote.has_value());
+    CHECK(*remote == "refusing plain http to evil.localhost: it resolves to 10.0.0.1, which is "
+                     "not a loopback address (use https)");
+    CHECK_FALSE(plain_http_refusal(plain, boost::asio::ip::make_address("127.0.0.1")).has_value());
+    CHECK_FALSE(plain_http_refusal(plain, boost::asio::ip::make_address("::1")).has_value());
+    HttpUrl tls{true, "api.example.com", "443", "/"};
+    CHECK_FALSE(plain_http_refusal(tls, boost::asio::ip::make_address("10.0.0.1")).has_value());
+  }
+
   TEST_CASE("only loopback hosts count as loopback") {
     CHECK(is_loopback_host("127.0.0.1"));
     CHECK(is_loopback_host("127.8.9.10"));
@@ -168,5 +193,7 @@ TEST_SUITE("platform::http_url") {
     CHECK_FALSE(is_loopback_host("api.boomi.com"));
     CHECK_FALSE(is_loopback_host("localhost.evil.com"));
     CHECK_FALSE(is_loopback_host("10.0.0.1"));
+    CHECK_FALSE(is_loopback_host("127.1"));
+    CHECK_FALSE(is_loopback_host("127.0.0.1.evil.example"));
   }
 }
