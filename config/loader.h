@@ -5,6 +5,8 @@
 
 #include "config/config.h"
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,10 +28,18 @@ struct Loaded {
   std::vector<Diagnostic> warnings;  // e.g. token file readable by others, dom/dow AND trap
 };
 
+// Tokens read from token_env variables, by variable name (see LoadOptions::env_tokens).
+using EnvTokens = std::map<std::string, Secret, std::less<>>;
+
 struct LoadOptions {
   // Read the token from token_file / token_env. Commands that never call the platform
   // (status, history, next) pass false so they work without access to the secret.
   bool read_secret = true;
+  // Not owned; null for commands that exit soon. The daemon passes one for its whole life: a
+  // token_env variable, once read, is overwritten and removed from the environment (so that
+  // /proc/PID/environ and child processes do not hold the token) and its token kept here,
+  // where later loads (reloads) find it while the variable is gone.
+  EnvTokens* env_tokens = nullptr;
 };
 
 // Loads `main_path` and <dir of main_path>/jobs.d/*.yaml (sorted by name).

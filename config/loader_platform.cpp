@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -81,14 +83,40 @@ void read_token_file(const Field& f, Platform& p, Sink& sink) {
   p.token = Secret(std::move(token));
 }
 
-void read_token_env(const Field& f, Platform& p, Sink& sink) {
-  const char* v = std::getenv(p.token_env->c_str());
-  if (!v || !*v) {
-    sink.error(f.pos(), fmt::format("{}: environment variable '{}' is not set or is empty", f.path,
-                                    *p.token_env));
+bool is_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+}
+
+// Overwrites the variable's value in place before removing it: unsetenv alone leaves the
+// bytes of the initial environment, which /proc/PID/environ shows, where they were.
+void wipe_env(const std::string& name) {
+  if (char* v = std::getenv(name.c_str()))
+    for (; *v; ++v) *static_cast<volatile char*>(v) = 0;
+  ::unsetenv(name.c_str());
+}
+
+void read_token_env(const Field& f, Platform& p, Sink& sink, const LoadOptions& options) {
+  const auto& name = *p.token_env;
+  const char* v = std::getenv(name.c_str());
+  if (v && *v) {
+    p.token = Secret(v);
+    if (options.env_tokens) {
+      (*options.env_tokens)[name] = p.token;
+      wipe_env(name);
+    }
     return;
   }
-  p.token = Secret(v);
+  if (options.env_tokens) {
+    if (auto it = options.env_tokens->find(name); it != options.env_tokens->end()) {
+      p.token = it->second;
+      return;
+    }
+  }
+  sink.error(f.pos(), fmt::format("{}: environment variable '{}' is not set or is empty", f.path,
+                                  name));
 }
 
 void check_platform(const Field& section, Platform& p, Sink& sink, const LoadOptions& options,
@@ -110,7 +138,7 @@ void check_platform(const Field& section, Platform& p, Sink& sink, const LoadOpt
     sink.error(section.key_pos, fmt::format("{}: api graphql needs space_guid", section.path));
   if (!options.read_secret || (file && env)) return;
   if (file && p.token_file) read_token_file(seen.find("token_file")->second, p, sink);
-  if (env && p.token_env) read_token_env(seen.find("token_env")->second, p, sink);
+  if (env && p.token_env) read_token_env(seen.find("token_env")->second, p, sink, options);
   if (p.ca_file && ::access(p.ca_file->c_str(), R_OK) != 0) {
     auto f = seen.find("ca_file")->second;
     sink.error(f.pos(),
@@ -154,7 +182,15 @@ void read_platform(const Field& section, Platform& p, Sink& sink, const LoadOpti
                              std::string v;
                              read_nonempty(f, v, sink);
                              if (v.empty()) return;
-                             if (key == "token_env")
+                             if (key == "token_env" && !is_env_name(v))
+                               // Never quoted: such a value is often the token itself.
+                               sink.error(f.pos(),
+                                          fmt::format("{}: must name an environment variable "
+                                                      "(A-Z a-z 0-9 _, not starting with a "
+                                                      "digit); the token itself never goes "
+                                                      "into this file",
+                                                      f.path));
+                             else if (key == "token_env")
                                p.token_env = v;
                              else if (key == "token_file")
                                p.token_file = resolve_relative(v, base_dir);

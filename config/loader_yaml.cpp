@@ -1,6 +1,7 @@
 #include "config/loader_yaml.h"
 
 #include "config/loader_util.h"
+#include "config/secret_text.h"
 
 #include <fmt/format.h>
 #include <yaml-cpp/exceptions.h>
@@ -16,13 +17,33 @@
 
 namespace bsched::config::detail {
 
+namespace {
+
+// Every 'quoted' part of a message that looks_like_secret() is left out: messages quote what
+// the operator wrote, and that may be a token pasted under the wrong key.
+std::string hide_secrets(std::string message) {
+  constexpr std::string_view k_hidden = "<hidden: it looks like a token>";
+  for (auto open = message.find('\''); open != std::string::npos;) {
+    auto close = message.find('\'', open + 1);
+    if (close == std::string::npos) break;
+    if (looks_like_secret(std::string_view(message).substr(open + 1, close - open - 1))) {
+      message.replace(open + 1, close - open - 1, k_hidden);
+      close = open + 1 + k_hidden.size();
+    }
+    open = message.find('\'', close + 1);
+  }
+  return message;
+}
+
+}  // namespace
+
 void Sink::error(SourcePos pos, std::string message) {
-  m_all.push_back({std::move(pos), std::move(message), false});
+  m_all.push_back({std::move(pos), hide_secrets(std::move(message)), false});
   ++m_error_count;
 }
 
 void Sink::warning(SourcePos pos, std::string message) {
-  m_all.push_back({std::move(pos), std::move(message), true});
+  m_all.push_back({std::move(pos), hide_secrets(std::move(message)), true});
 }
 
 namespace {
