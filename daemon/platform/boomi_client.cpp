@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace bsched::platform {
 
@@ -45,6 +46,26 @@ void replace_all(std::string& s, std::string_view what, std::string_view with) {
   if (what.empty()) return;
   for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + with.size()))
     s.replace(pos, what.size(), with);
+}
+
+bool base64url_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_';
+}
+
+// Replaces everything shaped like a JWT (eyJ<base64url>.<base64url>.<base64url>): a server
+// that echoes the Bearer header, or a JWT answer that did not parse, must not reach a log.
+void redact_jwts(std::string& s) {
+  for (auto at = s.find("eyJ"); at != std::string::npos; at = s.find("eyJ", at + 1)) {
+    if (at > 0 && base64url_char(s[at - 1])) continue;
+    auto end = at;
+    int dots = 0;
+    while (end < s.size() && (base64url_char(s[end]) || (s[end] == '.' && dots < 2))) {
+      if (s[end] == '.') ++dots;
+      ++end;
+    }
+    if (dots < 2) continue;
+    s.replace(at, end - at, config::Secret::k_redacted);
+  }
 }
 
 bool retryable(const CallError& e) {
@@ -153,6 +174,13 @@ CallError BoomiClient::scrub(CallError e) const {
   auto b64 = m_basic.size() > 6 ? std::string_view(m_basic).substr(6) : std::string_view{};
   replace_all(e.message, b64, config::Secret::k_redacted);
   replace_all(e.body, b64, config::Secret::k_redacted);
+  // The GraphQL JWT is a credential too: the current one by value, any other by its shape.
+  if (m_jwt.size() >= 8) {
+    replace_all(e.message, m_jwt, config::Secret::k_redacted);
+    replace_all(e.body, m_jwt, config::Secret::k_redacted);
+  }
+  redact_jwts(e.message);
+  redact_jwts(e.body);
   return e;
 }
 

@@ -49,6 +49,7 @@ CallError BoomiClient::graphql_error(const HttpResponse& r, std::string message,
   e.http_status = r.status;
   e.message = code.empty() ? message : fmt::format("{} ({})", message, code);
   e.body = cap_body(r.body);
+  e = scrub(std::move(e));  // before the JWT is dropped below: scrub redacts it by value
   if (code == "UNAUTHORIZED" || code == "UNAUTHENTICATED") {
     e.kind = FailureKind::auth;
     m_jwt.clear();
@@ -62,7 +63,7 @@ CallError BoomiClient::graphql_error(const HttpResponse& r, std::string message,
   } else {
     e.kind = FailureKind::retry_later;  // PLATFORM_CALL_ERROR and other server-side trouble
   }
-  return scrub(std::move(e));
+  return e;
 }
 
 BoomiClient::CallSpec BoomiClient::graphql_call(const std::string& token, std::string body) const {

@@ -106,4 +106,40 @@ TEST_SUITE("platform::graphql") {
     CHECK((*r)[0].execution_id == "in");
     CHECK(f.fake->sent.size() == 8);  // the JWT + seven statuses
   }
+
+  // The JWT went into error messages and bodies (and so into logs and history) unredacted,
+  // unlike the API token.
+  TEST_CASE("a GraphQL error that echoes the JWT is logged with the JWT redacted") {
+    const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzY2hlZCJ9.c2lnbmF0dXJlLXNlY3JldA";
+    ClientFixture f(graphql_platform());
+    f.fake->push(response(200, jwt));
+    f.fake->push(response(200, R"({"errors":[{"message":"token )" + jwt +
+                                   R"( expired","extensions":{"code":"UNAUTHORIZED"}}]})"));
+    auto r = f.run(f.client->submit(sample_request()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == FailureKind::auth);
+    CHECK(r.error().message.find(jwt) == std::string::npos);
+    CHECK(r.error().body.find(jwt) == std::string::npos);
+    CHECK(r.error().body.find("<redacted>") != std::string::npos);
+    CHECK(f.client->health().last_error.find(jwt) == std::string::npos);
+  }
+
+  TEST_CASE("a 500 answer quoting the Bearer header keeps the JWT out of the error") {
+    const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzY2hlZCJ9.c2lnbmF0dXJlLXNlY3JldA";
+    ClientFixture f(graphql_platform());
+    f.fake->push(response(200, jwt));
+    f.fake->push(response(400, "bad request; Authorization: Bearer " + jwt));
+    auto r = f.run(f.client->submit(sample_request()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(jwt) == std::string::npos);
+    CHECK(r.error().body == "bad request; Authorization: Bearer <redacted>");
+  }
+
+  TEST_CASE("a JWT answer that is not a token keeps a JWT-shaped body out of the error") {
+    ClientFixture f(graphql_platform());
+    f.fake->push(response(200, R"({"unexpected":"eyJraWQiOiIxIn0.eyJleHAiOjF9.sig-nature_x"})"));
+    auto r = f.run(f.client->submit(sample_request()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().body.find("eyJraWQiOiIxIn0") == std::string::npos);
+  }
 }
