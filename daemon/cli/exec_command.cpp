@@ -3,9 +3,10 @@
 // terminal status. Exit 0 only for COMPLETE / COMPLETE_WARN (or a plain submit that was
 // accepted), else 1.
 //
-// Retries: permanent errors never; a 401 once more after closing the auth circuit; throttled
-// and retry_later triggers (nothing was accepted) within the job's submit_retry policy; an
-// uncertain trigger is never resent.
+// Retries: permanent errors never; a 401 never (platform-api.md: never retry quickly on 401,
+// repeated failures can lock the account; exec ends and names the credentials to check);
+// throttled and retry_later triggers (nothing was accepted) within the job's submit_retry
+// policy; an uncertain trigger is never resent.
 #include "config/loader.h"
 #include "daemon/cli/command.h"
 #include "daemon/platform/boomi_client.h"
@@ -70,17 +71,11 @@ std::string describe(const CallError& e) {
 awaitable<platform::CallResult<platform::SubmitResult>> submit_with_retries(
     platform::PlatformClient& client, const platform::ExecutionRequest& req,
     const config::RetryPolicy& policy) {
-  bool auth_retried = false;
   Millis delay = policy.initial;
   for (int attempt = 1;; ++attempt) {
     auto r = co_await client.submit(req);
     if (r) co_return r;
     const auto& e = r.error();
-    if (e.kind == FailureKind::auth && !auth_retried) {
-      auth_retried = true;
-      client.reset_auth();
-      continue;
-    }
     bool transient = e.kind == FailureKind::throttled || e.kind == FailureKind::retry_later;
     if (!transient || attempt >= policy.attempts) co_return r;
     auto wait = std::max(delay, e.retry_after.value_or(Millis{0}));
@@ -135,7 +130,6 @@ struct WaitState {
   std::string execution_id;
   std::string last_status;
   int failures = 0;  // consecutive failed polls
-  bool auth_retried = false;
   bool gone = false;
 };
 
@@ -151,11 +145,13 @@ awaitable<std::optional<int>> wait_step(platform::PlatformClient& client, const 
     if (!r) {
       const auto& e = r.error();
       fmt::print(stderr, "exec: poll failed: {}\n", describe(e));
-      if (e.kind == FailureKind::permanent) co_return k_exit_failure;
-      if (e.kind == FailureKind::auth) {
-        if (st.auth_retried) co_return k_exit_failure;
-        st.auth_retried = true;
-        client.reset_auth();
+      // The run was started; a 401 now ends the wait rather than polling on (see above).
+      if (e.kind == FailureKind::permanent || e.kind == FailureKind::auth) {
+        if (e.kind == FailureKind::auth)
+          fmt::print(stderr, "exec: stopped waiting; the run was started (requestId {}): look "
+                             "it up on the platform once the credentials are fixed\n",
+                     request_id);
+        co_return k_exit_failure;
       }
       if (++st.failures >= 10) co_return k_exit_failure;
       co_return std::nullopt;
