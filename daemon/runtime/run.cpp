@@ -8,6 +8,7 @@
 #include "daemon/runtime/engine_scheduler.h"
 #include "daemon/runtime/instance_lock.h"
 #include "daemon/runtime/logging.h"
+#include "daemon/runtime/private_memory.h"
 #include "daemon/runtime/supervisor.h"
 #include "daemon/sim/simulator.h"
 #include "storage/sqlite_run_store.h"
@@ -60,8 +61,9 @@ Result<void> start_dev(asio::io_context& io, DevMode& dev) {
   return {};
 }
 
-Result<std::shared_ptr<const config::Config>> load(const std::string& path) {
-  auto loaded = config::load_config(path);
+Result<std::shared_ptr<const config::Config>> load(const std::string& path,
+                                                    const config::LoadOptions& options) {
+  auto loaded = config::load_config(path, options);
   if (!loaded) {
     int errors = 0;
     for (const auto& d : loaded.error()) {
@@ -99,7 +101,7 @@ void update_client(platform::PlatformClient& client, const config::Config& old,
 
 // Everything after the lock: store, client, engine, supervisor, loop.
 int serve(asio::io_context& io, StopDeadline& deadline, const std::string& config_path,
-          std::shared_ptr<const config::Config> config) {
+          const config::LoadOptions& load_options, std::shared_ptr<const config::Config> config) {
   const std::string db = config->storage.path;
   auto store = storage::SqliteRunStore::open(db, store_options());
   if (!store) {
@@ -112,6 +114,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   SdNotifier notifier;
   SupervisorSettings settings;
   settings.config_path = config_path;
+  settings.load_options = load_options;
   settings.db_path = db;
   Supervisor supervisor(io, scheduler, notifier, deadline, settings, config);
   supervisor.set_reload_hook([&client](const config::Config& old, const config::Config& next) {
@@ -141,6 +144,11 @@ int run_daemon(const RunOptions& options) {
     return 2;
   }
   setup_logging(*level, stderr_is_journal());
+  if (auto r = make_memory_private(); !r)
+    spdlog::warn("daemon.memory_not_private error=\"{}\"", r.error().message);
+  // token_env tokens, kept here once removed from the environment (reloads read them here).
+  config::EnvTokens env_tokens;
+  config::LoadOptions load_options{.env_tokens = &env_tokens};
   StopDeadline deadline;  // declared first: outlives everything the stop waits for
   asio::io_context io;
   DevMode dev;
@@ -151,13 +159,13 @@ int run_daemon(const RunOptions& options) {
   } else {
     config_path = config::resolve_config_path(options.config);
   }
-  auto config = load(config_path);
+  auto config = load(config_path, load_options);
   if (!config) return fail(config.error().message);
   auto lock = InstanceLock::acquire((*config)->storage.path);
   if (!lock) return fail(lock.error().message);
   spdlog::info("daemon.starting version={} pid={} config={} db={}", BSCHED_VERSION, ::getpid(),
                config_path, (*config)->storage.path);
-  int code = serve(io, deadline, config_path, *config);
+  int code = serve(io, deadline, config_path, load_options, *config);
   deadline.disarm();
   return code;
 }

@@ -146,7 +146,7 @@ void Supervisor::arm_signals() {
 
 void Supervisor::reload(const std::string& why) {
   send(reloading_message(monotonic_now()));
-  auto loaded = config::load_config(m_settings.config_path);
+  auto loaded = config::load_config(m_settings.config_path, m_settings.load_options);
   if (!loaded) {
     int errors = 0;
     for (const auto& d : loaded.error()) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "config/loader.h"
 #include "daemon/runtime/clock_watch.h"
 #include "daemon/runtime/debounce.h"
 #include "daemon/runtime/file_watch.h"
@@ -60,6 +61,7 @@ struct SupervisorSettings {
   Millis status_interval = 1s;   // STATUS= at most this often
   Millis stop_bound = 5s;        // SIGTERM to exit, hard bound
   bool watch_files = true;       // inotify on the configuration and the database
+  config::LoadOptions load_options;  // for reloads (its env_tokens outlive the supervisor)
 };
 
 class Supervisor {

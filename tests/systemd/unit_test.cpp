@@ -87,6 +87,12 @@ TEST_SUITE("systemd::unit") {
     CHECK(reload[1] == "/bin/kill -HUP $MAINPID");
   }
 
+  // A crash of the daemon could leave a core file holding the API token.
+  TEST_CASE("the unit allows no core file") {
+    const std::string unit = read_text(source_dir() / "systemd/boomi-sched.service.in");
+    CHECK(settings(unit, "LimitCORE") == std::vector<std::string>{"0"});
+  }
+
   TEST_CASE("the stop timeout leaves room for the daemon's 5 second shutdown") {
     const std::string unit = read_text(source_dir() / "systemd/boomi-sched.service.in");
     CHECK(settings(unit, "TimeoutStopSec") == std::vector<std::string>{"15s"});
