@@ -93,6 +93,12 @@ TEST_SUITE("systemd::unit") {
     CHECK(settings(unit, "LimitCORE") == std::vector<std::string>{"0"});
   }
 
+  // One hostile answer once drove a process to 1 GiB: the unit bounds the daemon's memory.
+  TEST_CASE("the unit bounds the daemon's memory") {
+    const std::string unit = read_text(source_dir() / "systemd/boomi-sched.service.in");
+    CHECK(settings(unit, "MemoryMax") == std::vector<std::string>{"512M"});
+  }
+
   TEST_CASE("the stop timeout leaves room for the daemon's 5 second shutdown") {
     const std::string unit = read_text(source_dir() / "systemd/boomi-sched.service.in");
     CHECK(settings(unit, "TimeoutStopSec") == std::vector<std::string>{"15s"});
