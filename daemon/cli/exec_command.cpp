@@ -7,6 +7,7 @@
 // repeated failures can lock the account; exec ends and names the credentials to check);
 // throttled and retry_later triggers (nothing was accepted) within the job's submit_retry
 // policy; an uncertain trigger is never resent.
+#include "config/escape.h"
 #include "config/loader.h"
 #include "daemon/cli/command.h"
 #include "daemon/platform/boomi_client.h"
@@ -53,7 +54,8 @@ awaitable<void> sleep_for(Millis d) {
 }
 
 std::string describe(const CallError& e) {
-  auto what = e.http_status ? fmt::format("HTTP {}: {}", e.http_status, e.message) : e.message;
+  auto message = escape_text(e.message);  // the platform's words, printed to a terminal
+  auto what = e.http_status ? fmt::format("HTTP {}: {}", e.http_status, message) : message;
   switch (e.kind) {
     case FailureKind::permanent: return "the platform rejected the call (" + what + ")";
     case FailureKind::auth:
@@ -88,8 +90,8 @@ awaitable<platform::CallResult<platform::SubmitResult>> submit_with_retries(
 std::string count(const std::optional<std::int64_t>& n) { return n ? std::to_string(*n) : "-"; }
 
 void print_record(const platform::ExecutionRecord& r) {
-  fmt::print("executionId: {}\n", r.execution_id.empty() ? "-" : r.execution_id);
-  fmt::print("status: {}\n", r.status);
+  fmt::print("executionId: {}\n", r.execution_id.empty() ? "-" : escape_text(r.execution_id));
+  fmt::print("status: {}\n", escape_text(r.status));
   std::optional<Millis> duration;
   if (r.execution_duration_ms) duration = Millis{*r.execution_duration_ms};
   else if (r.execution_time && r.recorded_date)
@@ -98,7 +100,7 @@ void print_record(const platform::ExecutionRecord& r) {
   fmt::print("documents: inbound {}, inbound errors {}, outbound {}\n",
              count(r.inbound_document_count), count(r.inbound_error_document_count),
              count(r.outbound_document_count));
-  if (!r.message.empty()) fmt::print("message: {}\n", r.message);
+  if (!r.message.empty()) fmt::print("message: {}\n", escape_text(r.message));
 }
 
 bool terminal(const platform::ExecutionRecord& r) {
@@ -165,7 +167,7 @@ awaitable<std::optional<int>> wait_step(platform::PlatformClient& client, const 
   }
   if (!record) co_return std::nullopt;
   if (!record->execution_id.empty()) st.execution_id = record->execution_id;
-  if (record->status != st.last_status) fmt::print(stderr, "exec: status {}\n", record->status);
+  if (record->status != st.last_status) fmt::print(stderr, "exec: status {}\n", escape_text(record->status));
   st.last_status = record->status;
   if (!terminal(*record)) co_return std::nullopt;
   print_record(*record);
@@ -202,7 +204,7 @@ awaitable<int> exec_job(platform::PlatformClient& client, const config::Job& job
     fmt::print(stderr, "exec: job '{}' was not started: {}\n", job.name, describe(r.error()));
     co_return k_exit_failure;
   }
-  fmt::print("requestId: {}\nrunId: {}\n", r->request_id, ctx.run_id);
+  fmt::print("requestId: {}\nrunId: {}\n", escape_text(r->request_id), ctx.run_id);
   std::fflush(stdout);
   if (!wait) co_return k_exit_ok;
   co_return co_await wait_for_end(client, job, r->request_id, ctx.scheduled);
