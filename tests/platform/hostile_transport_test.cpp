@@ -7,6 +7,7 @@
 #include "tests/platform/client_fixture.h"
 #include "tests/platform/hostile_server.h"
 #include "tests/platform/printers.h"
+#include "tests/platform/run_real.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -23,22 +24,6 @@ using Kind = TransportError::Kind;
 using SendResult = Result<HttpResponse, TransportError>;
 
 namespace {
-
-// Runs `a` on the real clock, bounded at 10 s.
-template <class T>
-T run_real(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
-  std::optional<T> out;
-  boost::asio::co_spawn(
-      io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(a)); },
-      boost::asio::detached);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_one_for(50ms);
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
-}
 
 TransportOptions fast_options() {
   TransportOptions o;

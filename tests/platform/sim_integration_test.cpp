@@ -4,6 +4,7 @@
 #include "daemon/platform/boomi_client.h"
 #include "daemon/sim/simulator.h"
 #include "tests/platform/printers.h"
+#include "tests/platform/run_real.h"
 #include "tests/platform/test_server.h"
 #include "tests/support/config_test_util.h"
 
@@ -14,6 +15,7 @@
 using namespace bsched;
 using namespace bsched::platform;
 using namespace std::chrono_literals;
+using bsched::platform::test::run_real;
 
 namespace {
 
@@ -49,22 +51,6 @@ std::unique_ptr<PlatformClient> client_for(boost::asio::io_context& io, const co
   t.timeout = p.timeout;
   t.ca_file = p.ca_file;
   return make_platform_client(io, p, std::make_unique<BeastTransport>(io, t), nullptr, o);
-}
-
-// Runs `a` on the real clock, bounded at 10 s.
-template <class T>
-T run_real(boost::asio::io_context& io, boost::asio::awaitable<T> a) {
-  std::optional<T> out;
-  boost::asio::co_spawn(
-      io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(a)); },
-      boost::asio::detached);
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_one_for(50ms);
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
 }
 
 // Polls until a terminal record (or 50 polls).
