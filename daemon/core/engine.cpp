@@ -160,7 +160,7 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
                t->mode == Tracked::Mode::submit ? "submit"
                : t->mode == Tracked::Mode::poll ? "poll"
                                                 : "reconcile");
-  if (!row.execution_id.empty()) claim(row.execution_id);
+  if (!row.execution_id.empty()) claims.claim(row.execution_id, clock.now());
   add_run(std::move(t));
 }
 
@@ -234,7 +234,7 @@ void Engine::Impl::claim_recent_records() {
       store_error("finished_execution_ids", ids.error());
       continue;
     }
-    for (const auto& e : *ids) claim(e);
+    for (const auto& e : *ids) claims.claim(e, clock.now());
   }
 }
 
@@ -328,7 +328,7 @@ EngineStats Engine::stats() const {
   s.jobs = d.active_jobs;
   s.in_flight = static_cast<int>(d.runs.size());
   s.failures = d.failures;
-  s.claimed = static_cast<int>(d.claimed.size());
+  s.claimed = static_cast<int>(d.claims.size());
   s.platform = d.platform.describe();
   s.store = d.store_health.describe();
   return s;

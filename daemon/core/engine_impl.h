@@ -7,6 +7,7 @@
 // into one commit per event-loop turn.
 #pragma once
 
+#include "daemon/core/claim_ledger.h"
 #include "daemon/core/decisions.h"
 #include "daemon/core/engine.h"
 #include "daemon/core/platform_monitor.h"
@@ -135,8 +136,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::intrusive::set<JobRuntime, boost::intrusive::compare<DueOrder>> due;
   std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
   std::map<std::string, std::set<std::int64_t>, std::less<>> job_runs;  // ids in `runs` by job
-  std::set<std::string> claimed;  // execution ids held by runs (reconcile never takes them)
-  std::deque<std::pair<SysMillis, std::string>> claimed_order;  // oldest claim first
+  ClaimLedger claims;  // execution ids held by runs (reconcile never takes them)
 
   std::unordered_map<std::string, PreparedRun> prepared;  // by job, for `prepared_for`
   std::optional<sys_seconds> prepared_for;                 // the burst instant prepared
@@ -249,9 +249,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
-  void claim(const std::string& execution_id);
   void forget_old_claims();  // claims no reconcile can meet any more
-  void drop_oldest_claim();
 
   // engine_ops.cpp: commands, heartbeat, retention, platform state.
   void take_commands();

@@ -21,12 +21,6 @@ namespace bsched::core {
 
 using storage::RunState;
 
-namespace {
-
-constexpr std::size_t k_claimed_max = 10000;
-
-}  // namespace
-
 void Engine::Impl::spawn_tracker(std::shared_ptr<Tracked> t) {
   t->tracking = true;
   spawn(track(std::move(t)), "run tracker");
@@ -226,7 +220,7 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
   note_answer(answer);
   // A run that knows its execution id is matched by it; `claimed` and the earlier sends'
   // windows are for those that do not.
-  auto step = on_reconcile_answer(t.row, *t.job, answer, claimed, run_now(t), t.polls++,
+  auto step = on_reconcile_answer(t.row, *t.job, answer, claims.held(), run_now(t), t.polls++,
                                   random01(), earlier_rivals(t));
   co_await apply(t, step);
 }
@@ -268,7 +262,7 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
   if (step.kind == RunStep::Kind::reconcile) t.mode = Tracked::Mode::query;
   if (step.kind == RunStep::Kind::resend) t.mode = Tracked::Mode::submit;
   if (step.to == RunState::submitted) t.mode = Tracked::Mode::poll;
-  if (!t.row.execution_id.empty()) claim(t.row.execution_id);
+  if (!t.row.execution_id.empty()) claims.claim(t.row.execution_id, clock.now());
   log_step(t, step);
 }
 
@@ -344,26 +338,15 @@ void Engine::Impl::on_run_ended(const Tracked& t) {
   release_queued(job);
 }
 
-void Engine::Impl::claim(const std::string& execution_id) {
-  if (!claimed.insert(execution_id).second) return;
-  claimed_order.emplace_back(clock.now(), execution_id);
-  if (claimed_order.size() > k_claimed_max) drop_oldest_claim();
-}
-
-void Engine::Impl::drop_oldest_claim() {
-  claimed.erase(claimed_order.front().second);
-  claimed_order.pop_front();
-}
-
 // A reconcile looks at records executed from (its request's send - k_reconcile_margin) on,
 // and a record is claimed after it was executed. So a claim made before every run in flight
 // was sent, by more than that margin (and as much again for the platform's clock), can no
-// longer be met: it is dropped, and `claimed` follows the runs in flight, not the history.
+// longer be met: it is dropped, and `claims` follows the runs in flight, not the history.
 void Engine::Impl::forget_old_claims() {
   auto horizon = clock.now();
   for (const auto& [id, t] : runs) horizon = std::min(horizon, sent_at(t->row));
   horizon -= 2 * k_reconcile_margin;
-  while (!claimed_order.empty() && claimed_order.front().first < horizon) drop_oldest_claim();
+  claims.forget_before(horizon);
 }
 
 }  // namespace bsched::core
