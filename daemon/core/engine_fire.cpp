@@ -109,8 +109,8 @@ Millis Engine::Impl::next_fire_delay(SysMillis now) const {
   // After a refused batch the due jobs are still due: wait before asking the store again.
   if (next_pass == FirePass::store_retry) return k_store_retry;
   Millis delay = k_idle_wake;
-  if (!due.empty()) {
-    auto at = SysMillis(*due.begin()->next_due);
+  if (auto earliest = due.earliest()) {
+    auto at = SysMillis(*earliest);
     if (burst_to_prepare()) at -= k_prepare_lead;  // wake first to prepare it
     delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(at - now));
   }
@@ -120,14 +120,11 @@ Millis Engine::Impl::next_fire_delay(SysMillis now) const {
 // The earliest due instant, when more jobs are due on it than one batch and it is not
 // prepared yet.
 std::optional<sys_seconds> Engine::Impl::burst_to_prepare() const {
-  if (due.empty()) return std::nullopt;
-  auto at = *due.begin()->next_due;
-  if (prepared_for == at) return std::nullopt;
+  auto at = due.earliest();
+  if (!at || prepared_for == at) return std::nullopt;
   std::size_t n = 0;
-  for (auto it = due.begin(); it != due.end() && it->next_due == at; ++it) {
-    if (++n > k_first_fire_batch) return at;
-  }
-  return std::nullopt;
+  due.each([&](sys_seconds due_at, const JobRuntime&) { return due_at == *at && ++n <= k_first_fire_batch; });
+  return n > k_first_fire_batch ? at : std::nullopt;
 }
 
 // Within k_prepare_lead of a burst: makes each due job's run ahead, its row written
@@ -142,8 +139,14 @@ void Engine::Impl::prepare_burst(SysMillis now) {
   prepared_for = *at;
   if (auth_closed_until(now)) return;
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
-    for (auto it = due.begin(); it != due.end() && it->next_due == at; ++it) {
-      const auto& jr = *it;
+    std::vector<const JobRuntime*> burst;
+    due.each([&](sys_seconds due_at, const JobRuntime& jr) {
+      if (due_at != *at) return false;
+      burst.push_back(&jr);
+      return true;
+    });
+    for (const auto* due_job : burst) {
+      const auto& jr = *due_job;
       const auto& name = jr.job->name;
       if (!jr.active || jr.paused) continue;
       bool may_wait = oldest_in_flight(name) || has_held(name);
@@ -217,11 +220,11 @@ std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_se
 void Engine::Impl::wake_fire_loop() { fire_timer->cancel(); }
 
 void Engine::Impl::reschedule(JobRuntime& jr) {
-  if (jr.is_linked()) due.erase(due.iterator_to(jr));
+  if (jr.next_due) due.remove(*jr.next_due, jr.job->name);
   jr.next_due.reset();
   if (!jr.active) return;
   jr.next_due = jr.slots->next_after(jr.horizon);
-  if (jr.next_due) due.insert(jr);
+  if (jr.next_due) due.add(*jr.next_due, jr.job->name, &jr);
 }
 
 // Plans the due jobs, earliest first, at most `limit` of them (every job when `every_job`),
@@ -238,14 +241,15 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       if (jr.active) batch.push_back(&jr);
     }
   } else {
-    for (auto& jr : due) {
-      if (SysMillis(*jr.next_due) > now) break;
+    due.each([&](sys_seconds at, JobRuntime& jr) {
+      if (SysMillis(at) > now) return false;
       if (batch.size() == limit) {
         more = true;
-        break;
+        return false;
       }
       batch.push_back(&jr);
-    }
+      return true;
+    });
   }
   if (batch.empty() && next_pass != FirePass::store_retry) {
     next_pass = FirePass::due;  // nothing to look at (no job enabled)

@@ -9,6 +9,7 @@
 
 #include "daemon/core/claim_ledger.h"
 #include "daemon/core/decisions.h"
+#include "daemon/core/due_queue.h"
 #include "daemon/core/engine.h"
 #include "daemon/core/platform_monitor.h"
 #include "daemon/core/store_monitor.h"
@@ -16,7 +17,6 @@
 #include "daemon/core/write_batch.h"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/intrusive/set.hpp>
 
 #include <cstdint>
 #include <deque>
@@ -31,20 +31,15 @@ namespace bsched::core {
 // again. Nothing in memory moves on meanwhile.
 inline constexpr Millis k_store_retry = std::chrono::seconds(1);
 
-// Puts a JobRuntime in Impl::due: the set's node is inside the runtime, so the set allocates
-// nothing (a std::set node per job was 64 bytes: 640 KB for 10,000 jobs). Copying or moving a
-// runtime copies no link.
-using DueHook = boost::intrusive::set_base_hook<boost::intrusive::optimize_size<true>>;
-
 // One configured job as the engine runs it.
-struct JobRuntime : DueHook {
+struct JobRuntime {
   const config::Job* job = nullptr;  // in Impl::config
   std::unique_ptr<SlotSource> slots;
   bool active = false;  // enabled: fires new slots
   bool paused = false;
   std::optional<SysMillis> paused_at;        // when the pause was written (paused only)
   sys_seconds horizon{};                     // every slot at or before it was handled
-  std::optional<sys_seconds> next_due;       // set while in Impl::due: its key there
+  std::optional<sys_seconds> next_due;       // set while in Impl::due: its instant there
   std::optional<sys_seconds> last_success;   // for ${last_success_time}
 };
 
@@ -126,14 +121,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::shared_ptr<const config::Config> config;
   JobTable jobs;
   int active_jobs = 0;  // enabled jobs in `jobs` (stats() is asked for often, even mid-burst)
-  // Enabled jobs by next slot, then name; a job's entry is its JobRuntime::next_due.
-  struct DueOrder {
-    bool operator()(const JobRuntime& a, const JobRuntime& b) const {
-      return a.next_due != b.next_due ? a.next_due < b.next_due : a.job->name < b.job->name;
-    }
-  };
-  // Declared after `jobs`, so destroyed first: it never outlives a runtime it links.
-  boost::intrusive::set<JobRuntime, boost::intrusive::compare<DueOrder>> due;
+  // Enabled jobs by next slot, then name; a job's entry is at its JobRuntime::next_due.
+  // Cleared before `jobs` is replaced (load_jobs).
+  DueQueue<JobRuntime> due;
   std::map<std::int64_t, std::shared_ptr<Tracked>> runs;  // by row id: oldest first
   std::map<std::string, std::set<std::int64_t>, std::less<>> job_runs;  // ids in `runs` by job
   ClaimLedger claims;  // execution ids held by runs (reconcile never takes them)
