@@ -14,13 +14,6 @@ namespace {
 using storage::RunState;
 using Kind = RunStep::Kind;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) ==
-                  std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
 std::string describe(const platform::CallError& e) {
   if (e.http_status == 0) return e.message;
   return fmt::format("HTTP {}: {}", e.http_status, e.message);
@@ -157,11 +150,16 @@ RetryDecision decide_submit_retry(const config::RetryPolicy& policy, int attempt
 }
 
 std::optional<RunState> terminal_state_for(std::string_view status) {
-  if (iequals(status, "COMPLETE")) return RunState::complete;
-  if (iequals(status, "COMPLETE_WARN")) return RunState::complete_warn;
-  if (iequals(status, "ERROR")) return RunState::error;
-  if (iequals(status, "ABORTED")) return RunState::aborted;
-  if (iequals(status, "DISCARDED")) return RunState::discarded;
+  // One mapping of the platform's words: platform::classify_status.
+  using platform::RemoteStatus;
+  switch (platform::classify_status(status)) {
+    case RemoteStatus::complete: return RunState::complete;
+    case RemoteStatus::complete_warn: return RunState::complete_warn;
+    case RemoteStatus::error: return RunState::error;
+    case RemoteStatus::aborted: return RunState::aborted;
+    case RemoteStatus::discarded: return RunState::discarded;
+    case RemoteStatus::in_progress: return std::nullopt;
+  }
   return std::nullopt;
 }
 

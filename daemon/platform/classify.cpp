@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -45,11 +46,19 @@ FailureKind kind_of_status(int status, bool trigger) {
 }  // namespace
 
 RemoteStatus classify_status(std::string_view status) {
-  if (status == "COMPLETE") return RemoteStatus::complete;
-  if (status == "COMPLETE_WARN") return RemoteStatus::complete_warn;
-  if (status == "ERROR") return RemoteStatus::error;
-  if (status == "ABORTED") return RemoteStatus::aborted;
-  if (status == "DISCARDED") return RemoteStatus::discarded;
+  // In any letter case: the platform documents upper case; a record in another case still
+  // ends its run.
+  auto is = [&](std::string_view word) {
+    return status.size() == word.size() &&
+           std::equal(status.begin(), status.end(), word.begin(), [](char a, char b) {
+             return std::toupper(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  if (is("COMPLETE")) return RemoteStatus::complete;
+  if (is("COMPLETE_WARN")) return RemoteStatus::complete_warn;
+  if (is("ERROR")) return RemoteStatus::error;
+  if (is("ABORTED")) return RemoteStatus::aborted;
+  if (is("DISCARDED")) return RemoteStatus::discarded;
   return RemoteStatus::in_progress;  // STARTED, INPROCESS, ENQUEUED, ABORTED_RECOVERING, unknown
 }
 

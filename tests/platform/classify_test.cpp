@@ -134,6 +134,16 @@ TEST_SUITE("platform::classify") {
     CHECK(classify_status("INPROCESS") == RemoteStatus::in_progress);
     CHECK(classify_status("ABORTED_RECOVERING") == RemoteStatus::in_progress);
     CHECK(classify_status("SOMETHING_NEW") == RemoteStatus::in_progress);
+  }
+
+  // The engine and exec read status words through this one mapping; they once disagreed on
+  // letter case (exec waited forever on "complete" while the engine ended the run).
+  TEST_CASE("status words classify in any letter case") {
+    CHECK(classify_status("complete") == RemoteStatus::complete);
+    CHECK(classify_status("Complete_Warn") == RemoteStatus::complete_warn);
+    CHECK(classify_status("error") == RemoteStatus::error);
+    CHECK(classify_status("COMPLETEX") == RemoteStatus::in_progress);
+    CHECK(classify_status("") == RemoteStatus::in_progress);
     CHECK(classify_status("") == RemoteStatus::in_progress);
   }
 }
