@@ -2,6 +2,7 @@
 #include "daemon/core/engine_impl.h"
 
 #include "daemon/core/job_slots.h"
+#include "daemon/platform/request_builder.h"
 
 #include <spdlog/spdlog.h>
 
@@ -47,6 +48,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
     options.slot_source = [](const config::Job& job) { return std::make_unique<JobSlots>(job); };
   }
   if (options.pid == 0) options.pid = static_cast<int>(::getpid());
+  if (!options.run_id) options.run_id = [] { return platform::make_run_id(); };
   fire_timer = timers->make_timer();
   burst_timer = timers->make_timer();
   maintenance_timer = timers->make_timer();

@@ -41,6 +41,8 @@ struct EngineOptions {
   std::function<std::unique_ptr<SlotSource>(const config::Job&)> slot_source;
   // Uniform numbers in [0, 1) for jitter; null: a seeded std::mt19937_64.
   std::function<double()> random;
+  // A new run's id (sent as the run-id property); null: a random UUID (platform::make_run_id).
+  std::function<std::string()> run_id;
   int pid = 0;  // written in the heartbeat; 0: getpid()
   Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
   Millis prune_interval = std::chrono::minutes(10);        // retention pruning

@@ -210,7 +210,7 @@ std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_se
   t->config = config;
   t->job = jr.job;
   t->deadline = submit_deadline(slot, jr.job->settings->catchup_window);
-  t->row.run_id = platform::make_run_id();
+  t->row.run_id = options.run_id();
   t->row.job = jr.job->name;
   t->row.slot = slot;
   t->timer = timers->make_timer();

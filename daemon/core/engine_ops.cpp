@@ -98,7 +98,7 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
                  format_duration(std::chrono::duration_cast<Millis>(now - c.requested_at)));
     return;
   }
-  storage::NewRun n{platform::make_run_id(), job.name, storage::Trigger::manual,
+  storage::NewRun n{options.run_id(), job.name, storage::Trigger::manual,
                     std::chrono::floor<std::chrono::seconds>(c.requested_at), {}};
   auto row = store.create_run(n, now);
   if (!row) {

@@ -7,6 +7,20 @@ using storage::RunState;
 using storage::Trigger;
 
 TEST_SUITE("core::engine") {
+  TEST_CASE("run ids come from the engine's injected source, for schedule and manual runs") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    h.options.run_id = [n = 0]() mutable { return "fixed-" + std::to_string(++n); };
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(std::chrono::minutes(10));
+    enqueue(h, storage::CommandKind::trigger, "orders");
+    h.engine->check_commands();
+    h.run_ready();
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 2);
+    std::set<std::string> ids{runs[0].run_id, runs[1].run_id};
+    CHECK(ids == std::set<std::string>{"fixed-1", "fixed-2"});
+  }
+
   TEST_CASE("a due slot fires within milliseconds and the run is tracked to complete") {
     EngineHarness h;
     h.client.poll_answers = {platform::PollResult{}, record_answer("INPROCESS"),
