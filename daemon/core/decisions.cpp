@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 namespace bsched::core {
@@ -51,11 +50,37 @@ RunStep timed_out(const config::Job& job, SysMillis now) {
                 now);
 }
 
+// What a sure failure (the answer proves the request was not accepted) does to the run.
+RunStep on_sure_failure(const storage::RunRow& run, const config::Job& job,
+                        const platform::CallError& e, SysMillis now, double random01,
+                        std::optional<SysMillis> auth_retry_at) {
+  using platform::FailureKind;
+  auto deadline = submit_deadline(run.slot, job.settings->catchup_window);
+  if (e.kind == FailureKind::permanent) return finish(RunState::rejected, describe(e), now);
+  if (e.kind == FailureKind::auth) {
+    // Held until the circuit lets a probe through or new credentials arrive (the engine
+    // wakes held runs on a reload), at the latest until just past the deadline, when the
+    // run ends as submit_failed with this error.
+    auto at = std::max(auth_retry_at.value_or(now + job.settings->poll.max), now + 1s);
+    at = std::min(at, deadline + 1ms);
+    auto step = wait_until(at, RunEvent::retry);
+    step.kind = Kind::resend;
+    step.update.last_error = "auth failed: " + describe(e);
+    return step;
+  }
+  auto retry = decide_submit_retry(job.settings->submit_retry, std::max(run.attempts, 1), now,
+                                   deadline, random01, e.retry_after);
+  if (!retry.retry) return finish(RunState::submit_failed, describe(e) + "; " + retry.reason, now);
+  auto step = wait_until(retry.at, RunEvent::retry);
+  step.kind = Kind::resend;
+  step.update.last_error = describe(e);
+  return step;
+}
+
 RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
                           const platform::CallError& e, SysMillis now, double random01,
                           std::optional<SysMillis> auth_retry_at) {
   using platform::FailureKind;
-  auto deadline = submit_deadline(run.slot, job.settings->catchup_window);
   bool answered_2xx = e.http_status >= 200 && e.http_status < 300;
   if (e.kind == FailureKind::uncertain || (e.kind == FailureKind::bad_response && answered_2xx)) {
     RunStep step;
@@ -67,38 +92,10 @@ RunStep on_submit_failure(const storage::RunRow& run, const config::Job& job,
     step.event = RunEvent::reconcile;
     return step;
   }
-  // From here on the answer proves the request failed: nothing was accepted.
-  if (e.kind == FailureKind::permanent) {
-    auto step = finish(RunState::rejected, describe(e), now);
-    step.update.maybe_accepted = false;
-    return step;
-  }
-  if (e.kind == FailureKind::auth) {
-    // Held until the circuit lets a probe through or new credentials arrive (the engine
-    // wakes held runs on a reload), at the latest until just past the deadline, when the
-    // run ends as submit_failed with this error.
-    auto at = std::max(auth_retry_at.value_or(now + job.settings->poll.max), now + 1s);
-    at = std::min(at, deadline + 1ms);
-    auto step = wait_until(at, RunEvent::retry);
-    step.kind = Kind::resend;
-    step.update.last_error = "auth failed: " + describe(e);
-    step.update.maybe_accepted = false;
-    return step;
-  }
-  auto retry = decide_submit_retry(job.settings->submit_retry, std::max(run.attempts, 1), now,
-                                   deadline, random01, e.retry_after);
-  if (!retry.retry) {
-    auto step = finish(RunState::submit_failed, describe(e) + "; " + retry.reason, now);
-    step.update.maybe_accepted = false;
-    return step;
-  }
-  auto step = wait_until(retry.at, RunEvent::retry);
-  step.kind = Kind::resend;
-  step.update.last_error = describe(e);
-  step.update.maybe_accepted = false;
+  auto step = on_sure_failure(run, job, e, now, random01, auth_retry_at);
+  step.update.maybe_accepted = false;  // nothing was accepted
   return step;
 }
-
 }  // namespace
 
 SysMillis sent_at(const storage::RunRow& run) {
