@@ -5,7 +5,7 @@
 // Each next_after line prints (best of 7 runs) "<zone> <slots> <seconds> <slots per second>".
 // Numbers: docs/benchmarks.md.
 #include "config/schedule.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <fmt/format.h>
 

@@ -2,7 +2,7 @@
 // need the whole expression (never fires) and the remarks about the day-field rule.
 #include "config/cron_parse.h"
 #include "config/loader_util.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <fmt/format.h>
 

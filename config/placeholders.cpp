@@ -7,7 +7,7 @@
 #include "config/placeholders.h"
 
 #include "config/loader_util.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <fmt/format.h>
 

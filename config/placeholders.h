@@ -2,7 +2,7 @@
 // ${scheduled_local}, ${last_success_time}, and ${name:-default} for a default when empty.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <date/tz.h>
 

@@ -5,7 +5,7 @@
 // function of its arguments, so the scheduler and its tests never need a real clock.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <date/tz.h>
 

@@ -6,7 +6,7 @@
 // "https://10.0.0.1.example.com" as the address 10.0.0.1 followed by the path ".example.com".
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <string>
 #include <string_view>

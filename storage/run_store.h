@@ -8,8 +8,8 @@
 // (full disk, locked database, I/O error) come back as errors; nothing here throws.
 #pragma once
 
-#include "config/result.h"
-#include "config/time_util.h"
+#include "base/result.h"
+#include "base/time_util.h"
 #include "storage/run_state.h"
 
 #include <chrono>

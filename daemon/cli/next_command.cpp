@@ -2,7 +2,7 @@
 // [--config P]` (product.md §1): the next fire instants of a job, or of an expression, in
 // UTC and in the job's zone. Pure: it reads the configuration (never the token) and a clock.
 #include "config/loader.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "daemon/cli/command.h"
 
 #include <boost/json.hpp>

@@ -1,7 +1,7 @@
 // `boomi-sched sim [--listen ADDR:PORT] [options]` (product.md §8): the Platform API
 // simulator in the foreground until SIGINT or SIGTERM. Its one stdout line names the base URL
 // and account so a parent process can read the port; everything else goes to stderr.
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "daemon/cli/command.h"
 #include "daemon/sim/simulator.h"
 

@@ -2,7 +2,7 @@
 // (docs/scheduler.md, the reconcile rule). Bounded: the oldest holds go first.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <cstddef>
 #include <deque>

@@ -2,7 +2,7 @@
 // asks a Clock for it, so tests drive everything with FakeClock and never sleep.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <chrono>
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "config/config.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "daemon/platform/platform_client.h"
 #include "storage/run_store.h"
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "config/config.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "daemon/core/slot_source.h"
 #include "storage/run_store.h"
 

@@ -2,7 +2,7 @@
 // the heartbeat, systemd's STATUS= line and `status` say of the store.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "storage/run_store.h"
 
 #include <optional>

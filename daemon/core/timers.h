@@ -3,7 +3,7 @@
 // and re-checks the wall clock on every wake-up.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

@@ -29,7 +29,7 @@
 // The transport must outlive every send() it started. Not thread-safe (one io_context thread).
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "daemon/platform/http_transport.h"
 
 #include <boost/asio/io_context.hpp>

@@ -4,7 +4,7 @@
 // never throw out of send().
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>

@@ -3,7 +3,7 @@
 // the client's timing is tested without sleeping. Both live on one io_context thread.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>

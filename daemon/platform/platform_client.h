@@ -6,8 +6,8 @@
 // failure is a classified CallError.
 #pragma once
 
-#include "config/result.h"
-#include "config/time_util.h"
+#include "base/result.h"
+#include "base/time_util.h"
 
 #include <boost/asio/awaitable.hpp>
 

@@ -9,7 +9,7 @@
 // never stored or printed, are bounded only by the transport's body limit.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 #include "daemon/platform/platform_client.h"
 
 #include <boost/json/fwd.hpp>

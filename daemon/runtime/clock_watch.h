@@ -3,7 +3,7 @@
 // is cancelled by the kernel whenever the clock is set, which wakes the io_context.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>

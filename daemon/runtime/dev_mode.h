@@ -7,7 +7,7 @@
 // itself (k_dev_token_env), so no secret file is written.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 #include "daemon/sim/simulator.h"
 
 #include <filesystem>

@@ -8,7 +8,7 @@
 // in the directory may have changed" (events were dropped, or the directory went away).
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>

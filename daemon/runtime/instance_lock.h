@@ -7,7 +7,7 @@
 // The holder writes its pid into the lock file so that the refused daemon can name it.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <optional>
 #include <string>

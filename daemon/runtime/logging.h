@@ -6,7 +6,7 @@
 // Secrets: config::Secret has no formatter, so the token cannot be passed to a log call.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <spdlog/common.h>
 #include <spdlog/formatter.h>

@@ -6,7 +6,7 @@
 // $NOTIFY_SOCKET (a no-op outside systemd); tests record the messages.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "daemon/core/engine.h"
 
 #include <chrono>

@@ -4,7 +4,7 @@
 // core size limit set to 0. The systemd unit sets LimitCORE=0 as well.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 namespace bsched::runtime {
 

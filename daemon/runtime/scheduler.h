@@ -5,7 +5,7 @@
 #pragma once
 
 #include "config/config.h"
-#include "config/result.h"
+#include "base/result.h"
 #include "daemon/core/engine.h"
 
 #include <boost/asio/awaitable.hpp>

@@ -4,7 +4,7 @@
 // selection set. Fragments, directives and nested selections are refused.
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <boost/json.hpp>
 

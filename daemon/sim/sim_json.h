@@ -3,7 +3,7 @@
 // platform's 400 answer ({"@type":"Error","message":…}).
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 #include "daemon/sim/sim_state.h"
 
 #include <boost/json.hpp>

@@ -2,7 +2,7 @@
 // instant spelling, and the platform's error body.
 #pragma once
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <chrono>
 #include <optional>

@@ -10,8 +10,8 @@
 //   POST /__sim/faults    -> body: a JSON object with any SimFaults field, replaces the faults
 #pragma once
 
-#include "config/result.h"
-#include "config/time_util.h"
+#include "base/result.h"
+#include "base/time_util.h"
 
 #include <boost/asio/io_context.hpp>
 

@@ -1,6 +1,6 @@
 #include "config/placeholders.h"
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // The loader's use of the engine: schedule errors at their file column, the engine's
 // warnings as diagnostics, the job's zone and fold, and Job::next_after.
 #include "config/loader.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

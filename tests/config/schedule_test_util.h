@@ -2,7 +2,7 @@
 #pragma once
 
 #include "config/schedule.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <doctest/doctest.h>
 

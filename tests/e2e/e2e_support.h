@@ -6,7 +6,7 @@
 
 #include "tests/support/config_test_util.h"
 
-#include "config/time_util.h"
+#include "base/time_util.h"
 #include "storage/sqlite_run_store.h"
 
 #include <doctest/doctest.h>

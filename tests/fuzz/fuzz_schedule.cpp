@@ -7,7 +7,7 @@
 //   cmake -S . -B build-fuzz -G Ninja -DBSCHED_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++
 //   build-fuzz/fuzz_schedule -max_total_time=600 -dict=tests/fuzz/schedule.dict corpus/
 #include "config/schedule.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <array>
 #include <chrono>

@@ -3,7 +3,7 @@
 // milliseconds. Zones are pointers into the process-wide tz database (never freed).
 #pragma once
 
-#include "config/result.h"
+#include "base/result.h"
 
 #include <date/tz.h>
 

@@ -1,4 +1,4 @@
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <doctest/doctest.h>
 
