@@ -5,8 +5,7 @@
 
 #include "config/schedule.h"
 #include "config/secret.h"
-#include "config/shared_text.h"
-#include "config/time_util.h"
+#include "base/time_util.h"
 
 #include <chrono>
 #include <cstdint>
@@ -73,8 +72,8 @@ struct ProcessProperty {
 // with equal settings share one copy (the loader interns them; 10,000 jobs on the defaults
 // hold one). Immutable once shared: change a job's own with Job::edit_settings.
 struct JobSettings {
-  SharedText atom_id;
-  SharedText timezone;                    // IANA name as written (or the host's)
+  std::string atom_id;
+  std::string timezone;                   // IANA name as written (or the host's)
   const date::time_zone* zone = nullptr;  // never null after loading
   Overlap overlap = Overlap::skip;
   Catchup catchup = Catchup::latest;
@@ -87,7 +86,7 @@ struct JobSettings {
   // Values may hold placeholders (config/placeholders.h), expanded per run.
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ProcessProperty> process_properties;
-  SharedText run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
+  std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
 
   auto operator<=>(const JobSettings&) const = default;  // for interning (== comes with it)
 };

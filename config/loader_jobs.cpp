@@ -26,8 +26,7 @@ std::string zone_hint(std::string_view name) {
   }
 }
 
-template <class Text>  // std::string or SharedText
-void read_id(const Field& f, Text& out, Sink& sink) {
+void read_id(const Field& f, std::string& out, Sink& sink) {
   auto v = read_string(f, sink);
   if (!v) return;
   if (v->empty()) {
@@ -142,7 +141,7 @@ void read_run_id_property(const Field& f, JobDraft& d, Sink& sink) {
   if (!v) return;
   bool plain = f.node.plain();
   if (plain && (*v == "false" || *v == "off" || *v == "no")) {
-    d.settings.run_id_property = SharedText();
+    d.settings.run_id_property.clear();
   } else if (plain && (*v == "true" || *v == "on" || *v == "yes")) {
     sink.error(f.pos(), fmt::format("{}: expected a property name, or false or \"\" to send "
                                     "no run id",
@@ -268,8 +267,6 @@ void check_policies(const JobDraft& d, Sink& sink) {
 
 std::shared_ptr<const JobSettings> SettingsPool::intern(JobSettings&& settings) {
   if (auto it = m_settings.find(settings); it != m_settings.end()) return *it;
-  for (auto* text : {&settings.atom_id, &settings.timezone, &settings.run_id_property})
-    *text = m_texts.intern(*text);
   return *m_settings.insert(std::make_shared<const JobSettings>(std::move(settings))).first;
 }
 

@@ -40,7 +40,6 @@ class SettingsPool {
     static const JobSettings& value(const std::shared_ptr<const JobSettings>& s) { return *s; }
   };
   std::set<std::shared_ptr<const JobSettings>, ByValue> m_settings;
-  TextPool m_texts;
 };
 
 // Every key a job (and `defaults`) accepts, in documentation order.

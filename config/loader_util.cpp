@@ -1,6 +1,8 @@
 #include "config/loader_util.h"
 
-#include <nettle/sha2.h>
+#include <openssl/evp.h>
+
+#include <stdexcept>
 
 #include <algorithm>
 #include <cctype>
@@ -75,34 +77,42 @@ bool is_valid_job_name(std::string_view name) {
 
 namespace {
 
-std::string hex_digest(sha256_ctx& ctx) {
-  std::uint8_t digest[SHA256_DIGEST_SIZE];
-  sha256_digest(&ctx, sizeof digest, digest);
+std::string hex_digest(EVP_MD_CTX& ctx) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(&ctx, digest, &size) != 1) throw std::runtime_error("SHA-256 failed");
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(2 * sizeof digest);
-  for (auto b : digest) {
-    out += k_hex[b >> 4];
-    out += k_hex[b & 0xf];
+  out.reserve(2 * size);
+  for (unsigned i = 0; i < size; ++i) {
+    out += k_hex[digest[i] >> 4];
+    out += k_hex[digest[i] & 0xf];
   }
   return out;
 }
 
-void update(sha256_ctx& ctx, std::string_view data) {
-  sha256_update(&ctx, data.size(), reinterpret_cast<const std::uint8_t*>(data.data()));
+void update(EVP_MD_CTX& ctx, std::string_view data) {
+  if (EVP_DigestUpdate(&ctx, data.data(), data.size()) != 1)
+    throw std::runtime_error("SHA-256 failed");
 }
 
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
-  sha256_ctx ctx;
-  sha256_init(&ctx);
-  update(ctx, data);
-  return hex_digest(ctx);
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 is not available from OpenSSL");
+  update(*ctx, data);
+  return hex_digest(*ctx);
 }
 
-FieldHasher::FieldHasher() : m_ctx(std::make_unique<sha256_ctx>()) {
-  sha256_init(m_ctx.get());
+void FieldHasher::FreeCtx::operator()(EVP_MD_CTX* ctx) const {
+  EVP_MD_CTX_free(ctx);
+}
+
+FieldHasher::FieldHasher() : m_ctx(EVP_MD_CTX_new()) {
+  if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 is not available from OpenSSL");
 }
 
 FieldHasher::~FieldHasher() = default;

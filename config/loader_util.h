@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-struct sha256_ctx;  // <nettle/sha2.h>
+struct evp_md_ctx_st;  // EVP_MD_CTX of <openssl/evp.h>
 
 namespace bsched::config::detail {
 
@@ -32,9 +32,8 @@ bool is_valid_job_name(std::string_view name);
 // Lower-case hexadecimal SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 
-// Incremental SHA-256 over length-prefixed fields, so that ("ab","c") and ("a","bc") differ.
-// Nettle's, not OpenSSL's: the first EVP digest sets up OpenSSL's providers, about 4 MiB
-// resident, which a daemon talking plain http (the simulator, a local gateway) never needs.
+// Incremental SHA-256 (OpenSSL's, linked for TLS anyway) over length-prefixed fields, so that
+// ("ab","c") and ("a","bc") differ.
 class FieldHasher {
  public:
   FieldHasher();
@@ -47,7 +46,10 @@ class FieldHasher {
   std::string hex();  // finishes the digest
 
  private:
-  std::unique_ptr<sha256_ctx> m_ctx;
+  struct FreeCtx {
+    void operator()(evp_md_ctx_st* ctx) const;
+  };
+  std::unique_ptr<evp_md_ctx_st, FreeCtx> m_ctx;
 };
 
 }  // namespace bsched::config::detail

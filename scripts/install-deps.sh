@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libspdlog-dev libsqlite3-dev libssl-dev nettle-dev
+  libyaml-cpp-dev libspdlog-dev libsqlite3-dev libssl-dev
   libhowardhinnant-date-dev libcli11-dev doctest-dev tzdata
 )
 test_pkgs=(sqlite3 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file)

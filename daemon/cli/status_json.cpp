@@ -53,7 +53,7 @@ json::object job_json(const JobStatus& s) {
       {"job", job.name},
       {"schedule", joined},
       {"schedules", std::move(schedules)},
-      {"timezone", job.settings->timezone.str()},
+      {"timezone", job.settings->timezone},
       {"enabled", job.enabled},
       {"removed", s.removed},
       {"next", job.enabled ? when(s.next) : json::value(nullptr)},

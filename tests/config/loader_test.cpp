@@ -137,10 +137,7 @@ TEST_SUITE("config::loader") {
     REQUIRE(jobs.size() == 3);
     for (const auto& j : jobs) {
       CAPTURE(j.name);
-      CHECK(j.settings->atom_id == jobs[0].settings->atom_id);
-      CHECK(j.settings->atom_id.same_buffer(jobs[0].settings->atom_id));
-      CHECK(j.settings->run_id_property.same_buffer(jobs[0].settings->run_id_property));
-      CHECK(j.settings->timezone.same_buffer(jobs[0].settings->timezone));
+      CHECK(j.settings == jobs[0].settings);  // one shared copy, main file and jobs.d alike
     }
     CHECK(jobs[0].settings->run_id_property == "BOOMI_SCHED_RUN_ID");
   }
@@ -158,7 +155,7 @@ TEST_SUITE("config::loader") {
     CHECK(jobs[0].settings != jobs[2].settings);
     CHECK(jobs[2].settings->overlap == Overlap::allow);
     CHECK(jobs[0].settings->overlap == Overlap::skip);
-    CHECK(jobs[2].settings->atom_id.same_buffer(jobs[0].settings->atom_id));
+    CHECK(jobs[2].settings->atom_id == jobs[0].settings->atom_id);
   }
 
   TEST_CASE("editing a job's settings leaves the jobs that shared them alone") {
@@ -169,23 +166,6 @@ TEST_SUITE("config::loader") {
     CHECK(b.settings->overlap == Overlap::queue);
     CHECK(a.settings->overlap == Overlap::skip);
     CHECK(Job::default_settings()->overlap == Overlap::skip);
-  }
-
-  TEST_CASE("shared text compares by value and interns to one buffer") {
-    SharedText a = std::string("8fa55714-8e5e-45f1-a0d1-f57f2000f464");
-    SharedText b = std::string("8fa55714-8e5e-45f1-a0d1-f57f2000f464");
-    CHECK(a == b);
-    CHECK_FALSE(a.same_buffer(b));
-    TextPool pool;
-    auto ia = pool.intern(a), ib = pool.intern(b);
-    CHECK(ia.same_buffer(ib));
-    CHECK(ib == "8fa55714-8e5e-45f1-a0d1-f57f2000f464");
-    CHECK_FALSE(pool.intern(SharedText("other")).same_buffer(ia));
-    SharedText empty;
-    CHECK(empty.empty());
-    CHECK(empty.str().empty());
-    CHECK(SharedText(std::string()).empty());
-    CHECK(fmt::format("[{}]", a) == "[8fa55714-8e5e-45f1-a0d1-f57f2000f464]");
   }
 
   TEST_CASE("jobs.d files are read in name order and jobs come out sorted by name") {
