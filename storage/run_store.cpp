@@ -1,6 +1,8 @@
-// The parts of the RunStore contract that belong to no implementation: the update merge
-// and the names of command and error kinds.
+// The parts of the RunStore contract that belong to no implementation: the one state change,
+// the update merge and the names of command and error kinds.
 #include "storage/run_store.h"
+
+#include <fmt/format.h>
 
 #include <array>
 
@@ -39,6 +41,51 @@ void apply_update(RunRow& row, const RunUpdate& u) {
   set_opt_if(row.inbound_error_documents, u.inbound_error_documents);
   set_if(row.maybe_accepted, u.maybe_accepted);
   set_if(row.matched_by, u.matched_by);
+}
+
+namespace {
+
+// Stamps the time column that belongs to the state reached.
+void stamp(RunRow& row, RunState to, SysMillis now) {
+  switch (to) {
+    case RunState::scheduled:
+      break;
+    case RunState::submitting:
+      if (!row.submitting_at) row.submitting_at = now;
+      break;
+    case RunState::submitted:
+      row.submitted_at = now;
+      break;
+    case RunState::running:
+      row.running_at = now;
+      break;
+    default:
+      row.finished_at = now;
+      row.next_action_at.reset();  // nothing more to do for a finished run
+      break;
+  }
+}
+
+}  // namespace
+
+StoreResult<void> enter_state(RunRow& row, RunState to, SysMillis now, const RunUpdate& update) {
+  if (!is_legal_transition(row.state, to)) {
+    return StoreError{StoreErrorKind::illegal_transition,
+                      fmt::format("run {} of job {}: {} -> {} is not a legal transition", row.id,
+                                  row.job, to_string(row.state), to_string(to))};
+  }
+  apply_update(row, update);
+  row.state = to;
+  stamp(row, to, now);
+  if (to == RunState::submitting) row.maybe_accepted = update.maybe_accepted.value_or(true);
+  return {};
+}
+
+RunUpdate first_send(SysMillis now) {
+  RunUpdate u;
+  u.attempts = 1;
+  u.last_sent_at = now;
+  return u;
 }
 
 std::string_view to_string(StoreErrorKind kind) {

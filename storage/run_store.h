@@ -64,24 +64,14 @@ struct RunRow {
   std::optional<std::int64_t> inbound_error_documents;
 };
 
-// The scheduled -> submitting step of a run whose first ExecutionRequest leaves at `now`
-// (NewRun::submitting, and start_ahead, take the same step in the store).
-inline void start_first_send(RunRow& row, SysMillis now) {
-  row.state = RunState::submitting;
-  row.attempts = 1;
-  row.maybe_accepted = true;
-  row.submitting_at = row.last_sent_at = now;
-}
-
 struct NewRun {
   std::string run_id;  // caller-made, unique (e.g. a random UUID)
   std::string job;
   Trigger trigger = Trigger::schedule;
   sys_seconds slot{};
   std::string properties_json;
-  // Created already `submitting`: the legal scheduled -> submitting step taken in the same
-  // statement, for a run whose first ExecutionRequest (with these properties) leaves right
-  // after the commit: attempts 1, submitting_at = last_sent_at = now.
+  // Moved on to `submitting` in the same transaction (through enter_state, with first_send):
+  // a run whose first ExecutionRequest (with these properties) leaves right after the commit.
   bool submitting = false;
   // Written ahead of its slot (a prepared burst): created `scheduled` and the job's horizon
   // left where it is; start_ahead takes the run on at the slot, discard_ahead drops it.
@@ -185,6 +175,16 @@ struct StoreError {
 
 template <class T>
 using StoreResult = Result<T, StoreError>;
+
+// The one change of a run's state, in the store and in memory alike. Refuses (an
+// illegal_transition error, `row` untouched) a pair is_legal_transition does not allow;
+// otherwise applies `update`, sets the state, stamps the time column of the state reached and,
+// entering `submitting`, marks the request as possibly accepted unless `update` says not.
+StoreResult<void> enter_state(RunRow& row, RunState to, SysMillis now,
+                              const RunUpdate& update = {});
+
+// The update that goes with a run's first ExecutionRequest leaving at `now`.
+RunUpdate first_send(SysMillis now);
 
 // Lets StoreResult<T>::value() throw (a std::runtime_error with the message) on an error.
 [[noreturn]] void throw_exception_from_error(const StoreError& e, const boost::source_location& loc);

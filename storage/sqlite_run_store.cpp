@@ -130,7 +130,6 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
   row.slot = run.slot;
   row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
   row.created_at = now;
-  if (run.submitting) start_first_send(row, now);
   q.bind(1, row.run_id).bind(2, row.job).bind(3, to_string(row.trigger));
   q.bind(4, to_db(row.slot)).bind(5, to_string(row.state)).bind(6, row.attempts);
   q.bind(7, row.properties_json).bind(8, to_db(now)).bind(9, to_db(row.submitting_at));
@@ -146,6 +145,10 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
     return e;
   }
   row.id = m_db->last_insert_rowid();
+  if (run.submitting) {
+    BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
+    BSCHED_TRY(write_run(row));
+  }
   if (run.trigger != Trigger::manual && !run.ahead) BSCHED_TRY(advance_horizon(run.job, run.slot));
   return row;
 }
@@ -168,18 +171,27 @@ StoreResult<void> SqliteRunStore::start_ahead(const std::vector<std::int64_t>& i
   if (ids.empty()) return {};
   auto list = id_list(ids);
   return transact<void>(*m_db, [&]() -> StoreResult<void> {
-    BSCHED_TRY_ASSIGN(q, m_db->prepare(
-                             "UPDATE runs SET state = 'submitting', attempts = 1, "
-                             "submitting_at = ?2, last_sent_at = ?2, maybe_accepted = 1 "
-                             "WHERE id IN (SELECT value FROM json_each(?1)) "
-                             "AND state = 'scheduled' AND attempts = 0"));
-    BSCHED_TRY(q.bind(1, list).bind(2, to_db(now)).run());
-    if (static_cast<std::size_t>(m_db->changes()) != ids.size()) {
+    BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS " FROM runs WHERE id IN "
+                                       "(SELECT value FROM json_each(?1))"));
+    q.bind(1, list);
+    std::size_t waiting = 0;
+    std::vector<RunRow> rows;
+    rows.reserve(ids.size());
+    for (;;) {
+      BSCHED_TRY_ASSIGN(more, q.step());
+      if (!more) break;
+      rows.push_back(read_run(q));
+      if (rows.back().state == RunState::scheduled && rows.back().attempts == 0) ++waiting;
+    }
+    if (waiting != ids.size()) {
       return StoreError{StoreErrorKind::illegal_transition,
                         fmt::format("{} of {} runs written ahead are no longer waiting for "
                                     "their slot",
-                                    ids.size() - static_cast<std::size_t>(m_db->changes()),
-                                    ids.size())};
+                                    ids.size() - waiting, ids.size())};
+    }
+    for (auto& row : rows) {
+      BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
+      BSCHED_TRY(write_run(row));
     }
     BSCHED_TRY_ASSIGN(h, m_db->prepare(
                              "INSERT INTO job_state (job, horizon) SELECT job, slot FROM runs "
@@ -197,46 +209,11 @@ StoreResult<void> SqliteRunStore::discard_ahead(const std::vector<std::int64_t>&
   return q.bind(1, id_list(ids)).run();
 }
 
-namespace {
-
-// Stamps the time column that belongs to the state reached.
-void stamp(RunRow& row, RunState to, SysMillis now) {
-  switch (to) {
-    case RunState::scheduled:
-      break;
-    case RunState::submitting:
-      if (!row.submitting_at) row.submitting_at = now;
-      break;
-    case RunState::submitted:
-      row.submitted_at = now;
-      break;
-    case RunState::running:
-      row.running_at = now;
-      break;
-    default:
-      row.finished_at = now;
-      row.next_action_at.reset();  // nothing more to do for a finished run
-      break;
-  }
-}
-
-}  // namespace
-
 StoreResult<RunRow> SqliteRunStore::transition(std::int64_t id, RunState to, SysMillis now,
                                                const RunUpdate& update) {
   return transact<RunRow>(*m_db, [&]() -> StoreResult<RunRow> {
     BSCHED_TRY_ASSIGN(row, load_run(id));
-    if (!is_legal_transition(row.state, to)) {
-      return StoreError{StoreErrorKind::illegal_transition,
-                        fmt::format("run {} of job {}: {} -> {} is not a legal transition", id,
-                                    row.job, to_string(row.state), to_string(to))};
-    }
-    apply_update(row, update);
-    row.state = to;
-    stamp(row, to, now);
-    // Entering `submitting` means a request is about to leave: from then on the platform may
-    // have accepted it, unless the caller says otherwise.
-    if (to == RunState::submitting) row.maybe_accepted = update.maybe_accepted.value_or(true);
+    BSCHED_TRY(enter_state(row, to, now, update));
     BSCHED_TRY(write_run(row));
     if (is_success(to)) BSCHED_TRY(note_success(row.job, row.slot));
     return row;

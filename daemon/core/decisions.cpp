@@ -335,4 +335,64 @@ RunStep on_reconcile_answer(
   return step;
 }
 
+// ---- the tracker's choices ------------------------------------------------------------
+
+std::string_view to_string(RunAction action) {
+  switch (action) {
+    case RunAction::submit:
+      return "submit";
+    case RunAction::poll:
+      return "poll";
+    case RunAction::query:
+      break;
+  }
+  return "reconcile";
+}
+
+RunAction resume_action(const storage::RunRow& run) {
+  switch (run.state) {
+    case RunState::scheduled:
+      return RunAction::submit;
+    case RunState::submitting:
+      return run.maybe_accepted ? RunAction::query : RunAction::submit;
+    default:
+      return run.request_id.empty() ? RunAction::query : RunAction::poll;
+  }
+}
+
+bool stays_queued(const storage::RunRow& run, config::Overlap overlap, bool other_sent) {
+  return run.state == RunState::scheduled && overlap == config::Overlap::queue && other_sent;
+}
+
+RunStep deadline_passed(const storage::RunRow& run) {
+  RunStep step;
+  step.kind = RunStep::Kind::transition;
+  step.to = run.state == RunState::scheduled ? RunState::missed : RunState::submit_failed;
+  step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
+  if (!run.last_error.empty()) *step.update.last_error += "; last error: " + run.last_error;
+  step.update.next_action_at = std::optional<SysMillis>();
+  step.event = RunEvent::finished;
+  return step;
+}
+
+SysMillis auth_wait_until(SysMillis retry_at, SysMillis deadline) {
+  return std::min(retry_at, deadline + Millis(1));
+}
+
+RunStep auth_hold(const storage::RunRow& run, SysMillis retry_at, SysMillis deadline) {
+  RunStep step;
+  step.kind = RunStep::Kind::resend;
+  step.at = auth_wait_until(retry_at, deadline);
+  step.update.attempts = run.attempts - 1;
+  step.update.maybe_accepted = false;  // it never left
+  step.update.last_error = "not sent: the platform refused the credentials (auth circuit open)";
+  step.update.next_action_at = std::optional<SysMillis>(step.at);
+  return step;
+}
+
+bool take_prepared_run(const PreparedCheck& c) {
+  return c.overlap == OverlapAction::fire && c.trigger == storage::Trigger::schedule &&
+         c.now <= c.deadline && !c.auth_closed && c.same_config && c.same_last_success;
+}
+
 }  // namespace bsched::core

@@ -176,4 +176,50 @@ RunStep on_reconcile_answer(
     const std::set<std::string>& claimed, SysMillis now, int polls, double jitter = 0.5,
     const std::vector<MatchWindow>& earlier = {});
 
+// ---- the tracker's choices ------------------------------------------------------------
+
+// What a tracker does with a run when the run is due.
+enum class RunAction {
+  submit,  // send the ExecutionRequest (first time or again after a sure failure)
+  poll,    // poll the async result by requestId
+  query,   // find the record through the query API (uncertain trigger, expired result)
+};
+std::string_view to_string(RunAction action);  // "submit", "poll", "reconcile"
+
+// The action of a run resumed after a restart: a scheduled run is sent; a `submitting` run
+// whose request may have been accepted is only ever reconciled, one that surely failed is
+// sent again; a later run is polled with its requestId, or reconciled without one.
+RunAction resume_action(const storage::RunRow& run);
+
+// After a restart, whether a scheduled run of a queue job stays queued: it does while
+// another run of its job (`other_sent`: one past `scheduled`) is in flight.
+bool stays_queued(const storage::RunRow& run, config::Overlap overlap, bool other_sent);
+
+// The step of a run whose deadline passed before its trigger left: `missed` when nothing was
+// ever sent, `submit_failed` after attempts that surely failed (their last error kept).
+RunStep deadline_passed(const storage::RunRow& run);
+
+// While the auth circuit is open (no probe before `retry_at`), a run that has not written
+// its attempt looks again at this instant (never past its deadline, so that it then ends).
+SysMillis auth_wait_until(SysMillis retry_at, SysMillis deadline);
+
+// The step of a run whose attempt was committed while the auth circuit opened (an earlier
+// request of the same turn got a 401): the attempt is taken back, not sent, and the run is
+// sent again once the circuit lets a probe through.
+RunStep auth_hold(const storage::RunRow& run, SysMillis retry_at, SysMillis deadline);
+
+// What is known at a burst's instant about a run written ahead for a slot.
+struct PreparedCheck {
+  OverlapAction overlap = OverlapAction::fire;  // decide_overlap's action for the slot
+  storage::Trigger trigger = storage::Trigger::schedule;  // the slot's trigger
+  SysMillis now{};
+  SysMillis deadline{};            // the run's submit deadline
+  bool auth_closed = false;        // the auth circuit holds every trigger
+  bool same_config = true;         // prepared from the configuration in force
+  bool same_last_success = true;   // built with the job's last success as it is now
+};
+// Whether the run written ahead is taken on (it leaves at once, as prepared); otherwise its
+// row is deleted and the slot handled as any other.
+bool take_prepared_run(const PreparedCheck& check);
+
 }  // namespace bsched::core

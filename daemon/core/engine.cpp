@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -36,43 +37,28 @@ bool same_slots(const config::Job& a, const config::Job& b) {
 
 Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
                    platform::PlatformClient& client_, const Clock& clock_,
-                   std::shared_ptr<const config::Config> config_, EngineOptions options_)
+                   std::shared_ptr<const config::Config> config, EngineOptions options_)
     : io(io_), store(store_), client(client_), clock(clock_), options(std::move(options_)),
-      writes(io_, store_), rng(std::random_device{}()), config(std::move(config_)) {
-  timers = options.timers;
-  if (!timers) {
-    own_timers = std::make_unique<SteadyTimerFactory>(io);
-    timers = own_timers.get();
+      writes(io_, store_) {
+  if (options.timers) {
+    timers = std::shared_ptr<TimerFactory>(options.timers, [](TimerFactory*) {});
+  } else {
+    timers = std::make_shared<SteadyTimerFactory>(io);
   }
   if (!options.slot_source) {
     options.slot_source = [](const config::Job& job) { return std::make_unique<JobSlots>(job); };
   }
+  if (!options.random) {
+    options.random = [rng = std::make_shared<std::mt19937_64>(std::random_device{}())] {
+      return std::uniform_real_distribution<double>(0.0, 1.0)(*rng);
+    };
+  }
   if (options.pid == 0) options.pid = static_cast<int>(::getpid());
   if (!options.run_id) options.run_id = [] { return platform::make_run_id(); };
-  fire_timer = timers->make_timer();
-  burst_timer = timers->make_timer();
-  maintenance_timer = timers->make_timer();
-}
-
-JobTable::JobTable(std::vector<JobRuntime> jobs) : m_jobs(std::move(jobs)) {
-  std::sort(m_jobs.begin(), m_jobs.end(),
-            [](const JobRuntime& a, const JobRuntime& b) { return a.job->name < b.job->name; });
-}
-
-const JobRuntime* JobTable::find(std::string_view name) const {
-  auto it =
-      std::lower_bound(m_jobs.begin(), m_jobs.end(), name,
-                       [](const JobRuntime& jr, std::string_view n) { return jr.job->name < n; });
-  return it != m_jobs.end() && it->job->name == name ? &*it : nullptr;
-}
-
-JobRuntime* JobTable::find(std::string_view name) {
-  return const_cast<JobRuntime*>(std::as_const(*this).find(name));
-}
-
-JobRuntime& JobTable::at(std::string_view name) {
-  if (auto* jr = find(name)) return *jr;
-  throw std::out_of_range("no job " + std::string(name));
+  fire.timer = timers->make_timer();
+  burst.cap = timers->make_timer();
+  house.timer = timers->make_timer();
+  jobs.replace(std::move(config), {});
 }
 
 // Builds the job table for `next`. On a reload, a job whose slots changed (or that is new,
@@ -117,19 +103,14 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     return {};
   });
   if (!r) store_error("set_horizon", r.error());
-  due.clear();  // points into the old table
-  jobs = JobTable(std::move(table));
-  config = next;
-  active_jobs = 0;
-  for (const auto& jr : jobs) active_jobs += jr.active ? 1 : 0;
-  for (auto& jr : jobs) reschedule(jr);
+  jobs.replace(next, std::move(table));
   drop_prepared();  // made from the old configuration; the fire loop prepares again
 }
 
 const config::Job* Engine::Impl::job_config(const std::string& name,
                                             std::shared_ptr<const config::Config>& keep) {
-  keep = config;
-  if (const auto* job = config->find_job(name)) return job;
+  keep = jobs.config();
+  if (const auto* job = keep->find_job(name)) return job;
   // A run of a job no longer configured: tracked with default policies.
   auto stub = std::make_shared<config::Config>();
   config::Job j;
@@ -145,25 +126,11 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
   t->job = job_config(row.job, t->config);
   t->timer = timers->make_timer();
   t->deadline = submit_deadline(row.slot, t->job->settings->catchup_window);
-  switch (row.state) {
-    case RunState::scheduled:
-      t->mode = Tracked::Mode::submit;
-      break;
-    case RunState::submitting:
-      // A request that may have been accepted is only ever reconciled; one that surely
-      // failed is sent again at its retry instant.
-      t->mode = row.maybe_accepted ? Tracked::Mode::query : Tracked::Mode::submit;
-      break;
-    default:
-      t->mode = row.request_id.empty() ? Tracked::Mode::query : Tracked::Mode::poll;
-  }
+  t->mode = resume_action(row);
   spdlog::info("engine.recovered job={} run={} state={} action={}", row.job, row.id,
-               storage::to_string(row.state),
-               t->mode == Tracked::Mode::submit ? "submit"
-               : t->mode == Tracked::Mode::poll ? "poll"
-                                                : "reconcile");
-  if (!row.execution_id.empty()) claims.claim(row.execution_id, clock.now());
-  add_run(std::move(t));
+               storage::to_string(row.state), to_string(t->mode));
+  if (!row.execution_id.empty()) runs.claim(row.execution_id, clock.now());
+  runs.add(std::move(t));
 }
 
 Result<void> Engine::Impl::recover() {
@@ -196,16 +163,13 @@ Result<void> Engine::Impl::recover() {
   }
   claim_recent_records();
   // A scheduled run of a queue job behind another run in flight stays queued.
-  for (auto& [id, t] : runs) {
-    if (t->row.state != RunState::scheduled || t->job->settings->overlap != config::Overlap::queue)
-      continue;
-    for (auto& [other_id, other] : runs) {
-      if (other_id != id && other->row.job == t->row.job &&
-          other->row.state != RunState::scheduled) {
-        t->held = true;
-        break;
-      }
+  for (const auto& [id, t] : runs) {
+    bool other_sent = false;
+    for (const auto& [other_id, other] : runs) {
+      other_sent = other_sent || (other_id != id && other->row.job == t->row.job &&
+                                  other->row.state != RunState::scheduled);
     }
+    t->held = stays_queued(t->row, t->job->settings->overlap, other_sent);
   }
   return {};
 }
@@ -221,7 +185,7 @@ void Engine::Impl::claim_recent_records() {
   // By job: the earliest window opening of its uncertain runs, and the job's settings.
   std::map<std::string, std::pair<SysMillis, const config::Job*>> since;
   for (const auto& [id, t] : runs) {
-    if (t->mode != Tracked::Mode::query || !t->row.execution_id.empty()) continue;
+    if (t->mode != RunAction::query || !t->row.execution_id.empty()) continue;
     auto from = sent_at(t->row) - 2 * k_reconcile_margin;
     auto [it, fresh] = since.try_emplace(t->row.job, from, t->job);
     it->second.first = std::min(it->second.first, from);
@@ -236,7 +200,7 @@ void Engine::Impl::claim_recent_records() {
       store_error("finished_execution_ids", ids.error());
       continue;
     }
-    for (const auto& e : *ids) claims.claim(e, clock.now());
+    for (const auto& e : *ids) runs.claim(e, clock.now());
   }
 }
 
@@ -254,15 +218,15 @@ Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,
 Engine::~Engine() {
   if (!m_impl) return;
   m_impl->phase = Impl::Phase::stopping;
-  m_impl->fire_timer->cancel();
-  m_impl->maintenance_timer->cancel();
+  m_impl->fire.timer->cancel();
+  m_impl->house.timer->cancel();
   for (auto& [id, t] : m_impl->runs) t->timer->cancel();
 }
 
 boost::asio::awaitable<Result<void>> Engine::start() {
   auto& d = *m_impl;
-  d.started_at = d.config_loaded_at = d.clock.now();
-  d.load_jobs(d.config, false);
+  d.house.started_at = d.house.config_loaded_at = d.clock.now();
+  d.load_jobs(d.jobs.config(), false);
   if (auto r = d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
   d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
@@ -277,7 +241,7 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   d.spawn(d.fire_loop(), "fire loop");
   d.spawn(d.maintenance_loop(), "maintenance loop");
   spdlog::info("engine.started jobs={} in_flight={} fingerprint={}", stats().jobs, d.runs.size(),
-               d.config->fingerprint);
+               d.jobs.config()->fingerprint);
   co_return Result<void>{};
 }
 
@@ -290,7 +254,7 @@ void Engine::reload(std::shared_ptr<const config::Config> config) {
   d.client.reset_auth();
   d.platform.credentials_changed();
   d.release_auth_holds();
-  d.config_loaded_at = d.clock.now();
+  d.house.config_loaded_at = d.clock.now();
   spdlog::info("engine.reloaded jobs={} fingerprint={}", stats().jobs, config->fingerprint);
   d.write_heartbeat();
   d.wake_fire_loop();
@@ -299,7 +263,7 @@ void Engine::reload(std::shared_ptr<const config::Config> config) {
 void Engine::on_clock_step() {
   auto& d = *m_impl;
   spdlog::warn("engine.clock_step now={}", format_utc_ms(d.clock.now()));
-  d.next_pass = Impl::FirePass::clock_step;
+  d.fire.next = Impl::FireLoop::Pass::clock_step;
   d.wake_fire_loop();
 }
 
@@ -313,9 +277,9 @@ boost::asio::awaitable<void> Engine::stop() {
   d.phase = Impl::Phase::stopping;
   spdlog::info("engine.stopping in_flight={}", d.runs.size());
   d.drop_prepared();  // a burst prepared but not yet due leaves no run behind
-  d.fire_timer->cancel();
-  d.burst_timer->cancel();
-  d.maintenance_timer->cancel();
+  d.fire.timer->cancel();
+  d.burst.cap->cancel();
+  d.house.timer->cancel();
   for (auto& [id, t] : d.runs) t->timer->cancel();
   // Trackers waiting on their timers end at once; those inside a platform call end when the
   // call returns (its own deadline bounds that). Store calls are synchronous, so no
@@ -327,10 +291,10 @@ boost::asio::awaitable<void> Engine::stop() {
 EngineStats Engine::stats() const {
   const auto& d = *m_impl;
   EngineStats s;
-  s.jobs = d.active_jobs;
+  s.jobs = d.jobs.active();
   s.in_flight = static_cast<int>(d.runs.size());
-  s.failures = d.failures;
-  s.claimed = static_cast<int>(d.claims.size());
+  s.failures = d.house.failures;
+  s.claimed = static_cast<int>(d.runs.claim_count());
   s.platform = d.platform.describe();
   s.store = d.store_health.describe();
   return s;

@@ -46,12 +46,13 @@ std::string gap_line(const storage::SlotGap& g) {
 boost::asio::awaitable<void> Engine::Impl::fire_loop() {
   std::size_t fire_batch = k_first_fire_batch;
   while (!stopping()) {
-    bool every = next_pass == FirePass::clock_step;
+    using Pass = FireLoop::Pass;
+    bool every = fire.next == Pass::clock_step;
     // After a clock step or a store outage the due slots piled up unseen: catch-up rules.
     auto reason = every                                ? k_reason_clock_step
-                  : next_pass == FirePass::store_retry ? k_reason_store
+                  : fire.next == Pass::store_retry ? k_reason_store
                                                        : k_reason_late;
-    auto pass = next_pass == FirePass::due ? SlotPass::on_time : SlotPass::catch_up;
+    auto pass = fire.next == Pass::due ? SlotPass::on_time : SlotPass::catch_up;
     if (fire_due(clock.now(), every, reason, fire_batch, pass)) {
       fire_batch = k_later_fire_batch;
       // More slots are due: let this batch's trackers send their requests first; the
@@ -64,32 +65,32 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
     if (fire_batch > k_first_fire_batch) hold_after_burst();
     fire_batch = k_first_fire_batch;
     auto now = clock.now();
-    if (prepared_for && SysMillis(*prepared_for) <= now) drop_prepared();  // its instant is over
+    if (auto at = prepared.instant(); at && SysMillis(*at) <= now) drop_prepared();  // over
     prepare_burst(now);
-    fire_timer->expires_after(next_fire_delay(clock.now()));  // preparing took a while
-    co_await fire_timer->wait();
+    fire.timer->expires_after(next_fire_delay(clock.now()));  // preparing took a while
+    co_await fire.timer->wait();
   }
   end_burst_hold();
   writes.release();
 }
 
 void Engine::Impl::hold_after_burst() {
-  if (submits_in_flight == 0) {
+  if (burst.submits_in_flight == 0) {
     end_burst_hold();
     writes.release();
     return;
   }
   writes.hold();
-  burst_timer->expires_after(k_burst_hold_cap);  // a later burst: its own 500 ms from now
-  bool start_cap = burst_hold == BurstHold::off;  // else the cap's coroutine is still there
-  burst_hold = BurstHold::held;
+  burst.cap->expires_after(k_burst_hold_cap);  // a later burst: its own 500 ms from now
+  bool start_cap = burst.hold == BurstWrites::Hold::off;  // else its coroutine is still there
+  burst.hold = BurstWrites::Hold::held;
   if (start_cap) spawn(burst_hold_cap(), "burst hold");
 }
 
 void Engine::Impl::end_burst_hold() {
-  if (burst_hold != BurstHold::held) return;
-  burst_hold = BurstHold::released;
-  burst_timer->cancel();
+  if (burst.hold != BurstWrites::Hold::held) return;
+  burst.hold = BurstWrites::Hold::released;
+  burst.cap->cancel();
   writes.release();
 }
 
@@ -97,19 +98,20 @@ void Engine::Impl::end_burst_hold() {
 // cannot stretch it), unless the last answer ends it first. A wait woken early (re-armed by
 // a later burst, or cancelled) looks again.
 boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
-  while (burst_hold == BurstHold::held && !stopping()) {
+  using Hold = BurstWrites::Hold;
+  while (burst.hold == Hold::held && !stopping()) {
     // Named: with this co_await inside the if condition, g++ 12 emitted a trap (SIGILL).
-    const bool expired = co_await burst_timer->wait();
+    const bool expired = co_await burst.cap->wait();
     if (expired) end_burst_hold();
   }
-  if (burst_hold == BurstHold::released) burst_hold = BurstHold::off;
+  if (burst.hold == Hold::released) burst.hold = Hold::off;
 }
 
 Millis Engine::Impl::next_fire_delay(SysMillis now) const {
   // After a refused batch the due jobs are still due: wait before asking the store again.
-  if (next_pass == FirePass::store_retry) return k_store_retry;
+  if (fire.next == FireLoop::Pass::store_retry) return k_store_retry;
   Millis delay = k_idle_wake;
-  if (auto earliest = due.earliest()) {
+  if (auto earliest = jobs.earliest_due()) {
     auto at = SysMillis(*earliest);
     if (burst_to_prepare()) at -= k_prepare_lead;  // wake first to prepare it
     delay = std::max(Millis(0), std::chrono::duration_cast<Millis>(at - now));
@@ -120,10 +122,12 @@ Millis Engine::Impl::next_fire_delay(SysMillis now) const {
 // The earliest due instant, when more jobs are due on it than one batch and it is not
 // prepared yet.
 std::optional<sys_seconds> Engine::Impl::burst_to_prepare() const {
-  auto at = due.earliest();
-  if (!at || prepared_for == at) return std::nullopt;
+  auto at = jobs.earliest_due();
+  if (!at || prepared.instant() == at) return std::nullopt;
   std::size_t n = 0;
-  due.each([&](sys_seconds due_at, const JobRuntime&) { return due_at == *at && ++n <= k_first_fire_batch; });
+  jobs.each_due([&](sys_seconds due_at, const JobRuntime&) {
+    return due_at == *at && ++n <= k_first_fire_batch;
+  });
   return n > k_first_fire_batch ? at : std::nullopt;
 }
 
@@ -136,11 +140,11 @@ void Engine::Impl::prepare_burst(SysMillis now) {
   auto at = burst_to_prepare();
   if (!at || SysMillis(*at) - now > k_prepare_lead) return;
   drop_prepared();
-  prepared_for = *at;
+  prepared.start(*at);
   if (auth_closed_until(now)) return;
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     std::vector<const JobRuntime*> burst;
-    due.each([&](sys_seconds due_at, const JobRuntime& jr) {
+    jobs.each_due([&](sys_seconds due_at, const JobRuntime& jr) {
       if (due_at != *at) return false;
       burst.push_back(&jr);
       return true;
@@ -149,7 +153,7 @@ void Engine::Impl::prepare_burst(SysMillis now) {
       const auto& jr = *due_job;
       const auto& name = jr.job->name;
       if (!jr.active || jr.paused) continue;
-      bool may_wait = oldest_in_flight(name) || has_held(name);
+      bool may_wait = runs.oldest_active(name) || runs.has_held(name);
       if (may_wait && jr.job->settings->overlap != config::Overlap::allow) continue;
       PreparedRun p;
       p.run = make_tracked(jr, *at);
@@ -165,13 +169,13 @@ void Engine::Impl::prepare_burst(SysMillis now) {
       if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) continue;
       if (!row) return row.error();
       p.run->row = *row;
-      prepared.emplace(name, std::move(p));
+      prepared.add(name, std::move(p));
     }
     return {};
   });
   if (!r) {
     store_error("prepare", r.error());
-    prepared.clear();  // rolled back: the instant plans these slots itself
+    prepared.forget_runs();  // rolled back: the instant plans these slots itself
     return;
   }
   if (!prepared.empty()) spawn(client.warm_up(prepared.size()), "connection warm-up");
@@ -188,26 +192,16 @@ void Engine::Impl::drop_prepared() {
   if (!r) {
     store_error("discard_ahead", r.error());
     for (auto& [name, p] : prepared) {
-      add_run(p.run);
+      runs.add(p.run);
       if (!stopping()) spawn_tracker(p.run);
     }
   }
-  prepared.clear();
-  prepared_for.reset();
-}
-
-std::optional<PreparedRun> Engine::Impl::take_prepared(const JobRuntime& jr, sys_seconds slot) {
-  if (prepared_for != slot) return std::nullopt;
-  auto it = prepared.find(jr.job->name);
-  if (it == prepared.end()) return std::nullopt;
-  std::optional<PreparedRun> p = std::move(it->second);
-  prepared.erase(it);
-  return p;
+  prepared.forget();
 }
 
 std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_seconds slot) {
   auto t = std::make_shared<Tracked>();
-  t->config = config;
+  t->config = jobs.config();
   t->job = jr.job;
   t->deadline = submit_deadline(slot, jr.job->settings->catchup_window);
   t->row.run_id = options.run_id();
@@ -217,15 +211,7 @@ std::shared_ptr<Tracked> Engine::Impl::make_tracked(const JobRuntime& jr, sys_se
   return t;
 }
 
-void Engine::Impl::wake_fire_loop() { fire_timer->cancel(); }
-
-void Engine::Impl::reschedule(JobRuntime& jr) {
-  if (jr.next_due) due.remove(*jr.next_due, jr.job->name);
-  jr.next_due.reset();
-  if (!jr.active) return;
-  jr.next_due = jr.slots->next_after(jr.horizon);
-  if (jr.next_due) due.add(*jr.next_due, jr.job->name, &jr);
-}
+void Engine::Impl::wake_fire_loop() { fire.timer->cancel(); }
 
 // Plans the due jobs, earliest first, at most `limit` of them (every job when `every_job`),
 // and writes the plan in one transaction. Returns whether more jobs are due
@@ -241,7 +227,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       if (jr.active) batch.push_back(&jr);
     }
   } else {
-    due.each([&](sys_seconds at, JobRuntime& jr) {
+    jobs.each_due([&](sys_seconds at, JobRuntime& jr) {
       if (SysMillis(at) > now) return false;
       if (batch.size() == limit) {
         more = true;
@@ -251,13 +237,13 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
       return true;
     });
   }
-  if (batch.empty() && next_pass != FirePass::store_retry) {
-    next_pass = FirePass::due;  // nothing to look at (no job enabled)
+  if (batch.empty() && fire.next != FireLoop::Pass::store_retry) {
+    fire.next = FireLoop::Pass::due;  // nothing to look at (no job enabled)
     return false;
   }
   std::vector<std::pair<JobRuntime*, sys_seconds>> old_horizons;
   Planned planned;
-  planned.ahead.reserve(prepared_for ? std::min(batch.size(), prepared.size()) : 0);
+  planned.ahead.reserve(std::min(batch.size(), prepared.size()));
   auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
     for (auto* jr : batch) {
       old_horizons.emplace_back(jr, jr->horizon);
@@ -265,29 +251,31 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
     }
     std::vector<std::int64_t> ids;
     ids.reserve(planned.ahead.size());
-    for (const auto& t : planned.ahead) ids.push_back(t->row.id);
+    for (const auto& [t, before] : planned.ahead) ids.push_back(t->row.id);
     return store.start_ahead(ids, now);
   });
   if (!r) {
     store_error("fire", r.error());
-    for (auto& t : planned.created) remove_run(*t);
+    for (auto& t : planned.created) runs.remove(*t);
     for (auto& [jr, h] : old_horizons) jr->horizon = h;
     // Their rows are `scheduled` again (rolled back, deletes included). Back in `prepared`,
     // drop_prepared deletes them once the instant is over (or keeps them as scheduled runs
     // should that fail), and the retry plans those slots afresh.
-    for (auto& t : planned.ahead) planned.dropped.push_back(unstart_prepared(std::move(t)));
+    for (auto& [t, before] : planned.ahead) {
+      planned.dropped.push_back(unstart_prepared(std::move(t), std::move(before)));
+    }
     for (auto& p : planned.dropped) {
       auto name = p.run->row.job;
-      prepared.emplace(std::move(name), std::move(p));
+      prepared.add(name, std::move(p));
     }
     // A clock step's pass is retried as such (every job); any other as the due jobs.
-    if (next_pass != FirePass::clock_step) next_pass = FirePass::store_retry;
+    if (fire.next != FireLoop::Pass::clock_step) fire.next = FireLoop::Pass::store_retry;
     return false;
   }
-  next_pass = FirePass::due;
+  fire.next = FireLoop::Pass::due;
   store_ok();
   for (const auto& line : planned.lines) spdlog::info("{}", line);
-  for (auto* jr : batch) reschedule(*jr);
+  for (auto* jr : batch) jobs.reschedule(*jr);
   for (auto& t : planned.created) {
     if (!t->held) spawn_tracker(t);
   }
@@ -311,27 +299,27 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     lines.push_back(gap_line(gap));
   }
   for (const auto& slot : plan.fire) {
-    auto decision =
-        decide_overlap(job.settings->overlap, oldest_in_flight(job.name), has_held(job.name));
-    // A run written ahead is taken on when it leaves at once and was made from the same
-    // configuration and last success; otherwise its row is deleted before this slot is
-    // handled as any other.
-    auto ready = take_prepared(jr, slot.slot);
-    bool fits = ready && decision.action == OverlapAction::fire &&
-                slot.trigger == storage::Trigger::schedule && now <= ready->run->deadline &&
-                !auth_closed_until(now) && ready->run->config == config &&
-                ready->last_success == jr.last_success;
-    if (ready && !fits) {
+    auto decision = decide_overlap(job.settings->overlap, runs.oldest_active(job.name),
+                                   runs.has_held(job.name));
+    auto ready = prepared.take(job.name, slot.slot);
+    if (ready && !take_prepared_run({.overlap = decision.action,
+                                     .trigger = slot.trigger,
+                                     .now = now,
+                                     .deadline = ready->run->deadline,
+                                     .auth_closed = auth_closed_until(now).has_value(),
+                                     .same_config = ready->run->config == jobs.config(),
+                                     .same_last_success = ready->last_success == jr.last_success})) {
       out.dropped.push_back(std::move(*ready));
       ready.reset();
       BSCHED_TRY(store.discard_ahead({out.dropped.back().run->row.id}));
     }
     if (ready) {
+      auto before = ready->run->row;
       start_prepared(*ready, now);
-      add_run(ready->run);
+      runs.add(ready->run);
       created.push_back(ready->run);
       note_created(*ready->run, slot, now, true, lines);
-      out.ahead.push_back(ready->run);
+      out.ahead.emplace_back(ready->run, std::move(before));
       continue;
     }
     if (decision.action == OverlapAction::skip) {
@@ -351,12 +339,12 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     }
     if (!row) return row.error();
     t->row = *row;
-    add_run(t);
+    runs.add(t);
     created.push_back(t);
     note_created(*t, slot, now, false, lines);
     if (t->held) {
       lines.push_back(fmt::format("run.queued job={} run={} behind={}", job.name, t->row.id,
-                                  oldest_in_flight(job.name).value_or(0)));
+                                  runs.oldest_active(job.name).value_or(0)));
     }
   }
   if (plan.last_slot) jr.horizon = std::max(jr.horizon, *plan.last_slot);
@@ -388,70 +376,30 @@ void Engine::Impl::stage_submit(Tracked& t, storage::NewRun& n, SysMillis now) {
 // A run written ahead leaves at its instant: in memory what start_ahead makes of its row in
 // the batch's commit (the same step create_run takes for NewRun::submitting).
 void Engine::Impl::start_prepared(PreparedRun& p, SysMillis now) {
-  storage::start_first_send(p.run->row, now);
+  // Legal by construction (a prepared row is `scheduled` with no attempt); were it not, the
+  // commit's start_ahead refuses the batch as a whole.
+  (void)storage::enter_state(p.run->row, RunState::submitting, now, storage::first_send(now));
   p.run->staged = std::move(p.request);
 }
 
-PreparedRun Engine::Impl::unstart_prepared(std::shared_ptr<Tracked> t) {
-  auto& row = t->row;
-  row.state = RunState::scheduled;
-  row.attempts = 0;
-  row.submitting_at.reset();
-  row.last_sent_at.reset();
+PreparedRun Engine::Impl::unstart_prepared(std::shared_ptr<Tracked> t, storage::RunRow before) {
+  t->row = std::move(before);  // as the rolled-back store has it
   // It was taken on only with the job's last success unchanged.
-  PreparedRun p{t, std::move(*t->staged), jobs.at(row.job).last_success};
+  PreparedRun p{t, std::move(*t->staged), jobs.at(t->row.job).last_success};
   t->staged.reset();
   return p;
-}
-
-void Engine::Impl::add_run(std::shared_ptr<Tracked> t) {
-  job_runs[t->row.job].insert(t->row.id);
-  auto id = t->row.id;
-  runs.emplace(id, std::move(t));
-}
-
-void Engine::Impl::remove_run(const Tracked& t) {
-  auto id = t.row.id;
-  if (auto it = job_runs.find(t.row.job); it != job_runs.end()) {
-    it->second.erase(id);
-    if (it->second.empty()) job_runs.erase(it);
-  }
-  runs.erase(id);
-}
-
-std::optional<std::int64_t> Engine::Impl::oldest_in_flight(const std::string& job) const {
-  auto it = job_runs.find(job);
-  if (it == job_runs.end()) return std::nullopt;
-  for (auto id : it->second) {
-    if (!runs.at(id)->held) return id;
-  }
-  return std::nullopt;
-}
-
-bool Engine::Impl::has_held(const std::string& job) const {
-  auto it = job_runs.find(job);
-  if (it == job_runs.end()) return false;
-  for (auto id : it->second) {
-    if (runs.at(id)->held) return true;
-  }
-  return false;
 }
 
 // The earlier run of a queue job ended: its waiting slot fires now, with a fresh deadline
 // (a queued slot waits as long as the earlier run takes).
 void Engine::Impl::release_queued(const std::string& job) {
-  if (oldest_in_flight(job)) return;
-  auto ids = job_runs.find(job);
-  if (ids == job_runs.end()) return;
-  for (auto id : ids->second) {
-    auto& t = runs.at(id);
-    if (!t->held) continue;
-    t->held = false;
-    t->deadline = clock.now() + t->job->settings->catchup_window;
-    spdlog::info("run.released job={} run={}", job, id);
-    if (!stopping()) spawn_tracker(t);
-    return;
-  }
+  if (runs.oldest_active(job)) return;
+  auto t = runs.first_held(job);
+  if (!t) return;
+  t->held = false;
+  t->deadline = clock.now() + t->job->settings->catchup_window;
+  spdlog::info("run.released job={} run={}", job, t->row.id);
+  if (!stopping()) spawn_tracker(t);
 }
 
 }  // namespace bsched::core

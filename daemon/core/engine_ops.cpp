@@ -107,12 +107,12 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   }
   auto t = std::make_shared<Tracked>();
   t->row = *row;
-  t->config = config;
+  t->config = jobs.config();
   t->job = &job;
   t->timer = timers->make_timer();
   t->deadline = deadline;
   t->extra = trigger_properties(c.args_json);
-  add_run(t);
+  runs.add(t);
   spdlog::info("command.trigger job={} run={} run_id={} by=\"{}\"", job.name, t->row.id,
                t->row.run_id, esc(c.requested_by));
   spawn_tracker(t);
@@ -121,14 +121,14 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
 boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
   auto last_prune = clock.steady_now() - options.prune_interval;
   while (!stopping()) {
-    maintenance_timer->expires_after(options.maintenance_interval);
-    if (!co_await maintenance_timer->wait() || stopping()) continue;
+    house.timer->expires_after(options.maintenance_interval);
+    if (!co_await house.timer->wait() || stopping()) continue;
     write_heartbeat();
     take_commands();
-    forget_old_claims();
+    runs.forget_old_claims(clock.now());
     if (clock.steady_now() - last_prune >= options.prune_interval) {
       last_prune = clock.steady_now();
-      auto before = clock.now() - config->storage.retention;
+      auto before = clock.now() - jobs.config()->storage.retention;
       // Small batches with a yield between, so a large prune never stalls the loop.
       for (int i = 0; i < 1000 && !stopping(); ++i) {
         auto n = store.prune(before, k_prune_batch);
@@ -147,10 +147,10 @@ boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
 void Engine::Impl::write_heartbeat() {
   storage::Heartbeat hb;
   hb.pid = options.pid;
-  hb.started_at = started_at;
+  hb.started_at = house.started_at;
   hb.updated_at = clock.now();
-  hb.config_loaded_at = config_loaded_at;
-  hb.config_fingerprint = config->fingerprint;
+  hb.config_loaded_at = house.config_loaded_at;
+  hb.config_fingerprint = jobs.config()->fingerprint;
   hb.platform_state = platform.describe();
   hb.store_state = store_health.describe();
   auto r = store.write_heartbeat(hb);
@@ -192,9 +192,5 @@ boost::asio::awaitable<void> Engine::Impl::drain() {
   }
 }
 
-double Engine::Impl::random01() {
-  if (options.random) return options.random();
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
 
 }  // namespace bsched::core

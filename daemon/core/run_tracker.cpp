@@ -33,7 +33,7 @@ SysMillis Engine::Impl::run_now(Tracked& t) const {
 }
 
 boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
-  while (!stopping() && !storage::is_terminal(t->row.state)) {
+  while (!stopping() && !t->gone && !storage::is_terminal(t->row.state)) {
     auto now = run_now(*t);
     auto at = t->row.next_action_at.value_or(now);
     // No trigger leaves before its slot (a run written ahead of a burst, kept or recovered).
@@ -45,7 +45,7 @@ boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
     }
     co_await act(*t);
   }
-  if (storage::is_terminal(t->row.state)) on_run_ended(*t);
+  if (t->gone || storage::is_terminal(t->row.state)) on_run_ended(*t);
 }
 
 boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
@@ -56,13 +56,13 @@ boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
     co_return;
   }
   switch (t.mode) {
-    case Tracked::Mode::submit:
+    case RunAction::submit:
       co_await submit(t);
       break;
-    case Tracked::Mode::poll:
+    case RunAction::poll:
       co_await poll(t);
       break;
-    case Tracked::Mode::query:
+    case RunAction::query:
       co_await reconcile(t);
       break;
   }
@@ -123,20 +123,12 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   t.staged.reset();
   if (!request) {
     if (now > t.deadline) {
-      auto to = t.row.state == RunState::scheduled ? RunState::missed : RunState::submit_failed;
-      RunStep step;
-      step.kind = RunStep::Kind::transition;
-      step.to = to;
-      step.update.last_error = "deadline passed (slot + catchup_window) before the trigger was sent";
-      if (!t.row.last_error.empty()) *step.update.last_error += "; last error: " + t.row.last_error;
-      step.update.next_action_at = std::optional<SysMillis>();
-      step.event = RunEvent::finished;
-      co_await apply(t, step);
+      co_await apply(t, deadline_passed(t.row));
       co_return;
     }
     if (auto until = auth_closed_until(now)) {
       // Nothing is sent until the circuit allows a probe or new credentials arrive.
-      t.row.next_action_at = std::min(*until, t.deadline + Millis(1));
+      t.row.next_action_at = auth_wait_until(*until, t.deadline);
       t.auth_held = true;
       co_return;
     }
@@ -164,9 +156,9 @@ boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> Engine::Imp
     const platform::ExecutionRequest& request) {
   struct InFlight {
     Impl& impl;
-    explicit InFlight(Impl& i) : impl(i) { ++impl.submits_in_flight; }
+    explicit InFlight(Impl& i) : impl(i) { ++impl.burst.submits_in_flight; }
     ~InFlight() {
-      if (--impl.submits_in_flight == 0 && !impl.stopping()) impl.end_burst_hold();
+      if (--impl.burst.submits_in_flight == 0 && !impl.stopping()) impl.end_burst_hold();
     }
   } in_flight(*this);
   co_return co_await client.submit(request);
@@ -180,15 +172,8 @@ boost::asio::awaitable<bool> Engine::Impl::held_by_auth(Tracked& t) {
   if (!health.auth_failed || !health.auth_retry_at || *health.auth_retry_at <= clock.now()) {
     co_return false;
   }
-  RunStep step;
-  step.kind = RunStep::Kind::resend;
-  step.at = std::min(*health.auth_retry_at, t.deadline + Millis(1));
-  step.update.attempts = t.row.attempts - 1;
-  step.update.maybe_accepted = false;  // it never left
-  step.update.last_error = "not sent: the platform refused the credentials (auth circuit open)";
-  step.update.next_action_at = std::optional<SysMillis>(step.at);
   t.auth_held = true;
-  co_await apply(t, step);
+  co_await apply(t, auth_hold(t.row, *health.auth_retry_at, t.deadline));
   co_return true;
 }
 
@@ -203,7 +188,7 @@ void Engine::Impl::release_auth_holds() {
 
 boost::asio::awaitable<void> Engine::Impl::poll(Tracked& t) {
   if (t.row.request_id.empty()) {
-    t.mode = Tracked::Mode::query;
+    t.mode = RunAction::query;
     co_return;
   }
   auto answer = co_await client.poll(t.row.request_id);
@@ -220,27 +205,9 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
   note_answer(answer);
   // A run that knows its execution id is matched by it; `claimed` and the earlier sends'
   // windows are for those that do not.
-  auto step = on_reconcile_answer(t.row, *t.job, answer, claims.held(), run_now(t), t.polls++,
-                                  random01(), earlier_rivals(t));
+  auto step = on_reconcile_answer(t.row, *t.job, answer, runs.claimed(), run_now(t), t.polls++,
+                                  random01(), runs.earlier_rivals(t));
   co_await apply(t, step);
-}
-
-std::vector<MatchWindow> Engine::Impl::earlier_rivals(const Tracked& t) const {
-  std::vector<MatchWindow> out;
-  if (!t.row.execution_id.empty()) return out;
-  auto sent = sent_at(t.row);
-  for (const auto& [id, other] : runs) {
-    if (id == t.row.id || !may_own_unmatched_record(other->row)) continue;
-    if (other->job->process_id != t.job->process_id ||
-        other->job->settings->atom_id != t.job->settings->atom_id) {
-      continue;
-    }
-    auto other_sent = sent_at(other->row);
-    if (other_sent < sent || (other_sent == sent && id < t.row.id)) {
-      out.push_back(match_window(other->row, *other->job));
-    }
-  }
-  return out;
 }
 
 boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {
@@ -259,10 +226,10 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
     co_return;
   }
   store_ok();
-  if (step.kind == RunStep::Kind::reconcile) t.mode = Tracked::Mode::query;
-  if (step.kind == RunStep::Kind::resend) t.mode = Tracked::Mode::submit;
-  if (step.to == RunState::submitted) t.mode = Tracked::Mode::poll;
-  if (!t.row.execution_id.empty()) claims.claim(t.row.execution_id, clock.now());
+  if (step.kind == RunStep::Kind::reconcile) t.mode = RunAction::query;
+  if (step.kind == RunStep::Kind::resend) t.mode = RunAction::submit;
+  if (step.to == RunState::submitted) t.mode = RunAction::poll;
+  if (!t.row.execution_id.empty()) runs.claim(t.row.execution_id, clock.now());
   log_step(t, step);
 }
 
@@ -282,7 +249,7 @@ void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::
     }
     spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
                   t.row.job, t.row.id);
-    t.row.state = RunState::unknown;  // ends the tracker; nothing is stored
+    t.gone = true;  // ends the tracker; nothing is stored
     return;
   }
   t.pending = step;
@@ -326,27 +293,16 @@ void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {
 
 void Engine::Impl::on_run_ended(const Tracked& t) {
   auto state = t.row.state;
-  if (storage::is_success(state)) {
+  if (!t.gone && storage::is_success(state)) {
     if (auto* jr = jobs.find(t.row.job)) {
       jr->last_success = std::max(jr->last_success.value_or(t.row.slot), t.row.slot);
     }
-  } else if (state != RunState::missed && state != RunState::skipped) {
-    ++failures;
+  } else if (!t.gone && state != RunState::missed && state != RunState::skipped) {
+    ++house.failures;
   }
   auto job = t.row.job;
-  remove_run(t);
+  runs.remove(t);
   release_queued(job);
-}
-
-// A reconcile looks at records executed from (its request's send - k_reconcile_margin) on,
-// and a record is claimed after it was executed. So a claim made before every run in flight
-// was sent, by more than that margin (and as much again for the platform's clock), can no
-// longer be met: it is dropped, and `claims` follows the runs in flight, not the history.
-void Engine::Impl::forget_old_claims() {
-  auto horizon = clock.now();
-  for (const auto& [id, t] : runs) horizon = std::min(horizon, sent_at(t->row));
-  horizon -= 2 * k_reconcile_margin;
-  claims.forget_before(horizon);
 }
 
 }  // namespace bsched::core

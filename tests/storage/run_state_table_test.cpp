@@ -91,4 +91,61 @@ TEST_SUITE("storage::run_state") {
     REQUIRE(store->update(row->id, sure_failure).has_value());
     CHECK_FALSE((*store->find_run(row->id))->maybe_accepted);
   }
+  TEST_CASE("enter_state is the one state change: the same table in memory, the row untouched on refusal") {
+    for (auto from : k_all) {
+      for (auto to : k_all) {
+        RunRow row;
+        row.id = 1;
+        row.job = "j";
+        row.state = from;
+        RunUpdate u;
+        u.message = "changed";
+        auto r = enter_state(row, to, ms(t0(), 5), u);
+        CHECK(r.has_value() == is_legal_transition(from, to));
+        CHECK(row.state == (r ? to : from));
+        CHECK(row.message == (r ? "changed" : ""));
+      }
+    }
+  }
+
+  TEST_CASE("a run created to leave at once is born scheduled and enters submitting through the table") {
+    auto store = memory_store();
+    auto n = new_run("j", t0());
+    n.submitting = true;
+    auto row = store->create_run(n, ms(t0(), 7));
+    REQUIRE(row.has_value());
+    CHECK(row->state == RunState::submitting);
+    CHECK(row->attempts == 1);
+    CHECK(row->maybe_accepted);
+    CHECK(row->submitting_at == ms(t0(), 7));
+    CHECK(row->last_sent_at == ms(t0(), 7));
+    auto stored = store->find_run(row->id);
+    REQUIRE(stored.has_value());
+    REQUIRE(stored->has_value());
+    CHECK((*stored)->state == RunState::submitting);
+    CHECK((*stored)->maybe_accepted);
+  }
+
+  TEST_CASE("runs written ahead leave through the same table: one that moved on refuses the batch") {
+    auto store = memory_store();
+    auto a = new_run("a", t0() + seconds(60));
+    a.ahead = true;
+    auto b = new_run("b", t0() + seconds(60));
+    b.ahead = true;
+    auto ra = store->create_run(a, ms(t0()));
+    auto rb = store->create_run(b, ms(t0()));
+    REQUIRE(ra.has_value());
+    REQUIRE(rb.has_value());
+    REQUIRE(store->transition(rb->id, RunState::missed, ms(t0(), 1)).has_value());
+    auto r = store->start_ahead({ra->id, rb->id}, ms(t0() + seconds(60)));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == StoreErrorKind::illegal_transition);
+    CHECK((*store->find_run(ra->id))->state == RunState::scheduled);  // rolled back
+    REQUIRE(store->start_ahead({ra->id}, ms(t0() + seconds(60), 3)).has_value());
+    auto started = *store->find_run(ra->id);
+    CHECK(started->state == RunState::submitting);
+    CHECK(started->attempts == 1);
+    CHECK(started->maybe_accepted);
+    CHECK(started->submitting_at == ms(t0() + seconds(60), 3));
+  }
 }

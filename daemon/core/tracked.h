@@ -1,0 +1,50 @@
+// One run in flight as the engine tracks it (daemon/core/run_tracker.cpp), and a run made
+// ahead of its burst's instant.
+#pragma once
+
+#include "config/config.h"
+#include "daemon/core/decisions.h"
+#include "daemon/core/timers.h"
+#include "daemon/platform/platform_client.h"
+#include "storage/run_store.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bsched::core {
+
+struct Tracked {
+  storage::RunRow row;  // as stored; changed only through the store's answers and enter_state
+  std::shared_ptr<const config::Config> config;  // keeps `job` alive after a reload
+  const config::Job* job = nullptr;
+  RunAction mode = RunAction::submit;  // what the tracker does when the run is due
+  int polls = 0;           // answers received while polling / reconciling
+  bool held = false;       // queued behind an earlier run of its job (overlap: queue)
+  bool tracking = false;   // its tracker coroutine was spawned
+  bool auth_held = false;  // waiting to send only because the auth circuit is open
+  bool gone = false;       // the store no longer has the row: the tracker ends, nothing stored
+  SysMillis deadline{};    // no trigger leaves after this instant
+  std::vector<std::pair<std::string, std::string>> extra;  // manual trigger properties
+  std::optional<RunStep> pending;  // a decided step the store has not taken yet
+  // The wall and monotonic instants the tracker's time is measured from (Impl::run_now).
+  std::optional<std::pair<SysMillis, std::chrono::steady_clock::time_point>> anchor;
+  // The first ExecutionRequest, built while the run row was written: its `submitting` state
+  // went into the same commit, so it leaves without another write (see Impl::stage_submit).
+  std::optional<platform::ExecutionRequest> staged;
+  std::unique_ptr<WakeTimer> timer;
+};
+
+// A run made ahead of its burst's instant (Impl::prepare_burst): run id drawn, request built,
+// tracker and timer allocated, row written `scheduled` (NewRun::ahead). A crash before the
+// instant leaves that row; recovery sends it at its slot like any scheduled run.
+struct PreparedRun {
+  std::shared_ptr<Tracked> run;
+  platform::ExecutionRequest request;
+  std::optional<sys_seconds> last_success;  // the value ${last_success_time} was built with
+};
+
+}  // namespace bsched::core
