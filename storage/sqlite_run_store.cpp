@@ -189,10 +189,17 @@ StoreResult<void> SqliteRunStore::start_ahead(const std::vector<std::int64_t>& i
                                     "their slot",
                                     ids.size() - waiting, ids.size())};
     }
-    for (auto& row : rows) {
-      BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
-      BSCHED_TRY(write_run(row));
-    }
+    for (auto& row : rows) BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
+    // enter_state made the same change of every row (all were scheduled with no attempt): one
+    // statement writes what it changed, instead of a whole-row UPDATE each.
+    const auto& r = rows.front();
+    BSCHED_TRY_ASSIGN(u, m_db->prepare(
+                             "UPDATE runs SET state = ?2, attempts = ?3, submitting_at = ?4, "
+                             "last_sent_at = ?5, maybe_accepted = ?6 "
+                             "WHERE id IN (SELECT value FROM json_each(?1))"));
+    u.bind(1, list).bind(2, to_string(r.state)).bind(3, r.attempts);
+    u.bind(4, to_db(r.submitting_at)).bind(5, to_db(r.last_sent_at));
+    BSCHED_TRY(u.bind(6, r.maybe_accepted ? 1 : 0).run());
     BSCHED_TRY_ASSIGN(h, m_db->prepare(
                              "INSERT INTO job_state (job, horizon) SELECT job, slot FROM runs "
                              "WHERE id IN (SELECT value FROM json_each(?1)) AND trigger != 'manual' "

@@ -1,9 +1,10 @@
 // BeastTransport: one coroutine per exchange; connections pooled per scheme://host:port.
 #include "daemon/platform/beast_transport.h"
 
+#include "config/escape.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,6 +15,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 
@@ -507,7 +509,16 @@ awaitable<void> BeastTransport::warm_up(std::string url_text, std::size_t connec
   w->left = want - open_now;
   d.warming[key] += w->left;
   for (auto n = w->left; n > 0; --n) {
-    asio::co_spawn(d.io, d.warm_one(*url, key, w), asio::detached);
+    asio::co_spawn(d.io, d.warm_one(*url, key, w), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::warn("platform.warm_up_failed message=\"{}\"", esc(ex.what()));
+      } catch (...) {
+        spdlog::warn("platform.warm_up_failed message=\"unknown exception\"");
+      }
+    });
   }
   while (w->left > 0) {
     auto [ec] = co_await w->done.async_wait(k_use);
@@ -519,10 +530,18 @@ awaitable<void> BeastTransport::warm_up(std::string url_text, std::size_t connec
 // up meanwhile). The warm-up waits for it, so the transport outlives it.
 awaitable<void> BeastTransport::Impl::warm_one(HttpUrl url, std::string key,
                                                std::shared_ptr<WarmUp> w) {
+  // Counted off however it ends (a throw included), so that warm_up never waits forever.
+  struct Done {
+    Impl& d;
+    const std::string& key;
+    WarmUp& w;
+    ~Done() {
+      --d.warming[key];
+      if (--w.left == 0) w.done.cancel();
+    }
+  } done{*this, key, *w};
   auto c = co_await open(url);
-  --warming[key];
   if (c) give_back(key, std::move(*c));
-  if (--w->left == 0) w->done.cancel();
 }
 
 awaitable<SendResult> BeastTransport::send(HttpRequest request) {

@@ -95,12 +95,13 @@ BoomiClient::~BoomiClient() {
   for (auto& c : m_basic) *static_cast<volatile char*>(&c) = 0;
 }
 
-void BoomiClient::update_platform(const config::Platform& platform) {
+bool BoomiClient::update_platform(const config::Platform& platform) {
   m_platform = platform;
   m_basic = basic_authorization(platform.username, platform.token.reveal());
   m_pacer.set_rate(platform.requests_per_second);
   m_jwt.clear();
   reset_auth();
+  return true;
 }
 
 void BoomiClient::reset_auth() {

@@ -74,7 +74,7 @@ class BoomiClient final : public PlatformClient {
   void reset_auth() override;
 
   // A reloaded configuration: new credentials, URLs and pace; closes the auth circuit.
-  void update_platform(const config::Platform& platform);
+  bool update_platform(const config::Platform& platform) override;
 
  private:
   struct CallSpec {

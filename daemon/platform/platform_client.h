@@ -18,6 +18,10 @@
 #include <utility>
 #include <vector>
 
+namespace bsched::config {
+struct Platform;
+}
+
 namespace bsched::platform {
 
 using std::chrono::sys_seconds;
@@ -142,6 +146,12 @@ class PlatformClient {
   virtual PlatformHealth health() const = 0;
   // Called when the configuration (credentials) changed: closes the auth circuit.
   virtual void reset_auth() = 0;
+  // A reloaded configuration's platform settings (credentials, URLs, pace). Returns whether
+  // the client took them; false (the default): they apply after a restart.
+  virtual bool update_platform(const config::Platform& platform) {
+    (void)platform;
+    return false;
+  }
 };
 
 }  // namespace bsched::platform

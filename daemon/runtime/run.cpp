@@ -90,8 +90,7 @@ storage::OpenOptions store_options() {
 void update_client(platform::PlatformClient& client, const config::Config& old,
                    const config::Config& next) {
   if (same_platform(old.platform, next.platform)) return;
-  if (auto* boomi = dynamic_cast<platform::BoomiClient*>(&client)) {
-    boomi->update_platform(next.platform);
+  if (client.update_platform(next.platform)) {
     spdlog::info("platform.settings_updated account={} base_url={}", next.platform.account_id,
                  next.platform.base_url);
   } else {
