@@ -19,26 +19,26 @@ std::size_t bom_size(std::string_view text) {
 }  // namespace
 
 YamlNode::Kind YamlNode::kind() const {
-  return m_tree ? static_cast<Kind>(m_tree->at(m_index).kind) : Kind::undefined;
+  return m_tree ? m_tree->at(m_index).kind : Kind::undefined;
 }
 
 std::string_view YamlNode::scalar() const {
   if (!is_scalar()) return {};
   const auto& n = m_tree->at(m_index);
-  return (n.in_source != 0 ? m_tree->m_source : std::string_view(m_tree->m_text))
+  return (n.in_source ? m_tree->m_source : std::string_view(m_tree->m_text))
       .substr(n.begin, n.count);
 }
 
 bool YamlNode::plain() const {
-  return m_tree && m_tree->at(m_index).plain != 0;
+  return m_tree && m_tree->at(m_index).plain;
 }
 
 int YamlNode::line() const {
-  return m_tree ? static_cast<int>(m_tree->at(m_index).line) - 1 : -1;
+  return m_tree ? m_tree->at(m_index).line : -1;
 }
 
 int YamlNode::column() const {
-  return m_tree ? static_cast<int>(m_tree->at(m_index).column) - 1 : -1;
+  return m_tree ? m_tree->at(m_index).column : -1;
 }
 
 // yaml-cpp counts a column in bytes since the line's last '\n', and the first line's from
@@ -99,7 +99,7 @@ class TreeBuilder final : public YAML::EventHandler {
                 const std::string& value) override {
     auto i = add(YamlNode::Kind::scalar, mark, anchor);
     auto& n = m_tree.m_nodes[i];
-    n.plain = tag == "?" ? 1 : 0;
+    n.plain = tag == "?";
     n.count = static_cast<std::uint32_t>(value.size());
     // Most scalars are their source bytes (plain, or quoted without escapes): they point
     // into the source, found at the mark or one past an opening quote, instead of a copy.
@@ -126,11 +126,10 @@ class TreeBuilder final : public YAML::EventHandler {
   std::uint32_t add(YamlNode::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
     auto i = static_cast<std::uint32_t>(m_tree.m_nodes.size());
     YamlTree::Node n;
-    n.kind = static_cast<std::uint32_t>(kind);
-    if (mark.line >= 0 && mark.column >= 0 &&
-        static_cast<std::uint32_t>(mark.line) <= YamlTree::k_max_line) {
-      n.line = static_cast<std::uint32_t>(mark.line) + 1;
-      n.column = static_cast<std::uint32_t>(mark.column) + 1;
+    n.kind = kind;
+    if (mark.line >= 0 && mark.column >= 0) {
+      n.line = mark.line;
+      n.column = mark.column;
     }
     m_tree.m_nodes.push_back(n);
     if (anchor != YAML::NullAnchor) {
@@ -165,7 +164,7 @@ class TreeBuilder final : public YAML::EventHandler {
     auto& n = m_tree.m_nodes[i];
     auto items = m_pending.size() - from;
     n.begin = static_cast<std::uint32_t>(m_tree.m_children.size());
-    bool map = static_cast<YamlNode::Kind>(n.kind) == YamlNode::Kind::map;
+    bool map = n.kind == YamlNode::Kind::map;
     n.count = static_cast<std::uint32_t>(map ? items / 2 : items);
     m_tree.m_children.insert(m_tree.m_children.end(), m_pending.begin() + static_cast<long>(from),
                              m_pending.end());
@@ -205,7 +204,7 @@ std::unique_ptr<YamlTree> YamlTree::parse(std::string_view text) {
   parser.HandleNextDocument(builder);
   if (!tree->m_has_root) {  // no document at all: a null root, as YAML::Load answers
     YamlTree::Node null;
-    null.kind = static_cast<std::uint32_t>(YamlNode::Kind::null);
+    null.kind = YamlNode::Kind::null;
     tree->m_nodes.push_back(null);
     tree->m_has_root = true;
   }

@@ -1,6 +1,6 @@
 // A parsed YAML document kept compact (internal to config/): yaml-cpp's event parser fills
-// flat arrays (16 bytes a node, scalars in one string) instead of yaml-cpp's node graph
-// (about 480 bytes a node: 43 MiB for a 10,000-job file against 1.8 MiB here). Read-only.
+// flat arrays (20 bytes a node, scalars in one string) instead of yaml-cpp's node graph
+// (about 480 bytes a node: 43 MiB for a 10,000-job file against about 2 MiB here). Read-only.
 #pragma once
 
 #include <cstdint>
@@ -56,7 +56,6 @@ class YamlTree {
   // The first document of `text` (as YAML::Load). Throws YAML::Exception on a syntax error.
   // The tree refers to `text`, which must outlive it.
   static std::unique_ptr<YamlTree> parse(std::string_view text);
-  static constexpr std::uint32_t k_max_line = (1u << 27) - 2;  // 0-based
 
   // The document's root; null for a file with no document.
   YamlNode root() const;
@@ -65,20 +64,16 @@ class YamlTree {
  private:
   friend class YamlNode;
   friend class TreeBuilder;
-  // 16 bytes. Positions are yaml-cpp's marks plus one, 0 when unknown; a line past
-  // k_max_line is unknown too (the loader refuses files that large: k_max_file_bytes).
   struct Node {
-    std::uint32_t kind : 3 = 0;  // YamlNode::Kind
-    std::uint32_t plain : 1 = 0;
-    // A scalar whose text is its source bytes: begin is in m_source.
-    std::uint32_t in_source : 1 = 0;
-    std::uint32_t line : 27 = 0;
-    std::uint32_t column = 0;
-    // Scalar: offset and length in m_text. Sequence and map: first index in m_children and
-    // the number of items (a map's children are key, value, key, value...).
+    YamlNode::Kind kind = YamlNode::Kind::undefined;
+    bool plain = false;      // a plain scalar without an explicit tag
+    bool in_source = false;  // a scalar whose text is its source bytes: begin is in m_source
+    int line = -1;           // yaml-cpp's 0-based mark; -1 when unknown
+    int column = -1;
+    // Scalar: offset and length in m_source or m_text. Sequence and map: first index in
+    // m_children and the number of items (a map's children are key, value, key, value...).
     std::uint32_t begin = 0, count = 0;
   };
-  static_assert(sizeof(Node) == 16);
   const Node& at(std::uint32_t i) const { return m_nodes[i]; }
 
   std::vector<Node> m_nodes;
