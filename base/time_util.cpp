@@ -52,11 +52,6 @@ std::string format_local_iso(sys_seconds t, const date::time_zone* zone) {
                      off % 60);
 }
 
-std::string format_local_human(sys_seconds t, const date::time_zone* zone) {
-  auto zt = date::make_zoned(zone ? zone : utc_zone(), t);
-  return date::format("%F %T %Z", zt);
-}
-
 namespace {
 
 bool read_int(std::string_view s, size_t& pos, size_t digits, int& out) {

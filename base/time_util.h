@@ -22,8 +22,6 @@ std::string format_utc(std::chrono::sys_seconds t);
 std::string format_utc_ms(SysMillis t);
 // "2026-03-29T03:30:00+02:00" in `zone`
 std::string format_local_iso(std::chrono::sys_seconds t, const date::time_zone* zone);
-// "2026-03-29 03:30:00 CEST" in `zone`
-std::string format_local_human(std::chrono::sys_seconds t, const date::time_zone* zone);
 
 // Accepts "2026-03-29T01:30:00Z", "…T01:30:00.5Z", "…T03:30:00+02:00", "…T01:30Z",
 // "2026-03-29 01:30:00" and a bare date (midnight). Without an offset the instant is read in
