@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,6 +64,10 @@ Result<Loaded, std::vector<Diagnostic>> load_config_from_sources(
 // fully spelled out with defaults applied, no `defaults` section, the token never shown
 // (a comment says "<redacted>").
 std::string dump_config(const Config& config);
+
+// Writes every diagnostic to `out`, one "file:line:col: message" line each, in order; returns
+// how many are errors (not warnings). What each command prints of a failed or warned load.
+std::size_t print_diagnostics(std::FILE* out, const std::vector<Diagnostic>& diagnostics);
 
 // --config if given, else $BOOMI_SCHED_CONFIG, else /etc/boomi-sched/boomi-sched.yaml.
 std::string resolve_config_path(const std::optional<std::string>& flag);

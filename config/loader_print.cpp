@@ -1,5 +1,6 @@
-// dump_config: the effective configuration as YAML (validate --print, and the fingerprint's
-// input). User strings are double-quoted so that they read back unchanged.
+// What the loader's callers print: the diagnostics, and dump_config, the effective
+// configuration as YAML (validate --print, and the fingerprint's input). User strings are
+// double-quoted so that they read back unchanged.
 #include "config/loader.h"
 
 #include <fmt/format.h>
@@ -161,6 +162,15 @@ std::string dump_config(const Config& c) {
   for (const auto& j : c.jobs) job(out, j);
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+std::size_t print_diagnostics(std::FILE* out, const std::vector<Diagnostic>& diagnostics) {
+  std::size_t errors = 0;
+  for (const auto& d : diagnostics) {
+    fmt::print(out, "{}\n", d.to_string());
+    if (!d.warning) ++errors;
+  }
+  return errors;
 }
 
 }  // namespace bsched::config

@@ -214,7 +214,7 @@ int run_exec(const ExecOptions& o) {
   auto path = config::resolve_config_path(o.config);
   auto loaded = config::load_config(path);
   if (!loaded) {
-    for (const auto& d : loaded.error()) fmt::print(stderr, "{}\n", d.to_string());
+    config::print_diagnostics(stderr, loaded.error());
     fmt::print(stderr, "exec: the configuration {} is not valid (see `boomi-sched validate`)\n", path);
     return k_exit_failure;
   }

@@ -68,7 +68,7 @@ std::optional<Target> job_target(const NextOptions& o) {
   auto path = config::resolve_config_path(o.config);
   auto loaded = config::load_config(path, {.read_secret = false});
   if (!loaded) {
-    for (const auto& d : loaded.error()) fmt::print(stderr, "{}\n", d.to_string());
+    config::print_diagnostics(stderr, loaded.error());
     fmt::print(stderr, "boomi-sched next: the configuration {} has errors (see above)\n", path);
     return std::nullopt;
   }

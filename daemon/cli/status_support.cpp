@@ -18,7 +18,7 @@ std::optional<StateContext> open_state(const char* command,
   auto path = config::resolve_config_path(config_flag);
   auto loaded = config::load_config(path, {.read_secret = false});
   if (!loaded) {
-    for (const auto& d : loaded.error()) fmt::print(stderr, "{}\n", d.to_string());
+    config::print_diagnostics(stderr, loaded.error());
     fmt::print(stderr, "{}: the configuration {} does not load; fix it (see boomi-sched validate)\n",
                command, path);
     return std::nullopt;

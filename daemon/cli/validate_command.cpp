@@ -46,15 +46,11 @@ int run_validate(const ValidateOptions& o) {
   auto path = config::resolve_config_path(o.config);
   auto loaded = config::load_config(path, {.read_secret = !o.no_secret});
   if (!loaded) {
-    size_t errors = 0;
-    for (const auto& d : loaded.error()) {
-      fmt::print(stderr, "{}\n", d.to_string());
-      errors += d.warning ? 0 : 1;
-    }
+    auto errors = config::print_diagnostics(stderr, loaded.error());
     fmt::print(stderr, "validate: {} in {}\n", plural(errors, "error"), path);
     return k_exit_failure;
   }
-  for (const auto& w : loaded->warnings) fmt::print(stderr, "{}\n", w.to_string());
+  config::print_diagnostics(stderr, loaded->warnings);
   const auto& c = *loaded->config;
   auto summary = fmt::format("ok: {} in {}{}", plural(c.jobs.size(), "job"),
                              plural(c.files.size(), "file"),

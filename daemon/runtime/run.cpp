@@ -65,11 +65,7 @@ Result<std::shared_ptr<const config::Config>> load(const std::string& path,
                                                     const config::LoadOptions& options) {
   auto loaded = config::load_config(path, options);
   if (!loaded) {
-    int errors = 0;
-    for (const auto& d : loaded.error()) {
-      errors += d.warning ? 0 : 1;
-      std::fprintf(stderr, "%s\n", d.to_string().c_str());
-    }
+    auto errors = config::print_diagnostics(stderr, loaded.error());
     return make_error(fmt::format("the configuration {} has {} error{}; fix it (see `boomi-sched "
                                   "validate --config {}`) and start again",
                                   path, errors, errors == 1 ? "" : "s", path));
