@@ -3,7 +3,8 @@
 // one-line STATUS= with counts, and WATCHDOG=1 from the event loop when WatchdogSec is set.
 //
 // The messages are built by pure functions; a Notifier sends them. SdNotifier talks to
-// $NOTIFY_SOCKET (a no-op outside systemd); tests record the messages.
+// $NOTIFY_SOCKET (a no-op outside systemd); tests record the messages
+// (tests/support/recording_notifier.h).
 #pragma once
 
 #include "base/time_util.h"
@@ -30,15 +31,6 @@ class SdNotifier final : public Notifier {
  public:
   void send(const std::string& message) override;
   std::optional<std::chrono::microseconds> watchdog_timeout() const override;
-};
-
-// For tests: keeps every message.
-class RecordingNotifier final : public Notifier {
- public:
-  void send(const std::string& message) override { messages.push_back(message); }
-  std::optional<std::chrono::microseconds> watchdog_timeout() const override { return watchdog; }
-  std::vector<std::string> messages;
-  std::optional<std::chrono::microseconds> watchdog;
 };
 
 // What the runtime adds to the engine's counts on the STATUS= line.

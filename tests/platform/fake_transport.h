@@ -3,7 +3,7 @@
 #pragma once
 
 #include "daemon/platform/http_transport.h"
-#include "daemon/platform/pace_clock.h"
+#include "tests/support/fake_pace_clock.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -2,6 +2,7 @@
 // unchanged configurations), signals and stopping, as systemd sees them.
 #include "daemon/runtime/supervisor.h"
 #include "tests/support/config_test_util.h"
+#include "tests/support/recording_notifier.h"
 
 #include "config/loader.h"
 
