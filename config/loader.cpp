@@ -129,7 +129,7 @@ void Assembler::jobs_section(const Field& jobs) {
     m_jobs_reported = true;
     return;
   }
-  // Room for this file's jobs at once: a growing vector of 10,000 jobs (550 bytes each)
+  // Room for this file's jobs at once: a growing vector of 10,000 jobs (120 bytes each)
   // would double to 16,384 and hold the old and new arrays together while it moves them.
   if (jobs.node.is_map()) m_config.jobs.reserve(m_config.jobs.size() + jobs.node.size());
   walk_map(jobs, {.check_duplicates = false, .any_key = true}, m_sink,

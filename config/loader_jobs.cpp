@@ -265,6 +265,8 @@ void check_policies(const JobDraft& d, Sink& sink) {
 
 }  // namespace
 
+// Jobs whose merged settings are equal share one JobSettings (224 bytes), so a Job holds
+// only its own fields (120 bytes) and 10,000 jobs on the same `defaults` carry one block.
 std::shared_ptr<const JobSettings> SettingsPool::intern(JobSettings&& settings) {
   if (auto it = m_settings.find(settings); it != m_settings.end()) return *it;
   return *m_settings.insert(std::make_shared<const JobSettings>(std::move(settings))).first;
