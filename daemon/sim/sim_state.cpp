@@ -39,8 +39,7 @@ double SimState::draw() {
   return static_cast<double>(m_random() >> 11) * 0x1.0p-53;
 }
 
-std::string SimState::draw_outcome() {
-  const OutcomeMix& mix = m_options.outcomes;
+std::string SimState::draw_outcome(const OutcomeMix& mix) {
   const std::array<std::pair<double, const char*>, 5> weights{{
       {mix.complete, "COMPLETE"},
       {mix.complete_warn, "COMPLETE_WARN"},
@@ -75,9 +74,14 @@ const SimRun& SimState::add_run(const std::string& process_id, const std::string
   run.atom_id = atom_id;
   run.submitted_at = now;
   run.picked_up_at = now + m_options.pickup_delay;
-  run.ends_at = run.picked_up_at + m_options.run_duration;
+  auto duration = m_options.process_durations.find(process_id);
+  run.ends_at = run.picked_up_at + (duration != m_options.process_durations.end()
+                                        ? duration->second
+                                        : m_options.run_duration);
   run.execution_id = "execution-" + new_uuid() + "-" + dotted_date(run.picked_up_at);
-  run.outcome = draw_outcome();
+  auto mix = m_options.process_outcomes.find(process_id);
+  run.outcome = draw_outcome(mix != m_options.process_outcomes.end() ? mix->second
+                                                                     : m_options.outcomes);
   if (run.outcome == "ERROR") run.message = "simulated failure: the process reported an error";
   if (run.outcome == "ABORTED") run.message = "simulated abort: the run was cancelled";
   if (run.outcome == "DISCARDED") run.message = "simulated discard: the process was already running";

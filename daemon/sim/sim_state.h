@@ -103,7 +103,7 @@ class SimState {
 
  private:
   double draw();  // uniform in [0, 1) from the fault/outcome generator
-  std::string draw_outcome();
+  std::string draw_outcome(const OutcomeMix& mix);
 
   SimOptions m_options;
   std::mt19937_64 m_random;  // outcomes and faults

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,10 @@ struct SimOptions {
                                   // API requests past it in any one second answer 503
   Millis io_timeout{30000};       // deadline of each read and write; idle keep-alive limit
   bool log_requests = false;      // one line per API request on stderr ("sim: POST … -> 200")
+  // Per process id: how its runs end and how long they run, instead of `outcomes` and
+  // `run_duration` (run --dev: one demo job always fails, one is slow).
+  std::map<std::string, OutcomeMix> process_outcomes;
+  std::map<std::string, Millis> process_durations;
 };
 
 struct ReceivedRequest {
