@@ -284,7 +284,15 @@ Job finish_job(JobDraft d, const std::string& name, const Field& key, Sink& sink
     d.settings.zone = host_zone();
     d.settings.timezone = std::string(d.settings.zone->name());
   }
-  if (d.settings.zone) parse_schedules(d, name, sink, schedules);
+  if (d.settings.zone) {
+    parse_schedules(d, name, sink, schedules);
+  } else if (d.zone_bad) {
+    // The zone is refused (reported where it is set, perhaps once in defaults for many
+    // jobs): still check the schedules, against UTC, so that every error shows at once.
+    d.settings.zone = utc_zone();
+    parse_schedules(d, name, sink, schedules);
+    d.settings.zone = nullptr;
+  }
   check_policies(d, sink);
   if (d.settings.catchup == Catchup::all && d.settings.overlap != Overlap::allow) {
     // The overlap policy applies to catch-up runs too (docs/configuration.md).

@@ -134,8 +134,12 @@ void check_platform(const Field& section, Platform& p, Sink& sink, const LoadOpt
                fmt::format("{}: missing token_file or token_env (where the API token is read "
                            "from; the token itself never goes into this file)",
                            section.path));
-  if (p.api == ApiKind::graphql && p.space_guid.empty())
-    sink.error(section.key_pos, fmt::format("{}: api graphql needs space_guid", section.path));
+  if (p.api == ApiKind::graphql && p.space_guid.empty()) {
+    // At the `api: graphql` line, the choice that asks for it.
+    auto api = seen.find("api");
+    sink.error(api != seen.end() ? api->second.key_pos : section.key_pos,
+               fmt::format("{}: api graphql needs space_guid", section.path));
+  }
   if (!options.read_secret || (file && env)) return;
   if (file && p.token_file) read_token_file(seen.find("token_file")->second, p, sink);
   if (env && p.token_env) read_token_env(seen.find("token_env")->second, p, sink, options);

@@ -5,10 +5,13 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bsched::cli {
 
@@ -23,6 +26,32 @@ struct ValidateOptions {
 
 std::string plural(size_t n, const char* word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+// "2 errors in main.yaml", or by file when they are in several: "14 errors: 2 in
+// main.yaml, 12 in jobs.d/sales.yaml".
+std::string error_summary(const std::vector<config::Diagnostic>& diagnostics,
+                          const std::string& main_path) {
+  std::vector<std::pair<std::string, size_t>> by_file;  // in the order first seen
+  size_t errors = 0;
+  for (const auto& d : diagnostics) {
+    if (d.warning) continue;
+    ++errors;
+    auto file = d.pos.file.empty() ? main_path : d.pos.file;
+    auto it = std::find_if(by_file.begin(), by_file.end(),
+                           [&](const auto& e) { return e.first == file; });
+    if (it == by_file.end()) by_file.emplace_back(file, 1);
+    else ++it->second;
+  }
+  if (by_file.size() <= 1) {
+    return fmt::format("{} in {}", plural(errors, "error"),
+                       by_file.empty() ? main_path : by_file.front().first);
+  }
+  std::string parts;
+  for (const auto& [file, n] : by_file) {
+    parts += fmt::format("{}{} in {}", parts.empty() ? "" : ", ", n, file);
+  }
+  return fmt::format("{}: {}", plural(errors, "error"), parts);
 }
 
 void print_next_fires(const config::Config& c) {
@@ -46,8 +75,8 @@ int run_validate(const ValidateOptions& o) {
   auto path = config::resolve_config_path(o.config);
   auto loaded = config::load_config(path, {.read_secret = !o.no_secret});
   if (!loaded) {
-    auto errors = config::print_diagnostics(stderr, loaded.error());
-    fmt::print(stderr, "validate: {} in {}\n", plural(errors, "error"), path);
+    config::print_diagnostics(stderr, loaded.error());
+    fmt::print(stderr, "validate: {}\n", error_summary(loaded.error(), path));
     return k_exit_failure;
   }
   config::print_diagnostics(stderr, loaded->warnings);

@@ -171,7 +171,7 @@ TEST_SUITE("config::loader") {
 
   TEST_CASE("api graphql without a space guid is an error") {
     CHECK(diagnostics_of("graphql_no_space.yaml") ==
-          "graphql_no_space.yaml:1:1: platform: api graphql needs space_guid\n");
+          "graphql_no_space.yaml:5:3: platform: api graphql needs space_guid\n");
   }
 
   TEST_CASE("duplicate jobs across files name the first definition") {
