@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -56,17 +57,29 @@ StoreResult<void> configure(Db& db, const OpenOptions& o) {
 StoreResult<void> verify(Db& db) {
   auto q = db.prepare("PRAGMA quick_check(5)");
   if (!q) return q.error();
-  std::string problems;
+  // quick_check's rows hold several lines each ("*** in database main ***\nPage 4: …"):
+  // keep the problems, one short list, so the refusal stays one line of the log.
+  std::vector<std::string> problems;
   for (;;) {
     BSCHED_TRY_ASSIGN(row, q->step());
     if (!row) break;
-    if (q->text(0) != "ok") problems += (problems.empty() ? "" : "; ") + q->text(0);
+    std::string text = q->text(0);
+    if (text == "ok") continue;
+    for (size_t start = 0; start <= text.size();) {
+      auto end = std::min(text.find('\n', start), text.size());
+      auto line = text.substr(start, end - start);
+      if (!line.empty() && !line.starts_with("*** ")) problems.push_back(line);
+      start = end + 1;
+    }
   }
   if (problems.empty()) return {};
+  std::string list;
+  for (size_t i = 0; i < problems.size() && i < 2; ++i) list += (i ? "; " : "") + problems[i];
+  if (problems.size() > 2) list += fmt::format("; {} more", problems.size() - 2);
   return StoreError{StoreErrorKind::io,
                     fmt::format("{}: the database is damaged ({}); it was left untouched: restore "
                                 "it from a backup or move it away",
-                                db.path(), problems)};
+                                db.path(), list)};
 }
 
 }  // namespace
