@@ -5,6 +5,8 @@
 #include "config/loader_platform.h"
 #include "config/loader_util.h"
 #include "config/loader_yaml.h"
+#include "config/storage_path.h"
+#include "config/yaml_tree.h"
 
 #include <fmt/format.h>
 
@@ -338,6 +340,32 @@ std::string resolve_config_path(const std::optional<std::string>& flag) {
   if (flag && !flag->empty()) return *flag;
   if (const char* env = std::getenv("BOOMI_SCHED_CONFIG"); env && *env) return env;
   return "/etc/boomi-sched/boomi-sched.yaml";
+}
+
+std::optional<std::string> storage_path_of(const std::string& main_path) {
+  std::string why;
+  auto text = read_file(main_path, why);
+  if (!text) return std::nullopt;
+  std::unique_ptr<YamlTree> tree;
+  try {
+    tree = YamlTree::parse(*text);
+  } catch (const std::exception&) {
+    return std::nullopt;  // yaml-cpp's syntax errors
+  }
+  auto root = tree->root();
+  if (!root.is_map()) return std::nullopt;
+  std::string path = Storage{}.path;
+  for (std::size_t i = 0; i < root.size(); ++i) {
+    auto section = root.value(i);
+    if (root.key(i).scalar() != "storage" || !section.is_map()) continue;
+    for (std::size_t j = 0; j < section.size(); ++j) {
+      auto v = std::string(section.value(j).scalar());
+      if (section.key(j).scalar() != "path" || v.empty()) continue;
+      auto base_dir = std::filesystem::path(main_path).parent_path().string();
+      path = v == ":memory:" ? v : resolve_relative(v, base_dir);
+    }
+  }
+  return path;
 }
 
 }  // namespace bsched::config

@@ -47,6 +47,17 @@ struct JobSummary {
   std::int64_t missed_since_success = 0;  // missed slots after last_success_slot (all if none)
 };
 
+// What the daemon's process shell (daemon/runtime) records beside the engine's heartbeat:
+// `status` reads it to tell a clean stop from a crash and to show a refused reload.
+struct DaemonNotes {
+  int pid = 0;                          // the daemon these notes belong to
+  std::optional<SysMillis> stopped_at;  // its clean stop; unset while it runs
+  // The last reload was refused: the daemon runs the configuration it had before.
+  std::optional<SysMillis> reload_failed_at;
+  int reload_errors = 0;
+  std::string reload_error;  // the first error, as `validate` prints it
+};
+
 class SqliteRunStore final : public RunStore {
  public:
   // `path` may be ":memory:" (tests). Refuses corrupt files, other applications' databases and
@@ -88,10 +99,16 @@ class SqliteRunStore final : public RunStore {
   // every job when `job` is empty.
   StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit);
   StoreResult<JobSummary> job_summary(const std::string& job);
+  // Names of every job the database has a state or a run of, sorted.
+  StoreResult<std::vector<std::string>> known_jobs();
   // Names of the jobs with runs not yet terminal, sorted.
   StoreResult<std::vector<std::string>> in_flight_jobs();
   // The job's gaps, newest first (tests, history).
   StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit);
+
+  // The daemon's notes (one row, replaced whole); nullopt when none was written yet.
+  StoreResult<void> write_daemon_notes(const DaemonNotes& notes);
+  StoreResult<std::optional<DaemonNotes>> read_daemon_notes();
 
   // The underlying connection (tests, benchmarks).
   sqlite::Db& db() { return *m_db; }

@@ -54,6 +54,17 @@ StoreResult<std::vector<std::string>> SqliteRunStore::in_flight_jobs() {
   return collect_texts(q);
 }
 
+// A loose index scan of runs_job_slot: one lookup per job, however many runs each has.
+StoreResult<std::vector<std::string>> SqliteRunStore::known_jobs() {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare(
+                           "WITH RECURSIVE names(job) AS (SELECT min(job) FROM runs UNION ALL "
+                           "SELECT (SELECT min(job) FROM runs WHERE job > names.job) FROM names "
+                           "WHERE names.job IS NOT NULL) "
+                           "SELECT job FROM names WHERE job IS NOT NULL UNION "
+                           "SELECT job FROM job_state ORDER BY 1"));
+  return collect_texts(q);
+}
+
 // Through runs_job_slot (job, slot): only the job's rows from `slot_since` on are read.
 StoreResult<std::vector<std::string>> SqliteRunStore::finished_execution_ids(
     const std::string& job, sys_seconds slot_since, SysMillis finished_since) {

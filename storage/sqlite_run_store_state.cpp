@@ -171,6 +171,33 @@ StoreResult<std::optional<Heartbeat>> SqliteRunStore::read_heartbeat() {
   return std::optional<Heartbeat>(std::move(h));
 }
 
+StoreResult<void> SqliteRunStore::write_daemon_notes(const DaemonNotes& n) {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("INSERT OR REPLACE INTO daemon_notes (id, pid, stopped_at, "
+                                     "reload_failed_at, reload_errors, reload_error) "
+                                     "VALUES (1, ?, ?, ?, ?, ?)"));
+  q.bind(1, n.pid);
+  if (n.stopped_at) q.bind(2, to_db(*n.stopped_at));
+  else q.bind_null(2);
+  if (n.reload_failed_at) q.bind(3, to_db(*n.reload_failed_at));
+  else q.bind_null(3);
+  q.bind(4, n.reload_errors).bind(5, n.reload_error);
+  return q.run();
+}
+
+StoreResult<std::optional<DaemonNotes>> SqliteRunStore::read_daemon_notes() {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT pid, stopped_at, reload_failed_at, reload_errors, "
+                                     "reload_error FROM daemon_notes"));
+  BSCHED_TRY_ASSIGN(found, q.step());
+  if (!found) return std::optional<DaemonNotes>();
+  DaemonNotes n;
+  n.pid = static_cast<int>(q.int64(0));
+  if (!q.is_null(1)) n.stopped_at = millis_from_db(q.int64(1));
+  if (!q.is_null(2)) n.reload_failed_at = millis_from_db(q.int64(2));
+  n.reload_errors = static_cast<int>(q.int64(3));
+  n.reload_error = q.text(4);
+  return std::optional<DaemonNotes>(std::move(n));
+}
+
 StoreResult<std::int64_t> SqliteRunStore::prune(SysMillis before, int batch) {
   auto cutoff = std::chrono::floor<std::chrono::seconds>(before);
   return transact<std::int64_t>(*m_db, [&]() -> StoreResult<std::int64_t> {

@@ -151,6 +151,22 @@ UPDATE runs SET matched_by = 'query' WHERE execution_id != '' AND request_id = '
 ALTER TABLE heartbeat ADD COLUMN store_state TEXT NOT NULL DEFAULT 'ok';
 )sql";
 
+// Version 5: what the daemon's process shell records beside the engine's heartbeat, so that
+// `status` tells a clean stop from a crash and shows a refused reload. One row (id 1):
+// pid: the daemon the notes belong to; stopped_at: its clean stop (ms, NULL while it runs);
+// reload_failed_at / reload_errors / reload_error: the last reload was refused (NULL / 0 /
+// '' once a reload succeeds or the daemon restarts).
+const char* const k_v5 = R"sql(
+CREATE TABLE daemon_notes (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pid INTEGER NOT NULL,
+  stopped_at INTEGER,
+  reload_failed_at INTEGER,
+  reload_errors INTEGER NOT NULL DEFAULT 0,
+  reload_error TEXT NOT NULL DEFAULT ''
+);
+)sql";
+
 StoreError refuse(const std::string& path, std::string why) {
   return StoreError{StoreErrorKind::io, fmt::format("{}: {}", path, why)};
 }
@@ -176,7 +192,7 @@ std::int64_t big_endian_32(const unsigned char* p) {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4};
+  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4, k_v5};
   return steps;
 }
 

@@ -23,6 +23,8 @@ set(_bsched_unit_out ${PROJECT_BINARY_DIR}/systemd/boomi-sched.service)
 # --- the program and its documentation -------------------------------------------------------
 install(TARGETS boomi-sched RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${_bsched_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${PROJECT_SOURCE_DIR}/scripts/boomi-sched.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME boomi-sched)
 install(FILES ${_bsched_schema} DESTINATION ${CMAKE_INSTALL_DATADIR}/boomi-sched)
 install(FILES ${_bsched_example} DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 # Example job files: documentation only, never into /etc/boomi-sched/jobs.d (they would run).

@@ -1,6 +1,7 @@
 // `trigger JOB [--property NAME=VALUE]...`, `pause JOB [--note TEXT]`, `resume JOB`
 // (product.md §1): each writes a command the running daemon takes within a second. Pause and
-// resume also record the job's state directly, so they hold even when no daemon runs.
+// resume also record the job's state directly, so they hold even when no daemon runs. Before
+// the daemon's first start they create the state database as the daemon would.
 #include "daemon/cli/command.h"
 #include "daemon/cli/status_support.h"
 
@@ -96,7 +97,8 @@ int run_control(const ControlOptions& o) {
   const char* name = name_of(o.kind);
   auto args = command_args(o);
   if (!args) return k_exit_usage;
-  auto ctx = open_state(name, o.config, storage::OpenMode::read_write);
+  auto ctx = open_state(name, o.config,
+                        {.mode = storage::OpenMode::read_write, .create_db = true});
   if (!ctx) return k_exit_failure;
   if (!ctx->config->find_job(o.job)) {
     fmt::print(stderr, "{}: no job named '{}' in the configuration (jobs: {})\n", name, o.job,

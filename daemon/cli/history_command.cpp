@@ -9,9 +9,11 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace bsched::cli {
 
@@ -67,13 +69,46 @@ std::string gap_text(const storage::SlotGap& g) {
                      g.count == 1 ? "" : "s", g.reason);
 }
 
+// A job given to history must be configured or have a history; else it is a typo: say so
+// and list the jobs there are.
+bool known_job(StateContext& ctx, const std::string& job) {
+  if (ctx.config && ctx.config->find_job(job)) return true;
+  std::vector<std::string> names;
+  if (ctx.config) {
+    for (const auto& j : ctx.config->jobs) names.push_back(j.name);
+  }
+  if (ctx.store) {
+    auto stored = ctx.store->known_jobs();
+    if (!stored) {
+      fmt::print(stderr, "history: {}\n", stored.error().message);
+      return false;
+    }
+    if (std::find(stored->begin(), stored->end(), job) != stored->end()) return true;
+    names.insert(names.end(), stored->begin(), stored->end());
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  fmt::print(stderr, "history: no job '{}' in the configuration or in the history (jobs: {})\n",
+             escape_text(job), list.empty() ? "none" : list);
+  return false;
+}
+
 int run_history(const HistoryOptions& o) {
   if (o.limit < 1) {
     fmt::print(stderr, "history: --limit must be at least 1\n");
     return k_exit_usage;
   }
-  auto ctx = open_state("history", o.config, storage::OpenMode::read_only);
+  auto ctx = open_state("history", o.config, {.broken_config_ok = true, .missing_db_ok = true});
   if (!ctx) return k_exit_failure;
+  if (!o.job.empty() && !known_job(*ctx, o.job)) return k_exit_failure;
+  if (!ctx->store) {
+    if (o.json) fmt::print("[]\n");
+    else fmt::print(stderr, "history: no runs yet: no state database at {} (the daemon creates "
+                            "it when it first starts)\n", ctx->db_path);
+    return k_exit_ok;
+  }
   auto entries = ctx->store->history(o.job, o.limit);
   if (!entries) {
     fmt::print(stderr, "history: {}\n", entries.error().message);

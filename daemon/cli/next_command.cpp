@@ -4,11 +4,13 @@
 #include "config/loader.h"
 #include "base/time_util.h"
 #include "daemon/cli/command.h"
+#include "daemon/cli/status_support.h"
 
 #include <boost/json.hpp>
 #include <date/tz.h>
 #include <fmt/core.h>
 
+#include <cctype>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -65,7 +67,7 @@ std::optional<Target> expression_target(const NextOptions& o) {
 }
 
 std::optional<Target> job_target(const NextOptions& o) {
-  auto path = config::resolve_config_path(o.config);
+  auto path = resolve_config("boomi-sched next", o.config);
   auto loaded = config::load_config(path, {.read_secret = false});
   if (!loaded) {
     config::print_diagnostics(stderr, loaded.error());
@@ -110,6 +112,18 @@ void print_slots(const std::vector<sys_seconds>& slots, const date::time_zone* z
   fmt::print("{}\n", boost::json::serialize(out));
 }
 
+// True when the instant's seconds have a fraction other than zero ("…:09.151Z").
+bool has_fraction(const std::string& text) {
+  auto time = text.find_first_of("Tt ");
+  if (time == std::string::npos) return false;
+  auto mark = text.find_first_of(".,", time);
+  if (mark == std::string::npos) return false;
+  for (auto i = mark + 1; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+    if (text[i] != '0') return true;
+  }
+  return false;
+}
+
 int run_next(const NextOptions& o) {
   if (o.job.has_value() == o.expr.has_value()) {
     fmt::print(stderr, "boomi-sched next: give either a JOB or --expr \"CRON\" (see --help)\n");
@@ -129,7 +143,9 @@ int run_next(const NextOptions& o) {
       fmt::print(stderr, "boomi-sched next: --from: {}\n", parsed.error().message);
       return k_exit_usage;
     }
-    from = *parsed - std::chrono::seconds{1};  // --from itself may be a slot
+    // Slots are whole seconds: --from itself may be one, unless it has a fraction (the
+    // parse truncates it), when the first slot at or after it is the next second.
+    from = has_fraction(*o.from) ? *parsed : *parsed - std::chrono::seconds{1};
   }
   std::vector<sys_seconds> slots;
   for (auto t = target->next(from); t && static_cast<int>(slots.size()) < o.count;

@@ -150,18 +150,41 @@ std::string run_result(const storage::RunRow& r, SysMillis now) {
   return text;
 }
 
-std::string render_status_header(const DaemonState& d, SysMillis now) {
+namespace {
+
+std::string minute(SysMillis t) {
+  return date::format("%F %H:%M UTC", std::chrono::floor<std::chrono::minutes>(t));
+}
+
+std::string second(SysMillis t) {
+  return date::format("%F %H:%M:%S UTC", std::chrono::floor<std::chrono::seconds>(t));
+}
+
+std::string daemon_line(const DaemonState& d, SysMillis now) {
+  if (d.never_started) {
+    return fmt::format("daemon: never started (no state database at {} yet; the daemon creates "
+                       "it when it first starts)\n",
+                       d.db_path);
+  }
   if (!d.heartbeat) return "daemon: not running (no daemon has used this database yet)\n";
   const auto& h = *d.heartbeat;
-  auto minute = [](SysMillis t) {
-    return date::format("%F %H:%M UTC", std::chrono::floor<std::chrono::minutes>(t));
-  };
+  if (d.stopped_at) {
+    return fmt::format("daemon: stopped at {} ({} ago, a clean stop of pid {})\n",
+                       second(*d.stopped_at), format_span(now - *d.stopped_at), h.pid);
+  }
   if (d.silent) {
     return fmt::format("daemon: pid {} is alive but silent since {} (its heartbeat stopped: it "
                        "cannot write the state database, or it hangs; see its log)\n",
                        h.pid, minute(h.updated_at));
   }
-  if (!d.running) return fmt::format("daemon: not running (last seen {})\n", minute(h.updated_at));
+  if (!d.running) {
+    bool unclean = d.notes && d.notes->pid == h.pid;
+    return fmt::format("daemon: not running (last seen {}{})\n", minute(h.updated_at),
+                       unclean ? fmt::format(", {} ago; pid {} ended without a clean stop: see "
+                                             "its log",
+                                             format_span(now - h.updated_at), h.pid)
+                               : "");
+  }
   auto line = fmt::format("daemon: running (pid {}, up {}, config loaded {}, platform {})\n",
                           h.pid, format_span(now - h.started_at), minute(h.config_loaded_at),
                           h.platform_state.empty() ? "unknown" : escape_text(h.platform_state));
@@ -171,13 +194,53 @@ std::string render_status_header(const DaemonState& d, SysMillis now) {
   return line;
 }
 
-std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now) {
+std::string plural_errors(int n) { return fmt::format("{} error{}", n, n == 1 ? "" : "s"); }
+
+}  // namespace
+
+std::string render_status_header(const DaemonState& d, SysMillis now, const StatusContext& view) {
+  auto out = daemon_line(d, now);
+  auto validate = "boomi-sched validate --config " + view.config_path;
+  if (const auto* n = refused_reload(d)) {
+    out += fmt::format("config: a reload failed at {} ({}: {}); the daemon still runs the "
+                       "configuration loaded {}; see every error with: {}\n",
+                       second(*n->reload_failed_at), plural_errors(n->reload_errors),
+                       escape_text(n->reload_error), minute(d.heartbeat->config_loaded_at),
+                       validate);
+  } else if (!view.config_loaded) {
+    out += fmt::format("config: {} does not load ({}); see them with: {}\n", view.config_path,
+                       plural_errors(view.config_errors), validate);
+  }
+  return out;
+}
+
+std::string untracked_text(SysMillis since, SysMillis now) {
+  return fmt::format("not tracked since {} ({} ago; no daemon running)", second(since),
+                     format_span(now - since));
+}
+
+namespace {
+
+std::string execution_text(const std::optional<storage::RunRow>& last) {
+  if (!last) return "-";
+  if (!last->execution_id.empty()) return escape_text(last->execution_id);
+  if (!last->request_id.empty()) return escape_text(last->request_id) + " (no record yet)";
+  return "-";
+}
+
+}  // namespace
+
+std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now,
+                                const std::optional<SysMillis>& untracked, bool wide) {
   auto now_s = std::chrono::floor<std::chrono::seconds>(now);
   std::vector<std::vector<std::string>> rows = {
       {"JOB", "SCHEDULE", "NEXT", "LAST RUN", "RESULT", "IN FLIGHT", "MISSED"}};
+  if (wide) rows.front().push_back("EXECUTION");
   for (const auto& s : jobs) {
     std::vector<std::string> row = {
-        s.job->name, s.removed ? "(not in the configuration)" : schedule_text(*s.job)};
+        s.job->name, s.config_unknown ? "(configuration does not load)"
+                                 : s.removed ? "(not in the configuration)"
+                                             : schedule_text(*s.job)};
     if (s.summary.state.paused) {
       row.push_back(paused_text(s.summary.state, now));
       rows.push_back(std::move(row));
@@ -186,9 +249,14 @@ std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis no
     row.push_back(next_text(s, now_s));
     const auto& last = s.summary.last_run;
     row.push_back(last ? last_run_text(*last, *s.job, now_s) : "-");
-    row.push_back(last ? run_result(*last, now) : "-");
-    row.push_back(fmt::format("{}", s.summary.in_flight));
+    bool stale = untracked && last && !storage::is_terminal(last->state);
+    row.push_back(!last  ? "-"
+                  : stale ? upper_state(last->state) + ", " + untracked_text(*untracked, now)
+                          : run_result(*last, now));
+    row.push_back(fmt::format("{}{}", s.summary.in_flight,
+                              untracked && s.summary.in_flight > 0 ? " (not tracked)" : ""));
     row.push_back(missed_text(s.summary));
+    if (wide) row.push_back(execution_text(last));
     rows.push_back(std::move(row));
   }
   return render_table(rows);

@@ -37,12 +37,31 @@ struct JobStatus {
   bool removed = false;
   storage::JobSummary summary;
   std::optional<std::chrono::sys_seconds> next;  // next fire instant, when known
+  // A stand-in shown while the configuration does not load (its schedule is unknown).
+  bool config_unknown = false;
 };
 
-// "daemon: running (pid 4121, up 3d 2h, config loaded 2026-11-22 09:14 UTC, platform ok)"
-std::string render_status_header(const DaemonState& daemon, SysMillis now);
+// What the command read besides the database: the configuration.
+struct StatusContext {
+  std::string config_path;
+  int config_errors = 0;       // errors of a configuration that does not load
+  bool config_loaded = true;
+  std::string db_path;         // the state database
+};
+
+// "daemon: running (pid 4121, up 3d 2h, config loaded 2026-11-22 09:14 UTC, platform ok)",
+// then a line for a damaged store, a refused reload, a configuration that does not load.
+std::string render_status_header(const DaemonState& daemon, SysMillis now,
+                                 const StatusContext& view = {});
 // The JOB / SCHEDULE / NEXT / LAST RUN / RESULT / IN FLIGHT / MISSED table, one line per job.
-std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now);
+// `untracked`: no daemon tracks the runs in flight since then (untracked_since).
+// `wide` adds the EXECUTION column: the platform's executionId of the last run (its
+// requestId while the record is not seen yet), to look the run up on the platform.
+std::string render_status_table(const std::vector<JobStatus>& jobs, SysMillis now,
+                                const std::optional<SysMillis>& untracked = std::nullopt,
+                                bool wide = false);
+// "not tracked since 09:14:03 (no daemon running)" for a run in flight nobody polls.
+std::string untracked_text(SysMillis since, SysMillis now);
 
 // Rows of cells as columns separated by two spaces. A row's last cell is never padded and
 // does not widen its column, so a short row's last cell may span the rest of the line.

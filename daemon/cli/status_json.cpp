@@ -1,5 +1,7 @@
 #include "daemon/cli/status_json.h"
 
+#include <algorithm>
+
 namespace bsched::cli {
 
 namespace json = boost::json;
@@ -26,21 +28,56 @@ json::value properties(const std::string& text) {
   return ec ? json::value(text) : v;
 }
 
+const char* daemon_word(const DaemonState& d) {
+  if (d.never_started) return "never_started";
+  if (!d.heartbeat) return "never_run";
+  if (d.stopped_at) return "stopped";
+  if (d.silent) return "silent";
+  return d.running ? "running" : "gone";  // gone: ended without a clean stop
+}
+
+json::object reload_json(const DaemonState& d) {
+  const auto* n = refused_reload(d);
+  if (!n) return json::object{{"state", "ok"}};
+  return json::object{{"state", "failed"},
+                      {"failed_at", format_utc_ms(*n->reload_failed_at)},
+                      {"errors", n->reload_errors},
+                      {"first_error", n->reload_error}};
+}
+
 json::object daemon_json(const DaemonState& d) {
-  json::object o{{"running", d.running}, {"silent", d.silent}};
+  json::object o{{"state", daemon_word(d)}, {"running", d.running}, {"silent", d.silent}};
   if (!d.heartbeat) return o;
   const auto& h = *d.heartbeat;
   o["pid"] = h.pid;
   o["started_at"] = format_utc_ms(h.started_at);
   o["updated_at"] = format_utc_ms(h.updated_at);
+  o["stopped_at"] = when(d.stopped_at);
   o["config_loaded_at"] = format_utc_ms(h.config_loaded_at);
   o["config_fingerprint"] = h.config_fingerprint;
   o["platform_state"] = h.platform_state;
   o["store_state"] = h.store_state;
+  o["reload"] = reload_json(d);
   return o;
 }
 
-json::object job_json(const JobStatus& s) {
+// The next fire in the job's zone: {"local": "2026-12-07T02:30:00-05:00", "abbrev": "EST"}.
+json::value next_local(const JobStatus& s) {
+  if (!s.next || !s.job->enabled || s.removed) return nullptr;
+  const auto* zone = s.job->settings->zone ? s.job->settings->zone : utc_zone();
+  return json::object{{"local", format_local_iso(*s.next, zone)},
+                      {"abbrev", zone->get_info(*s.next).abbrev}};
+}
+
+// How late the last run's first request left after its slot (ms); null for manual runs and
+// runs not sent yet.
+json::value lateness_ms(const std::optional<storage::RunRow>& r) {
+  if (!r || !r->submitting_at || r->trigger == storage::Trigger::manual) return nullptr;
+  auto late = *r->submitting_at - std::chrono::time_point_cast<Millis>(r->slot);
+  return std::max<std::int64_t>(late.count(), 0);
+}
+
+json::object job_json(const JobStatus& s, const std::optional<SysMillis>& untracked) {
   const auto& job = *s.job;
   const auto& st = s.summary.state;
   json::array schedules;
@@ -57,14 +94,18 @@ json::object job_json(const JobStatus& s) {
       {"enabled", job.enabled},
       {"removed", s.removed},
       {"next", job.enabled ? when(s.next) : json::value(nullptr)},
+      {"next_in_zone", next_local(s)},
       {"paused", st.paused},
       {"pause_note", st.paused ? text_or_null(st.pause_note) : json::value(nullptr)},
       {"paused_by", st.paused ? text_or_null(st.paused_by) : json::value(nullptr)},
       {"paused_at", when(st.paused_at)},
       {"last_run",
        s.summary.last_run ? json::value(run_json(*s.summary.last_run)) : json::value(nullptr)},
+      {"last_run_late_ms", lateness_ms(s.summary.last_run)},
       {"last_success_slot", when(st.last_success_slot)},
       {"in_flight", s.summary.in_flight},
+      {"in_flight_tracked", !untracked},
+      {"untracked_since", s.summary.in_flight > 0 ? when(untracked) : json::value(nullptr)},
       {"missed_since_success", s.summary.missed_since_success},
   };
 }
@@ -122,10 +163,23 @@ json::value history_entry_json(const storage::HistoryEntry& e) {
   return gap_json(std::get<storage::SlotGap>(e));
 }
 
-json::object status_json(const DaemonState& daemon, const std::vector<JobStatus>& jobs) {
+json::object status_json(const DaemonState& daemon, const StatusContext& view,
+                         const std::vector<JobStatus>& jobs, SysMillis /*now*/) {
   json::array list;
-  for (const auto& s : jobs) list.emplace_back(job_json(s));
-  return json::object{{"daemon", daemon_json(daemon)}, {"jobs", std::move(list)}};
+  auto untracked = untracked_since(daemon);
+  for (const auto& s : jobs) list.emplace_back(job_json(s, untracked));
+  json::object config{{"path", view.config_path},
+                      {"loads", view.config_loaded},
+                      {"errors", view.config_errors}};
+  // The store's health as the daemon last wrote it (null while no daemon ran).
+  json::object store{{"path", view.db_path},
+                     {"exists", !daemon.never_started},
+                     {"health", daemon.heartbeat ? json::value(daemon.heartbeat->store_state)
+                                                 : json::value(nullptr)}};
+  return json::object{{"daemon", daemon_json(daemon)},
+                      {"config", std::move(config)},
+                      {"store", std::move(store)},
+                      {"jobs", std::move(list)}};
 }
 
 }  // namespace bsched::cli

@@ -18,9 +18,17 @@ boost::json::object run_json(const storage::RunRow& r);
 boost::json::object gap_json(const storage::SlotGap& g);
 boost::json::value history_entry_json(const storage::HistoryEntry& e);
 
-// {"daemon": {...}, "jobs": [{job, schedule, schedules, timezone, enabled, removed, next, paused,
-// pause_note, paused_by, paused_at, last_run, last_success_slot, in_flight,
-// missed_since_success}]}
-boost::json::object status_json(const DaemonState& daemon, const std::vector<JobStatus>& jobs);
+// {"daemon": {state (never_started | never_run | running | silent | stopped | gone), running,
+// silent, pid, started_at, updated_at, stopped_at, config_loaded_at, config_fingerprint,
+// platform_state, store_state, reload: {state (ok | failed), failed_at, errors,
+// first_error}},
+//  "config": {path, loads, errors},
+//  "store": {path, exists, health},
+//  "jobs": [{job, schedule, schedules, timezone, enabled, removed, next,
+//  next_in_zone: {local, abbrev}, paused, pause_note, paused_by, paused_at, last_run,
+//  last_run_late_ms, last_success_slot, in_flight, in_flight_tracked, untracked_since,
+//  missed_since_success}]}
+boost::json::object status_json(const DaemonState& daemon, const StatusContext& view,
+                                const std::vector<JobStatus>& jobs, SysMillis now);
 
 }  // namespace bsched::cli

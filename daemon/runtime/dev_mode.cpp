@@ -1,10 +1,15 @@
 #include "daemon/runtime/dev_mode.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <system_error>
@@ -14,17 +19,25 @@ namespace bsched::runtime {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+namespace {
+
+// The demo jobs' process ids: dev_sim_options() scripts the outcome of two of them.
+constexpr const char* k_failing_process = "2a3b4c5d-2222-4333-8444-555566667777";  // invoice-export
+constexpr const char* k_slow_process = "3b4c5d6e-3333-4444-8555-666677778888";     // busy-feed
+
+}  // namespace
+
 sim::SimOptions dev_sim_options() {
   sim::SimOptions o;
   o.listen_address = "127.0.0.1";
   o.port = 0;
   o.pickup_delay = 500ms;
   o.run_duration = 1500ms;
-  // The simulator decides outcomes per run, not per process: about one run in six fails,
-  // whichever job it belongs to.
-  o.outcomes.complete = 0.7;
-  o.outcomes.complete_warn = 0.15;
-  o.outcomes.error = 0.15;
+  // Each outcome on purpose: invoice-export always fails, busy-feed runs 5 s (longer than
+  // its 2 s period, so slots are skipped), every other run completes.
+  o.outcomes = sim::OutcomeMix{};
+  o.process_outcomes[k_failing_process] = sim::OutcomeMix{.complete = 0, .error = 1};
+  o.process_durations[k_slow_process] = 5s;
   o.seed = 42;
   return o;
 }
@@ -67,11 +80,11 @@ jobs:
     schedule: "3/10 * * * * *"
     process_id: 0c1d2e3f-1111-4222-8333-444455556666
     atom_id: 8fa55714-8e5e-45f1-a0d1-f57f2000f464
-  invoice-export:                  # every 15 seconds
+  invoice-export:                  # every 15 seconds; always fails (the simulator's ERROR)
     schedule: "*/15 * * * * *"
     process_id: 2a3b4c5d-2222-4333-8444-555566667777
     atom_id: 8fa55714-8e5e-45f1-a0d1-f57f2000f464
-  busy-feed:                       # every 2 seconds; a run takes longer, so slots are skipped
+  busy-feed:                       # every 2 seconds; a run takes 5 s, so slots are skipped
     schedule: "*/2 * * * * *"
     process_id: 3b4c5d6e-3333-4444-8555-666677778888
     atom_id: 8fa55714-8e5e-45f1-a0d1-f57f2000f464
@@ -120,12 +133,75 @@ std::string dev_banner(const DevDirectory& dir, const std::string& base_url) {
       "boomi-sched dev mode: simulator at {}\n"
       "  config:   {}  (jobs in {}/jobs.d/demo.yaml; edit it and the daemon reloads)\n"
       "  database: {}\n"
-      "Watch it from another terminal:\n"
-      "  boomi-sched status --config {}\n"
-      "  boomi-sched history --config {} --limit 20\n"
-      "  boomi-sched trigger --config {} orders-sync\n"
+      "  demo:     invoice-export always fails, busy-feed is slow (slots skipped), the rest "
+      "complete\n"
+      "Watch it from another terminal (the commands find this daemon by themselves):\n"
+      "  boomi-sched status\n"
+      "  boomi-sched history --limit 20\n"
+      "  boomi-sched trigger orders-sync\n"
       "Stop with Ctrl-C; the temporary directory is removed.\n",
-      base_url, config, dir.root().string(), dir.db_path(), config, config, config);
+      base_url, config, dir.root().string(), dir.db_path());
+}
+
+std::string dev_pointer_path() {
+  std::error_code ec;
+  if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run && *run && fs::is_directory(run, ec)) {
+    return (fs::path(run) / "boomi-sched-dev").string();
+  }
+  auto base = fs::temp_directory_path(ec);
+  if (ec) base = "/tmp";
+  return (base / fmt::format("boomi-sched-dev-{}", ::geteuid())).string();
+}
+
+Result<DevPointer> DevPointer::publish(const std::string& config_path) {
+  auto path = dev_pointer_path();
+  auto tmp = fmt::format("{}.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  auto text = fmt::format("{}\n{}\n", ::getpid(), fs::absolute(config_path).string());
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return make_error(fmt::format("cannot write {}: {}", path, why));
+  }
+  return DevPointer(path);
+}
+
+DevPointer::~DevPointer() {
+  if (m_path.empty()) return;
+  if (auto d = find_dev_daemon(); d && d->pid == ::getpid()) ::unlink(m_path.c_str());
+}
+
+std::optional<DevDaemon> find_dev_daemon() {
+  int fd = ::open(dev_pointer_path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st{};
+  char buf[4096];
+  ssize_t n = -1;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+      (st.st_mode & 022) == 0) {
+    n = ::read(fd, buf, sizeof buf - 1);
+  }
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  std::string text(buf, static_cast<size_t>(n));
+  auto nl = text.find('\n');
+  auto end = text.find('\n', nl + 1);
+  if (nl == std::string::npos || end == std::string::npos) return std::nullopt;
+  DevDaemon d;
+  auto pid_text = text.substr(0, nl);
+  if (pid_text.empty() || pid_text.size() > 9 ||
+      pid_text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  d.pid = std::stoi(pid_text);
+  d.config_path = text.substr(nl + 1, end - nl - 1);
+  std::error_code ec;
+  bool alive = d.pid > 0 && (::kill(d.pid, 0) == 0 || errno == EPERM);
+  if (!alive || !fs::is_regular_file(d.config_path, ec)) return std::nullopt;
+  return d;
 }
 
 }  // namespace bsched::runtime

@@ -14,6 +14,7 @@
 #include "storage/sqlite_run_store.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -39,23 +40,32 @@ int fail(const std::string& message) {
   return k_failure;
 }
 
-// The simulator and the temporary directory of `run --dev`.
+// The simulator, the temporary directory of `run --dev`, and the note that tells the other
+// commands where it is.
 struct DevMode {
   std::unique_ptr<sim::Simulator> simulator;
   std::optional<DevDirectory> dir;
+  std::optional<DevPointer> pointer;
 };
 
-Result<void> start_dev(asio::io_context& io, DevMode& dev) {
+Result<void> start_dev(asio::io_context& io, DevMode& dev, config::EnvTokens& env_tokens) {
   auto options = dev_sim_options();
   dev.simulator = std::make_unique<sim::Simulator>(io, options);
   if (auto r = dev.simulator->start(); !r) {
     return make_error("cannot start the built-in simulator: " + r.error().message);
   }
-  // The configuration names this variable; the simulator checks the same token.
-  ::setenv(k_dev_token_env, options.token.c_str(), 1);
+  // The configuration names this variable's token; the loader finds it here (the variable
+  // itself is never set), and the simulator checks the same token.
+  env_tokens[k_dev_token_env] = config::Secret(options.token);
   auto dir = DevDirectory::create({dev.simulator->base_url(), options.account_id, options.username});
   if (!dir) return dir.error();
   dev.dir.emplace(std::move(*dir));
+  if (auto pointer = DevPointer::publish(dev.dir->config_path())) {
+    dev.pointer.emplace(std::move(*pointer));
+  } else {
+    spdlog::warn("dev.pointer_failed error=\"{}\" effect=\"give the other commands --config\"",
+                 pointer.error().message);
+  }
   std::fputs(dev_banner(*dev.dir, dev.simulator->base_url()).c_str(), stdout);
   std::fflush(stdout);
   return {};
@@ -94,6 +104,18 @@ void update_client(platform::PlatformClient& client, const config::Config& old,
   }
 }
 
+// Writes the daemon's notes for `status`; a failure is logged and otherwise harmless (the
+// heartbeat and the pid still tell whether the daemon runs).
+void write_notes(storage::SqliteRunStore& store, const storage::DaemonNotes& notes) {
+  if (auto r = store.write_daemon_notes(notes); !r) {
+    spdlog::warn("store.notes_failed error=\"{}\"", r.error().message);
+  }
+}
+
+SysMillis wall_now() {
+  return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+}
+
 // Everything after the lock: store, client, engine, supervisor, loop.
 int serve(asio::io_context& io, StopDeadline& deadline, const std::string& config_path,
           const config::LoadOptions& load_options, std::shared_ptr<const config::Config> config) {
@@ -102,6 +124,9 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   if (!store) {
     return fail(fmt::format("cannot use the state database {}: {}", db, store.error().message));
   }
+  // A fresh start: no stop and no refused reload of an earlier daemon applies any more.
+  storage::DaemonNotes notes{.pid = ::getpid()};
+  write_notes(**store, notes);
   auto client = platform::make_platform_client(io, config->platform);
   core::SystemClock clock;
   auto engine = std::make_unique<core::Engine>(io, **store, *client, clock, config);
@@ -115,6 +140,13 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   supervisor.set_reload_hook([&client](const config::Config& old, const config::Config& next) {
     update_client(*client, old, next);
   });
+  // A refused reload stays visible in `status` until a reload succeeds.
+  supervisor.set_reload_outcome_hook([&](const ReloadOutcome& outcome) {
+    notes.reload_failed_at = outcome.failed ? std::optional<SysMillis>(wall_now()) : std::nullopt;
+    notes.reload_errors = outcome.errors;
+    notes.reload_error = outcome.first_error;
+    write_notes(**store, notes);
+  });
 
   int code = k_failure;
   asio::co_spawn(io, supervisor.run(), [&](std::exception_ptr e, int c) {
@@ -126,6 +158,9 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   // The loop is stopped: tear down in dependency order, then close the database.
   engine.reset();
   client.reset();
+  // `status` shows a clean stop, and runs in flight as no longer tracked.
+  notes.stopped_at = wall_now();
+  write_notes(**store, notes);
   store->reset();
   return code;
 }
@@ -148,8 +183,16 @@ int run_daemon(const RunOptions& options) {
   asio::io_context io;
   DevMode dev;
   std::string config_path;
+  if (options.dev && options.config) {
+    std::fprintf(stderr, "boomi-sched: run --dev runs its own demo jobs against the built-in "
+                         "simulator and does not read --config; to try %s against the "
+                         "simulator, start `boomi-sched sim` and point its platform.base_url "
+                         "at the address it prints\n",
+                 options.config->c_str());
+    return 2;
+  }
   if (options.dev) {
-    if (auto r = start_dev(io, dev); !r) return fail(r.error().message);
+    if (auto r = start_dev(io, dev, env_tokens); !r) return fail(r.error().message);
     config_path = dev.dir->config_path();
   } else {
     config_path = config::resolve_config_path(options.config);

@@ -15,7 +15,8 @@ struct RunOptions {
 };
 
 // The process exit code: 0 after a clean stop; 1 when something fatal happened (a clear
-// one-line message on stderr says what and what to do); 2 for a bad --log-level.
+// one-line message on stderr says what and what to do); 2 for a bad --log-level, or --dev
+// with --config.
 int run_daemon(const RunOptions& options);
 
 }  // namespace bsched::runtime

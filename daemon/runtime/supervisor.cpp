@@ -147,16 +147,17 @@ void Supervisor::arm_signals() {
 void Supervisor::reload(const std::string& why) {
   send(reloading_message(monotonic_now()));
   auto loaded = config::load_config(m_settings.config_path, m_settings.load_options);
+  ReloadOutcome outcome;
   if (!loaded) {
-    int errors = 0;
     for (const auto& d : loaded.error()) {
-      if (!d.warning) ++errors;
+      if (!d.warning && outcome.errors++ == 0) outcome.first_error = d.to_string();
       spdlog::error("config.reload_failed reason={} problem=\"{}\"", why, esc(d.to_string()));
     }
+    outcome.failed = true;
     spdlog::error("config.reload_failed reason={} errors={} action=keep_previous_config", why,
-                  errors);
+                  outcome.errors);
     m_note.reload_failed = true;
-    m_note.reload_errors = errors;
+    m_note.reload_errors = outcome.errors;
   } else {
     for (const auto& w : loaded->warnings) {
       spdlog::warn("config.warning problem=\"{}\"", esc(w.to_string()));
@@ -164,6 +165,7 @@ void Supervisor::reload(const std::string& why) {
     m_note.reload_failed = false;
     apply(loaded->config, why);
   }
+  if (m_outcome_hook) m_outcome_hook(outcome);
   loaded = {};  // the previous configuration too, unless runs in flight still hold it
   release_free_memory();
   auto line = status_line(m_scheduler.stats(), m_note);

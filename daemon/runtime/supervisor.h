@@ -64,6 +64,13 @@ struct SupervisorSettings {
   config::LoadOptions load_options;  // for reloads (its env_tokens outlive the supervisor)
 };
 
+// What a reload ended in (written to the state database for `status`).
+struct ReloadOutcome {
+  bool failed = false;      // the new configuration was refused; the previous one runs on
+  int errors = 0;           // its errors (warnings not counted)
+  std::string first_error;  // the first one, as `validate` prints it
+};
+
 class Supervisor {
  public:
   // Called after a valid, changed configuration was swapped in (e.g. to give the platform
@@ -78,6 +85,9 @@ class Supervisor {
   Supervisor& operator=(const Supervisor&) = delete;
 
   void set_reload_hook(ReloadHook hook) { m_reload_hook = std::move(hook); }
+  // Called after every reload attempt, accepted or refused.
+  using ReloadOutcomeHook = std::function<void(const ReloadOutcome&)>;
+  void set_reload_outcome_hook(ReloadOutcomeHook hook) { m_outcome_hook = std::move(hook); }
 
   // Starts the scheduler and runs until a stop signal; returns the exit code (0 after a
   // clean stop, 1 when the scheduler failed to start). Never throws.
@@ -112,6 +122,7 @@ class Supervisor {
   SupervisorSettings m_settings;
   std::shared_ptr<const config::Config> m_config;
   ReloadHook m_reload_hook;
+  ReloadOutcomeHook m_outcome_hook;
 
   boost::asio::signal_set m_signals;
   FileWatcher m_files;

@@ -139,7 +139,7 @@ TEST_SUITE("e2e::daemon") {
     REQUIRE(wait_until([&] { return dev.err().find("run.finished") != std::string::npos; }, 15s));
     auto out = dev.out();
     std::smatch m;
-    REQUIRE(std::regex_search(out, m, std::regex("status --config (\\S+)")));
+    REQUIRE(std::regex_search(out, m, std::regex("config: +(\\S+)")));
     std::filesystem::path config = m[1].str();
     CHECK(std::filesystem::exists(config));
     dev.signal(SIGINT);

@@ -36,7 +36,8 @@ TEST_SUITE("runtime::dev_mode") {
         CHECK(std::count(job.schedules[0].text().begin(), job.schedules[0].text().end(), ' ') == 5);
       }
       auto banner = dev_banner(*dir, p.base_url);
-      CHECK(banner.find("boomi-sched status --config " + dir->config_path()) != std::string::npos);
+      CHECK(banner.find(dir->config_path()) != std::string::npos);
+      CHECK(banner.find("\n  boomi-sched status\n") != std::string::npos);
     }
     CHECK_FALSE(fs::exists(root));
   }
@@ -48,10 +49,19 @@ TEST_SUITE("runtime::dev_mode") {
     CHECK(text.find(dev_sim_options().token) == std::string::npos);
   }
 
-  TEST_CASE("the dev simulator lets some runs fail") {
+  TEST_CASE("the dev simulator fails one job always, slows one, and completes the rest") {
     auto o = dev_sim_options();
-    CHECK(o.outcomes.error > 0);
-    CHECK(o.outcomes.complete > o.outcomes.error);
+    CHECK(o.outcomes.error == 0);
+    CHECK(o.outcomes.complete > 0);
+    REQUIRE(o.process_outcomes.size() == 1);
+    CHECK(o.process_outcomes.begin()->second.error > 0);
+    CHECK(o.process_outcomes.begin()->second.complete == 0);
+    REQUIRE(o.process_durations.size() == 1);
+    CHECK(o.process_durations.begin()->second > o.run_duration);
+    // Both belong to demo jobs.
+    auto jobs = dev_jobs_yaml();
+    CHECK(jobs.find(o.process_outcomes.begin()->first) != std::string::npos);
+    CHECK(jobs.find(o.process_durations.begin()->first) != std::string::npos);
     CHECK(o.port == 0);
     CHECK(o.listen_address == "127.0.0.1");
   }

@@ -341,4 +341,31 @@ TEST_SUITE("storage::sqlite_file") {
     CHECK((*reader)->history("a", 1000)->size() == 70);
     CHECK(!(*reader)->set_horizon("a", t0()).has_value());  // read-only refuses writes
   }
+
+  TEST_CASE("a version 4 database gains the daemon notes and keeps its heartbeat") {
+    ConfigTempDir dir;
+    auto path = (dir.path() / "v4.db").string();
+    raw_exec(path, sqlite::migrations()[0] + sqlite::migrations()[1] + sqlite::migrations()[2] +
+                       sqlite::migrations()[3] + "PRAGMA application_id = " +
+                       std::to_string(sqlite::k_application_id) +
+                       "; PRAGMA user_version = 4;"
+                       "INSERT INTO heartbeat (id, pid, started_at, updated_at, config_loaded_at, "
+                       "config_fingerprint, platform_state) VALUES (1, 77, 1, 2, 3, 'fp', 'ok');");
+    auto store = SqliteRunStore::open(path);
+    REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
+    CHECK((*store)->read_heartbeat().value()->pid == 77);
+    CHECK(!(*store)->read_daemon_notes().value().has_value());
+    DaemonNotes notes{.pid = 77, .stopped_at = bsched::SysMillis(std::chrono::milliseconds(5)),
+                      .reload_failed_at = bsched::SysMillis(std::chrono::milliseconds(4)),
+                      .reload_errors = 2, .reload_error = "x.yaml:1:1: bad"};
+    REQUIRE((*store)->write_daemon_notes(notes).has_value());
+    auto back = (*store)->read_daemon_notes().value();
+    REQUIRE(back.has_value());
+    CHECK(back->stopped_at == notes.stopped_at);
+    CHECK(back->reload_failed_at == notes.reload_failed_at);
+    CHECK(back->reload_errors == 2);
+    CHECK(back->reload_error == "x.yaml:1:1: bad");
+    REQUIRE((*store)->write_daemon_notes(DaemonNotes{.pid = 78}).has_value());
+    CHECK(!(*store)->read_daemon_notes().value()->stopped_at.has_value());
+  }
 }
