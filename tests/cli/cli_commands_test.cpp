@@ -167,7 +167,7 @@ TEST_SUITE("cli::messages") {
   TEST_CASE("next --expr without --tz is UTC whatever the host's zone, and the docs say so") {
     ConfigTempDir dir;
     auto r = bin(dir, "next --expr '0 10 * * *' --from 2026-06-01T00:00:00Z --count 1");
-    auto ny = test::run_command("TZ=America/New_York '" + std::string(BSCHED_BINARY) +
+    auto ny = test::run_command("env TZ=America/New_York '" + std::string(BSCHED_BINARY) +
                                     "' next --expr '0 10 * * *' --from 2026-06-01T00:00:00Z "
                                     "--count 1",
                                 dir);
