@@ -193,7 +193,7 @@ TEST_SUITE("cli::status") {
     const auto& d = s.at("daemon").as_object();
     CHECK(d.at("reload").as_object().at("state") == "ok");
     const auto& store = s.at("store").as_object();
-    CHECK(store.at("path") == (dir.path() / "state.db").string());
+    CHECK(std::string(store.at("path").as_string()) == (dir.path() / "state.db").string());
     CHECK(store.at("exists") == true);
     CHECK(store.at("health") == "ok");
     CHECK(s.at("config").as_object().at("loads") == true);
