@@ -11,7 +11,8 @@ build_pkgs=(
   libyaml-cpp-dev libspdlog-dev libsqlite3-dev libssl-dev
   libhowardhinnant-date-dev libcli11-dev doctest-dev tzdata
 )
-test_pkgs=(sqlite3 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file)
+test_pkgs=(sqlite3 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file
+           valgrind)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
