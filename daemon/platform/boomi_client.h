@@ -76,6 +76,18 @@ class BoomiClient final : public PlatformClient {
   // A reloaded configuration: new credentials, URLs and pace; closes the auth circuit.
   bool update_platform(const config::Platform& platform) override;
 
+  // One paced, circuit-guarded REST exchange below the account base, retried like a query
+  // (throttled, 5xx, transport failures): the calls outside PlatformClient
+  // (boomi_schedules.h) use it. A 2xx answer is a value, anything else a CallError.
+  boost::asio::awaitable<CallResult<HttpResponse>> rest_exchange(std::string method,
+                                                                 std::string path,
+                                                                 std::string body,
+                                                                 std::string content_type);
+  // The CallError of a 2xx answer that could not be used (body capped, credentials scrubbed).
+  CallError unusable_answer(const HttpResponse& r, std::string message) const {
+    return bad_response(r, std::move(message));
+  }
+
  private:
   struct CallSpec {
     HttpRequest request;

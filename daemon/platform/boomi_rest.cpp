@@ -133,4 +133,13 @@ awaitable<CallResult<std::vector<ExecutionRecord>>> BoomiClient::query_rest(cons
   }
 }
 
+awaitable<CallResult<HttpResponse>> BoomiClient::rest_exchange(std::string method,
+                                                              std::string path, std::string body,
+                                                              std::string content_type) {
+  CallSpec spec;
+  spec.request = rest_request(std::move(method), path, std::move(body), std::move(content_type));
+  spec.retry = true;
+  co_return co_await call(std::move(spec));
+}
+
 }  // namespace bsched::platform
