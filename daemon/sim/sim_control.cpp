@@ -1,6 +1,7 @@
 // The test-only control endpoints below /__sim/ (see simulator.h).
 #include "daemon/sim/sim_json.h"
 #include "daemon/sim/sim_router.h"
+#include "daemon/sim/sim_schedules_api.h"
 
 #include <fmt/format.h>
 
@@ -114,6 +115,8 @@ HttpResponse control(SimState& state, const HttpRequest& req, SysMillis now) {
   if (path == "/__sim/stats" && get) {
     return make_response(req, http::status::ok, json::serialize(stats_json(state, now)));
   }
+  if (path == "/__sim/schedules" && req.method() == http::verb::post)
+    return schedules_control(state, req);
   if (path == "/__sim/faults" && req.method() == http::verb::post) {
     auto faults = faults_from_json(req.body());
     if (!faults) return error_response(req, http::status::bad_request, faults.error().message);

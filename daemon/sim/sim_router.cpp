@@ -1,5 +1,6 @@
 #include "daemon/sim/sim_router.h"
 
+#include "daemon/sim/sim_schedules_api.h"
 #include "daemon/sim/sim_util.h"
 
 #include <fmt/format.h>
@@ -63,6 +64,7 @@ HttpResponse rest_resource(Exchange& ex, const std::vector<std::string_view>& se
     if (auto bad = require_content_type(req, "text/plain")) return *bad;
     return rest_query_more(ex);
   }
+  if (HttpResponse res; schedule_resource(ex, segs, res)) return res;
   return error_response(req, http::status::not_found,
                         fmt::format("No such resource: {}", std::string_view(req.target())));
 }
@@ -184,6 +186,7 @@ Reply handle_request(SimState& state, const HttpRequest& req, SysMillis now,
   } else {
     reply.response = route(ex, path);
     if (fault == FaultKind::slow) reply.delay += state.options().faults.slow;
+    reply.delay += state.schedules().take_delay();  // a schedule update's "timeout" fault
     if (fault == FaultKind::reset) reply.reset = true;
     if (fault == FaultKind::malformed && reply.response.result() == http::status::ok) {
       // A cut-off body: a truncated JSON object is never valid JSON.

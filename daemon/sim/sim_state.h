@@ -4,6 +4,7 @@
 // it, so the lifecycle is testable without a clock. Not thread-safe; Simulator locks it.
 #pragma once
 
+#include "daemon/sim/sim_schedules.h"
 #include "daemon/sim/simulator.h"
 
 #include <cstddef>
@@ -96,6 +97,7 @@ class SimState {
   const std::vector<ReceivedRequest>& requests() const { return m_requests; }
 
   SimStats& stats() { return m_stats; }
+  SimSchedules& schedules() { return m_schedules; }  // ProcessSchedules / ...Status objects
   const SimStats& stats() const { return m_stats; }
 
   // A random RFC 4122 version-4 UUID from the id generator (seeded, reproducible).
@@ -116,6 +118,7 @@ class SimState {
   std::vector<ReceivedRequest> m_requests;
   std::deque<SysMillis> m_recent;  // accepted API requests of the last second
   SimStats m_stats;
+  SimSchedules m_schedules;
   std::uint64_t m_query_counter = 0;
 };
 
