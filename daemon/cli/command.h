@@ -23,6 +23,7 @@ void add_history_command(CLI::App& root, Action& chosen);    // history
 void add_control_commands(CLI::App& root, Action& chosen);   // trigger, pause, resume
 void add_exec_command(CLI::App& root, Action& chosen);       // exec
 void add_sim_command(CLI::App& root, Action& chosen);        // sim
+void add_import_command(CLI::App& root, Action& chosen);     // import
 void add_complete_command(CLI::App& root, Action& chosen);   // __complete (hidden)
 
 }  // namespace bsched::cli
