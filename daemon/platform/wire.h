@@ -24,8 +24,9 @@ namespace bsched::platform {
 
 // ---- request bodies ----
 
-// {"@type":"ExecutionRequest","atomId":…,"processId":…[,"DynamicProcessProperties":…]
-//  [,"ProcessProperties":…]}: the property blocks only when non-empty.
+// {"@type":"ExecutionRequest","atomId":…,"processId":…,"DynamicProcessProperties":…,
+//  "ProcessProperties":…}: both property blocks always ({"DynamicProcessProperty":[]} and
+//  {"ProcessProperty":[]} when there are none), as the published schema requires them.
 std::string execution_request_json(const ExecutionRequest& req);
 // QueryFilter (processId AND atomId AND executionTime BETWEEN from, to) + QuerySort ASC.
 std::string record_query_json(const RecordQuery& q);

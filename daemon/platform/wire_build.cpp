@@ -53,8 +53,10 @@ std::string execution_request_json(const ExecutionRequest& req) {
   o["@type"] = "ExecutionRequest";
   o["atomId"] = req.atom_id;
   o["processId"] = req.process_id;
-  if (!req.dynamic_properties.empty()) o["DynamicProcessProperties"] = dynamic_block(req);
-  if (!req.process_properties.empty()) o["ProcessProperties"] = process_block(req);
+  // Both blocks always, an empty list when there are none: the published schema of
+  // ExecutionRequest lists both as required.
+  o["DynamicProcessProperties"] = dynamic_block(req);
+  o["ProcessProperties"] = process_block(req);
   return json::serialize(o);
 }
 

@@ -217,10 +217,17 @@ TEST_SUITE("platform::wire") {
     CHECK(*jwt == token);
   }
 
-  TEST_CASE("an ExecutionRequest sends property blocks only when they are non-empty") {
+  TEST_CASE("an ExecutionRequest always sends both property blocks, empty lists when none") {
     ExecutionRequest req{"proc", "atom", {}, {}};
     CHECK(execution_request_json(req) ==
-          R"({"@type":"ExecutionRequest","atomId":"atom","processId":"proc"})");
+          R"({"@type":"ExecutionRequest","atomId":"atom","processId":"proc",)"
+          R"("DynamicProcessProperties":{"DynamicProcessProperty":[]},)"
+          R"("ProcessProperties":{"ProcessProperty":[]}})");
+    req.dynamic_properties = {{"FROM", "2026-01-01"}};
+    CHECK(execution_request_json(req) ==
+          R"({"@type":"ExecutionRequest","atomId":"atom","processId":"proc",)"
+          R"("DynamicProcessProperties":{"DynamicProcessProperty":[{"name":"FROM","value":"2026-01-01"}]},)"
+          R"("ProcessProperties":{"ProcessProperty":[]}})");
     req.dynamic_properties = {{"FROM", "2026-01-01"}};
     req.process_properties = {{"comp-1", {{"k", "v\""}}}};
     CHECK(execution_request_json(req) ==
