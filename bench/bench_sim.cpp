@@ -76,7 +76,7 @@ asio::awaitable<void> worker(unsigned short port, int id, Totals& totals) {
   for (int i = 0; totals.remaining > 0; ++i) {
     totals.remaining -= 2;
     const std::string body = fmt::format(
-        R"({{"@type":"ExecutionRequest","atomId":"atom","processId":"proc-{}","DynamicProcessProperties":{{"DynamicProcessProperty":[{{"name":"BOOMI_SCHED_RUN_ID","value":"{}-{}"}}]}}}})",
+        R"({{"@type":"ExecutionRequest","atomId":"atom","processId":"proc-{}","DynamicProcessProperties":{{"DynamicProcessProperty":[{{"name":"BOOMI_SCHED_RUN_ID","value":"{}-{}"}}]}},"ProcessProperties":{{"ProcessProperty":[]}}}})",
         id, id, i);
     auto echo = co_await exchange(stream, buffer,
                                   make_request(http::verb::post, "/api/rest/v1/sim-account/ExecutionRequest", body),

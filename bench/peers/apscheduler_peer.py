@@ -64,7 +64,8 @@ def fire(cfg, job, scheduler):
     run_id = str(uuid.uuid4())
     body = {"@type": "ExecutionRequest", "atomId": job["atom_id"], "processId": job["process_id"],
             "DynamicProcessProperties": {"DynamicProcessProperty": [
-                {"name": "BOOMI_SCHED_RUN_ID", "value": run_id}]}}
+                {"name": "BOOMI_SCHED_RUN_ID", "value": run_id}]},
+            "ProcessProperties": {"ProcessProperty": []}}
     try:
         r = session(platform).post(f"{base}/ExecutionRequest", json=body, timeout=30)
         r.raise_for_status()

@@ -20,7 +20,8 @@ log() { printf '%s %s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$job" "$run_id"
 
 body=$(jq -cn --arg p "$process_id" --arg a "$atom_id" --arg r "$run_id" \
   '{"@type": "ExecutionRequest", processId: $p, atomId: $a,
-    DynamicProcessProperties: {DynamicProcessProperty: [{name: "BOOMI_SCHED_RUN_ID", value: $r}]}}')
+    DynamicProcessProperties: {DynamicProcessProperty: [{name: "BOOMI_SCHED_RUN_ID", value: $r}]},
+    ProcessProperties: {ProcessProperty: []}}')
 if ! answer=$(curl -sS --fail --retry 5 --max-time 30 --netrc-file "$BOOMI_NETRC" \
     -H 'Accept: application/json' -H 'Content-Type: application/json' \
     -d "$body" "$BOOMI_BASE/ExecutionRequest" 2>&1); then

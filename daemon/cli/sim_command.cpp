@@ -181,7 +181,8 @@ void add_sim_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--run-duration", o->run_duration, "Runs stay STARTED/INPROCESS this long (2s)");
   cmd->add_option("--latency", o->latency, "Added to every answer (default 0s)");
   cmd->add_option("--outcomes", o->outcomes, "Outcome weights, e.g. complete=0.8,error=0.2");
-  cmd->add_flag("--bare-records", o->sim.bare_records, "Answer polls with a bare record");
+  cmd->add_flag("--poll-envelope", o->sim.poll_envelope,
+                "Answer polls in the AsyncOperationResult envelope, not the bare record");
   cmd->add_option("--run-id-property", o->sim.run_id_property,
                   "Dynamic property recorded as the run id")
       ->capture_default_str();

@@ -83,7 +83,8 @@ Result<void> check_process_properties(const json::value& v) {
   return {};
 }
 
-json::array long_pair(std::int64_t n, LongStyle style) {
+json::value long_value(std::int64_t n, LongStyle style) {
+  if (style == LongStyle::plain) return n;
   if (style == LongStyle::string) return json::array{"Long", std::to_string(n)};
   return json::array{"Long", n};
 }
@@ -123,13 +124,16 @@ Result<ParsedSubmit> parse_execution_request(std::string_view body,
   BSCHED_TRY_ASSIGN(process, string_field(o, "processId", where, true));
   out.atom_id = std::move(atom);
   out.process_id = std::move(process);
-  if (const json::value* d = o.if_contains("DynamicProcessProperties")) {
-    BSCHED_TRY_ASSIGN(run_id, check_dynamic(*d, run_id_property));
-    out.run_id = std::move(run_id);
+  // Both blocks are required by the published schema, even when empty.
+  for (std::string_view block : {"DynamicProcessProperties", "ProcessProperties"}) {
+    if (!o.contains(block)) {
+      return make_error(fmt::format("ExecutionRequest: '{}' is required (an empty list when "
+                                    "there are none)", block));
+    }
   }
-  if (const json::value* p = o.if_contains("ProcessProperties")) {
-    BSCHED_TRY(check_process_properties(*p));
-  }
+  BSCHED_TRY_ASSIGN(run_id, check_dynamic(o.at("DynamicProcessProperties"), run_id_property));
+  out.run_id = std::move(run_id);
+  BSCHED_TRY(check_process_properties(o.at("ProcessProperties")));
   out.echo = std::move(o);
   return out;
 }
@@ -157,13 +161,9 @@ json::object record_json(const SimRun& run, SysMillis now, const std::string& ac
   r["inboundDocumentCount"] = discarded ? 0 : 1;
   r["inboundErrorDocumentCount"] = status == "ERROR" ? 1 : 0;
   r["outboundDocumentCount"] = ok ? 1 : 0;
-  r["executionDuration"] = long_pair(discarded ? 0 : elapsed.count(), longs);
-  r["inboundDocumentSize"] = long_pair(discarded ? 0 : 1024, longs);
-  r["outboundDocumentSize"] = long_pair(ok ? 2048 : 0, longs);
-  r["originalExecutionId"] = run.execution_id;
-  r["topLevelExecutionId"] = run.execution_id;
-  r["nodeId"] = "sim-node-1";
-  r["launcherID"] = "API";
+  r["executionDuration"] = long_value(discarded ? 0 : elapsed.count(), longs);
+  r["inboundDocumentSize"] = long_value(discarded ? 0 : 1024, longs);
+  r["outboundDocumentSize"] = long_value(ok ? 2048 : 0, longs);
   if (terminal) r["recordedDate"] = format_instant(run.ends_at);
   if (terminal && !run.message.empty()) r["message"] = run.message;
   return r;

@@ -22,7 +22,8 @@ struct ParsedSubmit {
 };
 
 // Strict: an object with "@type":"ExecutionRequest", non-empty string atomId and processId,
-// and only the documented property blocks, each exactly shaped; no other keys.
+// and both documented property blocks (required, possibly empty lists), each exactly
+// shaped; no other keys.
 Result<ParsedSubmit> parse_execution_request(std::string_view body,
                                              const std::string& run_id_property);
 
@@ -33,10 +34,11 @@ Result<boost::json::object> parse_object(std::string_view body, std::string_view
 Result<void> check_keys(const boost::json::object& o,
                         std::initializer_list<std::string_view> allowed, std::string_view where);
 
-// How Long fields are spelled: ["Long", 3832] on REST, ["Long", "3832"] on GraphQL.
-enum class LongStyle { number, string };
-
-// The ExecutionRecord of `run` at `now` (which must have a record at `now`).
+// The ExecutionRecord of `run` at `now` (which must have a record at `now`), with the fields
+// the platform's published examples carry and nothing invented: no launcherID (no API
+// Service launched it), no originalExecutionId / parentExecutionId / topLevelExecutionId (not
+// a retry, not a subprocess), no nodeId (one Runtime, not a cluster), recordedDate and message
+// only when they apply.
 boost::json::object record_json(const SimRun& run, SysMillis now, const std::string& account_id,
                                 LongStyle longs = LongStyle::number);
 

@@ -28,12 +28,13 @@ const std::set<std::string_view> k_time_properties = {"executionTime", "recorded
 const std::set<std::string_view> k_number_properties = {
     "inboundDocumentCount", "outboundDocumentCount", "executionDuration"};
 
-// Operators and how many arguments each takes.
+// The operators of the published ExecutionRecordSimpleExpression and how many arguments each
+// takes; any other word (STARTS_WITH, lower case) is refused like the platform does.
 int operator_arity(std::string_view op) {
   if (op == "BETWEEN") return 2;
   if (op == "IS_NULL" || op == "IS_NOT_NULL") return 0;
   static const std::set<std::string_view> unary = {
-      "EQUALS", "NOT_EQUALS", "LIKE", "STARTS_WITH", "CONTAINS", "NOT_CONTAINS",
+      "EQUALS", "NOT_EQUALS", "LIKE", "CONTAINS", "NOT_CONTAINS",
       "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL"};
   return unary.count(op) ? 1 : -1;
 }
@@ -171,7 +172,6 @@ bool matches(const json::object& e, const json::object& record) {
   if (op == "LESS_THAN") return c < 0;
   if (op == "LESS_THAN_OR_EQUAL") return c <= 0;
   if (op == "BETWEEN") return c >= 0 && compare(property, *value, std::string(args[1].get_string())) <= 0;
-  if (op == "STARTS_WITH") return value->starts_with(a0);
   if (op == "NOT_CONTAINS") return value->find(a0) == std::string::npos;
   return value->find(a0) != std::string::npos;  // CONTAINS, LIKE
 }
@@ -182,7 +182,8 @@ HttpResponse answer_page(Exchange& ex, std::vector<std::string> ids, std::size_t
   json::array page;
   const std::size_t n = std::min(ids.size(), k_page_size);
   for (std::size_t i = 0; i < n; ++i) {
-    page.push_back(record_json(*state.find_run(ids[i]), ex.now, state.options().account_id));
+    page.push_back(record_json(*state.find_run(ids[i]), ex.now, state.options().account_id,
+                               state.options().rest_longs));
   }
   json::object out;
   out["@type"] = "QueryResult";

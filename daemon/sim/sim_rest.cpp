@@ -29,14 +29,17 @@ HttpResponse rest_poll(Exchange& ex, const std::string& request_id) {
                           fmt::format("No async operation result for '{}'", request_id));
   }
   ++state.stats().polls;
+  // A spent or expired async result: 204 without a body (the record is left to the query API).
   const Millis expiry = state.options().faults.async_expiry;
-  if (expiry > Millis{0} && !run->never_recorded && ex.now >= run->ends_at + expiry) {
-    return error_response(ex.request, http::status::gone,
-                          fmt::format("The async operation result for '{}' has expired", request_id));
+  const bool expired = expiry > Millis{0} && !run->never_recorded && ex.now >= run->ends_at + expiry;
+  if (run->result_retrieved || expired) {
+    return make_response(ex.request, http::status::no_content, "");
   }
   if (!run_status_at(*run, ex.now)) return make_response(ex.request, http::status::accepted, "");
-  json::object record = record_json(*run, ex.now, state.options().account_id);
-  if (state.options().bare_records) {
+  json::object record =
+      record_json(*run, ex.now, state.options().account_id, state.options().rest_longs);
+  if (ex.now >= run->ends_at) state.mark_retrieved(request_id);
+  if (!state.options().poll_envelope) {
     return make_response(ex.request, http::status::ok, json::serialize(record));
   }
   json::object envelope;

@@ -3,6 +3,7 @@
 #include "daemon/sim/sim_schedules_api.h"
 #include "daemon/sim/sim_util.h"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <vector>
@@ -108,7 +109,8 @@ std::optional<HttpResponse> rejecting_fault(const HttpRequest& req, FaultKind fa
   switch (fault) {
     case FaultKind::unavailable_503:
       return error_response(req, http::status::service_unavailable,
-                            "The server is too busy or the rate limit was exceeded (simulated)");
+                            "The Boomi server is currently unavailable or your account's rate "
+                            "limits have been exceeded. Retry later. (simulated)");
     case FaultKind::throttled_429: {
       HttpResponse res = error_response(req, http::status::too_many_requests,
                                         "Too many requests (simulated)");
@@ -121,6 +123,18 @@ std::optional<HttpResponse> rejecting_fault(const HttpRequest& req, FaultKind fa
     default:
       return std::nullopt;
   }
+}
+
+// Re-renders a {"message":…} error answer in another documented shape.
+void restyle_error(HttpResponse& res, ErrorStyle style) {
+  if (style == ErrorStyle::message || res.result_int() < 400) return;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(res.body(), ec);
+  if (ec || !v.is_object() || v.get_object().size() != 1) return;
+  const boost::json::value* message = v.get_object().if_contains("message");
+  if (message == nullptr || !message->is_string()) return;
+  res.body() = error_body(message->get_string(), style);
+  res.prepare_payload();
 }
 
 }  // namespace
@@ -195,6 +209,7 @@ Reply handle_request(SimState& state, const HttpRequest& req, SysMillis now,
       reply.response.prepare_payload();
     }
   }
+  restyle_error(reply.response, state.options().error_style);
   state.logged(ex.log_index).status = reply.reset ? 0 : static_cast<int>(reply.response.result_int());
   return reply;
 }

@@ -41,7 +41,8 @@ Reply handle_request(SimState& state, const HttpRequest& request, SysMillis now,
 // A response to `request` (same HTTP version and keep-alive) with a JSON or text body.
 HttpResponse make_response(const HttpRequest& request, http::status status, std::string body,
                            std::string_view content_type = "application/json");
-// The platform's error answer {"@type":"Error","message":…}.
+// The platform's error answer {"message":…} (SimOptions::error_style re-renders it in
+// handle_request).
 HttpResponse error_response(const HttpRequest& request, http::status status,
                             std::string_view message);
 

@@ -97,6 +97,11 @@ const SimRun* SimState::find_run(const std::string& request_id) const {
   return it == m_run_index.end() ? nullptr : &m_runs[it->second];
 }
 
+void SimState::mark_retrieved(const std::string& request_id) {
+  const auto it = m_run_index.find(request_id);
+  if (it != m_run_index.end()) m_runs[it->second].result_retrieved = true;
+}
+
 std::vector<const SimRun*> SimState::recorded_runs(SysMillis now) const {
   std::vector<const SimRun*> out;
   for (const SimRun& run : m_runs) {

@@ -32,6 +32,9 @@ struct SimRun {
   std::string outcome;       // COMPLETE, COMPLETE_WARN, ERROR, ABORTED or DISCARDED
   std::string message;       // the error text of a failed run
   bool never_recorded = false;  // faults.rate_no_record: the record never appears
+  // A poll has answered the terminal record: the async result is spent, and later polls of
+  // the request id answer 204 (the query API still finds the record).
+  bool result_retrieved = false;
 };
 
 // The run's status at `now`, or nullopt while it has no record (pending).
@@ -65,6 +68,8 @@ class SimState {
   const SimRun& add_run(const std::string& process_id, const std::string& atom_id,
                         SysMillis now);
   const SimRun* find_run(const std::string& request_id) const;
+  // Marks the run's async result as retrieved (see SimRun::result_retrieved).
+  void mark_retrieved(const std::string& request_id);
   // Every run that has a record at `now`, in submission order.
   std::vector<const SimRun*> recorded_runs(SysMillis now) const;
   const std::vector<SimRun>& runs() const { return m_runs; }

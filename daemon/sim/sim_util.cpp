@@ -90,10 +90,20 @@ std::string format_instant(SysMillis t) {
   return format_utc(std::chrono::floor<std::chrono::seconds>(t));
 }
 
-std::string error_body(std::string_view message) {
+std::string error_body(std::string_view message, ErrorStyle style) {
   boost::json::object o;
-  o["@type"] = "Error";
-  o["message"] = message;
+  switch (style) {
+    case ErrorStyle::message:
+      o["message"] = message;
+      break;
+    case ErrorStyle::error_object:
+      o["error"] = boost::json::object{{"message", message}};
+      break;
+    case ErrorStyle::typed:
+      o["@type"] = "Error";
+      o["message"] = message;
+      break;
+  }
   return boost::json::serialize(o);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "base/time_util.h"
+#include "daemon/sim/simulator.h"
 
 #include <chrono>
 #include <optional>
@@ -22,8 +23,8 @@ std::optional<std::chrono::sys_seconds> parse_strict_instant(std::string_view te
 // "YYYY-MM-DDTHH:MM:SSZ" of `t`, truncated to the second.
 std::string format_instant(SysMillis t);
 
-// {"@type":"Error","message":"…"} with `message` JSON-escaped.
-std::string error_body(std::string_view message);
+// The platform's error body in `style` ({"message":"…"} by default), `message` JSON-escaped.
+std::string error_body(std::string_view message, ErrorStyle style = ErrorStyle::message);
 
 // The media type of a Content-Type or Accept item, lower-cased and without parameters.
 std::string media_type(std::string_view header_value);

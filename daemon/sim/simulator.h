@@ -46,8 +46,23 @@ struct SimFaults {
   double rate_reset_after_read = 0;  // read the request (and act on it), then reset the connection
   double rate_malformed = 0;     // 200 with a body that is not JSON
   double rate_no_record = 0;     // a submitted run never gets a record (202 forever)
-  Millis async_expiry{0};        // >0: async results answer 410 this long after the run ends
+  Millis async_expiry{0};        // >0: async results answer 204 this long after the run ends
   bool only_submits = false;     // apply the random faults to ExecutionRequest only
+};
+
+// How an answer spells the 64-bit fields of an ExecutionRecord (executionDuration,
+// inboundDocumentSize, outboundDocumentSize).
+enum class LongStyle {
+  number,  // ["Long", 3832]: the REST answers of the published examples (the default)
+  string,  // ["Long", "3832"]: GraphQL's spelling, on REST only in tolerance tests
+  plain,   // 3832: the published schema's "integer", for tolerance tests
+};
+
+// The body of an error answer.
+enum class ErrorStyle {
+  message,       // {"message":"…"}: the published JSON error examples (the default)
+  error_object,  // {"error":{"message":"…"}}: the other documented shape
+  typed,         // {"@type":"Error","message":"…"}: seen in the wild
 };
 
 struct SimOptions {
@@ -63,7 +78,12 @@ struct SimOptions {
   Millis run_duration{2000};      // STARTED/INPROCESS for this long, then terminal
   Millis latency{0};              // added to every answer
   OutcomeMix outcomes;
-  bool bare_records = false;      // answer polls with a bare record instead of the envelope
+  // Polls answer the bare ExecutionRecord, as the published description documents; true:
+  // the AsyncOperationResult envelope {"@type":"AsyncOperationResult","responseStatusCode":200,
+  // "numberOfResults":1,"result":[record]} instead (tolerance tests).
+  bool poll_envelope = false;
+  LongStyle rest_longs = LongStyle::number;  // the long fields of REST records
+  ErrorStyle error_style = ErrorStyle::message;
   SimFaults faults;
   std::uint64_t seed = 1;         // for the random choices (outcomes, faults)
   std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // read from submits into ReceivedRequest

@@ -91,10 +91,11 @@ TEST_SUITE("platform::sim_integration") {
     s.stop();
   }
 
-  TEST_CASE("bare records from the simulator parse the same") {
+  TEST_CASE("records in the AsyncOperationResult envelope with string long pairs parse the same") {
     boost::asio::io_context io;
     auto o = fast_sim();
-    o.bare_records = true;
+    o.poll_envelope = true;
+    o.rest_longs = sim::LongStyle::string;
     sim::Simulator s(io, o);
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
@@ -102,7 +103,25 @@ TEST_SUITE("platform::sim_integration") {
     REQUIRE(sub.has_value());
     auto end = run_real(io, poll_to_end(*client, sub->request_id));
     REQUIRE(end.has_value());
+    REQUIRE(end->kind == PollResult::Kind::record);
     CHECK(end->record.status == "COMPLETE");
+    CHECK(end->record.inbound_document_size == 1024);
+    s.stop();
+  }
+
+  TEST_CASE("a poll after the terminal record was retrieved finds the async result gone") {
+    boost::asio::io_context io;
+    sim::Simulator s(io, fast_sim());
+    REQUIRE(s.start().has_value());
+    auto client = client_for(io, platform_for(s));
+    auto sub = run_real(io, client->submit(request()));
+    REQUIRE(sub.has_value());
+    auto end = run_real(io, poll_to_end(*client, sub->request_id));
+    REQUIRE(end.has_value());
+    REQUIRE(end->kind == PollResult::Kind::record);
+    auto again = run_real(io, client->poll(sub->request_id));
+    REQUIRE(again.has_value());
+    CHECK(again->kind == PollResult::Kind::gone);
     s.stop();
   }
 

@@ -115,6 +115,8 @@ TEST_CASE("malformed query filters are answered 400") {
       R"({"QueryFilter":{"expression":{"property":"executionTime","operator":"BETWEEN","argument":["2026-01-01T00:00:00Z"]}}})",
       R"({"QueryFilter":{"expression":{"property":"requestId","operator":"EQUALS","argument":["x"]}}})",
       R"({"QueryFilter":{"expression":{"property":"processId","operator":"equals","argument":["x"]}}})",
+      // Not among the published operators.
+      R"({"QueryFilter":{"expression":{"property":"processId","operator":"STARTS_WITH","argument":["x"]}}})",
       R"({"QueryFilter":{"expression":{"operator":"and","nestedExpression":[]}}})",
       R"({"QueryFilter":{}})",
       R"({"expression":{"property":"processId","operator":"EQUALS","argument":["x"]}})",
@@ -124,6 +126,7 @@ TEST_CASE("malformed query filters are answered 400") {
   for (const std::string& body : bad) {
     HttpAnswer a = client.post_json(rest_path("ExecutionRecord/query"), body);
     CHECK_MESSAGE(a.status == 400, body);
+    if (a.status == 400) CHECK(is_error_body(a.json()));
   }
 }
 

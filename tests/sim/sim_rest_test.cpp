@@ -1,5 +1,5 @@
 // The simulator's REST surface over real loopback HTTP: strict rejections, the submit echo,
-// the poll lifecycle, envelope and bare records, and the request log.
+// the poll lifecycle, bare records and the envelope, error shapes, and the request log.
 #include "tests/sim/sim_test_support.h"
 
 #include <set>
@@ -43,7 +43,7 @@ TEST_CASE("a request that is not HTTP is answered 400 and the connection closed"
   SimFixture fx;
   const std::string answer = raw_exchange(fx.port(), "HELLO THERE\r\n\r\n");
   CHECK(answer.starts_with("HTTP/1.1 400"));
-  CHECK(answer.find("\"@type\":\"Error\"") != std::string::npos);
+  CHECK(answer.find("{\"message\":\"") != std::string::npos);
   CHECK(fx.sim().requests().empty());
 }
 
@@ -53,7 +53,7 @@ TEST_CASE("a submit without credentials is answered 401 with the platform's erro
   HttpAnswer a = client.send(http::verb::post, rest_path("ExecutionRequest"), submit_body(),
                              {{"Authorization", ""}});
   CHECK(a.status == 401);
-  CHECK(a.json().at("@type") == "Error");
+  CHECK(is_error_body(a.json()));
   CHECK(!a.json().at("message").as_string().empty());
   CHECK(a.headers.count("www-authenticate") == 1);
   CHECK(fx.sim().requests().at(0).status == 401);
@@ -88,7 +88,7 @@ TEST_CASE("another account in the path is forbidden even with valid credentials"
   TestClient client(fx.port());
   HttpAnswer a = client.post_json(rest_path("ExecutionRequest", "other-account"), submit_body());
   CHECK(a.status == 403);
-  CHECK(a.json().at("@type") == "Error");
+  CHECK(is_error_body(a.json()));
 }
 
 TEST_CASE("the platform's media types are required: Accept JSON, Content-Type JSON") {
@@ -122,18 +122,21 @@ TEST_CASE("malformed ExecutionRequest bodies are answered 400 and create no run"
       R"({"@type":"ExecutionRequest","atomId":5,"processId":"p"})",         // wrong type
       R"({"@type":"ExecutionRequest","atomId":"a","processId":""})",        // empty id
       R"({"@type":"ExecutionRequest","atomid":"a","atomId":"a","processId":"p"})",  // unknown key
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":[]})",
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":{"name":"A","value":"1"}}})",
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[{"Name":"A","Value":"1"}]}})",
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[{"name":"A","value":1}]}})",
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[{"componentId":"c","ProcessPropertyValue":{"key":"k","value":"v"}}]}})",
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[{"componentId":"c","ProcessPropertyValue":[{"Name":"k","Value":"v"}]}]}})",
-      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[{"ProcessPropertyValue":[{"key":"k","value":"v"}]}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p"})",      // no property blocks
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","ProcessProperties":{"ProcessProperty":[]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":[],"ProcessProperties":{"ProcessProperty":[]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":{"name":"A","value":"1"}},"ProcessProperties":{"ProcessProperty":[]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[{"Name":"A","Value":"1"}]},"ProcessProperties":{"ProcessProperty":[]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[{"name":"A","value":1}]},"ProcessProperties":{"ProcessProperty":[]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[]},"ProcessProperties":{"ProcessProperty":[{"componentId":"c","ProcessPropertyValue":{"key":"k","value":"v"}}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[]},"ProcessProperties":{"ProcessProperty":[{"componentId":"c","ProcessPropertyValue":[{"Name":"k","Value":"v"}]}]}})",
+      R"({"@type":"ExecutionRequest","atomId":"a","processId":"p","DynamicProcessProperties":{"DynamicProcessProperty":[]},"ProcessProperties":{"ProcessProperty":[{"ProcessPropertyValue":[{"key":"k","value":"v"}]}]}})",
   };
   for (const std::string& body : bad) {
     HttpAnswer a = client.post_json(rest_path("ExecutionRequest"), body.empty() ? " " : body);
     CHECK_MESSAGE(a.status == 400, body);
-    if (a.status == 400) CHECK(a.json().at("@type") == "Error");
+    if (a.status == 400) CHECK(is_error_body(a.json()));
   }
   CHECK(fx.sim().run_count() == 0);
 }
@@ -198,9 +201,29 @@ TEST_CASE("a run answers 202, then STARTED or INPROCESS, then its terminal recor
   CHECK(client.connects() == 1);  // every call went over one keep-alive connection
 }
 
-TEST_CASE("polls are answered with an AsyncOperationResult envelope by default") {
+TEST_CASE("polls are answered with the bare ExecutionRecord by default, nothing invented") {
   SimOptions o = fast_options();
   o.pickup_delay = Millis{0};
+  o.run_duration = Millis{0};
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  HttpAnswer a = poll(client, submit(client));
+  REQUIRE(a.status == 200);
+  const json::object& r = a.json().as_object();
+  CHECK(r.at("@type") == "ExecutionRecord");
+  CHECK(!r.contains("result"));
+  CHECK(r.at("executionDuration") == json::array{"Long", 0});
+  for (const char* absent : {"launcherID", "originalExecutionId", "parentExecutionId",
+                             "topLevelExecutionId", "reportKey", "nodeId", "message"}) {
+    INFO(absent);
+    CHECK(!r.contains(absent));
+  }
+}
+
+TEST_CASE("poll_envelope answers polls in an AsyncOperationResult envelope") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  o.poll_envelope = true;
   SimFixture fx(o);
   TestClient client(fx.port());
   HttpAnswer a = poll(client, submit(client));
@@ -209,19 +232,62 @@ TEST_CASE("polls are answered with an AsyncOperationResult envelope by default")
   CHECK(env.at("@type") == "AsyncOperationResult");
   CHECK(env.at("responseStatusCode") == 200);
   CHECK(env.at("numberOfResults") == 1);
-  CHECK(env.at("result").as_array().size() == 1);
+  REQUIRE(env.at("result").as_array().size() == 1);
+  CHECK(env.at("result").as_array()[0].at("@type") == "ExecutionRecord");
 }
 
-TEST_CASE("bare_records answers polls with the record itself") {
+TEST_CASE("rest_longs spells the long fields as string pairs or plain integers") {
   SimOptions o = fast_options();
   o.pickup_delay = Millis{0};
-  o.bare_records = true;
+  o.run_duration = Millis{0};
+  o.rest_longs = LongStyle::string;
+  {
+    SimFixture fx(o);
+    TestClient client(fx.port());
+    HttpAnswer a = poll(client, submit(client));
+    REQUIRE(a.status == 200);
+    CHECK(a.json().at("inboundDocumentSize") == json::array{"Long", "1024"});
+  }
+  o.rest_longs = LongStyle::plain;
   SimFixture fx(o);
   TestClient client(fx.port());
   HttpAnswer a = poll(client, submit(client));
   REQUIRE(a.status == 200);
-  CHECK(a.json().at("@type") == "ExecutionRecord");
-  CHECK(!a.json().as_object().contains("result"));
+  CHECK(a.json().at("inboundDocumentSize") == 1024);
+}
+
+TEST_CASE("a terminal record is answered once; later polls of the request id answer 204") {
+  SimOptions o = fast_options();
+  o.pickup_delay = Millis{0};
+  o.run_duration = Millis{0};
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  const std::string id = submit(client);
+  HttpAnswer first = poll(client, id);
+  REQUIRE(first.status == 200);
+  CHECK(first.json().at("status") == "COMPLETE");
+  HttpAnswer again = poll(client, id);
+  CHECK(again.status == 204);
+  CHECK(again.body.empty());
+}
+
+TEST_CASE("error_style renders error answers in each documented shape") {
+  SimOptions o = fast_options();
+  o.error_style = ErrorStyle::error_object;
+  {
+    SimFixture fx(o);
+    TestClient client(fx.port());
+    HttpAnswer a = poll(client, "executionrecord-unknown");
+    CHECK(a.status == 404);
+    CHECK(!a.json().at("error").at("message").as_string().empty());
+  }
+  o.error_style = ErrorStyle::typed;
+  SimFixture fx(o);
+  TestClient client(fx.port());
+  HttpAnswer a = poll(client, "executionrecord-unknown");
+  CHECK(a.status == 404);
+  CHECK(a.json().at("@type") == "Error");
+  CHECK(!a.json().at("message").as_string().empty());
 }
 
 TEST_CASE("an unknown requestId is answered 404") {
@@ -229,7 +295,7 @@ TEST_CASE("an unknown requestId is answered 404") {
   TestClient client(fx.port());
   HttpAnswer a = poll(client, "executionrecord-00000000-0000-4000-8000-000000000000");
   CHECK(a.status == 404);
-  CHECK(a.json().at("@type") == "Error");
+  CHECK(is_error_body(a.json()));
 }
 
 TEST_CASE("an error outcome ends in ERROR with a message") {

@@ -178,7 +178,14 @@ inline std::string submit_body(const std::string& process_id = "proc-1",
                                const std::string& run_id = "run-1") {
   return R"({"@type":"ExecutionRequest","atomId":"atom-1","processId":")" + process_id +
          R"(","DynamicProcessProperties":{"DynamicProcessProperty":[{"name":"BOOMI_SCHED_RUN_ID","value":")" +
-         run_id + R"("}]}})";
+         run_id + R"("}]},"ProcessProperties":{"ProcessProperty":[]}})";
+}
+
+// True when `v` is the platform's documented JSON error body: exactly {"message":"…"}.
+inline bool is_error_body(const boost::json::value& v) {
+  if (!v.is_object() || v.get_object().size() != 1) return false;
+  const boost::json::value* m = v.get_object().if_contains("message");
+  return m != nullptr && m->is_string() && !m->get_string().empty();
 }
 
 // Submits and answers the requestId (fails the test when the submit is refused).
@@ -193,7 +200,7 @@ inline HttpAnswer poll(TestClient& client, const std::string& request_id) {
   return client.get(rest_path("ExecutionRecord/async/" + request_id));
 }
 
-// The record of a 200 poll answer (envelope or bare).
+// The record of a 200 poll answer (bare, or in the envelope of SimOptions::poll_envelope).
 inline boost::json::object record_of(const HttpAnswer& a) {
   boost::json::object o = a.json().as_object();
   if (o.contains("result")) return o.at("result").as_array().at(0).as_object();
