@@ -4,8 +4,10 @@
 #include "daemon/platform/beast_transport.h"
 #include "daemon/platform/classify.h"
 #include "daemon/platform/wire.h"
+#include "config/escape.h"
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -157,6 +159,23 @@ void BoomiClient::on_answer(const CallResult<HttpResponse>& r, bool probe) {
   }
 }
 
+void BoomiClient::note_deprecation(const char* endpoint, const HttpResponse& r) {
+  auto deprecation = r.header("Deprecation");
+  auto sunset = r.header("Sunset");
+  if (deprecation.empty() && sunset.empty()) return;
+  std::string name = *endpoint ? endpoint : "a call";
+  for (const auto& d : m_deprecations)
+    if (d.endpoint == name) return;  // once per endpoint
+  DeprecationNotice n{name, header_text(deprecation), header_text(sunset),
+                      header_text(r.header("Link"), 512), header_text(r.header("Warning"))};
+  spdlog::warn("platform.deprecated endpoint=\"{}\" deprecation=\"{}\" sunset=\"{}\" link=\"{}\" "
+               "warning=\"{}\" action=\"the platform will retire this call{}; upgrade "
+               "boomi-sched before then\"",
+               esc(n.endpoint), esc(n.deprecation), esc(n.sunset), esc(n.link), esc(n.warning),
+               n.sunset.empty() ? "" : " at the sunset date");
+  m_deprecations.push_back(std::move(n));
+}
+
 Millis BoomiClient::backoff(int attempt, const CallError& e) {
   auto cap = m_options.backoff_initial * (1LL << std::min(attempt - 1, 20));
   cap = std::min<Millis>(cap, m_options.backoff_max);
@@ -221,9 +240,12 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
     // A 401 may have arrived while this call waited for its slot.
     if (auto e = check_circuit(probe)) co_return *e;
     auto sent = co_await m_transport->send(spec.request);
+    if (sent) note_deprecation(spec.endpoint, *sent);
     CallResult<HttpResponse> r = [&]() -> CallResult<HttpResponse> {
       if (!sent) return scrub(classify_transport_failure(sent.error(), spec.trigger));
       int status = sent->status;
+      if (status >= 300 && status < 400)
+        return scrub(classify_redirect(status, sent->header("Location"), spec.endpoint));
       bool passed = std::find(spec.pass.begin(), spec.pass.end(), status) != spec.pass.end();
       if ((status >= 200 && status < 300) || passed) return std::move(*sent);
       return scrub(classify_http_failure(status, sent->header("Retry-After"), sent->body,

@@ -25,6 +25,11 @@
 // lookup by requestId); query() asks executionHistory once per status word and keeps the
 // records inside the window.
 //
+// Redirects are never followed: a 3xx (301/308 for a retired object) is a permanent failure
+// naming the Location, so the credentials never go to another URL. Deprecation / Sunset
+// headers on any answer are logged once per endpoint (platform.deprecated, a warning) and kept
+// in deprecations().
+//
 // Credentials: the token is read from config::Platform::token only to build the
 // Authorization header; it never appears in a log line, an error message or CallError::body.
 //
@@ -44,6 +49,17 @@
 #include <random>
 
 namespace bsched::platform {
+
+// An endpoint the platform answered with Deprecation / Sunset headers: the object is
+// positioned for retirement. Header values verbatim, capped, control characters replaced;
+// empty when absent.
+struct DeprecationNotice {
+  std::string endpoint;     // "POST ExecutionRequest", "GET ExecutionRecord/async", …
+  std::string deprecation;  // the Deprecation header (a date or "true")
+  std::string sunset;       // the Sunset header: when the object is expected to go away
+  std::string link;         // the Link header: where the platform explains it
+  std::string warning;      // the Warning header
+};
 
 struct ClientOptions {
   int max_attempts = 4;                               // polls and queries, the first included
@@ -73,6 +89,9 @@ class BoomiClient final : public PlatformClient {
   PlatformHealth health() const override;
   void reset_auth() override;
 
+  // The deprecated endpoints seen so far, one notice each, in the order first seen.
+  const std::vector<DeprecationNotice>& deprecations() const { return m_deprecations; }
+
   // A reloaded configuration: new credentials, URLs and pace; closes the auth circuit.
   bool update_platform(const config::Platform& platform) override;
 
@@ -95,10 +114,13 @@ class BoomiClient final : public PlatformClient {
     bool trigger = false;
     bool retry = false;             // retry throttled / 5xx / transport failures here
     std::vector<int> pass;          // non-2xx statuses handed back as answers
+    const char* endpoint = "";      // "POST ExecutionRequest": names it in warnings
   };
   boost::asio::awaitable<CallResult<HttpResponse>> call(CallSpec spec);
   std::optional<CallError> check_circuit(bool& probe);
   void on_answer(const CallResult<HttpResponse>& r, bool probe);
+  // Logs and keeps the first Deprecation / Sunset notice of `endpoint`.
+  void note_deprecation(const char* endpoint, const HttpResponse& r);
   Millis backoff(int attempt, const CallError& e);
   CallError scrub(CallError e) const;
   CallError bad_response(const HttpResponse& r, std::string message) const;
@@ -132,6 +154,7 @@ class BoomiClient final : public PlatformClient {
   SteadyTime m_auth_retry_at{};
   std::string m_auth_message;
   std::string m_last_error;
+  std::vector<DeprecationNotice> m_deprecations;
 
   // GraphQL token.
   std::string m_jwt;

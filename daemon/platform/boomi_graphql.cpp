@@ -33,6 +33,7 @@ awaitable<CallResult<std::string>> BoomiClient::jwt() {
   spec.request.url = trim_slash(m_platform.jwt_url) + "/" + m_platform.account_id;
   spec.request.headers = {{"Accept", "application/json"}, {"Authorization", m_basic}};
   spec.request.idempotent = true;
+  spec.endpoint = "GET auth/jwt/generate";
   spec.retry = true;
   auto r = co_await call(std::move(spec));
   if (!r) co_return r.error();
@@ -75,6 +76,7 @@ BoomiClient::CallSpec BoomiClient::graphql_call(const std::string& token, std::s
                           {"Authorization", "Bearer " + token},
                           {"SPACE_GUID", m_platform.space_guid}};
   spec.request.body = std::move(body);
+  spec.endpoint = "POST graphql";
   return spec;
 }
 

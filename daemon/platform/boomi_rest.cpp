@@ -67,6 +67,7 @@ awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequ
                               req.body.empty() ? execution_request_json(req) : req.body,
                               "application/json");
   spec.request.idempotent = false;
+  spec.endpoint = "POST ExecutionRequest";
   spec.priority = CallPriority::trigger;
   spec.trigger = true;
   auto r = co_await call(std::move(spec));
@@ -84,6 +85,7 @@ awaitable<CallResult<PollResult>> BoomiClient::poll(const std::string& request_i
   CallSpec spec;
   spec.request =
       rest_request("GET", "/ExecutionRecord/async/" + path_segment(request_id), "", "");
+  spec.endpoint = "GET ExecutionRecord/async";
   spec.retry = true;
   spec.pass = {202, 204, 404, 410};
   auto r = co_await call(std::move(spec));
@@ -116,6 +118,7 @@ awaitable<CallResult<std::vector<ExecutionRecord>>> BoomiClient::query_rest(cons
   CallSpec spec;
   spec.request =
       rest_request("POST", "/ExecutionRecord/query", record_query_json(q), "application/json");
+  spec.endpoint = "POST ExecutionRecord/query";
   spec.retry = true;
   for (int page = 1;; ++page) {
     auto r = co_await call(spec);
@@ -130,6 +133,7 @@ awaitable<CallResult<std::vector<ExecutionRecord>>> BoomiClient::query_rest(cons
     // queryMore: the body is the raw token.
     spec.request = rest_request("POST", "/ExecutionRecord/queryMore", answer->query_token,
                                 "text/plain");
+    spec.endpoint = "POST ExecutionRecord/queryMore";
   }
 }
 

@@ -104,6 +104,27 @@ CallError classify_transport_failure(const TransportError& t, bool trigger) {
   return e;
 }
 
+std::string header_text(std::string_view value, std::size_t limit) {
+  std::string out = cap_text(value, limit);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
+CallError classify_redirect(int status, std::string_view location, std::string_view endpoint) {
+  CallError e;
+  e.kind = FailureKind::permanent;
+  e.http_status = status;
+  e.message = fmt::format(
+      "the platform answered HTTP {} to {}: the resource moved to {}; not followed (the "
+      "credentials are sent only to the configured URL): check platform.base_url and the "
+      "platform's API release notes",
+      status, endpoint.empty() ? "a call" : endpoint,
+      location.empty() ? std::string("(no Location given)") : header_text(location, 512));
+  return e;
+}
+
 std::optional<Millis> parse_retry_after(std::string_view value, SysMillis now) {
   constexpr auto k_max_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(k_retry_after_max);

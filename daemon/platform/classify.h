@@ -7,7 +7,8 @@
 // | 408, 410, 500, other 5xx                  | retry_later                       |
 // | 502, 504                                  | trigger: uncertain; else retry_later |
 // | 429, 503                                  | throttled (+ Retry-After)         |
-// | 1xx / 3xx                                 | bad_response                      |
+// | 1xx                                       | bad_response                      |
+// | 3xx (a retired object moved; never followed) | permanent, naming the Location  |
 // | bad or insecure URL                       | permanent (a configuration error) |
 // | resolve / connect / TLS failure           | retry_later (nothing was sent)    |
 // | timeout, reset, garbled answer after send | trigger: uncertain; else retry_later / bad_response |
@@ -16,7 +17,9 @@
 #include "daemon/platform/http_transport.h"
 #include "daemon/platform/platform_client.h"
 
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace bsched::platform {
@@ -27,6 +30,15 @@ CallError classify_http_failure(int status, std::string_view retry_after, std::s
                                 bool trigger, SysMillis now);
 
 CallError classify_transport_failure(const TransportError& e, bool trigger);
+
+// A 3xx answer (301/308: a retired object moved): permanent, never followed. The message
+// names `endpoint` and the Location (capped, control characters replaced) so an operator can
+// act: the credentials go only to the configured URLs.
+CallError classify_redirect(int status, std::string_view location, std::string_view endpoint);
+
+// A header value fit for a log line and `status`: at most `limit` bytes (cap_text), control
+// characters replaced by '?'.
+std::string header_text(std::string_view value, std::size_t limit = 200);
 
 // The longest wait a Retry-After can ask for (docs/operations.md "Limits"). Longer values,
 // including dates thousands of years ahead, are cut to it: every timer derived from a
