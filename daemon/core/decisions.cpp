@@ -300,6 +300,31 @@ std::optional<platform::ExecutionRecord> match_record(
   return *best;
 }
 
+namespace {
+
+// The wait before the next reconcile query of `run`: half the time since its request left
+// (sent_at), so each wait is about 1.5 times the one before — growing like polls, but from
+// the send rather than from an answer count, so a run reconciled after a restart does not
+// start over fast — at least poll.initial, at most poll.max, jittered ±10%. While the record
+// window (sent_at + record_timeout) is still ahead, never past its end, so the run is decided
+// on time. Every query (and each queryMore page) also takes a slot of the account's pace.
+Millis reconcile_delay(const storage::RunRow& run, const config::Job& job, SysMillis now,
+                       double jitter) {
+  const auto& poll = job.settings->poll;
+  const Millis lo = poll.initial;
+  const Millis hi = std::max(poll.max, poll.initial);
+  const auto since = std::chrono::duration_cast<Millis>(now - sent_at(run));
+  double ms = std::clamp(static_cast<double>(since.count()) / 2.0,
+                         static_cast<double>(lo.count()), static_cast<double>(hi.count()));
+  ms *= 1.0 + (std::clamp(jitter, 0.0, 1.0) - 0.5) * 0.2;
+  Millis delay(std::max<std::int64_t>(1, std::llround(ms)));
+  const SysMillis window_end = sent_at(run) + job.settings->record_timeout;
+  if (now < window_end && now + delay > window_end) delay = window_end - now;
+  return delay;
+}
+
+}  // namespace
+
 RunStep on_reconcile_answer(
     const storage::RunRow& run, const config::Job& job,
     const platform::CallResult<std::vector<platform::ExecutionRecord>>& answer,
@@ -327,7 +352,7 @@ RunStep on_reconcile_answer(
                               format_duration(job.settings->record_timeout)),
                   now);
   }
-  auto step = wait_until(now + poll_delay(job.settings->poll, polls, jitter));
+  auto step = wait_until(now + reconcile_delay(run, job, now, jitter));
   if (!answer) {
     step.event = RunEvent::poll_failed;
     step.update.last_error = describe(answer.error());
