@@ -59,6 +59,39 @@ TEST_SUITE("platform::pacing") {
     for (size_t i = 2; i < 5; ++i) CHECK(f.fake->sent[i].request.method == "GET");
   }
 
+  TEST_CASE("reconcile queries and each queryMore page take slots of the same pace as polls") {
+    ClientFixture f(test_platform(4));
+    f.fake->fallback = [](const HttpRequest& r) {
+      if (r.url.ends_with("/ExecutionRecord/query"))
+        return SendResult(response(200, R"({"result":[],"queryToken":"T1"})"));
+      if (r.url.ends_with("/ExecutionRecord/queryMore"))
+        return SendResult(response(200, R"({"result":[]})"));
+      return SendResult(response(202, ""));
+    };
+    int finished = 0;
+    for (int i = 0; i < 2; ++i) {
+      boost::asio::co_spawn(
+          f.io, [&]() -> boost::asio::awaitable<void> { (void)co_await f.client->poll("r"); ++finished; },
+          boost::asio::detached);
+      boost::asio::co_spawn(
+          f.io,
+          [&]() -> boost::asio::awaitable<void> {
+            (void)co_await f.client->query(RecordQuery{"p", "a", {}, {}});
+            ++finished;
+          },
+          boost::asio::detached);
+    }
+    drive(f.io, *f.clock, [&] { return finished == 4; });
+    REQUIRE(f.fake->sent.size() == 6);  // 2 polls, 2 queries, 2 queryMore pages
+    for (size_t i = 1; i < f.fake->sent.size(); ++i)
+      CHECK(f.fake->sent[i].at - f.fake->sent[i - 1].at >= std::chrono::milliseconds{250});
+  }
+
+  TEST_CASE("the default pace stays under the five requests per second of the published API") {
+    CHECK(config::Platform{}.requests_per_second > 0);
+    CHECK(config::Platform{}.requests_per_second <= 5);
+  }
+
   TEST_CASE("unpaced calls go out at once") {
     ClientFixture f(test_platform(0));
     f.fake->fallback = [](const HttpRequest&) { return SendResult(response(202, "")); };
