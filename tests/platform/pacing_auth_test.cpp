@@ -69,6 +69,7 @@ TEST_SUITE("platform::pacing") {
       return SendResult(response(202, ""));
     };
     int finished = 0;
+    const RecordQuery q{"p", "a", {}, {}};
     for (int i = 0; i < 2; ++i) {
       boost::asio::co_spawn(
           f.io, [&]() -> boost::asio::awaitable<void> { (void)co_await f.client->poll("r"); ++finished; },
@@ -76,7 +77,8 @@ TEST_SUITE("platform::pacing") {
       boost::asio::co_spawn(
           f.io,
           [&]() -> boost::asio::awaitable<void> {
-            (void)co_await f.client->query(RecordQuery{"p", "a", {}, {}});
+            auto r = co_await f.client->query(q);
+            CHECK(r.has_value());
             ++finished;
           },
           boost::asio::detached);

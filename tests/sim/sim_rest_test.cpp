@@ -209,7 +209,7 @@ TEST_CASE("polls are answered with the bare ExecutionRecord by default, nothing 
   TestClient client(fx.port());
   HttpAnswer a = poll(client, submit(client));
   REQUIRE(a.status == 200);
-  const json::object& r = a.json().as_object();
+  const json::object r = a.json().as_object();
   CHECK(r.at("@type") == "ExecutionRecord");
   CHECK(!r.contains("result"));
   CHECK(r.at("executionDuration") == json::array{"Long", 0});
