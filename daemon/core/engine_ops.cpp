@@ -160,7 +160,9 @@ void Engine::Impl::write_heartbeat() {
 
 // Rewrites the heartbeat when the platform's health changed (PlatformHealth logs it).
 void Engine::Impl::note_platform(const platform::CallError* error) {
-  if (platform.note(error)) write_heartbeat();
+  bool changed = platform.note(error);
+  if (platform.note_deprecations(client.deprecations())) changed = true;
+  if (changed) write_heartbeat();
 }
 
 void Engine::Impl::spawn(boost::asio::awaitable<void> work, const char* what) {

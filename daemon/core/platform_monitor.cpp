@@ -70,16 +70,37 @@ bool PlatformMonitor::credentials_changed() {
   return true;
 }
 
-std::string PlatformMonitor::describe() const {
-  switch (m_state) {
+bool PlatformMonitor::note_deprecations(std::vector<platform::DeprecationNotice> notices) {
+  if (notices.size() == m_deprecations.size()) return false;  // one notice per endpoint, kept
+  m_deprecations = std::move(notices);
+  return true;
+}
+
+namespace {
+
+std::string state_word(PlatformState state, const std::string& auth_message) {
+  switch (state) {
     case PlatformState::ok: return "ok";
     case PlatformState::unchecked: return "checking new credentials";
     case PlatformState::throttled: return "throttled";
     case PlatformState::unreachable: return "unreachable";
     case PlatformState::error: return "error";
-    case PlatformState::auth_failed: return "auth failed: " + m_auth_message;
+    case PlatformState::auth_failed: return "auth failed: " + auth_message;
   }
   return "ok";
+}
+
+}  // namespace
+
+std::string PlatformMonitor::describe() const {
+  auto out = state_word(m_state, m_auth_message);
+  for (std::size_t i = 0; i < m_deprecations.size(); ++i) {
+    const auto& d = m_deprecations[i];
+    out += i == 0 ? "; deprecated: " : ", ";
+    out += d.endpoint;
+    if (!d.sunset.empty()) out += " (sunset " + d.sunset + ")";
+  }
+  return out;
 }
 
 }  // namespace bsched::core

@@ -5,6 +5,7 @@
 #include "daemon/platform/platform_client.h"
 
 #include <string>
+#include <vector>
 
 namespace bsched::core {
 
@@ -31,11 +32,17 @@ class PlatformMonitor {
   // next call says otherwise. Returns true when it was open.
   bool credentials_changed();
 
+  // The deprecated endpoints the client has seen (platform::PlatformClient::deprecations).
+  // Returns true when they changed (a new one appeared).
+  bool note_deprecations(std::vector<platform::DeprecationNotice> notices);
+
   // "ok", "checking new credentials", "throttled", "unreachable", "error",
-  // "auth failed: <message>": the heartbeat's platform_state.
+  // "auth failed: <message>": the heartbeat's platform_state; followed by
+  // "; deprecated: <endpoint> (sunset <date>), …" once the platform announced a retirement.
   std::string describe() const;
 
  private:
+  std::vector<platform::DeprecationNotice> m_deprecations;
   PlatformState m_state = PlatformState::ok;
   std::string m_auth_message;  // the platform's message of the 401 (auth_failed only)
 };

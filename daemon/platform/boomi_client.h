@@ -50,16 +50,6 @@
 
 namespace bsched::platform {
 
-// An endpoint the platform answered with Deprecation / Sunset headers: the object is
-// positioned for retirement. Header values verbatim, capped, control characters replaced;
-// empty when absent.
-struct DeprecationNotice {
-  std::string endpoint;     // "POST ExecutionRequest", "GET ExecutionRecord/async", …
-  std::string deprecation;  // the Deprecation header (a date or "true")
-  std::string sunset;       // the Sunset header: when the object is expected to go away
-  std::string link;         // the Link header: where the platform explains it
-  std::string warning;      // the Warning header
-};
 
 struct ClientOptions {
   int max_attempts = 4;                               // polls and queries, the first included
@@ -90,7 +80,7 @@ class BoomiClient final : public PlatformClient {
   void reset_auth() override;
 
   // The deprecated endpoints seen so far, one notice each, in the order first seen.
-  const std::vector<DeprecationNotice>& deprecations() const { return m_deprecations; }
+  std::vector<DeprecationNotice> deprecations() const override { return m_deprecations; }
 
   // A reloaded configuration: new credentials, URLs and pace; closes the auth circuit.
   bool update_platform(const config::Platform& platform) override;

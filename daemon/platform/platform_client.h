@@ -120,6 +120,17 @@ struct PlatformHealth {
   std::optional<SysMillis> auth_retry_at;  // when a half-open probe is allowed
 };
 
+// An endpoint the platform answered with Deprecation / Sunset headers: the object is
+// positioned for retirement. Header values verbatim, capped, control characters replaced;
+// empty when absent.
+struct DeprecationNotice {
+  std::string endpoint;     // "POST ExecutionRequest", "GET ExecutionRecord/async", …
+  std::string deprecation;  // the Deprecation header (a date or "true")
+  std::string sunset;       // the Sunset header: when the object is expected to go away
+  std::string link;         // the Link header: where the platform explains it
+  std::string warning;      // the Warning header
+};
+
 class PlatformClient {
  public:
   virtual ~PlatformClient() = default;
@@ -146,6 +157,9 @@ class PlatformClient {
   virtual PlatformHealth health() const = 0;
   // Called when the configuration (credentials) changed: closes the auth circuit.
   virtual void reset_auth() = 0;
+  // The deprecated endpoints the platform's answers named so far, one notice each, in the
+  // order first seen. Default: none.
+  virtual std::vector<DeprecationNotice> deprecations() const { return {}; }
   // A reloaded configuration's platform settings (credentials, URLs, pace). Returns whether
   // the client took them; false (the default): they apply after a restart.
   virtual bool update_platform(const config::Platform& platform) {
