@@ -1,5 +1,6 @@
 // The clock the scheduler decides with. Decisions take "now" as an argument; the event loop
-// asks a Clock for it, so tests drive everything with FakeClock and never sleep.
+// asks a Clock for it, so tests drive everything with a fake one (tests/support/fake_clock.h)
+// and never sleep.
 #pragma once
 
 #include "base/time_util.h"
@@ -25,21 +26,6 @@ class SystemClock final : public Clock {
   std::chrono::steady_clock::time_point steady_now() const override {
     return std::chrono::steady_clock::now();
   }
-};
-
-// For tests: time moves only when told to.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(SysMillis start) : m_now(start) {}
-  SysMillis now() const override { return m_now; }
-  std::chrono::steady_clock::time_point steady_now() const override { return m_steady; }
-  void advance(Millis d) { m_now += d; m_steady += d; }
-  // A wall-clock step: the wall clock jumps, the monotonic clock does not.
-  void step_wall(Millis d) { m_now += d; }
-
- private:
-  SysMillis m_now;
-  std::chrono::steady_clock::time_point m_steady{};
 };
 
 }  // namespace bsched::core

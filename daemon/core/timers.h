@@ -1,4 +1,4 @@
-// The engine's timers, behind an interface so tests drive them with FakeClock (no sleeping).
+// The engine's timers, behind an interface so tests drive them with a fake clock (no sleeping).
 // A WakeTimer measures monotonic time; the engine converts wall-clock targets into delays
 // and re-checks the wall clock on every wake-up.
 #pragma once

@@ -3,6 +3,7 @@
 // that became ready, so a test reads like a timeline and never sleeps.
 #pragma once
 
+#include "tests/support/fake_clock.h"
 #include "daemon/core/engine.h"
 #include "storage/sqlite_run_store.h"
 #include "tests/core/fake_platform_client.h"

@@ -2,7 +2,7 @@
 // fire_due(), so engine tests run on a real io_context without sleeping.
 #pragma once
 
-#include "daemon/core/clock.h"
+#include "tests/support/fake_clock.h"
 #include "daemon/core/timers.h"
 
 #include <boost/asio/as_tuple.hpp>
