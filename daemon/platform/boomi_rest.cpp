@@ -3,8 +3,11 @@
 
 #include "daemon/platform/classify.h"
 #include "daemon/platform/wire.h"
+#include "daemon/platform/wire_util.h"
 
 #include <fmt/core.h>
+
+#include <cctype>
 
 // GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frames (GCC bug 109224).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -15,9 +18,6 @@ namespace bsched::platform {
 
 using boost::asio::awaitable;
 
-namespace {
-
-// Percent-encodes everything but RFC 3986 unreserved characters.
 std::string path_segment(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
@@ -28,6 +28,8 @@ std::string path_segment(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // An AsyncOperationResult envelope that carried an error status.
 CallError envelope_error(const AnswerError& a, const HttpResponse& r) {

@@ -1,9 +1,9 @@
 // The process-schedule calls over BoomiClient::rest_exchange.
 #include "daemon/platform/boomi_schedules.h"
 
-#include <fmt/core.h>
+#include "daemon/platform/wire_util.h"
 
-#include <cctype>
+#include <fmt/core.h>
 
 // GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frames (GCC bug 109224).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -13,22 +13,6 @@
 namespace bsched::platform {
 
 using boost::asio::awaitable;
-
-namespace {
-
-// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string path_segment(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
-}  // namespace
 
 template <class T, class Parse>
 awaitable<CallResult<std::vector<T>>> BoomiScheduleClient::query_all(std::string object,

@@ -1,6 +1,8 @@
 // The process-schedule JSON: request bodies and tolerant answer parsers.
 #include "daemon/platform/schedule_wire.h"
 
+#include "daemon/platform/wire_util.h"
+
 #include <boost/json.hpp>
 
 #include <fmt/core.h>
@@ -12,15 +14,6 @@ namespace bsched::platform {
 namespace json = boost::json;
 
 namespace {
-
-std::optional<json::value> parse_json(std::string_view body) {
-  boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  auto v = json::parse(body, ec, {}, opts);
-  if (ec) return std::nullopt;
-  return v;
-}
 
 std::string str(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);

@@ -1,5 +1,6 @@
 // Tolerant parsers of the platform's answers (platform-api.md "The ExecutionRecord", "Errors").
 #include "daemon/platform/wire.h"
+#include "daemon/platform/wire_util.h"
 
 #include <boost/json.hpp>
 
@@ -13,8 +14,6 @@ namespace bsched::platform {
 
 namespace json = boost::json;
 
-namespace {
-
 std::optional<json::value> parse_json(std::string_view body) {
   boost::system::error_code ec;
   json::parse_options opts;
@@ -23,6 +22,8 @@ std::optional<json::value> parse_json(std::string_view body) {
   if (ec) return std::nullopt;
   return v;
 }
+
+namespace {
 
 const json::value* member(const json::object& o, std::string_view key) {
   auto it = o.find(key);
