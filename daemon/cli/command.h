@@ -15,6 +15,11 @@ inline constexpr int k_exit_ok = 0;       // success
 inline constexpr int k_exit_failure = 1;  // failure or invalid input
 inline constexpr int k_exit_usage = 2;    // bad command line
 
+// The help of every command's --config option.
+inline constexpr const char* k_config_help =
+    "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
+    "/etc/boomi-sched/boomi-sched.yaml)";
+
 void add_run_command(CLI::App& root, Action& chosen);        // run [--config P] [--dev]
 void add_validate_command(CLI::App& root, Action& chosen);   // validate
 void add_next_command(CLI::App& root, Action& chosen);       // next

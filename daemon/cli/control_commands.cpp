@@ -129,8 +129,7 @@ CLI::App* add_control(CLI::App& root, Action& chosen, storage::CommandKind kind,
   auto* cmd = root.add_subcommand(name_of(kind), help);
   cmd->add_option("job", opts->job, "the job's name")->required();
   cmd->add_option("--config", opts->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml)");
+                  k_config_help);
   if (kind == storage::CommandKind::trigger) {
     cmd->add_option("--property,-p", opts->properties,
                     "NAME=VALUE: a dynamic process property for this run (repeatable)");

@@ -248,8 +248,7 @@ void add_exec_command(CLI::App& root, Action& chosen) {
                 "poll the run to its end and print the outcome; exit 0 only for COMPLETE / "
                 "COMPLETE_WARN");
   cmd->add_option("--config", opts->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml)");
+                  k_config_help);
   cmd->callback([&chosen, opts] { chosen = [opts] { return run_exec(*opts); }; });
 }
 

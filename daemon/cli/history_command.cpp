@@ -140,8 +140,7 @@ void add_history_command(CLI::App& root, Action& chosen) {
   cmd->add_option("job", opts->job, "only this job (default: every job)");
   cmd->add_option("--limit,-n", opts->limit, "at most this many entries (default 20)");
   cmd->add_option("--config", opts->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml)");
+                  k_config_help);
   cmd->add_flag("--json", opts->json, "print one JSON array of run objects");
   cmd->callback([&chosen, opts] { chosen = [opts] { return run_history(*opts); }; });
 }

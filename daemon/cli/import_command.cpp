@@ -305,8 +305,7 @@ void add_import_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--zone", o->zone, "the runtime's time zone (IANA name), in which its schedules run");
   cmd->add_option("--out", o->out, "the jobs.d file to write (default: print to stdout)");
   cmd->add_option("--config", o->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml)");
+                  k_config_help);
   cmd->add_flag("--disable-on-platform", o->disable,
                 "after writing and validating --out, switch the imported schedules off on the "
                 "platform (ProcessScheduleStatus), recording them in OUT.platform-record.json");

@@ -172,8 +172,7 @@ void add_next_command(CLI::App& root, Action& chosen) {
   cmd->add_flag("--json", opts->json,
                 "a JSON array of {utc, local, zone, abbrev, epoch} objects");
   cmd->add_option("--config", opts->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml)");
+                  k_config_help);
   cmd->callback([&chosen, opts] { chosen = [opts] { return run_next(*opts); }; });
 }
 

@@ -108,8 +108,7 @@ void add_status_command(CLI::App& root, Action& chosen) {
       "status", "One line per job: schedule, next fire, last run and result, runs in flight, "
                 "missed slots; works whether or not the daemon runs");
   cmd->add_option("--config", opts->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml)");
+                  k_config_help);
   cmd->add_flag("--json", opts->json, "print one JSON object with every field");
   cmd->add_flag("--wide,-w", opts->wide,
                 "add the EXECUTION column: the platform's executionId of each job's last run");

@@ -104,8 +104,7 @@ void add_validate_command(CLI::App& root, Action& chosen) {
   auto* cmd = root.add_subcommand(
       "validate", "Load and check the configuration; print every problem as file:line:col");
   cmd->add_option("--config", opts->config,
-                  "main configuration file (default: $BOOMI_SCHED_CONFIG, else "
-                  "/etc/boomi-sched/boomi-sched.yaml); jobs.d/*.yaml beside it is read too");
+                  std::string(k_config_help) + "; jobs.d/*.yaml beside it is read too");
   cmd->add_flag("--verbose,-v", opts->verbose, "also list every job's next fire instant");
   cmd->add_flag("--print", opts->print,
                 "print the effective configuration (defaults applied, token redacted) as YAML");
