@@ -9,58 +9,20 @@
 #include "daemon/platform/wire.h"
 #include "daemon/sim/sim_router.h"
 
+#include "tests/contract/contract_support.h"
 #include "tests/support/config_test_util.h"
 
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 using namespace bsched;
 using bsched::test::ConfigTempDir;
+using namespace bsched::test::contract;
 
 namespace {
-
-const std::string k_source = BSCHED_SOURCE_DIR;
-const std::string k_schemas = k_source + "/tests/contract/platform_schemas.json";
-const std::string k_validator = k_source + "/tests/contract/validate.mjs";
-
-void write_body(const std::filesystem::path& dir, const std::string& name, const std::string& body) {
-  std::ofstream(dir / (name + ".json"), std::ios::binary) << body;
-}
-
-// Runs the validator over `dir`: the exit code and every line it printed. Fails the test
-// with a hint when node or ajv is missing.
-test::CommandOutput validate(const ConfigTempDir& tmp, const std::filesystem::path& dir) {
-  const char* tools = std::getenv("BOOMI_SCHED_TOOLS");
-  const char* home = std::getenv("HOME");
-  const std::string tools_dir =
-      tools && *tools ? tools : std::string(home ? home : "") + "/.cache/boomi-sched-tools";
-  const bool have_node = std::system("node --version >/dev/null 2>&1") == 0;
-  const bool have_ajv = std::filesystem::exists(tools_dir + "/node_modules/ajv/package.json");
-  REQUIRE_MESSAGE((have_node && have_ajv),
-                  "the contract test needs node and ajv (" << tools_dir
-                      << "/node_modules): run scripts/install-deps.sh --test or set "
-                         "BOOMI_SCHED_TOOLS");
-  auto r = test::run_command("node '" + k_validator + "' '" + k_schemas + "' '" + dir.string() + "'",
-                             tmp);
-  INFO("validate.mjs: " << r.out << r.err);
-  REQUIRE(r.exit_code != 2);  // a setup error, not a verdict
-  return r;
-}
-
-std::size_t count_lines_starting(const std::string& text, const std::string& prefix) {
-  std::size_t n = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    auto end = text.find('\n', at);
-    if (text.compare(at, prefix.size(), prefix) == 0) ++n;
-    at = end == std::string::npos ? text.size() : end + 1;
-  }
-  return n;
-}
 
 // ---- requests ----
 
