@@ -64,26 +64,40 @@ std::optional<bool> boolean(const json::object& o, std::string_view key) {
   return std::nullopt;
 }
 
-template <class T, class Parse>
-AnswerResult<SchedulePage<T>> parse_page(std::string_view body, Parse parse) {
+// Why an object of an answer cannot be used, or "" when it can. A ProcessScheduleStatus
+// whose enabled flag is missing or unreadable is unusable: read as false, it would pass for
+// "already switched off" and be left running.
+std::string no_problem(const json::object&) {
+  return {};
+}
+std::string status_problem(const json::object& o) {
+  return boolean(o, "enabled") ? std::string() : "the ProcessScheduleStatus has no enabled flag";
+}
+
+template <class T, class Parse, class Check>
+AnswerResult<SchedulePage<T>> parse_page(std::string_view body, Parse parse, Check check) {
   auto v = parse_json(body);
   if (!v || !v->is_object()) return AnswerError{"the query answer is not a JSON object", {}};
   const auto& o = v->get_object();
   SchedulePage<T> page;
   if (const auto* result = o.if_contains("result")) {
     if (!result->is_array()) return AnswerError{"the query answer's result is not a list", {}};
-    for (const auto& item : result->get_array())
-      if (item.is_object()) page.items.push_back(parse(item.get_object()));
+    for (const auto& item : result->get_array()) {
+      if (!item.is_object()) continue;
+      if (auto problem = check(item.get_object()); !problem.empty())
+        return AnswerError{"the query answer: " + problem, {}};
+      page.items.push_back(parse(item.get_object()));
+    }
   }
   if (const auto* t = o.if_contains("queryToken"); t && t->is_string())
     page.query_token = std::string(t->get_string());
   return page;
 }
 
-template <class T, class Parse>
+template <class T, class Parse, class Check>
 AnswerResult<std::vector<BulkItem<T>>> parse_bulk(std::string_view body,
-                                                  const std::vector<std::string>& ids,
-                                                  Parse parse) {
+                                                  const std::vector<std::string>& ids, Parse parse,
+                                                  Check check) {
   auto v = parse_json(body);
   if (!v || !v->is_object()) return AnswerError{"the bulk answer is not a JSON object", {}};
   const auto* response = v->get_object().if_contains("response");
@@ -107,8 +121,11 @@ AnswerResult<std::vector<BulkItem<T>>> parse_bulk(std::string_view body,
       auto value = parse(result->get_object());
       auto it = index.find(value.id);
       if (it == index.end()) continue;  // an object nobody asked for
-      out[it->second].value = std::move(value);
       out[it->second].status_code = code;
+      if (auto problem = check(result->get_object()); !problem.empty())
+        out[it->second].error_message = problem;
+      else
+        out[it->second].value = std::move(value);
       continue;
     }
     auto message = cap_text(str(item, "errorMessage"), k_error_message_cap);
@@ -193,21 +210,21 @@ ScheduleStatus parse_schedule_status(const json::object& o) {
 }
 
 AnswerResult<SchedulePage<ProcessSchedules>> parse_schedules_page(std::string_view body) {
-  return parse_page<ProcessSchedules>(body, parse_process_schedules);
+  return parse_page<ProcessSchedules>(body, parse_process_schedules, no_problem);
 }
 
 AnswerResult<SchedulePage<ScheduleStatus>> parse_statuses_page(std::string_view body) {
-  return parse_page<ScheduleStatus>(body, parse_schedule_status);
+  return parse_page<ScheduleStatus>(body, parse_schedule_status, status_problem);
 }
 
 AnswerResult<std::vector<BulkItem<ProcessSchedules>>> parse_schedules_bulk(
     std::string_view body, const std::vector<std::string>& ids) {
-  return parse_bulk<ProcessSchedules>(body, ids, parse_process_schedules);
+  return parse_bulk<ProcessSchedules>(body, ids, parse_process_schedules, no_problem);
 }
 
 AnswerResult<std::vector<BulkItem<ScheduleStatus>>> parse_statuses_bulk(
     std::string_view body, const std::vector<std::string>& ids) {
-  return parse_bulk<ScheduleStatus>(body, ids, parse_schedule_status);
+  return parse_bulk<ScheduleStatus>(body, ids, parse_schedule_status, status_problem);
 }
 
 AnswerResult<ScheduleStatus> parse_status_answer(std::string_view body) {

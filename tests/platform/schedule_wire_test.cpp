@@ -50,16 +50,33 @@ TEST_SUITE("platform::schedule_wire") {
 
   TEST_CASE("a status's enabled flag is read as a boolean or its text") {
     auto page = parse_statuses_page(R"({"result":[{"id":"1","enabled":true},
-        {"id":"2","enabled":"false"},{"id":"3","enabled":"yes"},{"id":"4"}]})");
+        {"id":"2","enabled":"false"},{"id":"3","enabled":"true"}]})");
     REQUIRE(page.has_value());
-    REQUIRE(page->items.size() == 4);
+    REQUIRE(page->items.size() == 3);
     CHECK(page->items[0].enabled);
     CHECK_FALSE(page->items[1].enabled);
-    CHECK_FALSE(page->items[2].enabled);
+    CHECK(page->items[2].enabled);
     CHECK(page->query_token.empty());
     CHECK((parse_status_answer(R"({"id":"1","enabled":false})")).has_value());
     CHECK_FALSE((parse_status_answer(R"({"id":"1"})")).has_value());
     CHECK_FALSE((parse_status_answer("<xml/>")).has_value());
+  }
+
+  // Read as false, such a status passed for "already switched off": the import left the
+  // schedule running on the platform and recorded it as off.
+  TEST_CASE("a status without a readable enabled flag is never taken for switched off") {
+    for (const char* status : {R"({"id":"a"})", R"({"id":"a","enabled":"yes"})",
+                               R"({"id":"a","enabled":null})", R"({"id":"a","enabled":0})"}) {
+      INFO(std::string(status));
+      auto page = parse_statuses_page(std::string(R"({"result":[)") + status + "]}");
+      REQUIRE_FALSE(page.has_value());
+      CHECK(page.error().message.find("no enabled flag") != std::string::npos);
+      auto bulk = parse_statuses_bulk(
+          std::string(R"({"response":[{"statusCode":200,"Result":)") + status + "}]}", {"a"});
+      REQUIRE(bulk.has_value());
+      CHECK_FALSE((*bulk)[0].value);
+      CHECK((*bulk)[0].error_message == "the ProcessScheduleStatus has no enabled flag");
+    }
   }
 
   TEST_CASE("bulk answers are matched on Result.id, whatever their order") {
