@@ -118,7 +118,8 @@ HttpResponse query_more(Exchange& ex, bool statuses) {
   return page(ex, rest->positions, statuses);
 }
 
-// Items in reverse order and without id / index: clients must match on Result.id.
+// Items in reverse order; a found object's item has no id or index (clients must match on
+// Result.id), an unknown id's item names it, as the published Bulk GET example shows.
 HttpResponse bulk(Exchange& ex, bool statuses) {
   auto body = parse_object(ex.request.body(), "bulk request");
   if (!body) return bad(ex, body.error().message);
@@ -142,7 +143,7 @@ HttpResponse bulk(Exchange& ex, bool statuses) {
                                       {"Result", object_json(*s, statuses)}});
     } else {
       response.push_back(json::object{
-          {"@type", "BulkResponse"}, {"statusCode", 400},
+          {"@type", "BulkResponse"}, {"id", key}, {"statusCode", 400},
           {"errorMessage", fmt::format("Invalid id: {}", key)}});
     }
   }

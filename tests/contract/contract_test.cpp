@@ -2,7 +2,8 @@
 // of answer the simulator gives, validated by ajv against the published Platform API schemas
 // kept in tests/contract/platform_schemas.json (their source is named there). The bodies are
 // written to a temporary folder as request.<Schema>.<case>.json / answer.<Schema>.<case>.json
-// and tests/contract/validate.mjs checks them all in one node run.
+// and tests/contract/validate.mjs checks them all in one node run. The calls of `import` are
+// checked in contract_schedules_test.cpp.
 #include "daemon/core/decisions.h"
 #include "daemon/platform/boomi_client.h"
 #include "daemon/platform/request_builder.h"

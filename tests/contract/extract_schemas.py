@@ -9,6 +9,7 @@ examples and XML hints dropped.
 The published file is 4 MB; the subset is what the contract test validates against.
 """
 import json
+import re
 import sys
 
 SOURCE = {
@@ -18,7 +19,29 @@ SOURCE = {
     "commit": "c612a6c3f86233de317354c4a31fb6f2c5910ff5",
 }
 ROOTS = ["ExecutionRequest", "ExecutionRecordQueryConfig", "ExecutionRecord",
-         "ExecutionRecordQueryResponse"]
+         "ExecutionRecordQueryResponse",
+         # boomi-sched import (platform-api.md "Process schedules")
+         "ProcessSchedulesQueryConfig", "ProcessSchedulesQueryResponse",
+         "ProcessSchedulesBulkRequest", "ProcessSchedulesBulkResponse",
+         "ProcessScheduleStatusQueryConfig", "ProcessScheduleStatusQueryResponse",
+         "ProcessScheduleStatusBulkRequest", "ProcessScheduleStatusBulkResponse",
+         "ProcessScheduleStatus"]
+# The calls of the import: method, path, the published request media types and their
+# schemas, and the schema of the 200 answer. The contract test checks each call the client
+# makes against its operation.
+OPERATIONS = [("post", "/ProcessSchedules/query"), ("post", "/ProcessSchedules/queryMore"),
+              ("post", "/ProcessSchedules/bulk"), ("post", "/ProcessScheduleStatus/query"),
+              ("post", "/ProcessScheduleStatus/queryMore"),
+              ("post", "/ProcessScheduleStatus/bulk"), ("post", "/ProcessScheduleStatus/{id}")]
+# The JSON answers the document gives as examples of those objects (the wire schemas of
+# validate.mjs must accept them).
+EXAMPLES = {
+    "ProcessSchedules": [("get", "/ProcessSchedules/{id}")],
+    "ProcessSchedulesQueryResponse": [("post", "/ProcessSchedules/query")],
+    "ProcessScheduleStatus": [("get", "/ProcessScheduleStatus/{id}"),
+                              ("post", "/ProcessScheduleStatus/{id}")],
+    "ProcessScheduleStatusQueryResponse": [("post", "/ProcessScheduleStatus/query")],
+}
 DROP = {"description", "example", "examples", "xml"}
 
 
@@ -42,6 +65,32 @@ def refs(node, out):
             refs(v, out)
 
 
+def operation(doc, method, path):
+    op = doc["paths"][path][method]
+    out = {"method": method.upper(), "path": path, "operationId": op["operationId"]}
+    if "requestBody" in op:
+        out["requestBody"] = {media: strip(c["schema"])
+                              for media, c in op["requestBody"]["content"].items()}
+    out["answer"] = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    return out
+
+
+def answer_example(doc, method, path):
+    return doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["example"]
+
+
+def bulk_examples(doc):
+    """The JSON BulkResult answers of the introduction's "Bulk GET operations" and "Bulk
+    UPDATE operations" sections (markdown in info.description): the only bulk answers the
+    document shows, a failed item among them."""
+    text = doc["info"]["description"]
+    out = []
+    for block in re.findall(r"<h4>JSON response</h4></summary>(.*?)</details>", text, re.S):
+        body = block.strip().strip("`").strip()
+        out.append(json.loads(body[body.index("{"):]))
+    return out
+
+
 def main():
     doc = json.load(open(sys.argv[1], encoding="utf-8"))
     schemas = doc["components"]["schemas"]
@@ -63,6 +112,10 @@ def main():
         "asyncPoll200": strip(doc["paths"]["/ExecutionRecord/async/{id}"]["get"]["responses"]["200"]),
         "queryExample200": doc["paths"]["/ExecutionRecord/query"]["post"]["responses"]["200"]
                               ["content"]["application/json"]["example"],
+        "operations": [operation(doc, m, p) for m, p in OPERATIONS],
+        "answerExamples": {name: [answer_example(doc, m, p) for m, p in where]
+                           for name, where in EXAMPLES.items()},
+        "bulkExamples": bulk_examples(doc),
     }
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")

@@ -6,8 +6,12 @@
 // Every DIR/*.json file is one body; its name says what it is, up to the first '.' after
 // the kind:
 //   request.<Schema>.<case>.json  a body the client sends: the published schema, as published
+//   request.<operationId>.<case>.txt  a text/plain body the client sends (the queryMore
+//                                 token), against that operation's published schema
 //   answer.<Schema>.<case>.json   a body the simulator answers (ExecutionRequest,
-//                                 ExecutionRecord, ExecutionRecordQueryResponse, Error)
+//                                 ExecutionRecord, ExecutionRecordQueryResponse, Error,
+//                                 ProcessSchedules, ProcessScheduleStatus and the query and
+//                                 bulk answers of both)
 //
 // Answers are held to the published schema with the deviations the same document makes in
 // its own examples, and no others (wireSchemas below). Prints "ok NAME" or "invalid NAME: …"
@@ -69,6 +73,69 @@ function wireRecord() {
   return rec;
 }
 
+// A process-schedule object as the platform sends it: the published properties and no
+// others, the "@type" tag every JSON example carries, and as required the properties every
+// JSON example of the calls boomi-sched makes carries (GET and query answers; an object whose
+// schedules were never set has an empty Schedule and no Retry, as the Bulk UPDATE example of
+// the introduction shows, so Retry is not required).
+function wireObject(name, required, nested = {}) {
+  const schema = structuredClone(published[name]);
+  for (const [key, sub] of Object.entries(nested)) schema.properties[key] = sub;
+  schema.properties['@type'] = { const: name };
+  schema.required = required;
+  schema.additionalProperties = false;
+  return schema;
+}
+
+function wireScheduleObjects() {
+  const rule = wireObject('Schedule', []);
+  const retry = wireObject('ScheduleRetry', [], {
+    Schedule: { type: 'array', items: rule },
+    // "The minimum valid value is 1; the maximum is 5."
+    maxRetry: { ...published.ScheduleRetry.properties.maxRetry, minimum: 1, maximum: 5 },
+  });
+  return {
+    ProcessSchedules: wireObject('ProcessSchedules', ['id', 'atomId', 'processId', 'Schedule'],
+                                 { Schedule: { type: 'array', items: rule }, Retry: retry }),
+    ProcessScheduleStatus: wireObject('ProcessScheduleStatus',
+                                      ['id', 'atomId', 'processId', 'enabled']),
+  };
+}
+
+// A QueryResult page of `item`s, as the ExecutionRecord query answers are held.
+function wireQuery(name, item) {
+  const query = structuredClone(published[name]);
+  query.properties.result = { type: 'array', items: item, maxItems: 100 };
+  query.properties['@type'] = { const: 'QueryResult' };
+  query.required = ['numberOfResults'];
+  query.additionalProperties = false;
+  return query;
+}
+
+// A BulkResult. The published item schema requires Result; the introduction's Bulk GET
+// example answers an id it cannot find with an item that has no Result but the id asked
+// for, statusCode 400 and errorMessage. So an item is either a success (Result, a 2xx
+// statusCode; no id or index in the examples, none required) or a failure (the id asked for,
+// statusCode >= 400, errorMessage; no Result).
+function wireBulk(name, result) {
+  const item = structuredClone(published[name].properties.response.items);
+  item.properties.Result = result;
+  item.properties['@type'] = { const: 'BulkResponse' };
+  delete item.required;
+  item.additionalProperties = false;
+  item.oneOf = [
+    { required: ['Result', 'statusCode'],
+      properties: { statusCode: { minimum: 200, maximum: 299 } } },
+    { required: ['id', 'statusCode', 'errorMessage'], not: { required: ['Result'] },
+      properties: { statusCode: { minimum: 400, maximum: 599 }, errorMessage: { minLength: 1 } } },
+  ];
+  return {
+    type: 'object', required: ['response'], additionalProperties: false,
+    properties: { '@type': { const: 'BulkResult' },
+      response: { type: 'array', items: item, maxItems: 100 } },
+  };
+}
+
 function wireSchemas() {
   const record = wireRecord();
   const query = structuredClone(published.ExecutionRecordQueryResponse);
@@ -76,9 +143,20 @@ function wireSchemas() {
   query.properties['@type'] = { const: 'QueryResult' };
   query.required = ['numberOfResults'];
   query.additionalProperties = false;
+  const objects = wireScheduleObjects();
   return {
     ExecutionRecord: record,
     ExecutionRecordQueryResponse: query,
+    ...objects,
+    ProcessSchedulesQueryResponse: wireQuery('ProcessSchedulesQueryResponse', objects.ProcessSchedules),
+    ProcessScheduleStatusQueryResponse:
+        wireQuery('ProcessScheduleStatusQueryResponse', objects.ProcessScheduleStatus),
+    ProcessSchedulesBulkResponse: wireBulk('ProcessSchedulesBulkResponse', objects.ProcessSchedules),
+    ProcessScheduleStatusBulkResponse:
+        wireBulk('ProcessScheduleStatusBulkResponse', objects.ProcessScheduleStatus),
+    // The envelope alone, for the introduction's examples (a Process and a ProcessSchedules
+    // update answer in Result).
+    BulkResultEnvelope: wireBulk('ProcessSchedulesBulkResponse', { type: 'object' }),
     // The JSON error examples of the published 403 / 410 / 503 answers; the platform-api.md
     // second shape {"error":{"message"}} as well.
     Error: {
@@ -103,7 +181,15 @@ for (const [name, schema] of Object.entries(wire)) {
   ajv.addSchema({ $id: `wire-${name}`, ...schema });
 }
 
-function validatorFor(kind, name) {
+// The published text/plain request bodies (the queryMore token), by operationId.
+const textBodies = {};
+for (const op of doc.operations) {
+  const schema = op.requestBody && op.requestBody['text/plain'];
+  if (schema) textBodies[op.operationId] = ajv.compile(schema);
+}
+
+function validatorFor(kind, name, text) {
+  if (text) return kind === 'request' ? textBodies[name] || null : null;
   if (kind === 'request') {
     return published[name] ? ajv.getSchema(`platform#/components/schemas/${name}`) : null;
   }
@@ -125,16 +211,25 @@ function selfCheck() {
       if (!ajv.getSchema('wire-Error')(ex.value)) problems.push(`the published ${code} example`);
     }
   }
+  for (const [name, examples] of Object.entries(doc.answerExamples)) {
+    examples.forEach((ex, i) => {
+      if (!ajv.getSchema(`wire-${name}`)(ex)) problems.push(`the published ${name} example ${i}`);
+    });
+  }
+  doc.bulkExamples.forEach((ex, i) => {
+    if (!ajv.getSchema('wire-BulkResultEnvelope')(ex)) problems.push(`the published bulk example ${i}`);
+  });
   if (problems.length) fail(`the wire schemas reject ${problems.join(', ')}`);
 }
 selfCheck();
 
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-if (files.length === 0) fail(`no .json files in ${dir}`);
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.txt')).sort();
+if (files.length === 0) fail(`no .json or .txt files in ${dir}`);
 let bad = 0;
 for (const file of files) {
   const [kind, name] = file.split('.');
-  const validate = validatorFor(kind, name);
+  const text = file.endsWith('.txt');
+  const validate = validatorFor(kind, name, text);
   if (!validate) {
     console.log(`invalid ${file}: no schema for kind '${kind}', name '${name}'`);
     ++bad;
@@ -142,7 +237,8 @@ for (const file of files) {
   }
   let body;
   try {
-    body = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    body = fs.readFileSync(path.join(dir, file), 'utf8');
+    if (!text) body = JSON.parse(body);
   } catch (e) {
     console.log(`invalid ${file}: not JSON (${e.message})`);
     ++bad;
