@@ -94,6 +94,12 @@ AnswerResult<SchedulePage<T>> parse_page(std::string_view body, Parse parse, Che
   return page;
 }
 
+// A failed bulk item's errorMessage, or a message naming its status.
+std::string failure_message(const json::object& item, int code) {
+  auto message = cap_text(str(item, "errorMessage"), k_error_message_cap);
+  return message.empty() ? fmt::format("failed with status {}", code) : message;
+}
+
 template <class T, class Parse, class Check>
 AnswerResult<std::vector<BulkItem<T>>> parse_bulk(std::string_view body,
                                                   const std::vector<std::string>& ids, Parse parse,
@@ -122,14 +128,15 @@ AnswerResult<std::vector<BulkItem<T>>> parse_bulk(std::string_view body,
       auto it = index.find(value.id);
       if (it == index.end()) continue;  // an object nobody asked for
       out[it->second].status_code = code;
-      if (auto problem = check(result->get_object()); !problem.empty())
+      // A failure status wins over a Result that came with it.
+      auto problem = code >= 400 ? failure_message(item, code) : check(result->get_object());
+      if (!problem.empty())
         out[it->second].error_message = problem;
       else
         out[it->second].value = std::move(value);
       continue;
     }
-    auto message = cap_text(str(item, "errorMessage"), k_error_message_cap);
-    if (message.empty()) message = fmt::format("failed with status {}", code);
+    auto message = failure_message(item, code);
     auto it = index.find(str(item, "id"));
     if (it == index.end()) {
       auto at = item.if_contains("index") ? json_int(*item.if_contains("index")) : std::nullopt;

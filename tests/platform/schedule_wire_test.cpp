@@ -111,6 +111,22 @@ TEST_SUITE("platform::schedule_wire") {
     CHECK((*missing)[0].error_message == "absent from the bulk answer");
   }
 
+  TEST_CASE("a bulk item with a failure status is a failure, even with a Result") {
+    auto r = parse_statuses_bulk(R"({"response":[
+        {"statusCode":500,"errorMessage":"internal","Result":{"id":"a","enabled":false}},
+        {"statusCode":404,"Result":{"id":"b","enabled":true}},
+        {"statusCode":200,"Result":{"id":"c","enabled":true}}]})",
+                                 {"a", "b", "c"});
+    REQUIRE(r.has_value());
+    CHECK_FALSE((*r)[0].value);
+    CHECK((*r)[0].status_code == 500);
+    CHECK((*r)[0].error_message == "internal");
+    CHECK_FALSE((*r)[1].value);
+    CHECK((*r)[1].error_message == "failed with status 404");
+    REQUIRE((*r)[2].value);
+    CHECK((*r)[2].error_message.empty());
+  }
+
   TEST_CASE("hostile answers are errors or empty values, never crashes") {
     CHECK_FALSE((parse_schedules_page("")).has_value());
     CHECK_FALSE((parse_schedules_page("[]")).has_value());
