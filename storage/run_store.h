@@ -157,6 +157,32 @@ struct Heartbeat {
   std::string store_state;     // "ok", "ok (last outage …)"; written once the store takes it
 };
 
+// What the daemon's metrics count on from at start, so that a restart does not zero them
+// (RunStore::totals; docs/operations.md lists the metrics).
+struct StoreTotals {
+  struct Runs {  // runs of one (job, trigger, state); `sent`: at least one request left
+    std::string job;
+    Trigger trigger = Trigger::schedule;
+    RunState state = RunState::scheduled;
+    bool sent = false;
+    std::int64_t count = 0;
+    sys_seconds last_slot{};  // the latest slot among them
+  };
+  struct Gaps {  // slots of one (job, kind, reason) in the missed-slot ledger
+    std::string job;
+    RunState kind = RunState::missed;
+    std::string reason;
+    std::int64_t count = 0;
+  };
+  struct Job {
+    std::string job;
+    std::int64_t missed_since_success = 0;  // as JobSummary counts it (`status`)
+  };
+  std::vector<Runs> runs;
+  std::vector<Gaps> gaps;
+  std::vector<Job> jobs;
+};
+
 enum class StoreErrorKind {
   duplicate_slot,  // (job, slot) already has a run
   illegal_transition,
@@ -236,6 +262,9 @@ class RunStore {
 
   // Deletes at most `batch` terminal runs and gaps older than `before`; returns how many.
   virtual StoreResult<std::int64_t> prune(SysMillis before, int batch) = 0;
+
+  // Counts of the runs and missed slots kept (a scan of both tables: read once, at start).
+  virtual StoreResult<StoreTotals> totals() = 0;
 };
 
 }  // namespace bsched::storage

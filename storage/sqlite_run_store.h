@@ -89,6 +89,7 @@ class SqliteRunStore final : public RunStore {
   StoreResult<void> write_heartbeat(const Heartbeat& heartbeat) override;
   StoreResult<std::optional<Heartbeat>> read_heartbeat() override;
   StoreResult<std::int64_t> prune(SysMillis before, int batch) override;
+  StoreResult<StoreTotals> totals() override;
 
   // Read queries for the command line (sqlite_run_store_read.cpp); indexed, so they stay fast
   // with millions of rows.

@@ -145,4 +145,44 @@ StoreResult<JobSummary> SqliteRunStore::job_summary(const std::string& job) {
   return s;
 }
 
+// Whole-table aggregates, read once when the daemon starts (its metrics go on from them).
+StoreResult<StoreTotals> SqliteRunStore::totals() {
+  StoreTotals t;
+  BSCHED_TRY_ASSIGN(r, m_db->prepare("SELECT job, trigger, state, attempts > 0, count(*), max(slot) "
+                                     "FROM runs GROUP BY 1, 2, 3, 4"));
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, r.step());
+    if (!more) break;
+    auto trigger = trigger_from_string(r.text(1));
+    auto state = run_state_from_string(r.text(2));
+    if (!trigger || !state) continue;  // a value this version does not know: not counted
+    t.runs.push_back({r.text(0), *trigger, *state, r.int64(3) != 0, r.int64(4),
+                      sys_seconds(std::chrono::seconds(r.int64(5)))});
+  }
+  BSCHED_TRY_ASSIGN(g, m_db->prepare("SELECT job, kind, reason, sum(count) FROM slot_gaps "
+                                     "GROUP BY 1, 2, 3"));
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, g.step());
+    if (!more) break;
+    auto kind = run_state_from_string(g.text(1));
+    if (!kind) continue;
+    t.gaps.push_back({g.text(0), *kind, g.text(2), g.int64(3)});
+  }
+  // Missed slots after each job's last success, as job_summary counts them.
+  BSCHED_TRY_ASSIGN(j, m_db->prepare(
+                           "SELECT j.job, "
+                           "(SELECT coalesce(sum(count), 0) FROM slot_gaps g WHERE g.job = j.job "
+                           " AND g.kind = 'missed' AND g.last > coalesce(j.last_success_slot, ?1)) + "
+                           "(SELECT count(*) FROM runs r WHERE r.job = j.job AND r.state = 'missed' "
+                           " AND r.slot > coalesce(j.last_success_slot, ?1)) "
+                           "FROM job_state j"));
+  j.bind(1, INT64_MIN);
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, j.step());
+    if (!more) break;
+    t.jobs.push_back({j.text(0), j.int64(1)});
+  }
+  return t;
+}
+
 }  // namespace bsched::storage

@@ -33,13 +33,18 @@ bool same_slots(const config::Job& a, const config::Job& b) {
   return true;
 }
 
+EngineOptions with_registry(EngineOptions o) {
+  if (!o.metrics) o.metrics = std::make_shared<metrics::Registry>();
+  return o;
+}
+
 }  // namespace
 
 Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
                    platform::PlatformClient& client_, const Clock& clock_,
                    std::shared_ptr<const config::Config> config, EngineOptions options_)
-    : io(io_), store(store_), client(client_), clock(clock_), options(std::move(options_)),
-      writes(io_, store_) {
+    : io(io_), store(store_), client(client_), clock(clock_), options(with_registry(std::move(options_))),
+      writes(io_, store_), metrics(*options.metrics) {
   if (options.timers) {
     timers = std::shared_ptr<TimerFactory>(options.timers, [](TimerFactory*) {});
   } else {
@@ -59,6 +64,12 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   burst.cap = timers->make_timer();
   house.timer = timers->make_timer();
   jobs.replace(std::move(config), {});
+  metrics_collector = options.metrics->add_collector([this] {
+    metrics.collect({.jobs = jobs,
+                     .runs = runs,
+                     .auth_circuit_open = client.health().auth_failed,
+                     .store_healthy = !store_health.failing()});
+  });
 }
 
 // Builds the job table for `next`. On a reload, a job whose slots changed (or that is new,
@@ -162,6 +173,11 @@ Result<void> Engine::Impl::recover() {
     for (const auto* row : stale) resume_run(*row);  // kept: sent at their slot
   }
   claim_recent_records();
+  if (auto totals = store.totals()) {
+    metrics.seed(*totals);
+  } else {
+    store_error("totals", totals.error());  // the counters start from zero
+  }
   // A scheduled run of a queue job behind another run in flight stays queued.
   for (const auto& [id, t] : runs) {
     bool other_sent = false;

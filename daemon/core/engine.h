@@ -11,6 +11,7 @@
 #include "daemon/core/clock.h"
 #include "daemon/core/slot_source.h"
 #include "daemon/core/timers.h"
+#include "daemon/metrics/registry.h"
 #include "daemon/platform/platform_client.h"
 #include "storage/run_store.h"
 
@@ -43,6 +44,8 @@ struct EngineOptions {
   std::function<double()> random;
   // A new run's id (sent as the run-id property); null: a random UUID (platform::make_run_id).
   std::function<std::string()> run_id;
+  // Where the engine's metrics go (docs/operations.md); null: a registry of its own.
+  std::shared_ptr<metrics::Registry> metrics;
   int pid = 0;  // written in the heartbeat; 0: getpid()
   Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
   Millis prune_interval = std::chrono::minutes(10);        // retention pruning

@@ -275,6 +275,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   fire.next = FireLoop::Pass::due;
   store_ok();
   for (const auto& line : planned.lines) spdlog::info("{}", line);
+  for (const auto& gap : planned.gaps) metrics.missed(gap);
   for (auto* jr : batch) jobs.reschedule(*jr);
   for (auto& t : planned.created) {
     if (!t->held) spawn_tracker(t);
@@ -297,6 +298,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
   for (const auto& gap : plan.gaps) {
     BSCHED_TRY(store.record_gap(gap));
     lines.push_back(gap_line(gap));
+    out.gaps.push_back(gap);
   }
   for (const auto& slot : plan.fire) {
     auto decision = decide_overlap(job.settings->overlap, runs.oldest_active(job.name),
@@ -326,6 +328,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
       storage::SlotGap gap{0, job.name, RunState::skipped, slot.slot, slot.slot, 1, decision.reason, now};
       BSCHED_TRY(store.record_gap(gap));
       lines.push_back(gap_line(gap));
+      out.gaps.push_back(std::move(gap));
       continue;
     }
     auto t = make_tracked(jr, slot.slot);

@@ -8,8 +8,9 @@
 // The parts, each owning its state: JobBook (job_book.h: the configuration in force, the
 // job table, the due queue), RunsInFlight (runs_in_flight.h: the runs tracked and the
 // execution ids they hold), PreparedBurst (prepared_burst.h), PlatformMonitor and
-// StoreMonitor (what `status` and the log say of the platform and the store), WriteBatch
-// (the trackers' writes). Impl holds them and the coroutines that drive them: the fire loop
+// StoreMonitor (what `status` and the log say of the platform and the store), RunMetrics
+// (run_metrics.h: the Prometheus counters of runs and slots), WriteBatch (the trackers'
+// writes). Impl holds them and the coroutines that drive them: the fire loop
 // (engine_fire.cpp), the trackers (run_tracker.cpp), recovery and reloads (engine.cpp),
 // commands and maintenance (engine_ops.cpp).
 #pragma once
@@ -19,6 +20,7 @@
 #include "daemon/core/job_book.h"
 #include "daemon/core/platform_monitor.h"
 #include "daemon/core/prepared_burst.h"
+#include "daemon/core/run_metrics.h"
 #include "daemon/core/runs_in_flight.h"
 #include "daemon/core/slot_planner.h"
 #include "daemon/core/store_monitor.h"
@@ -43,6 +45,7 @@ struct Planned {
   std::vector<std::pair<std::shared_ptr<Tracked>, storage::RunRow>> ahead;
   std::vector<PreparedRun> dropped;  // runs written ahead that did not fit: rows deleted
   std::vector<std::string> lines;  // logged once the batch is committed
+  std::vector<storage::SlotGap> gaps;  // recorded: counted once the batch is committed
 };
 
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
@@ -62,6 +65,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   PreparedBurst prepared;
   PlatformMonitor platform;
   StoreMonitor store_health;
+  RunMetrics metrics;  // counts what runs and slots did; reads the parts above at a scrape
+  metrics::Registry::Collector metrics_collector;
 
   // Where the engine is in its life.
   enum class Phase {

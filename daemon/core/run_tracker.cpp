@@ -142,6 +142,7 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   if (co_await held_by_auth(t)) co_return;
   t.auth_held = false;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
+  if (t.row.attempts == 1) metrics.started(t.row, clock.now());
   auto answer = co_await counted_submit(*request);
   note_answer(answer);
   t.auth_held = !answer && answer.error().kind == platform::FailureKind::auth;
@@ -293,6 +294,7 @@ void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {
 
 void Engine::Impl::on_run_ended(const Tracked& t) {
   auto state = t.row.state;
+  if (!t.gone) metrics.finished(t.row);
   if (!t.gone && storage::is_success(state)) {
     if (auto* jr = jobs.find(t.row.job)) {
       jr->last_success = std::max(jr->last_success.value_or(t.row.slot), t.row.slot);

@@ -74,6 +74,10 @@ bool retryable(const CallError& e) {
   return e.kind == FailureKind::throttled || e.kind == FailureKind::retry_later;
 }
 
+double seconds_between(SteadyTime from, SteadyTime to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
 }  // namespace
 
 std::string basic_authorization(const std::string& username, const std::string& token) {
@@ -90,6 +94,8 @@ BoomiClient::BoomiClient(asio::io_context& io, const config::Platform& platform,
       m_clock(clock ? std::move(clock) : std::make_unique<SystemPaceClock>(io)),
       m_options(options),
       m_pacer(io, *m_clock, platform.requests_per_second),
+      m_registry(options.metrics ? options.metrics : std::make_shared<metrics::Registry>()),
+      m_metrics(*m_registry),
       m_rng(options.seed ? options.seed : std::random_device{}()) {}
 
 BoomiClient::~BoomiClient() {
@@ -159,11 +165,11 @@ void BoomiClient::on_answer(const CallResult<HttpResponse>& r, bool probe) {
   }
 }
 
-void BoomiClient::note_deprecation(const char* endpoint, const HttpResponse& r) {
+void BoomiClient::note_deprecation(const std::string& endpoint, const HttpResponse& r) {
   auto deprecation = r.header("Deprecation");
   auto sunset = r.header("Sunset");
   if (deprecation.empty() && sunset.empty()) return;
-  std::string name = *endpoint ? endpoint : "a call";
+  std::string name = endpoint.empty() ? "a call" : endpoint;
   for (const auto& d : m_deprecations)
     if (d.endpoint == name) return;  // once per endpoint
   DeprecationNotice n{name, header_text(deprecation), header_text(sunset),
@@ -236,10 +242,14 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
   for (int attempt = 1;; ++attempt) {
     bool probe = false;
     if (auto e = check_circuit(probe)) co_return *e;
+    auto queued = m_clock->now();
     co_await m_pacer.acquire(spec.priority);
+    auto started = m_clock->now();
+    m_metrics.throttle_wait(seconds_between(queued, started));
     // A 401 may have arrived while this call waited for its slot.
     if (auto e = check_circuit(probe)) co_return *e;
     auto sent = co_await m_transport->send(spec.request);
+    auto elapsed = seconds_between(started, m_clock->now());
     if (sent) note_deprecation(spec.endpoint, *sent);
     CallResult<HttpResponse> r = [&]() -> CallResult<HttpResponse> {
       if (!sent) return scrub(classify_transport_failure(sent.error(), spec.trigger));
@@ -252,11 +262,14 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
                                          spec.trigger, m_clock->wall_now()));
     }();
     on_answer(r, probe);
+    m_metrics.exchange(spec.endpoint, r ? std::to_string(sent->status) : failure_code(r.error()),
+                       elapsed);
     if (r || !spec.retry || !retryable(r.error()) || attempt >= m_options.max_attempts)
       co_return r;
     auto delay = backoff(attempt, r.error());
     if (slept + delay > m_options.retry_budget) co_return r;
     slept += delay;
+    if (r.error().kind == FailureKind::throttled) m_metrics.throttle_wait(delay.count() / 1000.0);
     co_await m_clock->sleep_until(m_clock->now() + delay);
   }
 }
@@ -271,11 +284,13 @@ std::unique_ptr<PlatformClient> make_platform_client(asio::io_context& io,
 }
 
 std::unique_ptr<PlatformClient> make_platform_client(asio::io_context& io,
-                                                     const config::Platform& platform) {
+                                                     const config::Platform& platform,
+                                                     ClientOptions options) {
   TransportOptions t;
   t.timeout = platform.timeout;
   t.ca_file = platform.ca_file;
-  return make_platform_client(io, platform, std::make_unique<BeastTransport>(io, t));
+  return make_platform_client(io, platform, std::make_unique<BeastTransport>(io, t), nullptr,
+                              std::move(options));
 }
 
 }  // namespace bsched::platform

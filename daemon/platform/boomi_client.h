@@ -40,6 +40,7 @@
 #include "daemon/platform/http_transport.h"
 #include "daemon/platform/pace_clock.h"
 #include "daemon/platform/pacer.h"
+#include "daemon/platform/request_metrics.h"
 #include "daemon/platform/platform_client.h"
 
 #include <boost/asio/io_context.hpp>
@@ -60,6 +61,8 @@ struct ClientOptions {
   Millis jwt_renew_after = std::chrono::minutes{4};   // JWTs live 5 minutes
   int max_query_pages = 1000;                         // queryMore pages followed at most
   std::uint64_t seed = 0;                             // jitter seed; 0 = random
+  // Where the request metrics go (docs/operations.md); null: a registry of the client's own.
+  std::shared_ptr<metrics::Registry> metrics;
 };
 
 class BoomiClient final : public PlatformClient {
@@ -104,13 +107,14 @@ class BoomiClient final : public PlatformClient {
     bool trigger = false;
     bool retry = false;             // retry throttled / 5xx / transport failures here
     std::vector<int> pass;          // non-2xx statuses handed back as answers
-    const char* endpoint = "";      // "POST ExecutionRequest": names it in warnings
+    // "POST ExecutionRequest": names it in warnings and in the request metrics (never an id)
+    std::string endpoint;
   };
   boost::asio::awaitable<CallResult<HttpResponse>> call(CallSpec spec);
   std::optional<CallError> check_circuit(bool& probe);
   void on_answer(const CallResult<HttpResponse>& r, bool probe);
   // Logs and keeps the first Deprecation / Sunset notice of `endpoint`.
-  void note_deprecation(const char* endpoint, const HttpResponse& r);
+  void note_deprecation(const std::string& endpoint, const HttpResponse& r);
   Millis backoff(int attempt, const CallError& e);
   CallError scrub(CallError e) const;
   CallError bad_response(const HttpResponse& r, std::string message) const;
@@ -136,6 +140,8 @@ class BoomiClient final : public PlatformClient {
   std::unique_ptr<PaceClock> m_clock;
   ClientOptions m_options;
   Pacer m_pacer;
+  std::shared_ptr<metrics::Registry> m_registry;  // outlives m_metrics
+  RequestMetrics m_metrics;
   std::mt19937_64 m_rng;
 
   // Auth circuit.
@@ -154,7 +160,8 @@ class BoomiClient final : public PlatformClient {
 // The client the daemon and `exec` use: BeastTransport + SystemPaceClock, REST or GraphQL
 // by platform.api.
 std::unique_ptr<PlatformClient> make_platform_client(boost::asio::io_context& io,
-                                                     const config::Platform& platform);
+                                                     const config::Platform& platform,
+                                                     ClientOptions options = {});
 // The same over an injected transport (and clock) for tests and benchmarks.
 std::unique_ptr<PlatformClient> make_platform_client(boost::asio::io_context& io,
                                                      const config::Platform& platform,

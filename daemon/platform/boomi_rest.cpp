@@ -143,6 +143,9 @@ awaitable<CallResult<HttpResponse>> BoomiClient::rest_exchange(std::string metho
                                                               std::string path, std::string body,
                                                               std::string content_type) {
   CallSpec spec;
+  // "POST ProcessSchedules": the method and the object, never an id.
+  auto object = std::string_view(path).substr(path.starts_with('/') ? 1 : 0);
+  spec.endpoint = method + " " + std::string(object.substr(0, object.find('/')));
   spec.request = rest_request(std::move(method), path, std::move(body), std::move(content_type));
   spec.retry = true;
   co_return co_await call(std::move(spec));

@@ -3,7 +3,9 @@
 #include "config/loader.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/engine.h"
+#include "daemon/metrics/registry.h"
 #include "daemon/platform/boomi_client.h"
+#include "daemon/runtime/daemon_metrics.h"
 #include "daemon/runtime/dev_mode.h"
 #include "daemon/runtime/engine_scheduler.h"
 #include "daemon/runtime/instance_lock.h"
@@ -127,9 +129,13 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   // A fresh start: no stop and no refused reload of an earlier daemon applies any more.
   storage::DaemonNotes notes{.pid = ::getpid()};
   write_notes(**store, notes);
-  auto client = platform::make_platform_client(io, config->platform);
+  // The metrics every part writes to; GET /metrics renders them.
+  auto registry = std::make_shared<metrics::Registry>();
+  DaemonMetrics daemon_metrics(*registry, wall_now());
+  auto client = platform::make_platform_client(io, config->platform, {.metrics = registry});
   core::SystemClock clock;
-  auto engine = std::make_unique<core::Engine>(io, **store, *client, clock, config);
+  auto engine = std::make_unique<core::Engine>(io, **store, *client, clock, config,
+                                               core::EngineOptions{.metrics = registry});
   EngineScheduler scheduler(*engine);
   SdNotifier notifier;
   SupervisorSettings settings;
@@ -146,6 +152,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
     notes.reload_errors = outcome.errors;
     notes.reload_error = outcome.first_error;
     write_notes(**store, notes);
+    daemon_metrics.reloaded(outcome, wall_now());
   });
 
   int code = k_failure;

@@ -74,6 +74,7 @@ class ForwardingStore : public storage::RunStore {
   storage::StoreResult<std::int64_t> prune(SysMillis before, int batch) override {
     return m_inner.prune(before, batch);
   }
+  storage::StoreResult<storage::StoreTotals> totals() override { return m_inner.totals(); }
 
  protected:
   storage::RunStore& m_inner;
