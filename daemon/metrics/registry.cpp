@@ -233,6 +233,12 @@ Registry::Collector Registry::add_collector(std::function<void()> collect) {
   return Collector(*this, id);
 }
 
+std::vector<std::pair<std::string, std::string>> Registry::families() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : m_families) out.emplace_back(f->name(), std::string(f->type()));
+  return out;
+}
+
 std::string Registry::render() {
   for (auto& [id, collect] : m_collectors) collect();
   std::string out;

@@ -128,6 +128,8 @@ class Registry {
 
   // The text exposition of every family, in the order they were registered.
   std::string render();
+  // Every family's name and type ("counter", …), in the same order.
+  std::vector<std::pair<std::string, std::string>> families() const;
 
  private:
   template <class F>
