@@ -4,7 +4,8 @@
 // any problem: a completion must never spill errors into the operator's terminal.
 #include "config/loader.h"
 #include "daemon/cli/command.h"
-#include "daemon/cli/status_support.h"
+#include "daemon/cli/open_state.h"
+#include "daemon/status/status_support.h"
 
 #include <fmt/core.h>
 
@@ -14,6 +15,8 @@
 #include <vector>
 
 namespace bsched::cli {
+
+using namespace status;  // the status readers and formatters (daemon/status/)
 
 namespace {
 

@@ -3,7 +3,8 @@
 // resume also record the job's state directly, so they hold even when no daemon runs. Before
 // the daemon's first start they create the state database as the daemon would.
 #include "daemon/cli/command.h"
-#include "daemon/cli/status_support.h"
+#include "daemon/cli/open_state.h"
+#include "daemon/status/status_support.h"
 
 #include <boost/json.hpp>
 #include <fmt/core.h>
@@ -14,6 +15,8 @@
 #include <vector>
 
 namespace bsched::cli {
+
+using namespace status;  // the status readers and formatters (daemon/status/)
 
 namespace {
 

@@ -3,9 +3,10 @@
 // message; missed and skipped slots appear as ranges with their reason.
 #include "config/escape.h"
 #include "daemon/cli/command.h"
-#include "daemon/cli/status_format.h"
-#include "daemon/cli/status_json.h"
-#include "daemon/cli/status_support.h"
+#include "daemon/cli/open_state.h"
+#include "daemon/status/status_format.h"
+#include "daemon/status/status_json.h"
+#include "daemon/status/status_support.h"
 
 #include <fmt/core.h>
 
@@ -16,6 +17,8 @@
 #include <vector>
 
 namespace bsched::cli {
+
+using namespace status;  // the status readers and formatters (daemon/status/)
 
 namespace {
 

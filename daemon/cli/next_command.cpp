@@ -4,7 +4,8 @@
 #include "config/loader.h"
 #include "base/time_util.h"
 #include "daemon/cli/command.h"
-#include "daemon/cli/status_support.h"
+#include "daemon/cli/open_state.h"
+#include "daemon/status/status_support.h"
 
 #include <boost/json.hpp>
 #include <date/tz.h>
@@ -19,6 +20,8 @@
 #include <vector>
 
 namespace bsched::cli {
+
+using namespace status;  // the status readers and formatters (daemon/status/)
 
 namespace {
 

@@ -1,11 +1,11 @@
-// The pure text pieces of `status` and `history` (daemon/cli/status_format.h).
-#include "daemon/cli/status_format.h"
+// The pure text pieces of `status` and `history` (daemon/status/status_format.h).
+#include "daemon/status/status_format.h"
 #include "tests/storage/store_test_util.h"
 
 #include <doctest/doctest.h>
 
 using namespace bsched;
-using namespace bsched::cli;
+using namespace bsched::status;
 using namespace std::chrono_literals;
 
 TEST_SUITE("storage::status_format") {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "config/config.h"
-#include "daemon/cli/status_support.h"
+#include "daemon/status/status_support.h"
 #include "storage/sqlite_run_store.h"
 
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace bsched::cli {
+namespace bsched::status {
 
 // A time left or elapsed, two units at most: "12s", "4m", "15h 02m", "3d 2h".
 std::string format_span(Millis d);
@@ -67,4 +67,4 @@ std::string untracked_text(SysMillis since, SysMillis now);
 // does not widen its column, so a short row's last cell may span the rest of the line.
 std::string render_table(const std::vector<std::vector<std::string>>& rows);
 
-}  // namespace bsched::cli
+}  // namespace bsched::status

@@ -2,11 +2,11 @@
 // are stable: scripts depend on them. Instants are UTC ISO 8601 strings, unset ones null.
 #pragma once
 
-#include "daemon/cli/status_format.h"
+#include "daemon/status/status_format.h"
 
 #include <boost/json.hpp>
 
-namespace bsched::cli {
+namespace bsched::status {
 
 // A run: run_id, id, job, trigger, slot, state, attempts, request_id, execution_id,
 // remote_status, message, last_error, properties, created_at, submitting_at, submitted_at,
@@ -31,4 +31,4 @@ boost::json::value history_entry_json(const storage::HistoryEntry& e);
 boost::json::object status_json(const DaemonState& daemon, const StatusContext& view,
                                 const std::vector<JobStatus>& jobs, SysMillis now);
 
-}  // namespace bsched::cli
+}  // namespace bsched::status

@@ -1,4 +1,4 @@
-#include "daemon/cli/status_format.h"
+#include "daemon/status/status_format.h"
 
 #include "config/escape.h"
 
@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace bsched::cli {
+namespace bsched::status {
 
 using std::chrono::sys_seconds;
 
@@ -281,4 +281,4 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-}  // namespace bsched::cli
+}  // namespace bsched::status

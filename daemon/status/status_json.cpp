@@ -1,8 +1,8 @@
-#include "daemon/cli/status_json.h"
+#include "daemon/status/status_json.h"
 
 #include <algorithm>
 
-namespace bsched::cli {
+namespace bsched::status {
 
 namespace json = boost::json;
 
@@ -182,4 +182,4 @@ json::object status_json(const DaemonState& daemon, const StatusContext& view,
                       {"jobs", std::move(list)}};
 }
 
-}  // namespace bsched::cli
+}  // namespace bsched::status

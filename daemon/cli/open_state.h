@@ -1,11 +1,10 @@
 // What `status`, `history`, `trigger`, `pause` and `resume` share: loading the configuration
-// without the secret, opening its state database, and telling whether a daemon is running.
+// without the secret and opening its state database.
 #pragma once
 
 #include "config/config.h"
 #include "storage/sqlite_run_store.h"
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,40 +43,7 @@ std::optional<StateContext> open_state(const char* command,
                                        const std::optional<std::string>& config_flag,
                                        const OpenRules& rules);
 
-// The daemon runs iff its heartbeat exists, the pid is alive and the heartbeat is less than
-// k_heartbeat_stale old.
-inline constexpr std::chrono::minutes k_heartbeat_stale{2};
-
-struct DaemonState {
-  bool running = false;
-  std::optional<storage::Heartbeat> heartbeat;
-  // The pid is alive but the heartbeat is stale: the daemon runs and cannot write its state
-  // database (disk full, locked, I/O errors), or hangs.
-  bool silent = false;
-  // The daemon stopped cleanly at this instant (its notes say so, no heartbeat came after).
-  std::optional<SysMillis> stopped_at;
-  // What the daemon's process shell recorded (a refused reload; the pid they belong to).
-  std::optional<storage::DaemonNotes> notes;
-  // No state database exists: no daemon has run with this configuration yet.
-  bool never_started = false;
-  std::string db_path;  // set with never_started
-};
-
-// `pid_alive` is injectable for tests.
-DaemonState daemon_state(const std::optional<storage::Heartbeat>& heartbeat, SysMillis now,
-                         bool (*pid_alive)(int pid) = nullptr);
-bool process_alive(int pid);
-// Adds the daemon's notes: a clean stop after the last heartbeat makes it stopped.
-void apply_notes(DaemonState& state, const std::optional<storage::DaemonNotes>& notes);
-// The daemon's notes when they belong to the heartbeat's daemon and say a reload was refused.
-const storage::DaemonNotes* refused_reload(const DaemonState& state);
-// Since when runs in flight are not tracked: the daemon is not running (stopped or gone), so
-// nothing polls them; nullopt while a daemon runs (or is silent) or never ran.
-std::optional<SysMillis> untracked_since(const DaemonState& state);
-
 // The login name of the person running the command (for requested_by / paused_by).
 std::string login_user();
-
-SysMillis now_millis();
 
 }  // namespace bsched::cli
