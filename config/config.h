@@ -132,9 +132,26 @@ struct Storage {
   Millis retention = std::chrono::days{90};
 };
 
+// The daemon's HTTP listener: /metrics, /healthz, the status page and its JSON
+// (docs/operations.md, "HTTP listener"). Changing it takes a restart.
+inline constexpr unsigned short k_default_http_port = 9089;
+
+struct Http {
+  // "HOST:PORT" with an IPv4 literal, "[IPv6]:PORT"; empty: no listener.
+  std::string listen = "127.0.0.1:9089";
+  std::optional<std::string> token_file;  // bearer token clients must send
+  Secret token;                           // read at load time from token_file; empty: no auth
+  // Written out to serve a non-loopback address without a token.
+  bool allow_unauthenticated = false;
+  std::string public_url;  // the page's address as others reach it (links); empty: unset
+
+  bool operator==(const Http&) const = default;
+};
+
 struct Config {
   Platform platform;
   Storage storage;
+  Http http;
   std::vector<Job> jobs;           // sorted by name, unique
   std::vector<std::string> files;  // every file read, main file first
   std::string fingerprint;         // changes whenever the effective configuration changes

@@ -50,39 +50,6 @@ void read_nonempty(const Field& f, std::string& out, Sink& sink) {
   out = *v;
 }
 
-// Reads the token file; permissions wider than 0640 draw a warning. Never quotes the content.
-void read_token_file(const Field& f, Platform& p, Sink& sink) {
-  const auto& path = *p.token_file;
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    sink.error(f.pos(), fmt::format("{}: cannot read '{}': {} (check the path and its permissions; "
-                                    "'validate --no-secret' checks everything else)",
-                                    f.path, path, std::strerror(errno)));
-    return;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    sink.error(f.pos(), fmt::format("{}: '{}' is not a regular file", f.path, path));
-    return;
-  }
-  if ((st.st_mode & 07777 & ~0640) != 0)
-    sink.warning(f.pos(), fmt::format("{}: '{}' has mode {:04o}, wider than 0640; restrict it "
-                                      "with chmod 600",
-                                      f.path, path, st.st_mode & 07777));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    sink.error(f.pos(), fmt::format("{}: cannot read '{}': {}", f.path, path,
-                                    std::strerror(errno ? errno : EACCES)));
-    return;
-  }
-  std::string token{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  if (token.empty()) {
-    sink.error(f.pos(), fmt::format("{}: '{}' is empty", f.path, path));
-    return;
-  }
-  p.token = Secret(std::move(token));
-}
-
 bool is_env_name(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -141,7 +108,8 @@ void check_platform(const Field& section, Platform& p, Sink& sink, const LoadOpt
                fmt::format("{}: api graphql needs space_guid", section.path));
   }
   if (!options.read_secret || (file && env)) return;
-  if (file && p.token_file) read_token_file(seen.find("token_file")->second, p, sink);
+  if (file && p.token_file)
+    read_secret_file(seen.find("token_file")->second, *p.token_file, p.token, sink);
   if (env && p.token_env) read_token_env(seen.find("token_env")->second, p, sink, options);
   if (p.ca_file && ::access(p.ca_file->c_str(), R_OK) != 0) {
     auto f = seen.find("ca_file")->second;
@@ -151,6 +119,37 @@ void check_platform(const Field& section, Platform& p, Sink& sink, const LoadOpt
 }
 
 }  // namespace
+
+void read_secret_file(const Field& f, const std::string& path, Secret& out, Sink& sink) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    sink.error(f.pos(), fmt::format("{}: cannot read '{}': {} (check the path and its permissions; "
+                                    "'validate --no-secret' checks everything else)",
+                                    f.path, path, std::strerror(errno)));
+    return;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    sink.error(f.pos(), fmt::format("{}: '{}' is not a regular file", f.path, path));
+    return;
+  }
+  if ((st.st_mode & 07777 & ~0640) != 0)
+    sink.warning(f.pos(), fmt::format("{}: '{}' has mode {:04o}, wider than 0640; restrict it "
+                                      "with chmod 600",
+                                      f.path, path, st.st_mode & 07777));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    sink.error(f.pos(), fmt::format("{}: cannot read '{}': {}", f.path, path,
+                                    std::strerror(errno ? errno : EACCES)));
+    return;
+  }
+  std::string token{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  if (token.empty()) {
+    sink.error(f.pos(), fmt::format("{}: '{}' is empty", f.path, path));
+    return;
+  }
+  out = Secret(std::move(token));
+}
 
 std::string resolve_relative(const std::string& path, const std::string& base_dir) {
   if (path.empty() || path.front() == '/' || base_dir.empty()) return path;

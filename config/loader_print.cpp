@@ -147,6 +147,23 @@ void job(YAML::Emitter& out, const Job& j) {
   out << YAML::EndMap;
 }
 
+// The listener; its token is never printed, only the file it is read from.
+void http(YAML::Emitter& out, const Http& h) {
+  out << YAML::Key << "http" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "listen" << YAML::Value;
+  quoted(out, h.listen);
+  if (h.token_file) {
+    out << YAML::Key << "token_file" << YAML::Value;
+    quoted(out, *h.token_file);
+  }
+  out << YAML::Key << "allow_unauthenticated" << YAML::Value << h.allow_unauthenticated;
+  if (!h.public_url.empty()) {
+    out << YAML::Key << "public_url" << YAML::Value;
+    quoted(out, h.public_url);
+  }
+  out << YAML::EndMap;
+}
+
 }  // namespace
 
 std::string dump_config(const Config& c) {
@@ -158,6 +175,7 @@ std::string dump_config(const Config& c) {
   quoted(out, c.storage.path);
   out << YAML::Key << "retention" << YAML::Value << format_duration(c.storage.retention);
   out << YAML::EndMap;
+  http(out, c.http);
   out << YAML::Key << "jobs" << YAML::Value << YAML::BeginMap;
   for (const auto& j : c.jobs) job(out, j);
   out << YAML::EndMap << YAML::EndMap;
