@@ -99,6 +99,10 @@ class SqliteRunStore final : public RunStore {
   // Runs and missed / skipped ranges, newest first (runs by slot, ranges by their last slot);
   // every job when `job` is empty.
   StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit);
+  // The job's history entries strictly older than `before` (runs by slot, ranges by their last
+  // slot), newest first: the next page after an entry at `before`.
+  StoreResult<std::vector<HistoryEntry>> history_before(const std::string& job,
+                                                        sys_seconds before, int limit);
   StoreResult<JobSummary> job_summary(const std::string& job);
   // Names of every job the database has a state or a run of, sorted.
   StoreResult<std::vector<std::string>> known_jobs();

@@ -116,6 +116,30 @@ StoreResult<std::vector<HistoryEntry>> SqliteRunStore::history(const std::string
   return out;
 }
 
+StoreResult<std::vector<HistoryEntry>> SqliteRunStore::history_before(const std::string& job,
+                                                                      sys_seconds before,
+                                                                      int limit) {
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS " FROM runs WHERE job = ? "
+                                     "AND slot < ? ORDER BY slot DESC, id DESC LIMIT ?"));
+  q.bind(1, job).bind(2, to_db(before)).bind(3, limit);
+  BSCHED_TRY_ASSIGN(runs, collect_runs(q));
+  BSCHED_TRY_ASSIGN(g, m_db->prepare("SELECT " BSCHED_GAP_COLUMNS " FROM slot_gaps WHERE job = ? "
+                                     "AND last < ? ORDER BY last DESC, id DESC LIMIT ?"));
+  g.bind(1, job).bind(2, to_db(before)).bind(3, limit);
+  std::vector<HistoryEntry> out;
+  for (auto& r : runs) out.emplace_back(std::move(r));
+  for (;;) {
+    BSCHED_TRY_ASSIGN(more, g.step());
+    if (!more) break;
+    out.emplace_back(read_gap(g));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const HistoryEntry& a, const HistoryEntry& b) {
+    return entry_instant(a) > entry_instant(b);
+  });
+  if (out.size() > static_cast<size_t>(std::max(limit, 0))) out.resize(std::max(limit, 0));
+  return out;
+}
+
 StoreResult<JobSummary> SqliteRunStore::job_summary(const std::string& job) {
   JobSummary s;
   BSCHED_TRY_ASSIGN(state, job_state(job));
