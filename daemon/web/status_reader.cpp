@@ -1,0 +1,64 @@
+#include "daemon/web/status_reader.h"
+
+#include "daemon/status/status_json.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace bsched::web {
+
+StatusReader::StatusReader(std::string config_path, std::string db_path, ConfigSource config)
+    : m_config_path(std::move(config_path)), m_db_path(std::move(db_path)),
+      m_config(std::move(config)) {}
+
+StatusReader::~StatusReader() = default;
+
+storage::StoreResult<storage::SqliteRunStore*> StatusReader::store() {
+  if (m_store) return m_store.get();
+  storage::OpenOptions o;
+  o.mode = storage::OpenMode::read_only;
+  o.create = false;
+  o.busy_timeout = std::chrono::milliseconds(1000);
+  BSCHED_TRY_ASSIGN(s, storage::SqliteRunStore::open(m_db_path, o));
+  m_store = std::move(s);
+  return m_store.get();
+}
+
+storage::StoreResult<boost::json::object> StatusReader::status(SysMillis now) {
+  BSCHED_TRY_ASSIGN(s, store());
+  auto config = m_config();
+  status::StatusContext view{m_config_path, 0, config != nullptr, m_db_path};
+  return status::status_document(config.get(), s, view, now);
+}
+
+storage::StoreResult<StatusReader::Jobs> StatusReader::jobs(SysMillis now, int recent) {
+  BSCHED_TRY_ASSIGN(s, store());
+  Jobs out;
+  out.config = m_config();
+  BSCHED_TRY_ASSIGN(daemon, status::read_daemon(s, m_db_path, now));
+  out.daemon = std::move(daemon);
+  BSCHED_TRY_ASSIGN(jobs, status::collect_jobs(out.config.get(), s, now, out.removed));
+  out.jobs = std::move(jobs);
+  for (const auto& j : out.jobs) {
+    BSCHED_TRY_ASSIGN(runs, s->recent_runs(j.job->name, recent));
+    out.recent.push_back(std::move(runs));
+  }
+  return out;
+}
+
+storage::StoreResult<bool> StatusReader::known_job(const std::string& job) {
+  auto config = m_config();
+  if (config && config->find_job(job)) return true;
+  BSCHED_TRY_ASSIGN(s, store());
+  BSCHED_TRY_ASSIGN(names, s->known_jobs());
+  return std::find(names.begin(), names.end(), job) != names.end();
+}
+
+storage::StoreResult<std::vector<storage::HistoryEntry>> StatusReader::history(
+    const std::string& job, int limit, std::optional<std::chrono::sys_seconds> before) {
+  BSCHED_TRY_ASSIGN(s, store());
+  if (before) return s->history_before(job, *before, limit);
+  return s->history(job, limit);
+}
+
+}  // namespace bsched::web

@@ -1,0 +1,187 @@
+// The listener on a real loopback socket: limits, deadlines and hostile requests.
+#include "tests/web/web_test_util.h"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <vector>
+
+using namespace bsched;
+using namespace bsched::webtest;
+using namespace std::chrono_literals;
+
+namespace {
+
+web::Sources plain_sources() {
+  web::Sources s;
+  s.metrics = [] { return std::string("# TYPE x gauge\nx 1\n"); };
+  s.health = [] { return web::Health{}; };
+  return s;
+}
+
+// Raises the soft limit of open files to at least `n` (within the hard limit).
+void want_files(rlim_t n) {
+  rlimit r{};
+  ::getrlimit(RLIMIT_NOFILE, &r);
+  if (r.rlim_cur >= n) return;
+  r.rlim_cur = std::min(n, r.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &r);
+}
+
+}  // namespace
+
+TEST_SUITE("web::http_server") {
+  TEST_CASE("GET /healthz answers ok and HEAD the same headers without the body") {
+    TestServer server(plain_sources());
+    auto r = get(server.port, "/healthz");
+    CHECK(r.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(body_of(r) == "ok\n");
+    auto head = http_exchange(server.port, "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    CHECK(head.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(head.find("Content-Length: 3\r\n") != std::string::npos);
+    CHECK(body_of(head).empty());
+  }
+
+  TEST_CASE("/metrics has the Prometheus text content type") {
+    TestServer server(plain_sources());
+    auto r = get(server.port, "/metrics");
+    CHECK(r.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n") != std::string::npos);
+    CHECK(body_of(r) == "# TYPE x gauge\nx 1\n");
+  }
+
+  TEST_CASE("an unhealthy daemon answers 503 with its reason") {
+    auto s = plain_sources();
+    s.health = [] { return web::Health{false, "store not writable: disk full"}; };
+    TestServer server(s);
+    auto r = get(server.port, "/healthz");
+    CHECK(r.starts_with("HTTP/1.1 503 "));
+    CHECK(body_of(r) == "store not writable: disk full\n");
+  }
+
+  TEST_CASE("two requests share one keep-alive connection") {
+    TestServer server(plain_sources());
+    int fd = connect_to(server.port);
+    REQUIRE(fd >= 0);
+    send_text(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
+                  "Connection: close\r\n\r\n");
+    auto r = read_all(fd);
+    ::close(fd);
+    std::size_t answers = 0;
+    for (auto at = r.find("HTTP/1.1 200"); at != std::string::npos; at = r.find("HTTP/1.1 200", at + 1))
+      ++answers;
+    CHECK(answers == 2);
+  }
+
+  TEST_CASE("POST and other methods answer 405 with Allow") {
+    TestServer server(plain_sources());
+    auto r = http_exchange(server.port, "POST /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    CHECK(r.starts_with("HTTP/1.1 405 "));
+    CHECK(r.find("Allow: GET, HEAD\r\n") != std::string::npos);
+    CHECK(http_exchange(server.port, "DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+              .starts_with("HTTP/1.1 405 "));
+  }
+
+  TEST_CASE("a request with a body is refused with 413 and the connection closed") {
+    TestServer server(plain_sources());
+    bool closed = false;
+    int fd = connect_to(server.port);
+    send_text(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    auto r = read_all(fd, &closed);
+    ::close(fd);
+    CHECK(r.starts_with("HTTP/1.1 413 "));
+    CHECK(closed);
+    auto chunked = http_exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                                         "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    CHECK(chunked.starts_with("HTTP/1.1 413 "));
+  }
+
+  TEST_CASE("a header over 8 KiB answers 431 and closes") {
+    TestServer server(plain_sources());
+    bool closed = false;
+    int fd = connect_to(server.port);
+    send_text(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') +
+                      "\r\n\r\n");
+    auto r = read_all(fd, &closed);
+    ::close(fd);
+    CHECK(r.starts_with("HTTP/1.1 431 "));
+    CHECK(closed);
+  }
+
+  TEST_CASE("a malformed request line answers 400 and closes") {
+    TestServer server(plain_sources());
+    CHECK(http_exchange(server.port, "GARBAGE\r\n\r\n").starts_with("HTTP/1.1 400 "));
+    CHECK(http_exchange(server.port, "GET /healthz HTTP/9.9\r\n\r\n").starts_with("HTTP/1.1 400 "));
+    CHECK(http_exchange(server.port, "GET  HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 400 "));
+    CHECK(http_exchange(server.port, std::string("GET /\0 HTTP/1.1\r\n\r\n", 20))
+              .starts_with("HTTP/1.1 400 "));
+  }
+
+  TEST_CASE("a truncated request gets no answer and the server goes on") {
+    TestServer server(plain_sources());
+    int fd = connect_to(server.port);
+    send_text(fd, "GET /healthz HTTP/1.1\r\nHo");
+    ::shutdown(fd, SHUT_WR);
+    CHECK(read_all(fd).empty());
+    ::close(fd);
+    CHECK(body_of(get(server.port, "/healthz")) == "ok\n");
+  }
+
+  TEST_CASE("a client slower than the read deadline is dropped") {
+    web::ServerOptions o;
+    o.read_timeout = 200ms;
+    TestServer server(plain_sources(), {}, o);
+    int fd = connect_to(server.port, 3000);
+    auto start = std::chrono::steady_clock::now();
+    send_text(fd, "GET /healthz HTTP/1.1\r\n");  // and nothing more
+    bool closed = false;
+    auto r = read_all(fd, &closed);
+    auto waited = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    CHECK(r.empty());
+    CHECK(closed);
+    CHECK(waited < 2s);
+  }
+
+  TEST_CASE("1,000 idle connections do not keep /healthz from answering") {
+    want_files(4096);
+    TestServer server(plain_sources());
+    std::vector<int> idle;
+    for (int i = 0; i < 1000; ++i) {
+      int fd = connect_to(server.port);
+      if (fd < 0) break;
+      idle.push_back(fd);
+    }
+    CHECK(idle.size() == 1000);
+    auto start = std::chrono::steady_clock::now();
+    auto r = get(server.port, "/healthz");
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    MESSAGE("GET /healthz beside 1,000 idle connections took " << took.count() << " ms");
+    CHECK(body_of(r) == "ok\n");
+    CHECK(took < 1000ms);
+    CHECK(server.connections() <= 257);  // the limit (256), plus the one just closed
+    for (int fd : idle) ::close(fd);
+  }
+
+  TEST_CASE("a missing or wrong bearer token answers 401 with a Bearer challenge") {
+    TestServer server(plain_sources(), config::Secret("the-token"));
+    auto none = get(server.port, "/healthz");
+    CHECK(none.starts_with("HTTP/1.1 401 "));
+    CHECK(none.find("WWW-Authenticate: Bearer") != std::string::npos);
+    CHECK(none.find("the-token") == std::string::npos);
+    CHECK(get(server.port, "/metrics", "Authorization: Bearer wrong\r\n").starts_with("HTTP/1.1 401 "));
+    CHECK(get(server.port, "/metrics", "Authorization: Bearer the-token\r\n")
+              .starts_with("HTTP/1.1 200 "));
+  }
+
+  TEST_CASE("a port in use is an error value naming the address") {
+    TestServer first(plain_sources());
+    boost::asio::io_context io;
+    web::Router router(plain_sources(), {});
+    web::HttpServer second(io, router);
+    auto r = second.listen({"127.0.0.1", first.port, false, true});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message.find("127.0.0.1:" + std::to_string(first.port)) != std::string::npos);
+    CHECK(r.error().message.find("in use") != std::string::npos);
+  }
+}
