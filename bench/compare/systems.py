@@ -57,6 +57,7 @@ class BoomiSched:
         lines = ["platform:", f"  account_id: {ACCOUNT}", f"  base_url: {sim.base_url}",
                  f"  username: {USERNAME}", f"  token_file: {self.workdir / 'token'}",
                  "  requests_per_second: 0", "storage:", f"  path: {self.workdir / 'state.db'}",
+                 "http:", "  listen: 127.0.0.1:0",
                  # Like the peers: every slot fires even if the previous run is still going.
                  "defaults:", "  timezone: UTC", "  overlap: allow", "jobs:"]
         for job in jobs:

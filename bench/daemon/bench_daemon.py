@@ -100,6 +100,8 @@ def write_config(workdir, sim, idle_jobs, burst_jobs, burst_at):
 {f"  ca_file: {sim.ca_file}" if sim.ca_file else ""}
 storage:
   path: {os.path.join(workdir, "state.db")}
+http:
+  listen: 127.0.0.1:0
 defaults:
   timezone: UTC
   poll: {{initial: 2s, max: 5s}}

@@ -313,6 +313,8 @@ EngineStats Engine::stats() const {
   s.claimed = static_cast<int>(d.runs.claim_count());
   s.platform = d.platform.describe();
   s.store = d.store_health.describe();
+  s.store_healthy = !d.store_health.failing();
+  s.auth_circuit_open = d.platform.auth_failed();
   return s;
 }
 

@@ -32,6 +32,8 @@ struct EngineStats {
   std::string platform;  // "ok", "throttled", "unreachable", "auth failed: …"
   int claimed = 0;       // execution ids held, so that no reconcile takes another run's
   std::string store;     // "ok", "failing since …: <message> (N errors)", "ok (last outage …)"
+  bool store_healthy = true;       // false while writes to the store fail (an outage lasts)
+  bool auth_circuit_open = false;  // a 401 stopped the triggers until the credentials change
 };
 
 // Seams for tests; every member has a production default.

@@ -12,6 +12,7 @@
 #include "daemon/runtime/logging.h"
 #include "daemon/runtime/private_memory.h"
 #include "daemon/runtime/supervisor.h"
+#include "daemon/runtime/web_listener.h"
 #include "daemon/sim/simulator.h"
 #include "storage/sqlite_run_store.h"
 
@@ -24,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <functional>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -118,9 +120,34 @@ SysMillis wall_now() {
   return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
 }
 
-// Everything after the lock: store, client, engine, supervisor, loop.
+// Starts the HTTP listener. A port in use stops a production daemon (its operator chose the
+// address), but not `run --dev`: a second dev daemon runs on without the listener.
+bool start_listener(WebListener& listener, const config::Config& config, bool dev) {
+  auto r = listener.start(config.http);
+  if (r) {
+    if (dev && !listener.address().empty())
+      std::printf("  status page: http://%s/\n", listener.address().c_str());
+    std::fflush(stdout);
+    return true;
+  }
+  if (dev) {
+    spdlog::warn("http.bind_failed listen={} error=\"{}\" effect=\"running without the HTTP "
+                 "listener (another daemon may hold the port)\"",
+                 config.http.listen, r.error().message);
+    return true;
+  }
+  spdlog::critical("http.bind_failed listen={} error=\"{}\"", config.http.listen,
+                   r.error().message);
+  return false;
+}
+
+// /metrics: the text the HTTP listener serves. The metrics registry plugs in here.
+std::function<std::string()> metrics_source() { return build_info_exposition; }
+
+// Everything after the lock: store, client, engine, supervisor, listener, loop.
 int serve(asio::io_context& io, StopDeadline& deadline, const std::string& config_path,
-          const config::LoadOptions& load_options, std::shared_ptr<const config::Config> config) {
+          const config::LoadOptions& load_options, std::shared_ptr<const config::Config> config,
+          bool dev) {
   const std::string db = config->storage.path;
   auto store = storage::SqliteRunStore::open(db, store_options());
   if (!store) {
@@ -145,6 +172,10 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   Supervisor supervisor(io, scheduler, notifier, deadline, settings, config);
   supervisor.set_reload_hook([&client](const config::Config& old, const config::Config& next) {
     update_client(*client, old, next);
+    if (!(old.http == next.http)) {
+      spdlog::warn("config.restart_needed setting=http running={} configured={}",
+                   old.http.listen, next.http.listen);
+    }
   });
   // A refused reload stays visible in `status` until a reload succeeds.
   supervisor.set_reload_outcome_hook([&](const ReloadOutcome& outcome) {
@@ -155,6 +186,17 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
     daemon_metrics.reloaded(outcome, wall_now());
   });
 
+  WebListener listener(io, *config,
+                       WebWiring{.config_path = config_path,
+                                 .config = [&supervisor] { return supervisor.config(); },
+                                 .stats = [&engine] { return engine->stats(); },
+                                 .metrics = metrics_source()});
+  if (!start_listener(listener, *config, dev)) {
+    return fail(fmt::format("cannot listen on http.listen {}; free the port, choose another "
+                            "address, or set http.listen: \"\" to run without the listener",
+                            config->http.listen));
+  }
+
   int code = k_failure;
   asio::co_spawn(io, supervisor.run(), [&](std::exception_ptr e, int c) {
     code = e ? k_failure : c;
@@ -163,6 +205,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   });
   io.run();
   // The loop is stopped: tear down in dependency order, then close the database.
+  listener.stop();
   engine.reset();
   client.reset();
   // `status` shows a clean stop, and runs in flight as no longer tracked.
@@ -210,7 +253,7 @@ int run_daemon(const RunOptions& options) {
   if (!lock) return fail(lock.error().message);
   spdlog::info("daemon.starting version={} pid={} config={} db={}", BSCHED_VERSION, ::getpid(),
                config_path, (*config)->storage.path);
-  int code = serve(io, deadline, config_path, load_options, *config);
+  int code = serve(io, deadline, config_path, load_options, *config, options.dev);
   deadline.disarm();
   return code;
 }

@@ -169,7 +169,8 @@ TEST_SUITE("e2e::import") {
         "platform:\n  account_id: " + sim.account + "\n  base_url: " + sim.base_url +
             "\n  username: BOOMI_TOKEN.sim@example.com\n  token_env: " + k_token_env +
             "\n  requests_per_second: 0\n  timeout: 400ms\n"
-            "storage:\n  path: " + (dir.path() / "state.db").string() + "\n");
+            "storage:\n  path: " + (dir.path() / "state.db").string() + "\n"
+            "http:\n  listen: 127.0.0.1:0\n");
     sim_http(sim.port, boost::beast::http::verb::post, "/__sim/schedules",
              R"({"fail_updates_after":1,"slow_ms":1000,"failures":["503","503","503","503",)"
              R"("timeout","timeout","timeout","timeout"]})");

@@ -260,6 +260,7 @@ inline std::string write_e2e_config(const ConfigTempDir& dir, const SimProcess& 
                        "\n  username: BOOMI_TOKEN.sim@example.com\n  token_env: " + k_token_env +
                        "\n  requests_per_second: 0\n  timeout: 3s\n"
                        "storage:\n  path: " + (dir.path() / "state.db").string() + "\n"
+                       "http:\n  listen: 127.0.0.1:0\n"  // an ephemeral port: tests run side by side
                        "defaults:\n  timezone: UTC\n  poll: {initial: 300ms, max: 1s}\n" +
                        (defaults.find("submit_retry:") == std::string::npos
                             ? "  submit_retry: {attempts: 5, initial: 200ms, max: 1s}\n"
@@ -285,6 +286,16 @@ class DaemonProcess {
     return wait_until([this] { return log().find("daemon.ready") != std::string::npos ||
                                       !m_child->running(); }, limit) &&
            m_child->running();
+  }
+  // The port of the daemon's HTTP listener, from its "http.listening address=HOST:PORT" log
+  // event (the e2e configurations listen on an ephemeral port); 0 when not listening.
+  unsigned short http_port() const {
+    auto text = log();
+    auto at = text.find("http.listening address=");
+    if (at == std::string::npos) return 0;
+    auto end = text.find(' ', at + 23);
+    auto address = text.substr(at + 23, end - at - 23);
+    return static_cast<unsigned short>(std::stoi(address.substr(address.rfind(':') + 1)));
   }
 
  private:
