@@ -12,7 +12,7 @@ build_pkgs=(
   libhowardhinnant-date-dev libcli11-dev doctest-dev tzdata
 )
 test_pkgs=(sqlite3 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file
-           valgrind)
+           valgrind chromium chromium-driver python3-selenium prometheus)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
