@@ -3,11 +3,13 @@
 # runs each for a fixed budget ($FUZZ_SECONDS, default 60) from its seed corpus in
 # tests/fuzz/corpus/TARGET/. New inputs go to a scratch copy, so the corpus in the repository
 # stays small; a crash leaves its input as build-fuzz/crash-* and fails the script.
-# Without clang++ it says so and exits 0 (the ordinary build still compiles the targets).
+# Without clang++ it says so and exits 0 (the ordinary build still compiles the targets); under
+# CI=true it installs clang first (scripts/install-deps.sh --test), so there the stage always runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[[ "${CI:-}" == "true" ]] && scripts/install-deps.sh --test
 if ! command -v clang++ >/dev/null; then
-  echo "fuzz: clang++ not found, fuzz targets not run (apt-get install clang)" >&2
+  echo "fuzz: clang++ not found, fuzz targets not run (apt-get install clang libclang-rt-14-dev)" >&2
   exit 0
 fi
 build_dir="${FUZZ_BUILD_DIR:-build-fuzz}"

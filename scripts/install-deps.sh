@@ -11,8 +11,11 @@ build_pkgs=(
   libyaml-cpp-dev libspdlog-dev libsqlite3-dev libssl-dev
   libhowardhinnant-date-dev libcli11-dev doctest-dev tzdata
 )
+# clang with libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes, only a Recommends of
+# clang, so named here) builds the fuzz targets of scripts/fuzz.sh; g++ brings its own ASan/UBSan.
 test_pkgs=(sqlite3 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file
-           valgrind chromium chromium-driver python3-selenium prometheus)
+           valgrind chromium chromium-driver python3-selenium prometheus
+           clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

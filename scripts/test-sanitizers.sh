@@ -8,6 +8,7 @@
 # ASan binary) and the Debian package test (packages the ordinary binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
 build_dir="${ASAN_BUILD_DIR:-build-asan}"
 werror=OFF; [[ "${CI:-}" == "true" ]] && werror=ON
 if [[ ! -f "$build_dir/build.ninja" ]] || [[ "${CI:-}" == "true" ]]; then
