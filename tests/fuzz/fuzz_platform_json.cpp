@@ -1,7 +1,8 @@
 // libFuzzer target for the parsers of the platform's answers (daemon/platform/wire.h) and the
 // classification of error answers. Oracles: no crash or sanitizer report; a record parsed
 // from an answer re-serialises into an ExecutionRequest/properties without trouble; capped
-// bodies and messages stay within their bounds; a submit answer's requestId is never empty.
+// bodies and messages keep at most their cap's bytes before the "… [cut, N bytes]" marker;
+// a submit answer's requestId is never empty.
 //   cmake -S . -B build-fuzz -G Ninja -DBSCHED_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++
 //   build-fuzz/fuzz_platform_json -max_total_time=600 corpus-platform/
 #include "daemon/platform/classify.h"
@@ -24,6 +25,16 @@ void check(bool ok, const char* what) {
     std::fprintf(stderr, "fuzz_platform_json: oracle failed: %s\n", what);
     std::abort();
   }
+}
+
+// cap_text's contract (wire.h): at most `limit` bytes as they were, or at most `limit` bytes
+// followed by "… [cut, N bytes]", N the size before the cut.
+void check_capped(const std::string& text, std::size_t limit, std::size_t original,
+                  const char* what) {
+  if (text.size() <= limit) return;
+  auto marker = "… [cut, " + std::to_string(original) + " bytes]";
+  check(text.ends_with(marker), what);
+  check(text.size() - marker.size() <= limit, what);
 }
 
 void exercise_record(const ExecutionRecord& r) {
@@ -53,9 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& r : *h) exercise_record(r);
 
   auto message = error_message_of(body);
-  check(message.size() <= 310, "error message bounded");
+  if (message.size() > k_error_message_cap) {
+    // Cut from the message before the cut, which is at most the whole body.
+    auto at = message.rfind("… [cut, ");
+    check(at != std::string::npos && at <= k_error_message_cap, "error message bounded");
+    check(message.size() - at <= std::string_view("… [cut, 262144 bytes]").size(),
+          "error message bounded");
+  }
   check(message.find('\n') == std::string::npos, "error message is one line");
-  check(cap_body(body).size() <= k_body_cap + 3, "body capped");
+  check_capped(cap_body(body), k_body_cap, body.size(), "body capped");
 
   auto now = SysMillis{std::chrono::milliseconds{1'700'000'000'000}};
   auto e = classify_http_failure(size % 2 ? 503 : 429, body.substr(0, 40), body, true, now);

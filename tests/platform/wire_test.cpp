@@ -149,6 +149,15 @@ TEST_SUITE("platform::wire") {
           std::string(k_error_message_cap, 'x') + "… [cut, 1000 bytes]");
   }
 
+  TEST_CASE("a plain-text error answer a few bytes over the cap is cut at the cap, marker after") {
+    // tests/fuzz/corpus/platform_json/error_message_over_cap.json: 303 bytes that are not JSON;
+    // the cut message is 320 bytes, the cap's 300 and the 20-byte marker.
+    auto body = std::string(299, 'a') + "\xff\xff\xff\x86";
+    auto message = error_message_of(body);
+    CHECK(message == body.substr(0, k_error_message_cap) + "… [cut, 303 bytes]");
+    CHECK(message.size() == 320);
+  }
+
   TEST_CASE("raw bodies are capped for the log") {
     CHECK(cap_body("short") == "short");
     auto capped = cap_body(std::string(10000, 'y'));
