@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 build_dir="${ASAN_BUILD_DIR:-build-asan}"
-werror=OFF; [[ "${CI:-}" == "true" ]] && werror=ON
+# Warnings stay warnings here: the ordinary build makes them errors under CI, and g++ 12 warns
+# about instrumented code where nothing is wrong (maybe-uninitialized in boost::variant2 and in
+# std::regex, mismatched-new-delete on Asio's coroutine frames).
+werror=OFF
 if [[ ! -f "$build_dir/build.ninja" ]] || [[ "${CI:-}" == "true" ]]; then
   # -O1 -g1 (line tables only): what ASan recommends, and a much shorter build than -O2 -g.
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
