@@ -141,8 +141,10 @@ bool start_listener(WebListener& listener, const config::Config& config, bool de
   return false;
 }
 
-// /metrics: the text the HTTP listener serves. The metrics registry plugs in here.
-std::function<std::string()> metrics_source() { return build_info_exposition; }
+// /metrics: the registry's exposition, its collectors run at each scrape.
+std::function<std::string()> metrics_source(std::shared_ptr<metrics::Registry> registry) {
+  return [registry] { return registry->render(); };
+}
 
 // Everything after the lock: store, client, engine, supervisor, listener, loop.
 int serve(asio::io_context& io, StopDeadline& deadline, const std::string& config_path,
@@ -190,7 +192,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
                        WebWiring{.config_path = config_path,
                                  .config = [&supervisor] { return supervisor.config(); },
                                  .stats = [&engine] { return engine->stats(); },
-                                 .metrics = metrics_source()});
+                                 .metrics = metrics_source(registry)});
   if (!start_listener(listener, *config, dev)) {
     return fail(fmt::format("cannot listen on http.listen {}; free the port, choose another "
                             "address, or set http.listen: \"\" to run without the listener",

@@ -19,14 +19,6 @@ web::Health health_of(const core::EngineStats& stats) {
   return h;
 }
 
-std::string build_info_exposition() {
-  return fmt::format(
-      "# HELP boomi_sched_build_info The running boomi-sched's version; always 1.\n"
-      "# TYPE boomi_sched_build_info gauge\n"
-      "boomi_sched_build_info{{version=\"{}\"}} 1\n",
-      BSCHED_VERSION);
-}
-
 namespace {
 
 web::Sources sources_of(WebWiring& w, web::StatusReader& reader) {

@@ -22,9 +22,6 @@ namespace bsched::runtime {
 // auth circuit is open.
 web::Health health_of(const core::EngineStats& stats);
 
-// The /metrics body until a registry provides one: boomi_sched_build_info.
-std::string build_info_exposition();
-
 struct WebWiring {
   std::string config_path;  // as `status` names it
   web::StatusReader::ConfigSource config;           // the configuration running now

@@ -39,6 +39,7 @@ TEST_SUITE("e2e::http") {
     CHECK(body_of(bsched::webtest::get(port, "/healthz")) == "ok\n");
     auto metrics = body_of(bsched::webtest::get(port, "/metrics"));
     CHECK(metrics.find("boomi_sched_build_info{version=\"") != std::string::npos);
+    CHECK(metrics.find("boomi_sched_store_healthy 1") != std::string::npos);
     auto status = boost::json::parse(body_of(bsched::webtest::get(port, "/api/status")));
     CHECK(status.at("jobs").as_array().size() == 1);
     CHECK(daemon.log().find("http.listening address=127.0.0.1:") != std::string::npos);

@@ -22,12 +22,4 @@ TEST_SUITE("runtime::web_listener") {
     CHECK(store.reason.starts_with("store not writable: failing since"));
     CHECK(store.reason.find('\n') == std::string::npos);
   }
-
-  TEST_CASE("until the registry serves /metrics, build_info is there with HELP and TYPE") {
-    auto text = runtime::build_info_exposition();
-    CHECK(text.find("# HELP boomi_sched_build_info ") == 0);
-    CHECK(text.find("# TYPE boomi_sched_build_info gauge\n") != std::string::npos);
-    CHECK(text.find("boomi_sched_build_info{version=\"" BSCHED_VERSION "\"} 1\n") !=
-          std::string::npos);
-  }
 }
