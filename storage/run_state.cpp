@@ -53,6 +53,21 @@ bool is_terminal(RunState s) {
 
 bool is_success(RunState s) { return s == RunState::complete || s == RunState::complete_warn; }
 
+bool is_failure(RunState s) {
+  switch (s) {
+    case RunState::error:
+    case RunState::aborted:
+    case RunState::rejected:
+    case RunState::submit_failed:
+    case RunState::unknown:
+    case RunState::lost:
+    case RunState::timed_out:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_legal_transition(RunState from, RunState to) {
   switch (from) {
     case RunState::scheduled:

@@ -35,6 +35,9 @@ std::optional<RunState> run_state_from_string(std::string_view s);
 bool is_terminal(RunState s);
 // COMPLETE or COMPLETE_WARN: counts as the job's last success.
 bool is_success(RunState s);
+// A failed run (alerts, pause_after_failures): error, aborted, rejected, submit_failed,
+// unknown, lost, timed_out. Not discarded, skipped nor missed.
+bool is_failure(RunState s);
 bool is_legal_transition(RunState from, RunState to);
 
 // How a run came to be.

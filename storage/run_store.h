@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "base/time_util.h"
+#include "storage/alert_row.h"
 #include "storage/run_state.h"
 
 #include <chrono>
@@ -265,6 +266,26 @@ class RunStore {
 
   // Counts of the runs and missed slots kept (a scan of both tables: read once, at start).
   virtual StoreResult<StoreTotals> totals() = 0;
+
+  // The alert outbox (alert_row.h). record_alert writes the event and one delivery per sink
+  // (nothing when `alert.sinks` is empty); inside in_transaction it commits with the change
+  // that caused it.
+  virtual StoreResult<void> record_alert(const NewAlert& alert) = 0;
+  // Deliveries not yet delivered nor given up whose next attempt is at or before `now`,
+  // oldest first.
+  virtual StoreResult<std::vector<AlertDelivery>> due_alerts(SysMillis now, int limit) = 0;
+  // The earliest next attempt of any delivery still to make; nullopt when none is left.
+  virtual StoreResult<std::optional<SysMillis>> next_alert_at() = 0;
+  virtual StoreResult<void> settle_alerts(const std::vector<std::int64_t>& ids,
+                                          const AlertOutcome& outcome) = 0;
+  // When `sink` last took a message of (job, kind): where a grouping window starts.
+  virtual StoreResult<std::optional<SysMillis>> last_alert_sent(const std::string& sink,
+                                                                const std::string& job,
+                                                                AlertKind kind) = 0;
+  // The job's failed runs (is_failure) since its latest successful one, all when none;
+  // with `before`, among the runs with a slot before it only.
+  virtual StoreResult<std::int64_t> failure_streak(const std::string& job,
+                                                   std::optional<sys_seconds> before) = 0;
 };
 
 }  // namespace bsched::storage

@@ -90,6 +90,17 @@ class SqliteRunStore final : public RunStore {
   StoreResult<std::optional<Heartbeat>> read_heartbeat() override;
   StoreResult<std::int64_t> prune(SysMillis before, int batch) override;
   StoreResult<StoreTotals> totals() override;
+  // The alert outbox (sqlite_alert_outbox.cpp).
+  StoreResult<void> record_alert(const NewAlert& alert) override;
+  StoreResult<std::vector<AlertDelivery>> due_alerts(SysMillis now, int limit) override;
+  StoreResult<std::optional<SysMillis>> next_alert_at() override;
+  StoreResult<void> settle_alerts(const std::vector<std::int64_t>& ids,
+                                  const AlertOutcome& outcome) override;
+  StoreResult<std::optional<SysMillis>> last_alert_sent(const std::string& sink,
+                                                        const std::string& job,
+                                                        AlertKind kind) override;
+  StoreResult<std::int64_t> failure_streak(const std::string& job,
+                                           std::optional<sys_seconds> before) override;
 
   // Read queries for the command line (sqlite_run_store_read.cpp); indexed, so they stay fast
   // with millions of rows.

@@ -202,13 +202,20 @@ StoreResult<std::int64_t> SqliteRunStore::prune(SysMillis before, int batch) {
   auto cutoff = std::chrono::floor<std::chrono::seconds>(before);
   return transact<std::int64_t>(*m_db, [&]() -> StoreResult<std::int64_t> {
     std::int64_t removed = 0;
-    // Runs by slot (terminal only), then gaps by their last slot, then taken commands.
+    // Runs by slot (terminal only), then gaps by their last slot, then taken commands, then
+    // the alert outbox.
     const char* const steps[] = {
         "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE slot < ?1 AND "
         "finished_at IS NOT NULL LIMIT ?2)",
         "DELETE FROM slot_gaps WHERE id IN (SELECT id FROM slot_gaps WHERE last < ?1 LIMIT ?2)",
         "DELETE FROM commands WHERE id IN (SELECT id FROM commands WHERE taken_at IS NOT NULL "
-        "AND requested_at < ?3 LIMIT ?2)"};
+        "AND requested_at < ?3 LIMIT ?2)",
+        // Alert deliveries settled (delivered or given up), then events left without one.
+        "DELETE FROM alert_deliveries WHERE id IN (SELECT id FROM alert_deliveries WHERE "
+        "(delivered_at IS NOT NULL OR failed_at IS NOT NULL) AND next_attempt_at < ?3 LIMIT ?2)",
+        "DELETE FROM alert_events WHERE id IN (SELECT e.id FROM alert_events e WHERE "
+        "e.created_at < ?3 AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE "
+        "d.event = e.id) LIMIT ?2)"};
     for (const char* sql : steps) {
       if (removed >= batch) break;
       BSCHED_TRY_ASSIGN(q, m_db->prepare(sql));

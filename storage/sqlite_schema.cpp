@@ -167,6 +167,40 @@ CREATE TABLE daemon_notes (
 );
 )sql";
 
+// Version 6: the alert outbox. An event is written in the transaction of the run change that
+// caused it, with one delivery row per alert sink that wants it; the dispatcher sends the
+// deliveries and marks them (delivered_at, or failed_at when given up). kind: failed, missed,
+// late, stuck, auth, recovered; run: the runs row id (NULL for gaps and auth); slot: epoch
+// seconds; times in ms. folded: held for the (sink, job, kind) group's summary.
+const char* const k_v6 = R"sql(
+CREATE TABLE alert_events (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  job TEXT NOT NULL,
+  run INTEGER,
+  slot INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT '',
+  execution_id TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE alert_deliveries (
+  id INTEGER PRIMARY KEY,
+  event INTEGER NOT NULL REFERENCES alert_events (id),
+  sink TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  folded INTEGER NOT NULL DEFAULT 0,
+  delivered_at INTEGER,
+  failed_at INTEGER,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX alert_deliveries_pending ON alert_deliveries (next_attempt_at)
+  WHERE delivered_at IS NULL AND failed_at IS NULL;
+CREATE INDEX alert_deliveries_event ON alert_deliveries (event);
+CREATE INDEX alert_events_job_kind ON alert_events (job, kind);
+)sql";
+
 StoreError refuse(const std::string& path, std::string why) {
   return StoreError{StoreErrorKind::io, fmt::format("{}: {}", path, why)};
 }
@@ -192,7 +226,7 @@ std::int64_t big_endian_32(const unsigned char* p) {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4, k_v5};
+  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6};
   return steps;
 }
 

@@ -75,6 +75,28 @@ class ForwardingStore : public storage::RunStore {
     return m_inner.prune(before, batch);
   }
   storage::StoreResult<storage::StoreTotals> totals() override { return m_inner.totals(); }
+  storage::StoreResult<void> record_alert(const storage::NewAlert& a) override {
+    return m_inner.record_alert(a);
+  }
+  storage::StoreResult<std::vector<storage::AlertDelivery>> due_alerts(SysMillis now,
+                                                                       int limit) override {
+    return m_inner.due_alerts(now, limit);
+  }
+  storage::StoreResult<std::optional<SysMillis>> next_alert_at() override {
+    return m_inner.next_alert_at();
+  }
+  storage::StoreResult<void> settle_alerts(const std::vector<std::int64_t>& ids,
+                                           const storage::AlertOutcome& o) override {
+    return m_inner.settle_alerts(ids, o);
+  }
+  storage::StoreResult<std::optional<SysMillis>> last_alert_sent(
+      const std::string& sink, const std::string& job, storage::AlertKind kind) override {
+    return m_inner.last_alert_sent(sink, job, kind);
+  }
+  storage::StoreResult<std::int64_t> failure_streak(
+      const std::string& job, std::optional<std::chrono::sys_seconds> before) override {
+    return m_inner.failure_streak(job, before);
+  }
 
  protected:
   storage::RunStore& m_inner;
