@@ -87,6 +87,7 @@ struct JobSettings {
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ProcessProperty> process_properties;
   std::string run_id_property = "BOOMI_SCHED_RUN_ID";  // empty: not sent
+  int pause_after_failures = 0;  // pause the job after this many failed runs in a row; 0: never
 
   auto operator<=>(const JobSettings&) const = default;  // for interning (== comes with it)
 };
@@ -148,10 +149,28 @@ struct Http {
   bool operator==(const Http&) const = default;
 };
 
+// One alert sink (`alerts:` list): where the alert outbox's events go (daemon/alerts).
+struct AlertSink {
+  std::string name;                  // unique; names the delivery rows in the store
+  std::string webhook;               // an http(s) URL (its path is a secret: never logged)
+  std::vector<std::string> command;  // or: a program and its arguments (no shell)
+  std::vector<std::string> on;       // event kinds: failed missed late stuck auth recovered
+  Millis late_after = 5min;          // `late`: the first request left this long after the slot
+  Millis timeout = 30s;              // per webhook exchange or command run
+  std::vector<std::string> jobs;     // fnmatch globs; empty: every job
+  SourcePos pos;
+
+  bool wants(std::string_view kind) const;
+  bool matches_job(std::string_view job) const;  // `jobs` empty, or a glob matches
+  // "https://hooks.example.com/…": the webhook as it may be printed and logged.
+  std::string shown_webhook() const;
+};
+
 struct Config {
   Platform platform;
   Storage storage;
   Http http;
+  std::vector<AlertSink> alerts;
   std::vector<Job> jobs;           // sorted by name, unique
   std::vector<std::string> files;  // every file read, main file first
   std::string fingerprint;         // changes whenever the effective configuration changes

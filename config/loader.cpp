@@ -2,6 +2,7 @@
 
 #include "config/loader_fingerprint.h"
 #include "config/loader_jobs.h"
+#include "config/loader_alerts.h"
 #include "config/loader_platform.h"
 #include "config/loader_util.h"
 #include "config/loader_yaml.h"
@@ -37,8 +38,8 @@ std::string Diagnostic::to_string() const {
 
 namespace {
 
-const std::vector<std::string_view> k_main_keys = {"platform", "storage", "http", "defaults",
-                                                   "jobs"};
+const std::vector<std::string_view> k_main_keys = {"platform", "storage", "http", "alerts",
+                                                   "defaults", "jobs"};
 
 // Builds one Config from parsed documents; every problem goes to the sink.
 class Assembler {
@@ -98,6 +99,8 @@ void Assembler::main_file(const SourceDoc& doc) {
     read_storage(it->second, m_config.storage, m_sink, m_base_dir);
   if (auto it = sections.find("http"); it != sections.end())
     read_http(it->second, m_config.http, m_sink, m_options, m_base_dir);
+  if (auto it = sections.find("alerts"); it != sections.end())
+    read_alerts(it->second, m_config.alerts, m_sink, m_base_dir);
   if (auto it = sections.find("defaults"); it != sections.end() && !it->second.node.is_null())
     apply_job_keys(it->second, m_defaults, m_sink);
   if (auto it = sections.find("jobs"); it != sections.end()) jobs_section(it->second);
@@ -115,14 +118,16 @@ void Assembler::dropin_file(const SourceDoc& doc) {
       auto key_node = root.node.key(i);
       auto key = key_node.scalar();
       if (!key_node.is_scalar() || key == "jobs") continue;
-      if (key == "platform" || key == "storage" || key == "http" || key == "defaults")
+      if (key == "platform" || key == "storage" || key == "http" || key == "alerts" ||
+          key == "defaults")
         m_sink.error(node_pos(doc, key_node, root.key_pos),
                      fmt::format("'{}' belongs in the main file {}; a jobs.d file holds only "
                                  "'jobs'",
                                  key, m_main_path));
     }
   }
-  walk_map(root, {.known = {"jobs", "platform", "storage", "http", "defaults"}}, m_sink,
+  walk_map(root, {.known = {"jobs", "platform", "storage", "http", "alerts", "defaults"}},
+           m_sink,
            [&](const std::string& key, const Field& f) {
              if (key == "jobs") jobs_section(f);
            });

@@ -35,6 +35,19 @@ void add_job(FieldHasher& h, const Job& j) {
     add_properties(h, pp.values);
   }
   h.add(j.settings->run_id_property);
+  if (j.settings->pause_after_failures > 0) h.add("pause").add(j.settings->pause_after_failures);
+}
+
+void add_alerts(FieldHasher& h, const std::vector<AlertSink>& alerts) {
+  h.add("alerts").add(static_cast<long long>(alerts.size()));
+  for (const auto& a : alerts) {
+    h.add(a.name).add(sha256_hex(a.webhook)).add(static_cast<long long>(a.command.size()));
+    for (const auto& c : a.command) h.add(c);
+    h.add(static_cast<long long>(a.on.size()));
+    for (const auto& k : a.on) h.add(k);
+    h.add(a.late_after.count()).add(a.timeout.count()).add(static_cast<long long>(a.jobs.size()));
+    for (const auto& g : a.jobs) h.add(g);
+  }
 }
 
 }  // namespace
@@ -54,6 +67,7 @@ std::string fingerprint(const Config& c) {
   h.add(c.http.allow_unauthenticated ? 1 : 0).add(c.http.public_url);
   h.add(static_cast<long long>(c.jobs.size()));
   for (const auto& j : c.jobs) add_job(h, j);
+  if (!c.alerts.empty()) add_alerts(h, c.alerts);  // absent: the fingerprint of before
   return h.hex();
 }
 

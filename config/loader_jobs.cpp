@@ -211,6 +211,10 @@ const std::vector<std::pair<std::string_view, Handler>>& handlers() {
                                 Sink& s) { read_properties(f, d.settings.dynamic_properties, s); }},
       {"process_properties", read_process_properties},
       {"run_id_property", read_run_id_property},
+      {"pause_after_failures",
+       [](const Field& f, JobDraft& d, Sink& s) {
+         if (auto v = read_int(f, s, 0, 1000000)) d.settings.pause_after_failures = int(*v);
+       }},
   };
   return k_handlers;
 }

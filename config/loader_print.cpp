@@ -144,6 +144,9 @@ void job(YAML::Emitter& out, const Job& j) {
   out << YAML::EndSeq;
   out << YAML::Key << "run_id_property" << YAML::Value;
   quoted(out, j.settings->run_id_property);
+  if (j.settings->pause_after_failures > 0) {
+    out << YAML::Key << "pause_after_failures" << YAML::Value << j.settings->pause_after_failures;
+  }
   out << YAML::EndMap;
 }
 
@@ -164,6 +167,32 @@ void http(YAML::Emitter& out, const Http& h) {
   out << YAML::EndMap;
 }
 
+// The webhook as scheme://host/… only: its path is a secret.
+void alerts(YAML::Emitter& out, const std::vector<AlertSink>& sinks) {
+  out << YAML::Key << "alerts" << YAML::Value << YAML::BeginSeq;
+  for (const auto& a : sinks) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value;
+    quoted(out, a.name);
+    if (!a.webhook.empty()) {
+      out << YAML::Key << "webhook" << YAML::Value;
+      quoted(out, a.shown_webhook());
+    } else {
+      out << YAML::Key << "command" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const auto& c : a.command) quoted(out, c);
+      out << YAML::EndSeq;
+    }
+    out << YAML::Key << "on" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& k : a.on) out << k;
+    out << YAML::EndSeq;
+    out << YAML::Key << "late_after" << YAML::Value << format_duration(a.late_after);
+    out << YAML::Key << "timeout" << YAML::Value << format_duration(a.timeout);
+    out << YAML::Key << "jobs" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& g : a.jobs) quoted(out, g);
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
 }  // namespace
 
 std::string dump_config(const Config& c) {
@@ -176,6 +205,7 @@ std::string dump_config(const Config& c) {
   out << YAML::Key << "retention" << YAML::Value << format_duration(c.storage.retention);
   out << YAML::EndMap;
   http(out, c.http);
+  if (!c.alerts.empty()) alerts(out, c.alerts);
   out << YAML::Key << "jobs" << YAML::Value << YAML::BeginMap;
   for (const auto& j : c.jobs) job(out, j);
   out << YAML::EndMap << YAML::EndMap;
