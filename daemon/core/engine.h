@@ -48,6 +48,8 @@ struct EngineOptions {
   std::function<std::string()> run_id;
   // Where the engine's metrics go (docs/operations.md); null: a registry of its own.
   std::shared_ptr<metrics::Registry> metrics;
+  // Called after an alert event was committed to the store (wakes the alert dispatcher).
+  std::function<void()> on_alert;
   int pid = 0;  // written in the heartbeat; 0: getpid()
   Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
   Millis prune_interval = std::chrono::minutes(10);        // retention pruning

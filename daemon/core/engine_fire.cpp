@@ -276,6 +276,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   store_ok();
   for (const auto& line : planned.lines) spdlog::info("{}", line);
   for (const auto& gap : planned.gaps) metrics.missed(gap);
+  if (!planned.gaps.empty()) alerts_written();
   for (auto* jr : batch) jobs.reschedule(*jr);
   for (auto& t : planned.created) {
     if (!t->held) spawn_tracker(t);
@@ -297,6 +298,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
                                          late_reason, pass);
   for (const auto& gap : plan.gaps) {
     BSCHED_TRY(store.record_gap(gap));
+    BSCHED_TRY(record_gap_alert(gap));
     lines.push_back(gap_line(gap));
     out.gaps.push_back(gap);
   }

@@ -48,6 +48,15 @@ struct Planned {
   std::vector<storage::SlotGap> gaps;  // recorded: counted once the batch is committed
 };
 
+// What a run's terminal transition wrote besides the row (Impl::terminal_writes), filled in
+// inside the transaction and acted on once it committed.
+struct TerminalOutcome {
+  std::int64_t streak = 0;  // failed runs in a row, this one included (failures only)
+  bool paused = false;      // pause_after_failures paused the job
+  std::string note;         // its pause note
+  bool alerted = false;     // an alert event was written
+};
+
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   Impl(boost::asio::io_context& io, storage::RunStore& store, platform::PlatformClient& client,
        const Clock& clock, std::shared_ptr<const config::Config> config, EngineOptions options);
@@ -177,6 +186,18 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
+
+  // engine_alerts.cpp: the alert outbox's events and pause_after_failures.
+  std::vector<std::string> alert_sinks(storage::AlertKind kind, std::string_view job) const;
+  std::function<storage::StoreResult<void>(const storage::RunRow&)> terminal_writes(
+      const Tracked& t, storage::RunState to, SysMillis now, std::shared_ptr<TerminalOutcome> out);
+  void terminal_committed(const Tracked& t, const TerminalOutcome& out, SysMillis now);
+  storage::StoreResult<void> record_gap_alert(const storage::SlotGap& gap);
+  void check_late(const Tracked& t, SysMillis sent);
+  void check_stuck(SysMillis now);
+  void auth_opened(SysMillis now);
+  void write_alert(const storage::NewAlert& a);  // on its own transaction
+  void alerts_written();
 
   // engine_ops.cpp: commands, heartbeat, retention, platform state.
   void take_commands();

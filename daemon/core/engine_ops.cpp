@@ -126,6 +126,7 @@ boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
     write_heartbeat();
     take_commands();
     runs.forget_old_claims(clock.now());
+    check_stuck(clock.now());
     if (clock.steady_now() - last_prune >= options.prune_interval) {
       last_prune = clock.steady_now();
       auto before = clock.now() - jobs.config()->storage.retention;
@@ -160,7 +161,9 @@ void Engine::Impl::write_heartbeat() {
 
 // Rewrites the heartbeat when the platform's health changed (PlatformHealth logs it).
 void Engine::Impl::note_platform(const platform::CallError* error) {
+  bool was_open = platform.auth_failed();
   bool changed = platform.note(error);
+  if (!was_open && platform.auth_failed()) auth_opened(clock.now());
   if (platform.note_deprecations(client.deprecations())) changed = true;
   if (changed) write_heartbeat();
 }

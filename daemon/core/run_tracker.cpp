@@ -142,7 +142,10 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   if (co_await held_by_auth(t)) co_return;
   t.auth_held = false;
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
-  if (t.row.attempts == 1) metrics.started(t.row, clock.now());
+  if (t.row.attempts == 1) {
+    metrics.started(t.row, clock.now());
+    check_late(t, t.row.last_sent_at.value_or(clock.now()));
+  }
   auto answer = co_await counted_submit(*request);
   note_answer(answer);
   t.auth_held = !answer && answer.error().kind == platform::FailureKind::auth;
@@ -214,8 +217,10 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
 boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {
   auto now = run_now(t);
   storage::StoreResult<void> written;
+  auto outcome = std::make_shared<TerminalOutcome>();
   if (step.to) {
-    auto r = co_await writes.transition(t.row.id, *step.to, now, step.update);
+    auto also = terminal_writes(t, *step.to, now, outcome);
+    auto r = co_await writes.transition(t.row.id, *step.to, now, step.update, std::move(also));
     if (r) t.row = *r;
     else written = r.error();
   } else {
@@ -227,6 +232,7 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
     co_return;
   }
   store_ok();
+  if (step.to) terminal_committed(t, *outcome, now);
   if (step.kind == RunStep::Kind::reconcile) t.mode = RunAction::query;
   if (step.kind == RunStep::Kind::resend) t.mode = RunAction::submit;
   if (step.to == RunState::submitted) t.mode = RunAction::poll;

@@ -27,6 +27,7 @@ struct Tracked {
   bool tracking = false;   // its tracker coroutine was spawned
   bool auth_held = false;  // waiting to send only because the auth circuit is open
   bool gone = false;       // the store no longer has the row: the tracker ends, nothing stored
+  bool stuck_alerted = false;  // its `stuck` alert was written (Impl::check_stuck)
   SysMillis deadline{};    // no trigger leaves after this instant
   std::vector<std::pair<std::string, std::string>> extra;  // manual trigger properties
   std::optional<RunStep> pending;  // a decided step the store has not taken yet

@@ -90,11 +90,20 @@ boost::asio::awaitable<StoreResult<void>> WriteBatch::write(
 
 boost::asio::awaitable<StoreResult<storage::RunRow>> WriteBatch::transition(
     std::int64_t id, storage::RunState to, SysMillis now, storage::RunUpdate update) {
+  co_return co_await transition(id, to, now, std::move(update), nullptr);
+}
+
+boost::asio::awaitable<StoreResult<storage::RunRow>> WriteBatch::transition(
+    std::int64_t id, storage::RunState to, SysMillis now, storage::RunUpdate update,
+    std::function<StoreResult<void>(const storage::RunRow&)> also) {
   storage::RunRow row;
   auto& store = m_state->store;
   auto r = co_await write([&]() -> StoreResult<void> {
     auto t = store.transition(id, to, now, update);
     if (!t) return t.error();
+    if (also) {
+      if (auto a = also(*t); !a) return a.error();
+    }
     row = std::move(*t);
     return {};
   });

@@ -30,6 +30,11 @@ class WriteBatch {
   // RunStore::transition / update, committed with the other writes of this turn.
   boost::asio::awaitable<storage::StoreResult<storage::RunRow>> transition(
       std::int64_t id, storage::RunState to, SysMillis now, storage::RunUpdate update);
+  // The same, with `also` run on the row reached inside the same savepoint: what it writes
+  // (an alert event, a pause) commits with the transition or not at all.
+  boost::asio::awaitable<storage::StoreResult<storage::RunRow>> transition(
+      std::int64_t id, storage::RunState to, SysMillis now, storage::RunUpdate update,
+      std::function<storage::StoreResult<void>(const storage::RunRow&)> also);
   boost::asio::awaitable<storage::StoreResult<void>> update(std::int64_t id,
                                                             storage::RunUpdate update);
   // Any write on the store, run in its own savepoint of the next flush.
