@@ -1,6 +1,8 @@
 #include "daemon/runtime/run.h"
 
 #include "config/loader.h"
+#include "daemon/alerts/dispatcher.h"
+#include "daemon/alerts/sink_sender.h"
 #include "daemon/core/clock.h"
 #include "daemon/core/engine.h"
 #include "daemon/metrics/registry.h"
@@ -163,8 +165,17 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   DaemonMetrics daemon_metrics(*registry, wall_now());
   auto client = platform::make_platform_client(io, config->platform, {.metrics = registry});
   core::SystemClock clock;
-  auto engine = std::make_unique<core::Engine>(io, **store, *client, clock, config,
-                                               core::EngineOptions{.metrics = registry});
+  // The alert outbox's sender; the engine wakes it when it wrote an event.
+  core::SteadyTimerFactory alert_timers(io);
+  alerts::SinkSender alert_sender(io);
+  alerts::DispatcherOptions alert_options;
+  alert_options.link_base = config->http.public_url;  // messages link to <public_url>/jobs/<job>
+  while (alert_options.link_base.ends_with('/')) alert_options.link_base.pop_back();
+  alerts::Dispatcher alert_dispatcher(**store, clock, alert_timers, alert_sender, config->alerts,
+                                      alert_options);
+  auto engine = std::make_unique<core::Engine>(
+      io, **store, *client, clock, config,
+      core::EngineOptions{.metrics = registry, .on_alert = [&] { alert_dispatcher.wake(); }});
   EngineScheduler scheduler(*engine);
   SdNotifier notifier;
   SupervisorSettings settings;
@@ -172,12 +183,13 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   settings.load_options = load_options;
   settings.db_path = db;
   Supervisor supervisor(io, scheduler, notifier, deadline, settings, config);
-  supervisor.set_reload_hook([&client](const config::Config& old, const config::Config& next) {
+  supervisor.set_reload_hook([&](const config::Config& old, const config::Config& next) {
     update_client(*client, old, next);
     if (!(old.http == next.http)) {
       spdlog::warn("config.restart_needed setting=http running={} configured={}",
                    old.http.listen, next.http.listen);
     }
+    alert_dispatcher.reload(next.alerts);
   });
   // A refused reload stays visible in `status` until a reload succeeds.
   supervisor.set_reload_outcome_hook([&](const ReloadOutcome& outcome) {
@@ -205,8 +217,12 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
     if (e) spdlog::critical("daemon.internal_error where=supervisor");
     io.stop();
   });
+  asio::co_spawn(io, alert_dispatcher.run(), [](std::exception_ptr e) {
+    if (e) spdlog::critical("daemon.internal_error where=alert_dispatcher");
+  });
   io.run();
   // The loop is stopped: tear down in dependency order, then close the database.
+  alert_dispatcher.stop();
   listener.stop();
   engine.reset();
   client.reset();

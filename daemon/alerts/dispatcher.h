@@ -1,0 +1,68 @@
+// The alert outbox's sender: a coroutine on the daemon's io_context that takes the deliveries
+// due from the store (RunStore::due_alerts), folds repeats, sends each message through an
+// AlertSender and marks the rows (delivered, retried with backoff, given up). Everything it
+// knows lives in the store, so a restart picks up where it stopped: at-least-once delivery.
+//
+// Grouping: deliveries of one (sink, job, kind) are a group. While the group's window is open
+// (a message of it was delivered less than `group_window` ago) new ones are folded: held to
+// the window's end and then sent as one summary. With the window closed, the oldest due one
+// goes at once and the rest of the batch are folded behind it.
+#pragma once
+
+#include "config/config.h"
+#include "daemon/alerts/alert_sender.h"
+#include "daemon/core/clock.h"
+#include "daemon/core/timers.h"
+#include "storage/run_store.h"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace bsched::alerts {
+
+struct DispatcherOptions {
+  Millis group_window = std::chrono::minutes(10);  // repeats within it become one summary
+  Millis first_retry = std::chrono::seconds(5);    // doubling per failed attempt ...
+  Millis max_retry = std::chrono::minutes(10);     // ... up to this
+  Millis give_up_after = std::chrono::hours(24);   // an event older than this is given up
+  Millis idle_check = std::chrono::minutes(1);     // store re-read when nothing is due
+  int batch = 200;                                 // deliveries read per pass
+  std::function<double()> random;                  // [0, 1) for jitter; null: fixed 0.5
+  std::string link_base;  // "<http.public_url>", or "" (no link in the messages)
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(storage::RunStore& store, const core::Clock& clock, core::TimerFactory& timers,
+             AlertSender& sender, std::vector<config::AlertSink> sinks,
+             DispatcherOptions options = {});
+
+  // Runs until stop(): a pass over the due deliveries, then a sleep until the next is due (or
+  // wake()).
+  boost::asio::awaitable<void> run();
+  // One pass: sends every delivery due now (tests drive it directly). Returns messages sent.
+  boost::asio::awaitable<int> pass();
+  void wake();  // an event was written
+  void stop();
+  void reload(std::vector<config::AlertSink> sinks);  // the configuration's `alerts`
+
+  // The retry delay after `attempts` failed sends (jitter ±20% from `random`).
+  Millis backoff(int attempts) const;
+
+ private:
+  boost::asio::awaitable<int> send_group(std::vector<storage::AlertDelivery> items);
+  void settle(const std::vector<storage::AlertDelivery>& items, const storage::AlertOutcome& o);
+
+  storage::RunStore& m_store;
+  const core::Clock& m_clock;
+  std::unique_ptr<core::WakeTimer> m_timer;
+  AlertSender& m_sender;
+  std::vector<config::AlertSink> m_sinks;
+  DispatcherOptions m_options;
+  bool m_stopped = false;
+  bool m_woken = false;
+};
+
+}  // namespace bsched::alerts
