@@ -5,7 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +92,7 @@ boost::asio::awaitable<SendOutcome> SinkSender::post(const config::AlertSink& si
 
 namespace {
 
-// The child's side of the fork: stdin from the pipe, stdout to /dev/null, then exec.
+// The child's side of the fork: stdin from the socket, stdout to /dev/null, then exec.
 // Only async-signal-safe calls: `args` was built before the fork.
 [[noreturn]] void exec_child(int in, char* const* args) {
   ::dup2(in, STDIN_FILENO);
@@ -120,9 +121,11 @@ boost::asio::awaitable<SendOutcome> SinkSender::run_command(const config::AlertS
   std::vector<char*> args;
   for (const auto& a : sink.command) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // A socket pair, not a pipe: a command that exits without reading its input makes the
+  // write fail with EPIPE (Asio sends with MSG_NOSIGNAL) instead of raising SIGPIPE.
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    co_return SendOutcome{false, fmt::format("pipe: {}", std::strerror(errno))};
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    co_return SendOutcome{false, fmt::format("socketpair: {}", std::strerror(errno))};
   }
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -135,14 +138,15 @@ boost::asio::awaitable<SendOutcome> SinkSender::run_command(const config::AlertS
   auto deadline = std::chrono::steady_clock::now() + sink.timeout;
   boost::asio::steady_timer tick(m_io);
   {
-    boost::asio::posix::stream_descriptor in(m_io, fds[1]);
+    boost::asio::local::stream_protocol::socket in(m_io, boost::asio::local::stream_protocol(),
+                                                   fds[1]);
     using namespace boost::asio::experimental::awaitable_operators;
     tick.expires_at(deadline);
     // A command that does not read its input is not waited for past the deadline.
     co_await (boost::asio::async_write(in, boost::asio::buffer(json),
                                        boost::asio::as_tuple(boost::asio::use_awaitable)) ||
               tick.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
-  }  // closes the pipe: the command sees the end of its input
+  }  // closes the socket: the command sees the end of its input
   int status = 0;
   for (;;) {
     pid_t done = ::waitpid(pid, &status, WNOHANG);

@@ -105,6 +105,15 @@ TEST_SUITE("alerts::sink_sender") {
     std::filesystem::remove_all(dir);
   }
 
+  TEST_CASE("hostile: a command that exits without reading a large input does not end the daemon") {
+    config::AlertSink s;
+    s.name = "cmd";
+    s.timeout = std::chrono::seconds(5);
+    s.command = {"/bin/true"};
+    auto out = send(s, "{\"text\":\"" + std::string(4 << 20, 'x') + "\"}");
+    CHECK(out.delivered);  // exit status 0; the unread input is no SIGPIPE
+  }
+
   TEST_CASE("a command that outlives its timeout is killed") {
     config::AlertSink s;
     s.name = "cmd";
