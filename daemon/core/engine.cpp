@@ -67,7 +67,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   metrics_collector = options.metrics->add_collector([this] {
     metrics.collect({.jobs = jobs,
                      .runs = runs,
-                     .auth_circuit_open = client.health().auth_failed,
+                     .auth_circuit_open = platform.auth_failed(),
                      .store_healthy = !store_health.failing()});
   });
 }
