@@ -157,6 +157,7 @@ struct AlertSink {
   std::vector<std::string> on;       // event kinds: failed missed late stuck auth recovered
   Millis late_after = 5min;          // `late`: the first request left this long after the slot
   Millis timeout = 30s;              // per webhook exchange or command run
+  std::optional<std::string> ca_file;  // webhook: PEM bundle to verify with; absent: system CAs
   std::vector<std::string> jobs;     // fnmatch globs; empty: every job
   SourcePos pos;
 

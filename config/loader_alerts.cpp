@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <unistd.h>
 
 namespace bsched::config::detail {
 
@@ -76,6 +80,19 @@ void read_webhook(const Field& f, AlertSink& a, Sink& sink) {
   a.webhook = *url;
 }
 
+// The PEM bundle a webhook's server certificate is verified against instead of the system
+// CA store, as platform.ca_file is for the platform.
+void read_ca_file(const Field& f, AlertSink& a, Sink& sink, const std::string& base_dir) {
+  auto v = read_string(f, sink);
+  if (!v) return;
+  auto path = resolve_relative(*v, base_dir);
+  if (::access(path.c_str(), R_OK) != 0) {
+    sink.error(f.pos(), fmt::format("{}: cannot read '{}': {}", f.path, path, std::strerror(errno)));
+    return;
+  }
+  a.ca_file = std::move(path);
+}
+
 void read_on(const Field& f, AlertSink& a, Sink& sink) {
   a.on.clear();
   read_strings(f, sink, [&](const Field& item, std::string kind) {
@@ -89,7 +106,9 @@ void read_on(const Field& f, AlertSink& a, Sink& sink) {
 
 void read_sink(const Field& item, AlertSink& a, Sink& sink, const std::string& base_dir) {
   bool has_name = false, has_webhook = false, has_command = false;
-  walk_map(item, {.known = {"name", "webhook", "command", "on", "late_after", "timeout", "jobs"}},
+  std::optional<SourcePos> ca_file_pos;
+  walk_map(item, {.known = {"name", "webhook", "command", "on", "late_after", "timeout", "jobs",
+                            "ca_file"}},
            sink, [&](const std::string& key, const Field& f) {
              if (key == "name") {
                has_name = true;
@@ -116,6 +135,9 @@ void read_sink(const Field& item, AlertSink& a, Sink& sink, const std::string& b
                if (auto d = read_duration(f, sink, Millis{1000})) a.late_after = *d;
              } else if (key == "timeout") {
                if (auto d = read_duration(f, sink, Millis{100})) a.timeout = *d;
+             } else if (key == "ca_file") {
+               ca_file_pos = f.pos();
+               read_ca_file(f, a, sink, base_dir);
              } else {
                read_strings(f, sink, [&](const Field& g, std::string glob) {
                  if (!is_valid_glob(glob)) {
@@ -133,6 +155,10 @@ void read_sink(const Field& item, AlertSink& a, Sink& sink, const std::string& b
   if (has_webhook == has_command) {
     sink.error(item.pos(), fmt::format("{}: set exactly one of 'webhook' and 'command'{}",
                                        item.path, has_webhook ? " (both are set)" : ""));
+  }
+  if (ca_file_pos && has_command && !has_webhook) {
+    sink.error(*ca_file_pos, fmt::format("{}.ca_file: applies to a webhook, not a command",
+                                         item.path));
   }
 }
 

@@ -47,6 +47,7 @@ void add_alerts(FieldHasher& h, const std::vector<AlertSink>& alerts) {
     for (const auto& k : a.on) h.add(k);
     h.add(a.late_after.count()).add(a.timeout.count()).add(static_cast<long long>(a.jobs.size()));
     for (const auto& g : a.jobs) h.add(g);
+    h.add(a.ca_file.value_or("")).add(a.ca_file ? 1 : 0);
   }
 }
 

@@ -186,6 +186,7 @@ void alerts(YAML::Emitter& out, const std::vector<AlertSink>& sinks) {
     out << YAML::EndSeq;
     out << YAML::Key << "late_after" << YAML::Value << format_duration(a.late_after);
     out << YAML::Key << "timeout" << YAML::Value << format_duration(a.timeout);
+    if (a.ca_file) out << YAML::Key << "ca_file" << YAML::Value << *a.ca_file;
     out << YAML::Key << "jobs" << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const auto& g : a.jobs) quoted(out, g);
     out << YAML::EndSeq << YAML::EndMap;

@@ -51,6 +51,7 @@ SinkSender::SinkSender(boost::asio::io_context& io, TransportFactory transports)
     m_make_transport = [&io](const config::AlertSink& sink) {
       platform::TransportOptions o;
       o.timeout = sink.timeout;
+      o.ca_file = sink.ca_file;
       o.body_limit = 64 * 1024;
       o.max_connections_per_host = 4;
       o.max_idle_per_host = 2;
@@ -62,7 +63,7 @@ SinkSender::SinkSender(boost::asio::io_context& io, TransportFactory transports)
 SinkSender::~SinkSender() = default;
 
 platform::HttpTransport& SinkSender::transport_for(const config::AlertSink& sink) {
-  auto key = fmt::format("{}\n{}", sink.name, sink.timeout.count());
+  auto key = fmt::format("{}\n{}\n{}", sink.name, sink.timeout.count(), sink.ca_file.value_or(""));
   auto& t = m_transports[key];
   if (!t) t = m_make_transport(sink);
   return *t;

@@ -3,6 +3,8 @@
 #include "daemon/alerts/sink_sender.h"
 #include "tests/platform/hostile_server.h"
 #include "tests/platform/run_real.h"
+#include "tests/platform/test_server.h"
+#include "tests/support/config_test_util.h"
 
 #include <doctest/doctest.h>
 
@@ -38,6 +40,24 @@ TEST_SUITE("alerts::sink_sender") {
     HostileServer server({{{.bytes = "HTTP/1.1 204 No Content\r\n\r\n", .close = true}}});
     auto out = send(hook(server.url("/T000/SECRET")));
     CHECK(out.delivered);
+  }
+
+  TEST_CASE("an https webhook is verified: the system CAs refuse a private CA, the sink's ca_file trusts it") {
+    ConfigTempDir dir;
+    REQUIRE(platform::test::make_self_signed(dir.path(), "hook"));
+    auto cert = (dir.path() / "hook.cert.pem").string();
+    boost::asio::io_context io;
+    platform::test::TestServer server(
+        io, [](const platform::test::ServerRequest&) { return platform::test::ServerReply{204, ""}; },
+        cert, (dir.path() / "hook.key.pem").string());
+    auto sink = hook(server.url("/T000/SECRET"));
+    alerts::SinkSender untrusting(io);
+    auto refused = run_real(io, untrusting.send(sink, "{}"));
+    CHECK(!refused.delivered);
+    CHECK(refused.error.find("SECRET") == std::string::npos);
+    sink.ca_file = cert;
+    alerts::SinkSender trusting(io);
+    CHECK(run_real(io, trusting.send(sink, "{}")).delivered);
   }
 
   TEST_CASE("a 500 is not delivered and the error names the status only") {

@@ -2,6 +2,8 @@
 #include "config/loader.h"
 #include "config/loader_alerts.h"
 
+#include "tests/support/config_test_util.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -65,6 +67,34 @@ TEST_SUITE("config::alerts") {
     CHECK(a[1].on.size() == 6);  // every kind by default
     CHECK(a[1].matches_job("anything"));
     CHECK(a[1].timeout == 30s);
+  }
+
+  TEST_CASE("a webhook's ca_file resolves against the main file; unreadable or on a command it is an error") {
+    bsched::test::ConfigTempDir dir;
+    dir.write("hooks-ca.pem", "not checked here: BeastTransport loads it\n");
+    auto main = dir.write("main.yaml", k_head +
+                                           "alerts:\n"
+                                           "  - name: chat\n"
+                                           "    webhook: https://hooks.example.com/T0/SECRET\n"
+                                           "    ca_file: hooks-ca.pem\n" +
+                                           k_jobs);
+    auto r = load_config(main, {.read_secret = false});
+    REQUIRE(r.has_value());
+    REQUIRE(r->config->alerts.size() == 1);
+    CHECK(r->config->alerts[0].ca_file == (dir.path() / "hooks-ca.pem").string());
+    CHECK(dump_config(*r->config).find("ca_file: " + (dir.path() / "hooks-ca.pem").string()) !=
+          std::string::npos);
+
+    CHECK(errors("alerts:\n"
+                 "  - name: chat\n"
+                 "    webhook: https://hooks.example.com/T0/SECRET\n"
+                 "    ca_file: /nonexistent/ca.pem\n"
+                 "  - name: pager\n"
+                 "    command: /bin/true\n"
+                 "    ca_file: /etc/hostname\n") ==
+          "/etc/boomi-sched/main.yaml:8:14: alerts[0].ca_file: cannot read '/nonexistent/ca.pem': "
+          "No such file or directory\n"
+          "/etc/boomi-sched/main.yaml:11:14: alerts[1].ca_file: applies to a webhook, not a command\n");
   }
 
   TEST_CASE("the printed configuration shows the webhook as scheme://host/… only") {
