@@ -38,18 +38,20 @@ EngineOptions with_registry(EngineOptions o) {
   return o;
 }
 
+// The injected timer factory (not owned), or real timers on `io`.
+std::shared_ptr<TimerFactory> timer_factory(boost::asio::io_context& io, TimerFactory* injected) {
+  if (injected) return std::shared_ptr<TimerFactory>(injected, [](TimerFactory*) {});
+  return std::make_shared<SteadyTimerFactory>(io);
+}
+
 }  // namespace
 
 Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
                    platform::PlatformClient& client_, const Clock& clock_,
                    std::shared_ptr<const config::Config> config, EngineOptions options_)
     : io(io_), store(store_), client(client_), clock(clock_), options(with_registry(std::move(options_))),
-      writes(io_, store_), metrics(*options.metrics) {
-  if (options.timers) {
-    timers = std::shared_ptr<TimerFactory>(options.timers, [](TimerFactory*) {});
-  } else {
-    timers = std::make_shared<SteadyTimerFactory>(io);
-  }
+      timers(timer_factory(io_, options.timers)), writes(io_, store_), metrics(*options.metrics),
+      house(timers->make_timer(), options.prune_interval) {
   if (!options.slot_source) {
     options.slot_source = [](const config::Job& job) { return std::make_unique<JobSlots>(job); };
   }
@@ -62,7 +64,6 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   if (!options.run_id) options.run_id = [] { return platform::make_run_id(); };
   fire.timer = timers->make_timer();
   burst.cap = timers->make_timer();
-  house.timer = timers->make_timer();
   jobs.replace(std::move(config), {});
   metrics_collector = options.metrics->add_collector([this] {
     metrics.collect({.jobs = jobs,
@@ -235,13 +236,13 @@ Engine::~Engine() {
   if (!m_impl) return;
   m_impl->phase = Impl::Phase::stopping;
   m_impl->fire.timer->cancel();
-  m_impl->house.timer->cancel();
+  m_impl->house.timer().cancel();
   for (auto& [id, t] : m_impl->runs) t->timer->cancel();
 }
 
 boost::asio::awaitable<Result<void>> Engine::start() {
   auto& d = *m_impl;
-  d.house.started_at = d.house.config_loaded_at = d.clock.now();
+  d.house.started(d.clock.now(), d.clock.steady_now());
   d.load_jobs(d.jobs.config(), false);
   if (auto r = d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
@@ -270,7 +271,7 @@ void Engine::reload(std::shared_ptr<const config::Config> config) {
   d.client.reset_auth();
   d.platform.credentials_changed();
   d.release_auth_holds();
-  d.house.config_loaded_at = d.clock.now();
+  d.house.config_loaded(d.clock.now());
   spdlog::info("engine.reloaded jobs={} fingerprint={}", stats().jobs, config->fingerprint);
   d.write_heartbeat();
   d.wake_fire_loop();
@@ -295,7 +296,7 @@ boost::asio::awaitable<void> Engine::stop() {
   d.drop_prepared();  // a burst prepared but not yet due leaves no run behind
   d.fire.timer->cancel();
   d.burst.cap->cancel();
-  d.house.timer->cancel();
+  d.house.timer().cancel();
   for (auto& [id, t] : d.runs) t->timer->cancel();
   // Trackers waiting on their timers end at once; those inside a platform call end when the
   // call returns (its own deadline bounds that). Store calls are synchronous, so no
@@ -309,7 +310,7 @@ EngineStats Engine::stats() const {
   EngineStats s;
   s.jobs = d.jobs.active();
   s.in_flight = static_cast<int>(d.runs.size());
-  s.failures = d.house.failures;
+  s.failures = d.house.failures();
   s.claimed = static_cast<int>(d.runs.claim_count());
   s.platform = d.platform.describe();
   s.store = d.store_health.describe();

@@ -12,12 +12,15 @@
 // (run_metrics.h: the Prometheus counters of runs and slots), WriteBatch (the trackers'
 // writes). Impl holds them and the coroutines that drive them: the fire loop
 // (engine_fire.cpp), the trackers (run_tracker.cpp), recovery and reloads (engine.cpp),
-// commands and maintenance (engine_ops.cpp).
+// commands and maintenance (engine_ops.cpp: command_intake.h plans each operator command,
+// Maintenance keeps the heartbeat's facts and the maintenance timetable).
 #pragma once
 
+#include "daemon/core/command_intake.h"
 #include "daemon/core/decisions.h"
 #include "daemon/core/engine.h"
 #include "daemon/core/job_book.h"
+#include "daemon/core/maintenance.h"
 #include "daemon/core/platform_monitor.h"
 #include "daemon/core/prepared_burst.h"
 #include "daemon/core/run_metrics.h"
@@ -112,14 +115,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   };
   BurstWrites burst;
 
-  // What the heartbeat reports, and the maintenance loop's timer.
-  struct Housekeeping {
-    std::unique_ptr<WakeTimer> timer;
-    SysMillis started_at{};
-    SysMillis config_loaded_at{};
-    int failures = 0;  // runs that ended in a failure state since start
-  };
-  Housekeeping house;
+  Maintenance house;  // the heartbeat's facts and the maintenance loop's timetable
 
   // engine.cpp: recovery and configuration.
   Result<void> recover();
@@ -199,9 +195,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void write_alert(const storage::NewAlert& a);  // on its own transaction
   void alerts_written();
 
-  // engine_ops.cpp: commands, heartbeat, retention, platform state.
+  // engine_ops.cpp: commands (planned by command_intake.h), heartbeat, retention, platform
+  // state.
   void take_commands();
   void run_command(const storage::Command& c, SysMillis now);
+  void start_manual(const JobRuntime& jr, const storage::Command& c, const CommandPlan& plan,
+                    SysMillis now);
   boost::asio::awaitable<void> maintenance_loop();
   void write_heartbeat();
   void note_platform(const platform::CallError* error);

@@ -3,15 +3,11 @@
 #include "daemon/core/engine_impl.h"
 
 #include "config/escape.h"
-#include "daemon/platform/request_builder.h"
-#include "storage/sqlite_run_store.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -21,30 +17,7 @@ using storage::RunState;
 
 namespace {
 
-constexpr int k_prune_batch = 500;
 constexpr Millis k_drain_limit = std::chrono::seconds(3);
-
-// trigger args: {"properties": {"NAME": "VALUE"}}; anything else is ignored.
-std::vector<std::pair<std::string, std::string>> trigger_properties(const std::string& args) {
-  std::vector<std::pair<std::string, std::string>> out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(args, ec);
-  if (ec || !v.is_object()) return out;
-  const auto* props = v.as_object().if_contains("properties");
-  if (!props || !props->is_object()) return out;
-  for (const auto& [k, val] : props->as_object()) {
-    if (val.is_string()) out.emplace_back(std::string(k), std::string(val.as_string()));
-  }
-  return out;
-}
-
-std::string pause_note(const std::string& args) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(args, ec);
-  if (ec || !v.is_object()) return {};
-  const auto* note = v.as_object().if_contains("note");
-  return note && note->is_string() ? std::string(note->as_string()) : std::string();
-}
 
 }  // namespace
 
@@ -69,37 +42,31 @@ void Engine::Impl::take_commands() {
 }
 
 void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
-  using storage::CommandKind;
   auto* jr = jobs.find(c.job);
-  if (c.kind != CommandKind::trigger) {
-    bool pause = c.kind == CommandKind::pause;
-    auto note = pause ? pause_note(c.args_json) : std::string();
-    if (auto r = store.set_paused(c.job, pause, note, c.requested_by, now); !r) {
-      store_error("set_paused", r.error());
-    }
-    if (jr) {
-      jr->paused = pause;
-      jr->paused_at = pause ? std::optional<SysMillis>(c.requested_at) : std::nullopt;
-    }
-    spdlog::info("command.{} job=\"{}\" by=\"{}\" note=\"{}\"", pause ? "pause" : "resume",
-                 esc(c.job), esc(c.requested_by), esc(note));
-    return;
+  auto plan = plan_command(c, jr, now);
+  switch (plan.kind) {
+    case CommandPlan::Kind::set_paused:
+      if (auto r = store.set_paused(c.job, plan.pause, plan.note, c.requested_by, now); !r) {
+        store_error("set_paused", r.error());
+      }
+      if (jr) {
+        jr->paused = plan.pause;
+        jr->paused_at = plan.pause ? std::optional<SysMillis>(c.requested_at) : std::nullopt;
+      }
+      spdlog::info("command.{} job=\"{}\" by=\"{}\" note=\"{}\"", plan.pause ? "pause" : "resume",
+                   esc(c.job), esc(c.requested_by), esc(plan.note));
+      return;
+    case CommandPlan::Kind::reject:
+      spdlog::warn("command.rejected job=\"{}\" reason=\"{}\"", esc(c.job), esc(plan.reason));
+      return;
+    case CommandPlan::Kind::start_manual: return start_manual(*jr, c, plan, now);
   }
-  if (!jr) {
-    spdlog::warn("command.rejected job=\"{}\" reason=\"no such job in the configuration\"",
-                 esc(c.job));
-    return;
-  }
-  const auto& job = *jr->job;
-  auto deadline = submit_deadline(std::chrono::floor<std::chrono::seconds>(c.requested_at),
-                                  job.settings->catchup_window);
-  if (now > deadline) {
-    spdlog::warn("command.rejected job={} reason=\"requested {} ago, past catchup_window\"", c.job,
-                 format_duration(std::chrono::duration_cast<Millis>(now - c.requested_at)));
-    return;
-  }
-  storage::NewRun n{options.run_id(), job.name, storage::Trigger::manual,
-                    std::chrono::floor<std::chrono::seconds>(c.requested_at), {}};
+}
+
+void Engine::Impl::start_manual(const JobRuntime& jr, const storage::Command& c,
+                                const CommandPlan& plan, SysMillis now) {
+  const auto& job = *jr.job;
+  storage::NewRun n{options.run_id(), job.name, storage::Trigger::manual, plan.slot, {}};
   auto row = store.create_run(n, now);
   if (!row) {
     store_error("create_run", row.error());
@@ -110,8 +77,8 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
   t->config = jobs.config();
   t->job = &job;
   t->timer = timers->make_timer();
-  t->deadline = deadline;
-  t->extra = trigger_properties(c.args_json);
+  t->deadline = plan.deadline;
+  t->extra = plan.properties;
   runs.add(t);
   spdlog::info("command.trigger job={} run={} run_id={} by=\"{}\"", job.name, t->row.id,
                t->row.run_id, esc(c.requested_by));
@@ -119,42 +86,33 @@ void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
 }
 
 boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
-  auto last_prune = clock.steady_now() - options.prune_interval;
   while (!stopping()) {
-    house.timer->expires_after(options.maintenance_interval);
-    if (!co_await house.timer->wait() || stopping()) continue;
+    house.timer().expires_after(options.maintenance_interval);
+    if (!co_await house.timer().wait() || stopping()) continue;
     write_heartbeat();
     take_commands();
     runs.forget_old_claims(clock.now());
     check_stuck(clock.now());
-    if (clock.steady_now() - last_prune >= options.prune_interval) {
-      last_prune = clock.steady_now();
-      auto before = clock.now() - jobs.config()->storage.retention;
-      // Small batches with a yield between, so a large prune never stalls the loop.
-      for (int i = 0; i < 1000 && !stopping(); ++i) {
-        auto n = store.prune(before, k_prune_batch);
-        if (!n) {
-          store_error("prune", n.error());
-          break;
-        }
-        if (*n > 0) spdlog::info("store.pruned count={} before={}", *n, format_utc_ms(before));
-        if (*n < k_prune_batch) break;
-        co_await boost::asio::post(io, boost::asio::use_awaitable);
+    if (!house.take_prune_turn(clock.steady_now())) continue;
+    auto before = clock.now() - jobs.config()->storage.retention;
+    for (int i = 0; i < 1000 && !stopping(); ++i) {
+      auto step = Maintenance::prune_step(store, before);
+      if (!step) {
+        store_error("prune", step.error());
+        break;
       }
+      if (step->deleted > 0) {
+        spdlog::info("store.pruned count={} before={}", step->deleted, format_utc_ms(before));
+      }
+      if (!step->more) break;
+      co_await boost::asio::post(io, boost::asio::use_awaitable);
     }
   }
 }
 
 void Engine::Impl::write_heartbeat() {
-  storage::Heartbeat hb;
-  hb.pid = options.pid;
-  hb.started_at = house.started_at;
-  hb.updated_at = clock.now();
-  hb.config_loaded_at = house.config_loaded_at;
-  hb.config_fingerprint = jobs.config()->fingerprint;
-  hb.platform_state = platform.describe();
-  hb.store_state = store_health.describe();
-  auto r = store.write_heartbeat(hb);
+  auto r = store.write_heartbeat(house.heartbeat(clock.now(), options.pid, jobs.config()->fingerprint,
+                                                 platform.describe(), store_health.describe()));
   if (!r) return store_error("write_heartbeat", r.error());
   store_ok();
 }

@@ -306,7 +306,7 @@ void Engine::Impl::on_run_ended(const Tracked& t) {
       jr->last_success = std::max(jr->last_success.value_or(t.row.slot), t.row.slot);
     }
   } else if (!t.gone && state != RunState::missed && state != RunState::skipped) {
-    ++house.failures;
+    house.run_failed();
   }
   auto job = t.row.job;
   runs.remove(t);
