@@ -8,12 +8,13 @@ set -euo pipefail
 build_pkgs=(
   g++ cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libspdlog-dev libsqlite3-dev libssl-dev
+  libyaml-cpp-dev libspdlog-dev libsqlite3-dev libssl-dev libpq-dev
   libhowardhinnant-date-dev libcli11-dev doctest-dev tzdata
 )
+# postgresql-15: the PostgreSQL tests start a private cluster of their own (tests/support/pg_cluster.h).
 # clang with libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes, only a Recommends of
 # clang, so named here) builds the fuzz targets of scripts/fuzz.sh; g++ brings its own ASan/UBSan.
-test_pkgs=(sqlite3 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file
+test_pkgs=(sqlite3 postgresql-15 openssl systemd python3-croniter python3-apscheduler python3-requests cron curl jq dpkg-dev file
            valgrind chromium chromium-driver python3-selenium prometheus
            clang libclang-rt-14-dev)
 
