@@ -1,0 +1,77 @@
+// The PostgreSQL schema's migrations against the private cluster.
+#include "storage/pg/pg_migrations.h"
+#include "tests/support/pg_test_util.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <doctest/doctest.h>
+
+using namespace std::chrono_literals;
+using namespace bsched;
+using namespace bsched::storage::pg;
+using bsched::test::PgCluster;
+using bsched::test::pg_connect;
+using bsched::test::run_pg;
+using bsched::test::run_until;
+
+namespace {
+
+std::string column_text(boost::asio::io_context& io, PgConnection& c, const char* sql) {
+  auto r = run_pg(io, c.query(sql, {}, 2s));
+  REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+  return r->at(0, 0).value_or("(null)");
+}
+
+}  // namespace
+
+TEST_SUITE("storage::pg_migrations") {
+  TEST_CASE("an empty database gets the lease and node tables; a second run does nothing") {
+    boost::asio::io_context io;
+    auto c = pg_connect(io, PgCluster::get().new_database("mig_once"));
+    auto first = run_pg(io, run_migrations(*c, 2s));
+    REQUIRE_MESSAGE(first, (first ? "" : first.error().message));
+    CHECK(*first == 0);
+    auto second = run_pg(io, run_migrations(*c, 2s));
+    REQUIRE(second);
+    CHECK(*second == k_pg_schema_version);
+    CHECK(column_text(io, *c, "SELECT count(*) FROM schema_version") == "1");
+    CHECK(column_text(io, *c,
+                      "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
+                      "information_schema.tables WHERE table_schema = 'public'") ==
+          "leader_lease,nodes,schema_version");
+    CHECK(column_text(io, *c,
+                      "SELECT is_nullable FROM information_schema.columns WHERE table_name = "
+                      "'leader_lease' AND column_name = 'expires_at'") == "NO");
+  }
+
+  TEST_CASE("two nodes migrating at once apply each migration once and both succeed") {
+    boost::asio::io_context io;
+    auto info = PgCluster::get().new_database("mig_race");
+    auto a = pg_connect(io, info);
+    auto b = pg_connect(io, info);
+    std::optional<Result<int>> ra, rb;
+    boost::asio::co_spawn(io, run_migrations(*a, 5s), [&](std::exception_ptr, Result<int> r) {
+      ra.emplace(std::move(r));
+    });
+    boost::asio::co_spawn(io, run_migrations(*b, 5s), [&](std::exception_ptr, Result<int> r) {
+      rb.emplace(std::move(r));
+    });
+    REQUIRE(run_until(io, [&] { return ra && rb; }, 10s));
+    REQUIRE_MESSAGE(*ra, (*ra ? "" : ra->error().message));
+    REQUIRE_MESSAGE(*rb, (*rb ? "" : rb->error().message));
+    // One found an empty database, the other waited on the lock and found it migrated.
+    CHECK(**ra + **rb == k_pg_schema_version);
+    CHECK(column_text(io, *a, "SELECT count(*) FROM schema_version") == "1");
+  }
+
+  TEST_CASE("a database whose schema is newer than the program is refused") {
+    boost::asio::io_context io;
+    auto c = pg_connect(io, PgCluster::get().new_database("mig_newer"));
+    REQUIRE(run_pg(io, run_migrations(*c, 2s)));
+    REQUIRE(run_pg(io, c->query("INSERT INTO schema_version (version) VALUES (99)", {}, 2s)));
+    auto r = run_pg(io, run_migrations(*c, 2s));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("version 99, newer") != std::string::npos);
+    CHECK(c->connected());  // rolled back, not dropped
+    CHECK(column_text(io, *c, "SELECT count(*) FROM schema_version") == "2");
+  }
+}
