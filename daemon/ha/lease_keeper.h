@@ -53,7 +53,8 @@ class LeaseKeeper {
   // Runs until stop(): claims, renews, listens. Never throws for database trouble (it logs
   // and retries); resigns on the way out when stop() asked to.
   boost::asio::awaitable<void> run();
-  // Asks run() to end; it returns after at most one statement deadline (two when resigning).
+  // Asks run() to end: at once when idle, else after the statement in progress (at most a
+  // statement deadline; connect_deadline while connecting), plus the resignation.
   void stop(StopMode mode = StopMode::resign);
 
   // True while this node leads with margin left (lease.h may_send) and run() is going.

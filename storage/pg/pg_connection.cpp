@@ -242,14 +242,16 @@ awaitable<Result<void>> PgConnection::flush(Steady::time_point until) {
   }
 }
 
-awaitable<Result<PgRows>> PgConnection::collect(Steady::time_point until) {
+awaitable<Result<PgRows>> PgConnection::collect(Steady::time_point until, Millis deadline) {
   PgRows out;
   std::optional<Error> first_error;
   for (;;) {
     while (PQisBusy(m_conn)) {
       auto ready = co_await wait_socket(Wait::read, until);
       if (!ready) co_return ready.error();
-      if (!*ready) co_return make_error("");  // the caller words the time-out
+      if (!*ready)
+        co_return fail(fmt::format("PostgreSQL ({}): no answer within {}; the connection was "
+                                   "closed", m_target, format_duration(deadline)));
       auto c = consume();
       if (!c) co_return c.error();
     }
@@ -274,7 +276,7 @@ awaitable<Result<PgRows>> PgConnection::query(std::string_view sql, PgParams par
   for (auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   std::string text(sql);
   auto until = deadline_from(deadline);
-  Result<PgRows> out = make_error("");
+  Result<PgRows> out = PgRows{};
   if (!PQsendQueryParams(m_conn, text.c_str(), static_cast<int>(values.size()), nullptr,
                          values.data(), nullptr, nullptr, 0)) {
     out = fail(fmt::format("PostgreSQL ({}): cannot send the statement: {}", m_target,
@@ -282,10 +284,7 @@ awaitable<Result<PgRows>> PgConnection::query(std::string_view sql, PgParams par
   } else if (auto sent = co_await flush(until); !sent) {
     out = sent.error();
   } else {
-    out = co_await collect(until);
-    if (!out && out.error().message.empty())
-      out = fail(fmt::format("PostgreSQL ({}): no answer within {}; the connection was closed",
-                             m_target, format_duration(deadline)));
+    out = co_await collect(until, deadline);
   }
   m_busy = false;
   co_return out;

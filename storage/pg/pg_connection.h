@@ -102,7 +102,8 @@ class PgConnection {
 
   boost::asio::awaitable<Result<void>> drive_connect(Millis deadline);
   boost::asio::awaitable<Result<void>> flush(std::chrono::steady_clock::time_point until);
-  boost::asio::awaitable<Result<PgRows>> collect(std::chrono::steady_clock::time_point until);
+  boost::asio::awaitable<Result<PgRows>> collect(std::chrono::steady_clock::time_point until,
+                                                 Millis deadline);
   // Waits until the socket is ready for `w` or `until` passes (false) or wake() (false).
   boost::asio::awaitable<Result<bool>> wait_socket(Wait w,
                                                    std::chrono::steady_clock::time_point until);

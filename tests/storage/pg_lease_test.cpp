@@ -1,0 +1,126 @@
+// The leader lease's statements against the private cluster: the fencing epoch rules, on the
+// database clock (expiry is forced by moving expires_at, so nothing sleeps).
+#include "storage/pg/pg_lease.h"
+#include "storage/pg/pg_migrations.h"
+#include "tests/support/pg_test_util.h"
+
+#include <doctest/doctest.h>
+
+#include <ostream>
+
+using namespace std::chrono_literals;
+using namespace bsched;
+using namespace bsched::storage::pg;
+using bsched::test::PgCluster;
+using bsched::test::pg_connect;
+using bsched::test::run_pg;
+
+namespace bsched::storage::pg {
+std::ostream& operator<<(std::ostream& os, const LeaseClaim& c) {
+  return os << (c.held ? "held" : "not held") << " epoch " << c.epoch << " by " << c.holder;
+}
+}  // namespace bsched::storage::pg
+
+namespace {
+
+struct Db {
+  explicit Db(const char* name) : c(pg_connect(io, PgCluster::get().new_database(name))) {
+    REQUIRE(run_pg(io, run_migrations(*c, 2s)));
+  }
+  LeaseClaim claim(const char* node, Millis lease = 15s) {
+    auto r = run_pg(io, claim_lease(*c, "main", node, lease, 2s));
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    return *r;
+  }
+  void expire() {
+    REQUIRE(run_pg(io, c->query("UPDATE leader_lease SET expires_at = now() - interval '1 s'",
+                                {}, 2s)));
+  }
+  boost::asio::io_context io;
+  std::unique_ptr<PgConnection> c;
+};
+
+}  // namespace
+
+TEST_SUITE("storage::pg_lease") {
+  TEST_CASE("the first claim holds the lease under epoch 1 and a renewal keeps the epoch") {
+    Db db("lease_first");
+    auto first = db.claim("a");
+    CHECK(first.held);
+    CHECK(first.epoch == 1);
+    CHECK(first.remaining > 14s);
+    auto again = db.claim("a");
+    CHECK(again.held);
+    CHECK(again.epoch == 1);
+  }
+
+  TEST_CASE("a claim while another node's lease runs says who holds it and changes nothing") {
+    Db db("lease_held");
+    db.claim("a");
+    auto b = db.claim("b");
+    CHECK_FALSE(b.held);
+    CHECK(b.holder == "a");
+    CHECK(b.epoch == 1);
+    CHECK(b.remaining > 14s);
+    CHECK(db.claim("a").epoch == 1);
+  }
+
+  TEST_CASE("after the holder's lease expires another node takes it under epoch + 1") {
+    Db db("lease_expired");
+    db.claim("a");
+    db.expire();
+    auto b = db.claim("b");
+    CHECK(b.held);
+    CHECK(b.epoch == 2);
+    auto a = db.claim("a");
+    CHECK_FALSE(a.held);
+    CHECK(a.holder == "b");
+  }
+
+  TEST_CASE("a node that claims again after its own lease expired gets a new epoch") {
+    Db db("lease_own_expiry");
+    db.claim("a");
+    db.expire();
+    auto a = db.claim("a");
+    CHECK(a.held);
+    CHECK(a.epoch == 2);
+  }
+
+  TEST_CASE("a resignation by the holder frees the lease and notifies; by another it does "
+            "nothing") {
+    Db db("lease_resign");
+    auto listener = pg_connect(db.io, PgCluster::get().conninfo("lease_resign"));
+    REQUIRE(run_pg(db.io, listener->listen(k_leader_channel, 2s)));
+    db.claim("a");
+    auto wrong = run_pg(db.io, resign_lease(*db.c, "main", "b", 1, 2s));
+    REQUIRE(wrong);
+    CHECK_FALSE(*wrong);
+    auto stale = run_pg(db.io, resign_lease(*db.c, "main", "a", 7, 2s));
+    REQUIRE(stale);
+    CHECK_FALSE(*stale);  // not under that epoch
+    auto done = run_pg(db.io, resign_lease(*db.c, "main", "a", 1, 2s));
+    REQUIRE(done);
+    CHECK(*done);
+    auto n = run_pg(db.io, listener->next_notification(k_leader_channel, 2s));
+    REQUIRE(n.has_value());
+    REQUIRE(n->has_value());
+    CHECK((*n)->payload == "main");
+    auto b = db.claim("b");
+    CHECK(b.held);
+    CHECK(b.epoch == 2);
+  }
+
+  TEST_CASE("a node row records role, version and epoch with the database's time") {
+    Db db("lease_nodes");
+    REQUIRE(run_pg(db.io, record_node(*db.c, {"a", "0.1.0", "standby", 0}, 2s)));
+    REQUIRE(run_pg(db.io, record_node(*db.c, {"a", "0.1.0", "leader", 3}, 2s)));
+    auto r = run_pg(db.io, db.c->query("SELECT role, epoch, version, last_seen <= now(), "
+                                       "count(*) OVER () FROM nodes", {}, 2s));
+    REQUIRE(r);
+    CHECK(r->at(0, 0) == "leader");
+    CHECK(r->at(0, 1) == "3");
+    CHECK(r->at(0, 2) == "0.1.0");
+    CHECK(r->at(0, 3) == "t");
+    CHECK(r->at(0, 4) == "1");
+  }
+}
