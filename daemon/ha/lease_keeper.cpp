@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace bsched::ha {
 
 namespace asio = boost::asio;
@@ -75,11 +77,21 @@ void LeaseKeeper::note(const Transition& t) {
   if (m_on_change) m_on_change(t);
 }
 
+// A leader reconnecting gives up by the time its sending window closes (at least one
+// statement deadline), so `leader.lost reason=overdue` is logged on time.
+Millis LeaseKeeper::connect_bound() const {
+  const auto& t = m_settings.timings;
+  if (m_state.role != Role::leader) return m_settings.connect_deadline;
+  auto left = std::chrono::duration_cast<Millis>(m_state.renewed_sent + (t.lease - t.margin) -
+                                                 m_clock.steady_now());
+  return std::clamp(left, t.statement_deadline, std::max(t.statement_deadline,
+                                                         m_settings.connect_deadline));
+}
+
 // Connects, migrates and listens; false (logged) when any step fails.
 awaitable<bool> LeaseKeeper::open() {
   auto d = m_settings.timings.statement_deadline;
-  auto c = co_await pg::PgConnection::connect(m_ex, m_settings.conninfo,
-                                              m_settings.connect_deadline);
+  auto c = co_await pg::PgConnection::connect(m_ex, m_settings.conninfo, connect_bound());
   if (!c) {
     db_failed("connect", c.error().message);
     co_return false;

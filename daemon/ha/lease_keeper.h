@@ -70,6 +70,7 @@ class LeaseKeeper {
   LeaseKeeper(boost::asio::any_io_executor ex, const core::Clock& clock, LeaseKeeperSettings s);
 
   boost::asio::awaitable<bool> open();
+  Millis connect_bound() const;
   boost::asio::awaitable<std::optional<ClaimAnswer>> claim();
   boost::asio::awaitable<void> idle_until(SteadyTime when);
   boost::asio::awaitable<void> sleep_until(SteadyTime when);
