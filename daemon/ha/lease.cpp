@@ -27,13 +27,18 @@ Result<LeaseTimings> resolve_timings(LeaseTimings t) {
   return t;
 }
 
-const char* role_name(Role r) { return r == Role::leader ? "leader" : "standby"; }
+const char* role_name(Role r) {
+  return r == Role::leader ? "leader" : "standby";
+}
 
 const char* lost_reason_name(LostReason r) {
   switch (r) {
-    case LostReason::taken: return "taken";
-    case LostReason::overdue: return "overdue";
-    case LostReason::none: break;
+    case LostReason::taken:
+      return "taken";
+    case LostReason::overdue:
+      return "overdue";
+    case LostReason::none:
+      break;
   }
   return "none";
 }
@@ -51,8 +56,10 @@ Transition on_claim(LeaseState& s, const ClaimAnswer& a, SteadyTime sent) {
   if (a.held) {
     s.role = Role::leader;
     s.renewed_sent = sent;
-    if (!was_leader) out.change = LeaseChange::acquired;
-    else if (a.epoch != before) out.change = LeaseChange::reacquired;
+    if (!was_leader)
+      out.change = LeaseChange::acquired;
+    else if (a.epoch != before)
+      out.change = LeaseChange::reacquired;
     out.epoch = a.epoch;
     out.old_epoch = before;
     return out;

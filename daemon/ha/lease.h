@@ -23,12 +23,12 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // How the lease is held. Zero fields take the default named.
 struct LeaseTimings {
-  Millis lease{15000};             // how long one claim holds, by the database clock
-  Millis renew_every{0};           // between a leader's renewals; default lease / 3
-  Millis margin{0};                // no sends once the last renewal is older than lease − margin;
-                                   // default lease / 3
-  Millis retry_after{0};           // after a failed claim or connection; default min(renew_every, 1 s)
-  Millis statement_deadline{0};    // per database statement; default lease / 6
+  Millis lease{15000};    // how long one claim holds, by the database clock
+  Millis renew_every{0};  // between a leader's renewals; default lease / 3
+  Millis margin{0};       // no sends once the last renewal is older than lease − margin;
+                          // default lease / 3
+  Millis retry_after{0};  // after a failed claim or connection; default min(renew_every, 1 s)
+  Millis statement_deadline{0};  // per database statement; default lease / 6
 };
 
 // `t` with its defaults filled in, or why it cannot work (renewals must come before the

@@ -31,8 +31,7 @@ Result<std::unique_ptr<LeaseKeeper>> LeaseKeeper::make(asio::any_io_executor ex,
   return k;
 }
 
-LeaseKeeper::LeaseKeeper(asio::any_io_executor ex, const core::Clock& clock,
-                         LeaseKeeperSettings s)
+LeaseKeeper::LeaseKeeper(asio::any_io_executor ex, const core::Clock& clock, LeaseKeeperSettings s)
     : m_ex(ex), m_clock(clock), m_settings(std::move(s)), m_sleep(ex) {}
 
 LeaseKeeper::~LeaseKeeper() = default;
@@ -55,7 +54,8 @@ void LeaseKeeper::db_failed(const char* what, const std::string& error) {
 void LeaseKeeper::note(const Transition& t) {
   auto node = escape_text(m_settings.node);
   switch (t.change) {
-    case LeaseChange::none: return;
+    case LeaseChange::none:
+      return;
     case LeaseChange::acquired:
       spdlog::info("leader.acquired node={} epoch={} lease_ms={}", node, t.epoch,
                    m_settings.timings.lease.count());
@@ -84,8 +84,8 @@ Millis LeaseKeeper::connect_bound() const {
   if (m_state.role != Role::leader) return m_settings.connect_deadline;
   auto left = std::chrono::duration_cast<Millis>(m_state.renewed_sent + (t.lease - t.margin) -
                                                  m_clock.steady_now());
-  return std::clamp(left, t.statement_deadline, std::max(t.statement_deadline,
-                                                         m_settings.connect_deadline));
+  return std::clamp(left, t.statement_deadline,
+                    std::max(t.statement_deadline, m_settings.connect_deadline));
 }
 
 // Connects, migrates and listens; false (logged) when any step fails.
@@ -158,8 +158,10 @@ awaitable<void> LeaseKeeper::shut_down() {
     auto r = co_await pg::resign_lease(*m_conn, s.lease_name, s.node, m_state.epoch,
                                        s.timings.statement_deadline);
     if (!r) db_failed("resign", r.error().message);
-    if (r && *r) note(on_resigned(m_state));
-    else m_state.role = Role::standby;  // not held any more, or left to run out
+    if (r && *r)
+      note(on_resigned(m_state));
+    else
+      m_state.role = Role::standby;  // not held any more, or left to run out
   }
   if (*m_stop == StopMode::resign) co_await record("stopped");
   m_conn.reset();

@@ -27,13 +27,13 @@ class PgConnection;
 namespace bsched::ha {
 
 struct LeaseKeeperSettings {
-  std::string conninfo;                   // libpq connection string; the password from
-                                          // PGPASSFILE or passfile=, never logged
-  std::string node;                       // this node's name: unique per running daemon
-  std::string version = BSCHED_VERSION;   // written to its `nodes` row
-  std::string lease_name = "boomi-sched"; // the leader_lease row the pair shares
-  LeaseTimings timings;                   // resolved with resolve_timings() by the keeper
-  Millis connect_deadline{5000};          // to open a connection (and migrate)
+  std::string conninfo;                    // libpq connection string; the password from
+                                           // PGPASSFILE or passfile=, never logged
+  std::string node;                        // this node's name: unique per running daemon
+  std::string version = BSCHED_VERSION;    // written to its `nodes` row
+  std::string lease_name = "boomi-sched";  // the leader_lease row the pair shares
+  LeaseTimings timings;                    // resolved with resolve_timings() by the keeper
+  Millis connect_deadline{5000};           // to open a connection (and migrate)
 };
 
 // How run() ends after stop().

@@ -38,7 +38,9 @@ std::string printable(std::string s) {
   return s;
 }
 
-Steady::time_point deadline_from(Millis d) { return Steady::now() + d; }
+Steady::time_point deadline_from(Millis d) {
+  return Steady::now() + d;
+}
 
 // True when `fd` is ready now: covers readiness the loop's edge-triggered epoll already
 // reported before a wait was queued.
@@ -98,8 +100,9 @@ Result<std::string> conninfo_target(const std::string& conninfo) {
   if (!opts) {
     // libpq's message can quote the text around the fault, which may be the password.
     if (err) PQfreemem(err);
-    return make_error("the PostgreSQL connection string cannot be parsed: write key=value "
-                      "pairs (host=… dbname=… user=…) or a postgresql:// URI");
+    return make_error(
+        "the PostgreSQL connection string cannot be parsed: write key=value "
+        "pairs (host=… dbname=… user=…) or a postgresql:// URI");
   }
   std::string out;
   for (std::string_view k : {"host", "hostaddr", "port", "dbname", "user"}) {
@@ -116,7 +119,9 @@ Result<std::string> conninfo_target(const std::string& conninfo) {
 PgConnection::PgConnection(Executor ex, pg_conn* conn, std::string target)
     : m_ex(std::move(ex)), m_conn(conn), m_target(std::move(target)) {}
 
-PgConnection::~PgConnection() { close(); }
+PgConnection::~PgConnection() {
+  close();
+}
 
 void PgConnection::close() {
   if (m_socket) {
@@ -127,7 +132,9 @@ void PgConnection::close() {
   m_conn = nullptr;
 }
 
-int PgConnection::backend_pid() const { return m_conn ? PQbackendPID(m_conn) : 0; }
+int PgConnection::backend_pid() const {
+  return m_conn ? PQbackendPID(m_conn) : 0;
+}
 
 Error PgConnection::fail(std::string what) {
   close();
@@ -144,8 +151,9 @@ Result<void> PgConnection::rebind_socket() {
   boost::system::error_code ec;
   m_socket.emplace(m_ex);
   m_socket->assign(fd, ec);
-  if (ec) return fail(fmt::format("PostgreSQL ({}): cannot watch the socket: {}", m_target,
-                                  ec.message()));
+  if (ec)
+    return fail(
+        fmt::format("PostgreSQL ({}): cannot watch the socket: {}", m_target, ec.message()));
   return {};
 }
 
@@ -159,7 +167,8 @@ awaitable<Result<std::unique_ptr<PgConnection>>> PgConnection::connect(Executor 
   std::unique_ptr<PgConnection> conn(new PgConnection(ex, raw, *target));
   // The server's notices (e.g. "relation already exists, skipping") would go to stderr
   // outside the log's format; nothing here needs them.
-  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   if (PQstatus(raw) == CONNECTION_BAD)
     co_return conn->fail(fmt::format("cannot connect to PostgreSQL ({}): {}", *target,
                                      one_line(PQerrorMessage(raw))));
@@ -182,12 +191,12 @@ awaitable<Result<void>> PgConnection::drive_connect(Millis deadline) {
                                  one_line(PQerrorMessage(m_conn))));
     auto bound = rebind_socket();
     if (!bound) co_return bound.error();
-    auto ready = co_await wait_socket(st == PGRES_POLLING_READING ? Wait::read : Wait::write,
-                                      until);
+    auto ready =
+        co_await wait_socket(st == PGRES_POLLING_READING ? Wait::read : Wait::write, until);
     if (!ready) co_return ready.error();
     if (!*ready)
-      co_return fail(fmt::format("cannot connect to PostgreSQL ({}): no answer within {}",
-                                 m_target, format_duration(deadline)));
+      co_return fail(fmt::format("cannot connect to PostgreSQL ({}): no answer within {}", m_target,
+                                 format_duration(deadline)));
     st = PQconnectPoll(m_conn);
   }
   co_return rebind_socket();
@@ -205,8 +214,9 @@ awaitable<Result<bool>> PgConnection::wait_socket(Wait w, Steady::time_point unt
   if (r.index() == 1) co_return false;  // the deadline
   auto [ec] = std::get<0>(r);
   if (ec == asio::error::operation_aborted) co_return false;  // wake()
-  if (ec) co_return fail(fmt::format("PostgreSQL ({}): waiting on the socket: {}", m_target,
-                                     ec.message()));
+  if (ec)
+    co_return fail(
+        fmt::format("PostgreSQL ({}): waiting on the socket: {}", m_target, ec.message()));
   co_return true;
 }
 
@@ -234,8 +244,11 @@ awaitable<Result<void>> PgConnection::flush(Steady::time_point until) {
                                  one_line(PQerrorMessage(m_conn))));
     auto ready = co_await wait_socket(Wait::write, until);
     if (!ready) co_return ready.error();
-    if (!*ready) co_return fail(fmt::format("PostgreSQL ({}): the statement could not be sent "
-                                            "in time; the connection was closed", m_target));
+    if (!*ready)
+      co_return fail(
+          fmt::format("PostgreSQL ({}): the statement could not be sent "
+                      "in time; the connection was closed",
+                      m_target));
     // The server may be waiting for us to read before it accepts more.
     auto c = consume();
     if (!c) co_return c.error();
@@ -250,8 +263,10 @@ awaitable<Result<PgRows>> PgConnection::collect(Steady::time_point until, Millis
       auto ready = co_await wait_socket(Wait::read, until);
       if (!ready) co_return ready.error();
       if (!*ready)
-        co_return fail(fmt::format("PostgreSQL ({}): no answer within {}; the connection was "
-                                   "closed", m_target, format_duration(deadline)));
+        co_return fail(
+            fmt::format("PostgreSQL ({}): no answer within {}; the connection was "
+                        "closed",
+                        m_target, format_duration(deadline)));
       auto c = consume();
       if (!c) co_return c.error();
     }
@@ -292,8 +307,10 @@ awaitable<Result<PgRows>> PgConnection::query(std::string_view sql, PgParams par
 
 awaitable<Result<void>> PgConnection::listen(std::string_view channel, Millis deadline) {
   if (!valid_channel(channel))
-    co_return make_error(fmt::format("PostgreSQL: '{}' is not a usable channel name "
-                                     "(a-z, 0-9 and _ only)", printable(std::string(channel))));
+    co_return make_error(
+        fmt::format("PostgreSQL: '{}' is not a usable channel name "
+                    "(a-z, 0-9 and _ only)",
+                    printable(std::string(channel))));
   auto r = co_await query(fmt::format("LISTEN \"{}\"", channel), {}, deadline);
   if (!r) co_return r.error();
   co_return Result<void>{};

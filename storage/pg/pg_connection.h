@@ -62,8 +62,9 @@ class PgConnection {
   // Opens a connection to `conninfo` (a libpq connection string or postgresql:// URI) within
   // `deadline`. Errors say which server and why (unreachable, refused, authentication, time).
   // A host name (not an address or a socket directory) is resolved by libpq synchronously.
-  static boost::asio::awaitable<Result<std::unique_ptr<PgConnection>>> connect(
-      Executor ex, std::string conninfo, Millis deadline);
+  static boost::asio::awaitable<Result<std::unique_ptr<PgConnection>>> connect(Executor ex,
+                                                                               std::string conninfo,
+                                                                               Millis deadline);
 
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
@@ -73,7 +74,7 @@ class PgConnection {
   // rows, or the server's error (SQLSTATE and message), or a time-out after `deadline` (the
   // connection is then closed: the statement may still run on the server until it notices).
   boost::asio::awaitable<Result<PgRows>> query(std::string_view sql, PgParams params,
-                                                Millis deadline);
+                                               Millis deadline);
 
   // LISTEN on `channel` (letters, digits and '_' only; anything else is refused).
   boost::asio::awaitable<Result<void>> listen(std::string_view channel, Millis deadline);

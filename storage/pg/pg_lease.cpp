@@ -69,8 +69,7 @@ awaitable<Result<LeaseClaim>> claim_lease(PgConnection& c, const std::string& na
 }
 
 awaitable<Result<bool>> resign_lease(PgConnection& c, const std::string& name,
-                                     const std::string& node, std::int64_t epoch,
-                                     Millis deadline) {
+                                     const std::string& node, std::int64_t epoch, Millis deadline) {
   PgParams params{name, node, std::to_string(epoch), std::string(k_leader_channel)};
   auto r = co_await c.query(k_resign_sql, std::move(params), deadline);
   if (!r) co_return make_error(fmt::format("resigning the leader lease: {}", r.error().message));

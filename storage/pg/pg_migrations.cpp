@@ -35,7 +35,8 @@ const std::array<std::vector<std::string_view>, k_pg_schema_version> k_migration
 awaitable<Result<void>> run(PgConnection& c, std::string_view sql, PgParams params,
                             Millis deadline) {
   auto r = co_await c.query(sql, std::move(params), deadline);
-  if (!r) co_return make_error(fmt::format("migrating the PostgreSQL schema: {}", r.error().message));
+  if (!r)
+    co_return make_error(fmt::format("migrating the PostgreSQL schema: {}", r.error().message));
   co_return Result<void>{};
 }
 
@@ -51,12 +52,14 @@ awaitable<Result<int>> migrate_locked(PgConnection& c, Millis d) {
                            {}, d);
   if (!made) co_return made.error();
   auto found = co_await c.query("SELECT coalesce(max(version), 0) FROM schema_version", {}, d);
-  if (!found) co_return make_error(fmt::format("reading the schema version: {}", found.error().message));
+  if (!found)
+    co_return make_error(fmt::format("reading the schema version: {}", found.error().message));
   int before = std::stoi(found->at(0, 0).value_or("0"));
   if (before > k_pg_schema_version)
     co_return make_error(fmt::format(
         "the PostgreSQL schema is version {}, newer than this program knows ({}): run the same "
-        "boomi-sched version on every node", before, k_pg_schema_version));
+        "boomi-sched version on every node",
+        before, k_pg_schema_version));
   for (int v = before + 1; v <= k_pg_schema_version; ++v) {
     for (auto sql : k_migrations[static_cast<std::size_t>(v - 1)]) {
       auto step = co_await run(c, sql, {}, d);

@@ -3,10 +3,10 @@
 #include "daemon/ha/lease_keeper.h"
 #include "tests/support/pg_test_util.h"
 
+#include <doctest/doctest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
-#include <doctest/doctest.h>
 
 #include <array>
 #include <filesystem>
@@ -26,7 +26,8 @@ namespace {
 class Proxy {
  public:
   Proxy(boost::asio::io_context& io, const std::string& dir, std::string upstream)
-      : m_io(io), m_upstream(std::move(upstream)),
+      : m_io(io),
+        m_upstream(std::move(upstream)),
         m_acceptor(io, local::endpoint(dir + "/.s.PGSQL.5432")) {
     accept();
   }
@@ -57,9 +58,10 @@ class Proxy {
     from->async_read_some(boost::asio::buffer(*buf), [this, from, to, buf](auto ec, size_t n) {
       if (ec) return to->close();
       if (blackhole) return pump(from, to);
-      boost::asio::async_write(*to, boost::asio::buffer(*buf, n), [this, from, to](auto wec, size_t) {
-        if (!wec) pump(from, to);
-      });
+      boost::asio::async_write(*to, boost::asio::buffer(*buf, n),
+                               [this, from, to](auto wec, size_t) {
+                                 if (!wec) pump(from, to);
+                               });
     });
   }
   boost::asio::io_context& m_io;
@@ -83,8 +85,9 @@ std::unique_ptr<LeaseKeeper> keeper(boost::asio::io_context& io, const core::Clo
 }  // namespace
 
 TEST_SUITE("ha::lease_keeper") {
-  TEST_CASE("a leader whose database goes silent stops sending before its lease can expire, "
-            "and the standby takes over after it") {
+  TEST_CASE(
+      "a leader whose database goes silent stops sending before its lease can expire, "
+      "and the standby takes over after it") {
     boost::asio::io_context io;
     core::SystemClock clock;
     auto& cluster = PgCluster::get();
@@ -97,35 +100,43 @@ TEST_SUITE("ha::lease_keeper") {
     int running = 2;
     auto done = [&](std::exception_ptr) { --running; };
     boost::asio::co_spawn(io, a->run(), done);
-    REQUIRE(run_until(io, [&] { return a->role() == Role::leader; }, 3s));
+    REQUIRE(run_until(
+        io, [&] { return a->role() == Role::leader; }, 3s));
     boost::asio::co_spawn(io, b->run(), done);
-    run_until(io, [] { return false; }, 300ms);
+    run_until(
+        io, [] { return false; }, 300ms);
     REQUIRE(b->role() == Role::standby);
 
     proxy.blackhole = true;
     auto silent = Steady::now();
     std::optional<Steady::time_point> stopped_sending, taken_over;
-    run_until(io, [&] {
-      if (!stopped_sending && !a->may_send()) stopped_sending = Steady::now();
-      if (!taken_over && b->role() == Role::leader) taken_over = Steady::now();
-      return taken_over.has_value();
-    }, 5s);
+    run_until(
+        io,
+        [&] {
+          if (!stopped_sending && !a->may_send()) stopped_sending = Steady::now();
+          if (!taken_over && b->role() == Role::leader) taken_over = Steady::now();
+          return taken_over.has_value();
+        },
+        5s);
     REQUIRE(stopped_sending);
     REQUIRE(taken_over);
     auto ms = [&](Steady::time_point t) {
       return std::chrono::duration_cast<Millis>(t - silent).count();
     };
-    MESSAGE("after the black hole: old leader stops sending at " << ms(*stopped_sending)
-            << " ms, standby leads at " << ms(*taken_over) << " ms (lease 2000 ms, margin 666 ms)");
+    MESSAGE("after the black hole: old leader stops sending at "
+            << ms(*stopped_sending) << " ms, standby leads at " << ms(*taken_over)
+            << " ms (lease 2000 ms, margin 666 ms)");
     CHECK(*stopped_sending < *taken_over);
     CHECK(*stopped_sending - silent <= 1333ms + 50ms);  // lease − margin after the last renewal
     CHECK(*taken_over - *stopped_sending >= 600ms);     // at least about the margin between them
     CHECK(b->epoch() == 2);
-    CHECK(run_until(io, [&] { return a->role() == Role::standby; }, 2s));
+    CHECK(run_until(
+        io, [&] { return a->role() == Role::standby; }, 2s));
 
     a->stop(StopMode::abandon);
     b->stop(StopMode::abandon);
     proxy.blackhole = false;
-    CHECK(run_until(io, [&] { return running == 0; }, 3s));
+    CHECK(run_until(
+        io, [&] { return running == 0; }, 3s));
   }
 }

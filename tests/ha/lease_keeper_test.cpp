@@ -5,14 +5,14 @@
 #include "storage/pg/pg_lease.h"
 #include "tests/support/pg_test_util.h"
 
-#include <boost/asio/co_spawn.hpp>
 #include <doctest/doctest.h>
+#include <boost/asio/co_spawn.hpp>
 
 using namespace std::chrono_literals;
 using namespace bsched;
 using namespace bsched::ha;
-using bsched::test::PgCluster;
 using bsched::test::pg_connect;
+using bsched::test::PgCluster;
 using bsched::test::run_pg;
 using bsched::test::run_until;
 using Steady = std::chrono::steady_clock;
@@ -35,7 +35,8 @@ struct Pair {
   }
   ~Pair() {
     for (auto& k : keepers) k->stop(StopMode::abandon);
-    run_until(io, [&] { return running == 0; }, 5s);
+    run_until(
+        io, [&] { return running == 0; }, 5s);
   }
   void spawn(LeaseKeeper& k) {
     ++running;
@@ -72,58 +73,69 @@ struct Pair {
 TEST_SUITE("ha::lease_keeper") {
   TEST_CASE("of two keepers exactly one leads, and its renewals keep the epoch") {
     Pair p("keeper_one");
-    REQUIRE(run_until(p.io, [&] { return p.leaders() == 1; }, 3s));
+    REQUIRE(run_until(
+        p.io, [&] { return p.leaders() == 1; }, 3s));
     auto& leader = p.leader();
     CHECK(leader.epoch() == 1);
     CHECK(leader.may_send());
     CHECK_FALSE(p.standby().may_send());
     // Two seconds is three renewals of a 2 s lease (every 667 ms): still one leader, epoch 1.
     bool one_all_along = true;
-    run_until(p.io, [&] { one_all_along &= p.leaders() == 1; return false; }, 2s);
+    run_until(
+        p.io,
+        [&] {
+          one_all_along &= p.leaders() == 1;
+          return false;
+        },
+        2s);
     CHECK(one_all_along);
     CHECK(leader.role() == Role::leader);
     CHECK(leader.epoch() == 1);
     CHECK(p.row("SELECT epoch FROM leader_lease") == "1");
     CHECK(p.row("SELECT renewed_at > acquired_at FROM leader_lease") == "t");
     CHECK(p.row("SELECT string_agg(name || ':' || role || ':' || epoch, ',' ORDER BY name) "
-                "FROM nodes") == (leader.node() == "a" ? "a:leader:1,b:standby:1"
-                                                               : "a:standby:1,b:leader:1"));
+                "FROM nodes") ==
+          (leader.node() == "a" ? "a:leader:1,b:standby:1" : "a:standby:1,b:leader:1"));
     CHECK_FALSE(p.failed);
   }
 
   TEST_CASE("when the holder stops renewing the other takes over after the lease, epoch + 1") {
     Pair p("keeper_expiry");
-    REQUIRE(run_until(p.io, [&] { return p.leaders() == 1; }, 3s));
+    REQUIRE(run_until(
+        p.io, [&] { return p.leaders() == 1; }, 3s));
     auto& old_leader = p.leader();
     auto& standby = p.standby();
     old_leader.stop(StopMode::abandon);  // no resignation: what a crash looks like
     CHECK_FALSE(old_leader.may_send());
     auto stopped = Steady::now();
-    REQUIRE(run_until(p.io, [&] { return standby.role() == Role::leader; }, 4s));
+    REQUIRE(run_until(
+        p.io, [&] { return standby.role() == Role::leader; }, 4s));
     auto took = std::chrono::duration_cast<Millis>(Steady::now() - stopped);
     MESSAGE("takeover after expiry: " << took.count() << " ms (lease 2000 ms)");
     CHECK(took <= 2s + 300ms);
     CHECK(standby.epoch() == 2);
-    CHECK(p.row("SELECT holder || ':' || epoch FROM leader_lease") ==
-          standby.node() + ":2");
+    CHECK(p.row("SELECT holder || ':' || epoch FROM leader_lease") == standby.node() + ":2");
   }
 
   TEST_CASE("a clean resignation lets the standby take over within a second through NOTIFY") {
-    Pair p("keeper_resign", 10s);  // a long lease: only the notification can explain a fast takeover
-    REQUIRE(run_until(p.io, [&] { return p.leaders() == 1; }, 3s));
+    Pair p("keeper_resign",
+           10s);  // a long lease: only the notification can explain a fast takeover
+    REQUIRE(run_until(
+        p.io, [&] { return p.leaders() == 1; }, 3s));
     auto& old_leader = p.leader();
     auto& standby = p.standby();
     old_leader.stop(StopMode::resign);
     auto stopped = Steady::now();
-    REQUIRE(run_until(p.io, [&] { return standby.role() == Role::leader; }, 3s));
+    REQUIRE(run_until(
+        p.io, [&] { return standby.role() == Role::leader; }, 3s));
     auto took = std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - stopped);
     MESSAGE("takeover after resignation: " << took.count() / 1000.0 << " ms");
     CHECK(took < 1s);
     CHECK(old_leader.role() == Role::standby);
     CHECK(standby.epoch() == 2);
-    REQUIRE(run_until(p.io, [&] { return p.running == 1; }, 3s));
-    CHECK(p.row("SELECT role FROM nodes WHERE name = '" + old_leader.node() + "'") ==
-          "stopped");
+    REQUIRE(run_until(
+        p.io, [&] { return p.running == 1; }, 3s));
+    CHECK(p.row("SELECT role FROM nodes WHERE name = '" + old_leader.node() + "'") == "stopped");
   }
 
   TEST_CASE("a keeper whose database is unreachable stays a standby and stops promptly") {
@@ -137,11 +149,13 @@ TEST_SUITE("ha::lease_keeper") {
     REQUIRE(k);
     bool done = false;
     boost::asio::co_spawn(io, (*k)->run(), [&](std::exception_ptr) { done = true; });
-    run_until(io, [] { return false; }, 300ms);
+    run_until(
+        io, [] { return false; }, 300ms);
     CHECK((*k)->role() == Role::standby);
     CHECK_FALSE((*k)->may_send());
     (*k)->stop();
-    CHECK(run_until(io, [&] { return done; }, 1s));
+    CHECK(run_until(
+        io, [&] { return done; }, 1s));
   }
 
   TEST_CASE("settings that cannot work are refused before anything runs") {

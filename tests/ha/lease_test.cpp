@@ -25,9 +25,13 @@ LeaseTimings fifteen_seconds() {
   return *t;
 }
 
-core::FakeClock clock_at_zero() { return core::FakeClock(SysMillis(1'000'000ms)); }
+core::FakeClock clock_at_zero() {
+  return core::FakeClock(SysMillis(1'000'000ms));
+}
 
-ClaimAnswer held(std::int64_t epoch, const char* me = "a") { return {true, epoch, me, 15s}; }
+ClaimAnswer held(std::int64_t epoch, const char* me = "a") {
+  return {true, epoch, me, 15s};
+}
 ClaimAnswer held_by(const char* other, std::int64_t epoch, Millis remaining) {
   return {false, epoch, other, remaining};
 }

@@ -3,22 +3,24 @@
 #include "storage/pg/pg_connection.h"
 #include "tests/support/pg_test_util.h"
 
+#include <doctest/doctest.h>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <doctest/doctest.h>
 
 #include <filesystem>
 
 using namespace std::chrono_literals;
 using namespace bsched;
 using bsched::storage::pg::PgConnection;
-using bsched::test::PgCluster;
 using bsched::test::pg_connect;
+using bsched::test::PgCluster;
 using bsched::test::run_pg;
 
 namespace {
 
-std::string database(const char* name) { return PgCluster::get().new_database(name); }
+std::string database(const char* name) {
+  return PgCluster::get().new_database(name);
+}
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -30,8 +32,8 @@ TEST_SUITE("storage::pg_connection") {
   TEST_CASE("a statement takes its parameters as $1..$n and answers rows with nulls") {
     boost::asio::io_context io;
     auto c = pg_connect(io, database("conn_rows"));
-    auto r = run_pg(io, c->query("SELECT $1::text AS a, $2::int + 1 AS b, NULL::text AS c",
-                                 {"x y", "41"}, 2s));
+    auto r = run_pg(
+        io, c->query("SELECT $1::text AS a, $2::int + 1 AS b, NULL::text AS c", {"x y", "41"}, 2s));
     REQUIRE(r);
     CHECK(r->columns == std::vector<std::string>{"a", "b", "c"});
     REQUIRE(r->rows.size() == 1);
@@ -65,8 +67,9 @@ TEST_SUITE("storage::pg_connection") {
     CHECK(run_pg(io, c->query("SELECT 1", {}, 2s)));
   }
 
-  TEST_CASE("a statement past its deadline fails clearly, closes the connection, and never "
-            "stalls the loop") {
+  TEST_CASE(
+      "a statement past its deadline fails clearly, closes the connection, and never "
+      "stalls the loop") {
     boost::asio::io_context io;
     auto c = pg_connect(io, database("conn_deadline"));
     int ticks = 0;
@@ -74,7 +77,12 @@ TEST_SUITE("storage::pg_connection") {
     boost::asio::steady_timer tick(io);
     std::function<void()> arm = [&] {
       tick.expires_after(20ms);
-      tick.async_wait([&](auto ec) { if (!ec && ticking) { ++ticks; arm(); } });
+      tick.async_wait([&](auto ec) {
+        if (!ec && ticking) {
+          ++ticks;
+          arm();
+        }
+      });
     };
     arm();
     auto start = std::chrono::steady_clock::now();
@@ -92,18 +100,21 @@ TEST_SUITE("storage::pg_connection") {
     CHECK(contains(again.error().message, "connection closed"));
   }
 
-  TEST_CASE("an unreachable socket gives a clear error at once, naming the server without "
-            "the password") {
+  TEST_CASE(
+      "an unreachable socket gives a clear error at once, naming the server without "
+      "the password") {
     boost::asio::io_context io;
     auto start = std::chrono::steady_clock::now();
     auto r = run_pg(io, PgConnection::connect(io.get_executor(),
                                               "host=/nonexistent/bsched dbname=jobs "
-                                              "user=sched password=hunter2", 2s));
+                                              "user=sched password=hunter2",
+                                              2s));
     REQUIRE_FALSE(r);
     CHECK(std::chrono::steady_clock::now() - start < 1s);
     auto m = r.error().message;
-    CHECK(contains(m, "cannot connect to PostgreSQL (host=/nonexistent/bsched dbname=jobs "
-                      "user=sched)"));
+    CHECK(contains(m,
+                   "cannot connect to PostgreSQL (host=/nonexistent/bsched dbname=jobs "
+                   "user=sched)"));
     CHECK_FALSE(contains(m, "hunter2"));
   }
 
@@ -116,8 +127,8 @@ TEST_SUITE("storage::pg_connection") {
     boost::asio::local::stream_protocol::socket held(io);
     silent.async_accept(held, [](auto) {});
     auto start = std::chrono::steady_clock::now();
-    auto r = run_pg(io, PgConnection::connect(io.get_executor(),
-                                              "host=" + dir + " dbname=x user=y", 300ms));
+    auto r = run_pg(
+        io, PgConnection::connect(io.get_executor(), "host=" + dir + " dbname=x user=y", 300ms));
     REQUIRE_FALSE(r);
     CHECK(std::chrono::steady_clock::now() - start < 1500ms);
     CHECK(contains(r.error().message, "no answer within 300ms"));

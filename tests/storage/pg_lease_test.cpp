@@ -11,8 +11,8 @@
 using namespace std::chrono_literals;
 using namespace bsched;
 using namespace bsched::storage::pg;
-using bsched::test::PgCluster;
 using bsched::test::pg_connect;
+using bsched::test::PgCluster;
 using bsched::test::run_pg;
 
 namespace bsched::storage::pg {
@@ -33,8 +33,8 @@ struct Db {
     return *r;
   }
   void expire() {
-    REQUIRE(run_pg(io, c->query("UPDATE leader_lease SET expires_at = now() - interval '1 s'",
-                                {}, 2s)));
+    REQUIRE(run_pg(
+        io, c->query("UPDATE leader_lease SET expires_at = now() - interval '1 s'", {}, 2s)));
   }
   boost::asio::io_context io;
   std::unique_ptr<PgConnection> c;
@@ -86,8 +86,9 @@ TEST_SUITE("storage::pg_lease") {
     CHECK(a.epoch == 2);
   }
 
-  TEST_CASE("a resignation by the holder frees the lease and notifies; by another it does "
-            "nothing") {
+  TEST_CASE(
+      "a resignation by the holder frees the lease and notifies; by another it does "
+      "nothing") {
     Db db("lease_resign");
     auto listener = pg_connect(db.io, PgCluster::get().conninfo("lease_resign"));
     REQUIRE(run_pg(db.io, listener->listen(k_leader_channel, 2s)));
@@ -115,7 +116,8 @@ TEST_SUITE("storage::pg_lease") {
     REQUIRE(run_pg(db.io, record_node(*db.c, {"a", "0.1.0", "standby", 0}, 2s)));
     REQUIRE(run_pg(db.io, record_node(*db.c, {"a", "0.1.0", "leader", 3}, 2s)));
     auto r = run_pg(db.io, db.c->query("SELECT role, epoch, version, last_seen <= now(), "
-                                       "count(*) OVER () FROM nodes", {}, 2s));
+                                       "count(*) OVER () FROM nodes",
+                                       {}, 2s));
     REQUIRE(r);
     CHECK(r->at(0, 0) == "leader");
     CHECK(r->at(0, 1) == "3");

@@ -2,14 +2,14 @@
 #include "storage/pg/pg_migrations.h"
 #include "tests/support/pg_test_util.h"
 
-#include <boost/asio/co_spawn.hpp>
 #include <doctest/doctest.h>
+#include <boost/asio/co_spawn.hpp>
 
 using namespace std::chrono_literals;
 using namespace bsched;
 using namespace bsched::storage::pg;
-using bsched::test::PgCluster;
 using bsched::test::pg_connect;
+using bsched::test::PgCluster;
 using bsched::test::run_pg;
 using bsched::test::run_until;
 
@@ -49,13 +49,12 @@ TEST_SUITE("storage::pg_migrations") {
     auto a = pg_connect(io, info);
     auto b = pg_connect(io, info);
     std::optional<Result<int>> ra, rb;
-    boost::asio::co_spawn(io, run_migrations(*a, 5s), [&](std::exception_ptr, Result<int> r) {
-      ra.emplace(std::move(r));
-    });
-    boost::asio::co_spawn(io, run_migrations(*b, 5s), [&](std::exception_ptr, Result<int> r) {
-      rb.emplace(std::move(r));
-    });
-    REQUIRE(run_until(io, [&] { return ra && rb; }, 10s));
+    boost::asio::co_spawn(io, run_migrations(*a, 5s),
+                          [&](std::exception_ptr, Result<int> r) { ra.emplace(std::move(r)); });
+    boost::asio::co_spawn(io, run_migrations(*b, 5s),
+                          [&](std::exception_ptr, Result<int> r) { rb.emplace(std::move(r)); });
+    REQUIRE(run_until(
+        io, [&] { return ra && rb; }, 10s));
     REQUIRE_MESSAGE(*ra, (*ra ? "" : ra->error().message));
     REQUIRE_MESSAGE(*rb, (*rb ? "" : rb->error().message));
     // One found an empty database, the other waited on the lock and found it migrated.

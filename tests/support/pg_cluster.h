@@ -29,8 +29,9 @@ class PgCluster {
     static std::unique_ptr<PgCluster> cluster;
     if (!cluster) {
       REQUIRE_MESSAGE(std::filesystem::exists(std::string(k_bin) + "/initdb"),
-                      "PostgreSQL 15 is not installed (" << k_bin << "/initdb is missing): "
-                      "run scripts/install-deps.sh --test");
+                      "PostgreSQL 15 is not installed (" << k_bin
+                                                         << "/initdb is missing): "
+                                                            "run scripts/install-deps.sh --test");
       cluster.reset(new PgCluster());
       cluster->start();
     }
@@ -38,8 +39,9 @@ class PgCluster {
   }
 
   ~PgCluster() {
-    if (m_started) run(as_owner(fmt::format("{}/pg_ctl -D {}/data -m immediate -w -t 10 stop",
-                                            k_bin, m_dir)) + " >/dev/null 2>&1");
+    if (m_started)
+      run(as_owner(fmt::format("{}/pg_ctl -D {}/data -m immediate -w -t 10 stop", k_bin, m_dir)) +
+          " >/dev/null 2>&1");
     if (!m_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(m_dir, ec);
@@ -55,8 +57,10 @@ class PgCluster {
 
   // A new empty database named `name` (letters, digits, _); returns its conninfo.
   std::string new_database(const std::string& name) {
-    auto cmd = as_owner(fmt::format("{}/psql -h {} -U postgres -d postgres -Atq -c "
-                                    "'CREATE DATABASE {}'", k_bin, m_dir, name));
+    auto cmd =
+        as_owner(fmt::format("{}/psql -h {} -U postgres -d postgres -Atq -c "
+                             "'CREATE DATABASE {}'",
+                             k_bin, m_dir, name));
     REQUIRE_MESSAGE(run(cmd + " >>" + m_dir + "/psql.log 2>&1") == 0,
                     "CREATE DATABASE " << name << " failed: " << tail(m_dir + "/psql.log"));
     return conninfo(name);
@@ -69,25 +73,32 @@ class PgCluster {
     m_dir = tmpl;
     if (::geteuid() == 0) {
       passwd* pw = ::getpwnam("postgres");
-      REQUIRE_MESSAGE(pw != nullptr, "running as root but there is no `postgres` user: "
-                                     "install postgresql-15 (scripts/install-deps.sh --test)");
+      REQUIRE_MESSAGE(pw != nullptr,
+                      "running as root but there is no `postgres` user: "
+                      "install postgresql-15 (scripts/install-deps.sh --test)");
       REQUIRE(::chown(m_dir.c_str(), pw->pw_uid, pw->pw_gid) == 0);
       m_as_postgres = true;
     }
   }
 
   void start() {
-    auto init = as_owner(fmt::format("{}/initdb -D {}/data -A trust -U postgres -E UTF8 "
-                                     "--no-sync", k_bin, m_dir));
+    auto init =
+        as_owner(fmt::format("{}/initdb -D {}/data -A trust -U postgres -E UTF8 "
+                             "--no-sync",
+                             k_bin, m_dir));
     REQUIRE_MESSAGE(run("timeout 60 " + init + " >" + m_dir + "/initdb.log 2>&1") == 0,
                     "initdb failed: " << tail(m_dir + "/initdb.log"));
-    auto opts = fmt::format("-c listen_addresses='' -k {} -c fsync=off "
-                            "-c synchronous_commit=off -c full_page_writes=off", m_dir);
-    auto ctl = as_owner(fmt::format("{}/pg_ctl -D {}/data -l {}/server.log -w -t 30 -o \"{}\" "
-                                    "start", k_bin, m_dir, m_dir, opts));
+    auto opts = fmt::format(
+        "-c listen_addresses='' -k {} -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off",
+        m_dir);
+    auto ctl =
+        as_owner(fmt::format("{}/pg_ctl -D {}/data -l {}/server.log -w -t 30 -o \"{}\" "
+                             "start",
+                             k_bin, m_dir, m_dir, opts));
     m_started = run("timeout 60 " + ctl + " >/dev/null 2>&1") == 0;
-    REQUIRE_MESSAGE(m_started, "the private PostgreSQL did not start: "
-                                   << tail(m_dir + "/server.log"));
+    REQUIRE_MESSAGE(m_started,
+                    "the private PostgreSQL did not start: " << tail(m_dir + "/server.log"));
   }
 
   std::string as_owner(const std::string& cmd) const {

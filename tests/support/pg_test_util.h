@@ -5,11 +5,11 @@
 #include "storage/pg/pg_connection.h"
 #include "tests/support/pg_cluster.h"
 
+#include <doctest/doctest.h>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <doctest/doctest.h>
 
 #include <chrono>
 #include <functional>
