@@ -1,0 +1,164 @@
+#include "tests/simulation/sim_edges.h"
+
+#include <fmt/format.h>
+
+namespace bsched::simulation {
+
+namespace http = boost::beast::http;
+using platform::TransportError;
+using SendResult = Result<platform::HttpResponse, TransportError>;
+
+SimWakeTimer::SimWakeTimer(boost::asio::io_context& io, SimTimerFactory& owner)
+    : m_inner(io), m_owner(owner), m_number(owner.add(this)) {}
+
+SimWakeTimer::~SimWakeTimer() { m_owner.remove(m_number); }
+
+void SimWakeTimer::expires_after(Millis delay) {
+  m_deadline = m_owner.clock().steady_now() + delay;
+}
+
+boost::asio::awaitable<bool> SimWakeTimer::wait() {
+  m_inner.expires_at(std::chrono::steady_clock::time_point::max());
+  m_fired = false;
+  co_await m_inner.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  m_deadline.reset();
+  co_return m_fired;
+}
+
+void SimWakeTimer::cancel() {
+  m_deadline.reset();
+  m_fired = false;
+  m_inner.cancel();
+}
+
+bool SimWakeTimer::fire_if_due(std::chrono::steady_clock::time_point now) {
+  if (!m_deadline || *m_deadline > now) return false;
+  m_deadline.reset();
+  m_fired = true;
+  m_inner.cancel();
+  return true;
+}
+
+void SimTimerFactory::fire_due() {
+  std::vector<std::uint64_t> numbers;
+  for (const auto& [n, t] : m_timers) numbers.push_back(n);
+  for (auto n : numbers) {
+    auto it = m_timers.find(n);  // a handler may have destroyed it meanwhile
+    if (it != m_timers.end()) it->second->fire_if_due(m_clock.steady_now());
+  }
+}
+
+std::optional<std::chrono::steady_clock::time_point> SimTimerFactory::earliest() const {
+  std::optional<std::chrono::steady_clock::time_point> best;
+  for (const auto& [n, t] : m_timers) {
+    if (t->deadline() && (!best || *t->deadline() < *best)) best = t->deadline();
+  }
+  return best;
+}
+
+boost::asio::awaitable<void> SimPaceClock::sleep_until(platform::SteadyTime t) {
+  if (t <= m_clock.steady_now()) co_return;
+  auto timer = m_timers.make_timer();
+  timer->expires_after(std::chrono::ceil<Millis>(t - m_clock.steady_now()));
+  co_await timer->wait();
+}
+
+boost::asio::awaitable<void> SimTransport::wait(Millis d) {
+  if (d <= Millis(0)) co_return;
+  auto timer = m_timers.make_timer();
+  timer->expires_after(d);
+  co_await timer->wait();
+}
+
+namespace {
+
+bool is_trigger(const platform::HttpRequest& r) {
+  return r.method == "POST" && r.url.ends_with("/ExecutionRequest");
+}
+
+std::string short_target(const std::string& url) {
+  auto at = url.find("/v1/");
+  return at == std::string::npos ? url : url.substr(at + 3);
+}
+
+platform::HttpResponse to_platform(const sim::HttpResponse& in) {
+  platform::HttpResponse out;
+  out.status = static_cast<int>(in.result_int());
+  for (const auto& field : in) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  out.body = in.body();
+  return out;
+}
+
+}  // namespace
+
+sim::Reply SimTransport::deliver(const platform::HttpRequest& request) {
+  auto url = platform::parse_http_url(request.url);
+  sim::HttpRequest req(request.method == "POST" ? http::verb::post : http::verb::get,
+                       url ? url->target : std::string("/"), 11);
+  for (const auto& [name, value] : request.headers) req.set(name, value);
+  req.body() = request.body;
+  req.prepare_payload();
+  const auto before = m_state.runs().size();
+  auto reply = sim::handle_request(m_state, req, m_hooks.platform_now(), "https://sim.test");
+  for (auto i = before; i < m_state.runs().size(); ++i) {
+    const auto& run = m_state.runs()[i];
+    Accepted a{run.request_id, run.execution_id, run.process_id,
+               m_state.requests().empty() ? std::string() : m_state.requests().back().run_id,
+               run.submitted_at};
+    m_hooks.on_accepted(a);
+  }
+  return reply;
+}
+
+boost::asio::awaitable<SendResult> SimTransport::send(platform::HttpRequest request) {
+  const bool trigger = is_trigger(request);
+  const double draw = uniform(m_rng);
+  const NetFaults f = m_faults;  // the faults may change while this request waits
+  double edge = f.refused;
+  const Millis there = uniform_ms(m_rng, Millis(0), f.latency_max);
+  const Millis back = uniform_ms(m_rng, Millis(0), f.latency_max);
+  const auto what = fmt::format("{} {}", request.method, short_target(request.url));
+  if (draw < edge) {
+    co_await wait(there);
+    m_hooks.log(what + " -> connect refused");
+    co_return SendResult(TransportError{TransportError::Kind::connect, TransportError::Sent::no,
+                                        "simulated: connection refused"});
+  }
+  co_await wait(there);
+  if (draw < (edge += f.reset_before_read)) {
+    m_hooks.log(what + " -> reset before read");
+    co_return SendResult(TransportError{TransportError::Kind::io, TransportError::Sent::fully,
+                                        "simulated: reset before the request was read"});
+  }
+  if (trigger && draw < (edge += f.trigger_4xx)) {
+    co_await wait(back);
+    m_hooks.log(what + " -> 400");
+    platform::HttpResponse r;
+    r.status = 400;
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = R"({"message":"simulated refusal"})";
+    co_return SendResult(std::move(r));
+  }
+  auto reply = deliver(request);
+  if (reply.reset || draw < (edge += f.reset_after_read)) {
+    co_await wait(back);
+    m_hooks.log(what + " -> read, then reset");
+    co_return SendResult(TransportError{TransportError::Kind::io, TransportError::Sent::fully,
+                                        "simulated: reset after the request was read"});
+  }
+  if (draw < (edge += f.never_answered) || there + reply.delay + back >= m_timeout) {
+    co_await wait(m_timeout - there);
+    m_hooks.log(what + " -> read, never answered");
+    co_return SendResult(TransportError{TransportError::Kind::timeout,
+                                        TransportError::Sent::fully,
+                                        "simulated: no answer within the timeout"});
+  }
+  co_await wait(reply.delay + back);
+  auto out = to_platform(reply.response);
+  m_hooks.log(fmt::format("{} -> {}", what, out.status));
+  co_return SendResult(std::move(out));
+}
+
+}  // namespace bsched::simulation

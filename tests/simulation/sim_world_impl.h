@@ -1,0 +1,126 @@
+// The simulated world of one seed: the platform model, the network faults, the clock, the
+// store that survives crashes and the daemon's current life (io_context, timers, client,
+// engine), which a crash drops whole. Shared by sim_world.cpp (the run) and sim_checks.cpp
+// (the invariants).
+#pragma once
+
+#include "tests/simulation/sim_edges.h"
+#include "tests/simulation/sim_observer.h"
+#include "tests/simulation/sim_world.h"
+
+#include "config/config.h"
+#include "daemon/core/engine.h"
+#include "storage/sqlite_run_store.h"
+#include "tests/support/fake_clock.h"
+
+#include <boost/asio/io_context.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <deque>
+#include <set>
+
+namespace bsched::simulation {
+
+// One life of the daemon: everything a crash takes away. Members are destroyed in the order
+// kill() spells out.
+struct Life {
+  std::unique_ptr<boost::asio::io_context> io;
+  std::unique_ptr<SimTimerFactory> timers;
+  std::unique_ptr<platform::PlatformClient> client;
+  std::unique_ptr<core::Engine> engine;
+  bool started = false;  // Engine::start() completed
+};
+
+// A job of the simulation.
+struct SimJobSpec {
+  std::string name;
+  std::string schedule;
+  bool checked;  // its schedule never changes: every slot is accounted for at the end
+};
+
+class World {
+ public:
+  World(std::uint64_t seed, bool verbose);
+  ~World();
+  SeedOutcome run();
+
+  // sim_checks.cpp
+  void on_accepted(const Accepted& a);
+  void on_tied(const std::string& run_id, const std::string& execution_id,
+               const std::string& matched_by);
+  void check_end();
+
+ private:
+  void setup_platform();
+  std::shared_ptr<config::Config> build_config(bool with_jobs);
+  void start_life();
+  void kill_life();
+  void step();
+  void advance(Millis d);
+  void run_ready();
+  void act();
+  void crash();
+  void reload();
+  void command();
+  void clock_step(bool suspend);
+  void weather();
+  void finish();
+  SysMillis platform_now() const;
+
+ public:
+  void log(std::string event);
+  void violation(std::string what);
+  // A record credited to the wrong run: a violation, or counted apart (SeedOutcome::ambiguous)
+  // when `ambiguous` or the clock was skewed, unless BSCHED_SIM_STRICT is set.
+  void wrong_credit(std::string what, bool ambiguous);
+  std::vector<storage::RunRow> all_runs();
+
+  std::uint64_t m_seed;
+  bool m_verbose;
+  std::mt19937_64 m_rng;
+  EventLog m_events{k_kept_events};
+  SeedOutcome m_outcome;
+
+  core::FakeClock m_clock;
+  SysMillis m_true_start;
+  std::chrono::steady_clock::time_point m_steady_start{};
+  Millis m_suspended{0};
+  Millis m_offset{0};        // the daemon's wall clock minus the true time
+  SysMillis m_max_wall_up;   // latest wall instant the engine saw while running
+  std::optional<SysMillis> m_cover_until;  // slots up to here are checked (set at the end)
+
+  sim::SimOptions m_sim_options;
+  std::unique_ptr<sim::SimState> m_platform;
+  NetFaults m_net;
+  NetFaults m_net_calm;
+  config::Platform m_platform_config;
+
+  std::unique_ptr<storage::SqliteRunStore> m_store;
+  std::unique_ptr<ObservingStore> m_observed;
+  std::unique_ptr<Life> m_life;
+
+  std::vector<SimJobSpec> m_specs;
+  std::set<std::string> m_all_jobs;  // every job name any configuration had
+  std::shared_ptr<config::Config> m_config;
+  int m_config_version = 1;
+  config::Catchup m_catchup = config::Catchup::latest;
+  config::Overlap m_overlap = config::Overlap::skip;
+  bool m_extra = false;  // the unchecked job whose schedule reloads change
+
+  std::deque<Accepted> m_accepted;  // stable addresses
+  std::map<std::string, int> m_sent_by_run;                                    // run id -> executions
+  std::map<std::pair<std::string, std::chrono::sys_seconds>, std::string> m_sent_by_slot;  // -> run id
+  std::map<std::string, const Accepted*> m_truth;  // execution id -> accepted (m_accepted)
+  std::map<std::string, std::string> m_held;       // execution id -> first run tied to it
+  bool m_strict = false;
+  bool m_steps = false;   // this seed steps the daemon's wall clock away from the platform's
+  bool m_skewed = false;  // it did, by more than the reconcile rule's k_match_skew
+  int m_run_counter = 0;
+  double m_p_crash = 0;
+  bool m_finishing = false;
+};
+
+}  // namespace bsched::simulation
