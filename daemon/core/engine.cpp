@@ -192,7 +192,8 @@ Result<void> Engine::Impl::recover() {
 }
 
 // The claims of a run that ended before a restart are gone with the old process, yet its
-// record can still show in the reconcile window of a run resumed uncertain: so for each job
+// record can still show in the reconcile window of a run resumed uncertain or polled (whose
+// async result may have expired, so that it reconciles as well): so for each job
 // with such a run, the execution ids of its runs that finished since that window opened are
 // claimed again. A record is executed before its run finishes, so a run that finished earlier
 // cannot be in the window. The slot bound keeps the scan to recent rows: a run is sent at
@@ -202,7 +203,8 @@ void Engine::Impl::claim_recent_records() {
   // By job: the earliest window opening of its uncertain runs, and the job's settings.
   std::map<std::string, std::pair<SysMillis, const config::Job*>> since;
   for (const auto& [id, t] : runs) {
-    if (t->mode != RunAction::query || !t->row.execution_id.empty()) continue;
+    // A polled run reconciles too once its async result has expired (204).
+    if (t->mode == RunAction::submit || !t->row.execution_id.empty()) continue;
     auto from = sent_at(t->row) - 2 * k_reconcile_margin;
     auto [it, fresh] = since.try_emplace(t->row.job, from, t->job);
     it->second.first = std::min(it->second.first, from);
