@@ -160,7 +160,9 @@ Result<void> Engine::Impl::recover() {
     if (row.state == RunState::scheduled && row.attempts == 0 && row.slot > now &&
         row.trigger != storage::Trigger::manual) {
       const auto* jr = jobs.find(row.job);
-      if (!jr || !jr->active || jr->paused) {
+      // Only a row beyond the job's horizon was written ahead: one at or before it came due
+      // (a queued slot, the wall clock since stepped back) and is tracked as usual.
+      if (!jr || ((!jr->active || jr->paused) && row.slot > jr->horizon)) {
         stale.push_back(&row);
         continue;
       }

@@ -42,6 +42,13 @@ TEST_SUITE("simulation") {
     require_ok(run_seed(115));
   }
 
+  // Seed 118: a run queued behind another (overlap: queue) of a paused job, the wall clock
+  // stepped back before its slot, a crash: recovery deleted the row as if written ahead of a
+  // burst, and the slot was lost from the history (no run, no gap).
+  TEST_CASE("simulation: seed 118, a queued run survives a restart after the wall clock stepped back") {
+    require_ok(run_seed(118));
+  }
+
   TEST_CASE("simulation: one seed replays exactly the same events") {
     auto a = run_seed(7);
     run_seed(8);  // another seed in between leaves the heap (and timer addresses) different
