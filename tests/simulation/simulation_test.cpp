@@ -34,6 +34,45 @@ void require_ok(const SeedOutcome& o) {
 }  // namespace
 
 TEST_SUITE("simulation") {
+  TEST_CASE("simulation: every seed in the time budget keeps every invariant") {
+    const bool verbose = env_number("BSCHED_SIM_VERBOSE").value_or(0) != 0;
+    if (auto seed = env_number("BSCHED_SIM_SEED")) {
+      auto o = run_seed(*seed, verbose);
+      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs", *seed, o.steps,
+                          o.crashes, o.accepted, o.runs));
+      return require_ok(o);
+    }
+    const auto seeds = env_number("BSCHED_SIM_SEEDS");
+    const auto budget = std::chrono::seconds(env_number("BSCHED_SIM_SECONDS").value_or(60));
+    const auto first = env_number("BSCHED_SIM_FIRST").value_or(1);
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t count = 0;
+    int failures = 0;
+    long crashes = 0, executions = 0, ambiguous = 0;
+    for (auto seed = first;; ++seed) {
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      if (seeds ? count >= *seeds : elapsed >= budget) break;
+      auto o = run_seed(seed, verbose);
+      ++count;
+      crashes += o.crashes;
+      executions += o.accepted;
+      ambiguous += static_cast<long>(o.ambiguous.size());
+      if (!o.ok()) {
+        ++failures;
+        std::cout << describe(o) << std::flush;
+        CHECK_MESSAGE(o.ok(), "seed " << seed);
+        if (failures >= 3) break;
+      }
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE(fmt::format("simulation: {} seeds from {} in {:.1f} s ({:.1f} seeds/s), {} crashes, "
+                        "{} executions, {} credited ambiguously or under clock skew, {} failed",
+                        count, first, secs, count / secs, crashes, executions, ambiguous,
+                        failures));
+    CHECK(count > 0);
+  }
+
   // Seed 115: two catch-up runs of one job sent together, both answered, then crashes while
   // their async results expired; after a restart the second reconciled by query and took the
   // record the first had already been tied to (recovery re-claimed finished runs' records only
