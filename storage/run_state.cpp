@@ -12,7 +12,8 @@ constexpr std::array<std::string_view, k_run_state_count> k_state_names = {
     "error",     "aborted",    "discarded",     "rejected", "submit_failed", "unknown",
     "lost",      "timed_out",  "skipped",       "missed"};
 
-constexpr std::array<std::string_view, 3> k_trigger_names = {"schedule", "catchup", "manual"};
+constexpr std::array<std::string_view, 4> k_trigger_names = {"schedule", "catchup", "manual",
+                                                            "exec"};
 
 // The statuses a platform record can end in; reachable from every state that has sent a request.
 bool is_remote_terminal(RunState s) {
@@ -90,6 +91,8 @@ bool is_legal_transition(RunState from, RunState to) {
 }
 
 std::string_view to_string(Trigger t) { return k_trigger_names[static_cast<size_t>(t)]; }
+
+bool is_slot_trigger(Trigger t) { return t == Trigger::schedule || t == Trigger::catchup; }
 
 std::optional<Trigger> trigger_from_string(std::string_view s) {
   for (size_t i = 0; i < k_trigger_names.size(); ++i) {

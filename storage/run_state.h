@@ -44,8 +44,14 @@ bool is_legal_transition(RunState from, RunState to);
 enum class Trigger {
   schedule,  // a slot fired on time
   catchup,   // a slot missed while down or suspended, fired late within catchup_window
-  manual,    // `boomi-sched trigger` or `exec`
+  manual,    // `boomi-sched trigger`: queued for the daemon, which sends it
+  exec,      // `boomi-sched exec`: sent by the command itself, without the daemon
 };
+
+// schedule or catchup: the run belongs to a slot of its job's schedule (one run per slot,
+// advances the job's horizon, has a lateness). A manual or exec run's slot is the instant it
+// was requested.
+bool is_slot_trigger(Trigger t);
 
 std::string_view to_string(Trigger t);
 std::optional<Trigger> trigger_from_string(std::string_view s);

@@ -162,7 +162,7 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
     BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
     BSCHED_TRY(write_run(row));
   }
-  if (run.trigger != Trigger::manual && !run.ahead) BSCHED_TRY(advance_horizon(run.job, run.slot));
+  if (is_slot_trigger(run.trigger) && !run.ahead) BSCHED_TRY(advance_horizon(run.job, run.slot));
   return row;
 }
 
@@ -215,7 +215,8 @@ StoreResult<void> SqliteRunStore::start_ahead(const std::vector<std::int64_t>& i
     BSCHED_TRY(u.bind(6, r.maybe_accepted ? 1 : 0).run());
     BSCHED_TRY_ASSIGN(h, m_db->prepare(
                              "INSERT INTO job_state (job, horizon) SELECT job, slot FROM runs "
-                             "WHERE id IN (SELECT value FROM json_each(?1)) AND trigger != 'manual' "
+                             "WHERE id IN (SELECT value FROM json_each(?1)) "
+                             "AND trigger IN ('schedule', 'catchup') "
                              "ON CONFLICT (job) DO UPDATE SET "
                              "horizon = max(coalesce(horizon, excluded.horizon), excluded.horizon)"));
     return h.bind(1, list).run();

@@ -201,6 +201,51 @@ CREATE INDEX alert_deliveries_event ON alert_deliveries (event);
 CREATE INDEX alert_events_job_kind ON alert_events (job, kind);
 )sql";
 
+// Version 7: the runs table rebuilt (as in version 3: SQLite cannot alter a CHECK) so that its
+// trigger may also be 'exec', a run sent by `boomi-sched exec` without the daemon. Same
+// columns (version 4's two at the end), rows, ids and indexes; the one-run-per-slot index
+// still covers schedule and catchup runs only.
+const char* const k_v7 = R"sql(
+CREATE TABLE runs_v7 (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  job TEXT NOT NULL,
+  trigger TEXT NOT NULL CHECK (trigger = 'schedule' OR trigger = 'catchup' OR trigger = 'manual'
+                               OR trigger = 'exec'),
+  slot INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  request_id TEXT NOT NULL DEFAULT '',
+  execution_id TEXT NOT NULL DEFAULT '',
+  remote_status TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  properties_json TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  submitting_at INTEGER,
+  submitted_at INTEGER,
+  running_at INTEGER,
+  finished_at INTEGER,
+  last_sent_at INTEGER,
+  next_action_at INTEGER,
+  execution_time INTEGER,
+  duration_ms INTEGER,
+  inbound_documents INTEGER,
+  outbound_documents INTEGER,
+  inbound_error_documents INTEGER,
+  maybe_accepted INTEGER NOT NULL DEFAULT 0,
+  matched_by TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO runs_v7 SELECT * FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v7 RENAME TO runs;
+CREATE UNIQUE INDEX runs_slot_once ON runs (job, slot) WHERE trigger IN ('schedule', 'catchup');
+CREATE INDEX runs_job_slot ON runs (job, slot);
+CREATE INDEX runs_slot ON runs (slot);
+CREATE INDEX runs_in_flight ON runs (job) WHERE finished_at IS NULL;
+CREATE INDEX runs_missed ON runs (job, slot) WHERE state = 'missed';
+)sql";
+
 StoreError refuse(const std::string& path, std::string why) {
   return StoreError{StoreErrorKind::io, fmt::format("{}: {}", path, why)};
 }
@@ -226,7 +271,7 @@ std::int64_t big_endian_32(const unsigned char* p) {
 }  // namespace
 
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6};
+  static const std::vector<std::string> steps = {k_v1, k_v2, k_v3, k_v4, k_v5, k_v6, k_v7};
   return steps;
 }
 

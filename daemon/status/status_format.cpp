@@ -56,7 +56,9 @@ std::string next_text(const JobStatus& s, sys_seconds now) {
 
 std::string last_run_text(const storage::RunRow& r, const config::Job& job, sys_seconds now) {
   auto when = format_when(r.slot, job.settings->zone, now, false);
-  if (r.trigger == storage::Trigger::manual) return when + " (manual)";
+  if (!storage::is_slot_trigger(r.trigger)) {
+    return fmt::format("{} ({})", when, storage::to_string(r.trigger));  // manual, exec
+  }
   if (!r.submitting_at) return when;
   auto late = *r.submitting_at - std::chrono::time_point_cast<Millis>(r.slot);
   return fmt::format("{} ({}late {})", when,

@@ -69,10 +69,10 @@ json::value next_local(const JobStatus& s) {
                       {"abbrev", zone->get_info(*s.next).abbrev}};
 }
 
-// How late the last run's first request left after its slot (ms); null for manual runs and
-// runs not sent yet.
+// How late the last run's first request left after its slot (ms); null for manual and exec
+// runs and runs not sent yet.
 json::value lateness_ms(const std::optional<storage::RunRow>& r) {
-  if (!r || !r->submitting_at || r->trigger == storage::Trigger::manual) return nullptr;
+  if (!r || !r->submitting_at || !storage::is_slot_trigger(r->trigger)) return nullptr;
   auto late = *r->submitting_at - std::chrono::time_point_cast<Millis>(r->slot);
   return std::max<std::int64_t>(late.count(), 0);
 }

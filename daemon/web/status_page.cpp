@@ -56,7 +56,7 @@ std::string ms_text(std::optional<std::int64_t> ms) {
 }
 
 std::optional<std::int64_t> lateness_ms(const RunRow& r) {
-  if (!r.submitting_at || r.trigger == storage::Trigger::manual) return std::nullopt;
+  if (!r.submitting_at || !storage::is_slot_trigger(r.trigger)) return std::nullopt;
   auto late = *r.submitting_at - std::chrono::time_point_cast<Millis>(r.slot);
   return std::max<std::int64_t>(late.count(), 0);
 }

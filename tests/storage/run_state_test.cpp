@@ -50,6 +50,15 @@ TEST_SUITE("storage::run_state") {
     CHECK(!run_state_from_string("COMPLETE").has_value());
     CHECK(trigger_from_string(to_string(Trigger::catchup)) == Trigger::catchup);
     CHECK(!trigger_from_string("cron").has_value());
+    CHECK(to_string(Trigger::exec) == "exec");
+    CHECK(trigger_from_string("exec") == Trigger::exec);
+  }
+
+  TEST_CASE("only schedule and catch-up runs belong to a slot; manual and exec runs do not") {
+    CHECK(is_slot_trigger(Trigger::schedule));
+    CHECK(is_slot_trigger(Trigger::catchup));
+    CHECK_FALSE(is_slot_trigger(Trigger::manual));
+    CHECK_FALSE(is_slot_trigger(Trigger::exec));
   }
 
   TEST_CASE("exactly the four in-flight states are not terminal") {
