@@ -187,6 +187,12 @@ RunStep on_submit_answer(const storage::RunRow& run, const config::Job& job,
   return step;
 }
 
+RunStep on_auth_refused(const platform::CallError& error, SysMillis now) {
+  auto step = finish(RunState::submit_failed, "auth failed: " + describe(error), now);
+  step.update.maybe_accepted = false;
+  return step;
+}
+
 RunStep on_record(const storage::RunRow& run, const config::Job& job,
                   const platform::ExecutionRecord& record, SysMillis now, int polls,
                   double jitter) {

@@ -113,6 +113,11 @@ RunStep on_submit_answer(const storage::RunRow& run, const config::Job& job,
                          SysMillis now, double random01,
                          std::optional<SysMillis> auth_retry_at = std::nullopt);
 
+// A sender without an auth circuit (`boomi-sched exec`: nobody probes the credentials later,
+// and repeated 401s can lock the account) ends a run whose request was refused with a 401:
+// submit_failed, nothing accepted, the error kept as on_submit_answer words it.
+RunStep on_auth_refused(const platform::CallError& error, SysMillis now);
+
 // What a poll answer means for a `submitted` or `running` run; `polls` counts the polls
 // answered so far for this run (drives the poll delay).
 RunStep on_poll_answer(const storage::RunRow& run, const config::Job& job,

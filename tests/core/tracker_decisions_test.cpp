@@ -1,6 +1,6 @@
 // The tracker's choices that are decisions (decisions.h, "the tracker's choices"): the action
-// of a resumed run, the queue hold after a restart, the deadline and auth-circuit steps, and
-// whether a run written ahead of a burst is taken on.
+// of a resumed run, the queue hold after a restart, the deadline and auth-circuit steps (and
+// exec's end on a 401), and whether a run written ahead of a burst is taken on.
 #include "daemon/core/decisions.h"
 
 #include <doctest/doctest.h>
@@ -71,6 +71,23 @@ TEST_SUITE("core::decisions") {
     CHECK(step.update.attempts == 1);
     CHECK(step.update.maybe_accepted == false);  // it never left
     CHECK_FALSE(step.to);
+  }
+
+  TEST_CASE("a sender without an auth circuit ends a refused run as submit_failed, never resent") {
+    platform::CallError e;
+    e.kind = platform::FailureKind::auth;
+    e.http_status = 401;
+    e.message = "Unauthorized";
+    auto step = on_auth_refused(e, t(3));
+    CHECK(step.kind == RunStep::Kind::transition);
+    CHECK(step.to == RunState::submit_failed);
+    CHECK(storage::is_legal_transition(RunState::submitting, *step.to));
+    CHECK(step.at == t(3));
+    CHECK(step.event == RunEvent::finished);
+    CHECK(step.update.last_error == std::optional<std::string>("auth failed: HTTP 401: Unauthorized"));
+    CHECK(step.update.maybe_accepted == false);  // a 401 proves nothing was accepted
+    REQUIRE(step.update.next_action_at);
+    CHECK_FALSE(*step.update.next_action_at);  // nothing more to do
   }
 
   TEST_CASE("a run written ahead is taken on only when it leaves at once, as prepared") {
