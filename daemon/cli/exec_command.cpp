@@ -1,17 +1,25 @@
 // `boomi-sched exec JOB [--wait] [--config PATH]` (product.md §1): submits one run of a job
-// directly (no daemon, no database), prints its requestId, and with --wait polls it to a
-// terminal status. Exit 0 only for COMPLETE / COMPLETE_WARN (or a plain submit that was
-// accepted), else 1.
+// directly (no daemon), prints its requestId, and with --wait polls it to a terminal status.
+// Exit 0 only for COMPLETE / COMPLETE_WARN (or a plain submit that was accepted), else 1.
+//
+// The run is tracked with the daemon's decisions (daemon/core/decisions.h): submit retries,
+// poll pacing, the async result's expiry, timeouts and the terminal mapping of the platform's
+// status. It is recorded in the state database (trigger exec) when that opens for writing, so
+// `history` and `status` show it; otherwise exec warns once and runs unrecorded. A run left in
+// flight (no --wait, an uncertain trigger, a wait cut short) is tracked to its end by the
+// daemon's recovery at its next start.
 //
 // Retries: permanent errors never; a 401 never (platform-api.md: never retry quickly on 401,
 // repeated failures can lock the account; exec ends and names the credentials to check);
 // throttled and retry_later triggers (nothing was accepted) within the job's submit_retry
-// policy; an uncertain trigger is never resent.
+// policy and submit deadline; an uncertain trigger is never resent.
 #include "config/escape.h"
 #include "config/loader.h"
 #include "daemon/cli/command.h"
+#include "daemon/cli/exec_record.h"
+#include "daemon/cli/open_state.h"
+#include "daemon/core/decisions.h"
 #include "daemon/platform/boomi_client.h"
-#include "daemon/platform/classify.h"
 #include "daemon/platform/request_builder.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +33,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 // GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frames (GCC bug 109224).
@@ -40,18 +49,12 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using platform::CallError;
 using platform::FailureKind;
-using std::chrono::sys_seconds;
 
 struct ExecOptions {
   std::string job;
   bool wait = false;
   std::optional<std::string> config;
 };
-
-awaitable<void> sleep_for(Millis d) {
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-}
 
 std::string describe(const CallError& e) {
   auto message = escape_text(e.message);  // the platform's words, printed to a terminal
@@ -67,24 +70,6 @@ std::string describe(const CallError& e) {
     case FailureKind::bad_response: return "the platform's answer was not understood (" + what + ")";
   }
   return what;
-}
-
-// Submits with the retry rules of the file comment.
-awaitable<platform::CallResult<platform::SubmitResult>> submit_with_retries(
-    platform::PlatformClient& client, const platform::ExecutionRequest& req,
-    const config::RetryPolicy& policy) {
-  Millis delay = policy.initial;
-  for (int attempt = 1;; ++attempt) {
-    auto r = co_await client.submit(req);
-    if (r) co_return r;
-    const auto& e = r.error();
-    bool transient = e.kind == FailureKind::throttled || e.kind == FailureKind::retry_later;
-    if (!transient || attempt >= policy.attempts) co_return r;
-    auto wait = std::max(delay, e.retry_after.value_or(Millis{0}));
-    fmt::print(stderr, "exec: {}; trying again in {}\n", describe(e), format_duration(wait));
-    co_await sleep_for(wait);
-    delay = std::min(delay * 2, policy.max);
-  }
 }
 
 std::string count(const std::optional<std::int64_t>& n) { return n ? std::to_string(*n) : "-"; }
@@ -103,111 +88,167 @@ void print_record(const platform::ExecutionRecord& r) {
   if (!r.message.empty()) fmt::print("message: {}\n", escape_text(r.message));
 }
 
-bool terminal(const platform::ExecutionRecord& r) {
-  return platform::classify_status(r.status) != platform::RemoteStatus::in_progress;
+SysMillis wall_now() {
+  return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
 }
 
-// After the async result expired: find the run through the query API, by executionId when
-// one was seen, else the first run of the job that started at or after the submit.
-awaitable<std::optional<platform::ExecutionRecord>> find_by_query(
-    platform::PlatformClient& client, const config::Job& job, sys_seconds submitted,
-    const std::string& execution_id) {
-  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  platform::RecordQuery q{job.process_id, job.settings->atom_id,
-                          submitted - std::chrono::minutes{1}, now + std::chrono::minutes{1}};
-  auto r = co_await client.query(q);
-  if (!r) {
-    fmt::print(stderr, "exec: query fallback failed: {}\n", describe(r.error()));
+double random01() {
+  static std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+awaitable<void> sleep_until(SysMillis at) {
+  asio::steady_timer t(co_await asio::this_coro::executor, std::max(at - wall_now(), Millis{0}));
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// One exec run: the platform, the job, and its record (memory and, when open, the store).
+struct ExecRun {
+  platform::PlatformClient& client;
+  const config::Job& job;
+  ExecRecord& record;
+};
+
+// Sends the request until it is accepted, refused or uncertain (core::on_submit_answer).
+// nullopt once a requestId came back (the run is `submitted`), else the exit code.
+awaitable<std::optional<int>> submit(ExecRun& x, const platform::ExecutionRequest& req) {
+  for (;;) {
+    auto answer = co_await x.client.submit(req);
+    auto now = wall_now();
+    if (answer) {
+      x.record.apply(core::on_submit_answer(x.record.row(), x.job, answer, now, random01()), now);
+      co_return std::nullopt;
+    }
+    const auto& e = answer.error();
+    auto step = e.kind == FailureKind::auth
+                    ? core::on_auth_refused(e, now)
+                    : core::on_submit_answer(x.record.row(), x.job, answer, now, random01());
+    x.record.apply(step, now);
+    if (step.kind != core::RunStep::Kind::resend) {
+      // Refused, retries spent, or an uncertain outcome (reconciled by the daemon later).
+      fmt::print(stderr, "exec: job '{}' was not started: {}\n", x.job.name, describe(e));
+      co_return k_exit_failure;
+    }
+    fmt::print(stderr, "exec: {}; trying again in {}\n", describe(e),
+               format_duration(std::max(step.at - now, Millis{0})));
+    co_await sleep_until(step.at);
+    x.record.resend(wall_now());
+  }
+}
+
+// Consecutive failed polls after which exec stops waiting (the run stays in flight).
+inline constexpr int k_max_failed_polls = 10;
+
+struct WaitState {
+  bool query = false;  // the async result expired: the run is looked up by query
+  int polls = 0;       // answered polls and queries (drives the poll delay)
+  int failures = 0;    // consecutive failed polls
+  std::string last_status;
+  std::optional<platform::ExecutionRecord> record;  // the latest record seen
+};
+
+// One poll. An exit code when exec stops waiting before the run ends.
+awaitable<std::optional<int>> poll_once(ExecRun& x, WaitState& st) {
+  const auto& row = x.record.row();
+  auto answer = co_await x.client.poll(row.request_id);
+  auto now = wall_now();
+  auto step = core::on_poll_answer(row, x.job, answer, now, st.polls, random01());
+  if (answer) {
+    ++st.polls;
+    st.failures = 0;
+    if (answer->kind == platform::PollResult::Kind::record) st.record = answer->record;
+    if (answer->kind == platform::PollResult::Kind::gone) {
+      fmt::print(stderr, "exec: the async result expired; looking the run up by query\n");
+      st.query = true;
+    }
+    x.record.apply(step, now);
     co_return std::nullopt;
   }
-  for (const auto& rec : *r) {
-    if (!execution_id.empty() ? rec.execution_id == execution_id
-                              : rec.execution_time && *rec.execution_time >= submitted)
-      co_return rec;
+  const auto& e = answer.error();
+  fmt::print(stderr, "exec: poll failed: {}\n", describe(e));
+  x.record.apply(step, now);
+  if (e.kind == FailureKind::auth) {
+    // The run was started; a 401 now ends the wait rather than polling on (see above).
+    fmt::print(stderr, "exec: stopped waiting; the run was started (requestId {}): look it up "
+                       "on the platform once the credentials are fixed\n",
+               row.request_id);
+    co_return k_exit_failure;
   }
+  if (++st.failures >= k_max_failed_polls) co_return k_exit_failure;
   co_return std::nullopt;
 }
 
-struct WaitState {
-  std::string execution_id;
-  std::string last_status;
-  int failures = 0;  // consecutive failed polls
-  bool gone = false;
-};
-
-// One poll (or query, once the async result is gone). Returns an exit code when done.
-awaitable<std::optional<int>> wait_step(platform::PlatformClient& client, const config::Job& job,
-                                        const std::string& request_id, sys_seconds submitted,
-                                        WaitState& st) {
-  std::optional<platform::ExecutionRecord> record;
-  if (st.gone) {
-    record = co_await find_by_query(client, job, submitted, st.execution_id);
-  } else {
-    auto r = co_await client.poll(request_id);
-    if (!r) {
-      const auto& e = r.error();
-      fmt::print(stderr, "exec: poll failed: {}\n", describe(e));
-      // The run was started; a 401 now ends the wait rather than polling on (see above).
-      if (e.kind == FailureKind::permanent || e.kind == FailureKind::auth) {
-        if (e.kind == FailureKind::auth)
-          fmt::print(stderr, "exec: stopped waiting; the run was started (requestId {}): look "
-                             "it up on the platform once the credentials are fixed\n",
-                     request_id);
-        co_return k_exit_failure;
-      }
-      if (++st.failures >= 10) co_return k_exit_failure;
-      co_return std::nullopt;
+// One query for the run (core::on_reconcile_answer).
+awaitable<void> query_once(ExecRun& x, WaitState& st) {
+  const auto& row = x.record.row();
+  auto answer = co_await x.client.query(core::reconcile_query(row, x.job, wall_now()));
+  auto now = wall_now();
+  if (!answer) fmt::print(stderr, "exec: query fallback failed: {}\n", describe(answer.error()));
+  auto step = core::on_reconcile_answer(row, x.job, answer, {}, now, st.polls++, random01());
+  if (answer && step.update.execution_id) {
+    for (const auto& r : *answer) {
+      if (r.execution_id == *step.update.execution_id) st.record = r;
     }
-    st.failures = 0;
-    if (r->kind == platform::PollResult::Kind::gone) {
-      fmt::print(stderr, "exec: the async result expired; looking the run up by query\n");
-      st.gone = true;
-    }
-    if (r->kind == platform::PollResult::Kind::record) record = r->record;
   }
-  if (!record) co_return std::nullopt;
-  if (!record->execution_id.empty()) st.execution_id = record->execution_id;
-  if (record->status != st.last_status) fmt::print(stderr, "exec: status {}\n", escape_text(record->status));
-  st.last_status = record->status;
-  if (!terminal(*record)) co_return std::nullopt;
-  print_record(*record);
-  auto s = platform::classify_status(record->status);
-  co_return s == platform::RemoteStatus::complete || s == platform::RemoteStatus::complete_warn
-      ? k_exit_ok
-      : k_exit_failure;
+  x.record.apply(step, now);
 }
 
-awaitable<int> wait_for_end(platform::PlatformClient& client, const config::Job& job,
-                            const std::string& request_id, sys_seconds submitted) {
+// Polls (then queries, once the async result expired) until the run ends.
+awaitable<int> wait_for_end(ExecRun& x) {
   WaitState st;
-  Millis interval = job.settings->poll.initial;
-  auto deadline = std::chrono::steady_clock::now() + job.settings->run_timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    co_await sleep_for(interval);
-    if (auto code = co_await wait_step(client, job, request_id, submitted, st)) co_return *code;
-    interval = std::min(interval * 2, job.settings->poll.max);
+  for (;;) {
+    const auto& row = x.record.row();
+    co_await sleep_until(row.next_action_at.value_or(wall_now()));
+    if (st.query) {
+      co_await query_once(x, st);
+    } else if (auto code = co_await poll_once(x, st)) {
+      co_return *code;
+    }
+    if (st.record && st.record->status != st.last_status) {
+      fmt::print(stderr, "exec: status {}\n", escape_text(st.record->status));
+      st.last_status = st.record->status;
+    }
+    if (!storage::is_terminal(row.state)) continue;
+    if (st.record && core::terminal_state_for(st.record->status)) {
+      print_record(*st.record);
+    } else {
+      // Ended without a terminal record: lost, timed out, unknown, or the poll refused.
+      fmt::print(stderr, "exec: {} (requestId {})\n", escape_text(row.last_error), row.request_id);
+    }
+    co_return storage::is_success(row.state) ? k_exit_ok : k_exit_failure;
   }
-  fmt::print(stderr, "exec: no terminal status within run_timeout {} (requestId {})\n",
-             format_duration(job.settings->run_timeout), request_id);
-  co_return k_exit_failure;
 }
 
-awaitable<int> exec_job(platform::PlatformClient& client, const config::Job& job, bool wait) {
+awaitable<int> exec_job(ExecRun& x, bool wait) {
+  auto now = wall_now();
   config::PlaceholderContext ctx;
-  ctx.job = job.name;
+  ctx.job = x.job.name;
   ctx.run_id = platform::make_run_id();
-  ctx.scheduled = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  ctx.zone = job.settings->zone;
-  auto req = platform::make_execution_request(job, ctx);
-  auto r = co_await submit_with_retries(client, req, job.settings->submit_retry);
-  if (!r) {
-    fmt::print(stderr, "exec: job '{}' was not started: {}\n", job.name, describe(r.error()));
-    co_return k_exit_failure;
-  }
-  fmt::print("requestId: {}\nrunId: {}\n", escape_text(r->request_id), ctx.run_id);
+  ctx.scheduled = std::chrono::floor<std::chrono::seconds>(now);
+  ctx.zone = x.job.settings->zone;
+  auto req = platform::make_execution_request(x.job, ctx);
+  storage::NewRun run{ctx.run_id, x.job.name, storage::Trigger::exec, ctx.scheduled,
+                      platform::properties_json(req)};
+  run.submitting = true;
+  x.record.begin(run, now);
+  if (auto code = co_await submit(x, req)) co_return *code;
+  const auto& row = x.record.row();
+  fmt::print("requestId: {}\nrunId: {}\n", escape_text(row.request_id), ctx.run_id);
   std::fflush(stdout);
   if (!wait) co_return k_exit_ok;
-  co_return co_await wait_for_end(client, job, r->request_id, ctx.scheduled);
+  co_return co_await wait_for_end(x);
+}
+
+// The state database of `cfg`, opened as `trigger` / `pause` / `resume` open it; null after
+// one warning line when it cannot be (the run then goes unrecorded).
+std::unique_ptr<storage::RunStore> open_record_store(const config::Config& cfg) {
+  auto store = open_database("exec", cfg.storage.path,
+                             {.mode = storage::OpenMode::read_write, .create_db = true});
+  if (store) return std::move(*store);
+  fmt::print(stderr, "exec: warning: this run is not recorded in the state database, so history "
+                     "and status will not show it: {}\n",
+             store.error().message);
+  return nullptr;
 }
 
 int run_exec(const ExecOptions& o) {
@@ -226,10 +267,12 @@ int run_exec(const ExecOptions& o) {
     fmt::print(stderr, "exec: no job named '{}' in {} (jobs: {})\n", o.job, path, names);
     return k_exit_failure;
   }
+  ExecRecord record(open_record_store(cfg));
   asio::io_context io;
   auto client = platform::make_platform_client(io, cfg.platform);
+  ExecRun run{*client, *job, record};
   int code = k_exit_failure;
-  asio::co_spawn(io, exec_job(*client, *job, o.wait), [&](std::exception_ptr e, int c) {
+  asio::co_spawn(io, exec_job(run, o.wait), [&](std::exception_ptr e, int c) {
     if (e) fmt::print(stderr, "exec: unexpected internal error; please report it\n");
     else code = c;
   });

@@ -127,6 +127,31 @@ std::string resolve_config(const char* command, const std::optional<std::string>
   return dev->config_path;
 }
 
+Result<std::unique_ptr<storage::SqliteRunStore>> open_database(
+    const char* command, const std::string& db_path, const OpenRules& rules) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  bool missing = !fs::exists(db_path, ec) && db_path != ":memory:";
+  if (missing && rules.create_db && rules.mode == storage::OpenMode::read_write) {
+    auto dir = fs::absolute(db_path, ec).parent_path();
+    if (!fs::is_directory(dir, ec)) {
+      return make_error(fmt::format(
+          "cannot create the state database {}: its directory {} does not exist", db_path,
+          dir.string()));
+    }
+    if (auto r = create_database(db_path); !r) {
+      return make_error("cannot create the state database: " + r.error().message);
+    }
+  }
+  auto store = storage::SqliteRunStore::open(
+      db_path, storage::OpenOptions{.mode = rules.mode, .create = false});
+  if (!store) {
+    auto why = permission_problem(db_path, rules.mode, command);
+    return make_error(why ? *why : store.error().message);
+  }
+  return std::move(*store);
+}
+
 std::optional<StateContext> open_state(const char* command,
                                        const std::optional<std::string>& config_flag,
                                        const OpenRules& rules) {
@@ -135,17 +160,9 @@ std::optional<StateContext> open_state(const char* command,
   if (!load_into(ctx, command, rules.broken_config_ok)) return std::nullopt;
   bool missing = !std::filesystem::exists(ctx.db_path) && ctx.db_path != ":memory:";
   if (missing && rules.missing_db_ok) return ctx;
-  if (missing && rules.create_db && rules.mode == storage::OpenMode::read_write) {
-    if (auto r = create_database(ctx.db_path); !r) {
-      fmt::print(stderr, "{}: cannot create the state database: {}\n", command, r.error().message);
-      return std::nullopt;
-    }
-  }
-  auto store = storage::SqliteRunStore::open(
-      ctx.db_path, storage::OpenOptions{.mode = rules.mode, .create = false});
+  auto store = open_database(command, ctx.db_path, rules);
   if (!store) {
-    auto why = permission_problem(ctx.db_path, rules.mode, command);
-    fmt::print(stderr, "{}: {}\n", command, why ? *why : store.error().message);
+    fmt::print(stderr, "{}: {}\n", command, store.error().message);
     return std::nullopt;
   }
   ctx.store = std::move(*store);

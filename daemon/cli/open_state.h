@@ -2,6 +2,7 @@
 // without the secret and opening its state database.
 #pragma once
 
+#include "base/result.h"
 #include "config/config.h"
 #include "storage/sqlite_run_store.h"
 
@@ -36,6 +37,11 @@ struct OpenRules {
   // lock, owned like its directory when run as root), so commands work before the first start.
   bool create_db = false;
 };
+
+// Opens the state database at `db_path` as `rules` say (creating it first with
+// rules.create_db), without printing: the error says which file, which user and what to do.
+Result<std::unique_ptr<storage::SqliteRunStore>> open_database(
+    const char* command, const std::string& db_path, const OpenRules& rules);
 
 // Loads the configuration named by --config (or its defaults) and opens storage.path as
 // `rules` say. Prints every problem to stderr, prefixed with `command`, and returns nullopt.

@@ -1,16 +1,21 @@
 // `boomi-sched exec` (the real binary) against the simulator running on a thread of this
-// process. Each case finishes in about a second.
+// process. Each case finishes in about a second. The run exec sends is recorded in the state
+// database (storage.path) and read back through `history` and `status`.
 #include "daemon/sim/simulator.h"
+#include "storage/sqlite_schema.h"
 #include "tests/support/config_test_util.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 #include <doctest/doctest.h>
 
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <thread>
 
 using namespace bsched;
@@ -56,7 +61,7 @@ sim::SimOptions fast_sim() {
 }
 
 std::string write_config(const bsched::test::ConfigTempDir& dir, const std::string& base_url,
-                         const std::string& token) {
+                         const std::string& token, const std::string& db = "state.db") {
   dir.write("token", token + "\n");
   ::chmod((dir.path() / "token").c_str(), 0600);
   return dir.write("boomi-sched.yaml", fmt::format(R"(platform:
@@ -67,7 +72,7 @@ std::string write_config(const bsched::test::ConfigTempDir& dir, const std::stri
   requests_per_second: 0
   timeout: 2s
 storage:
-  path: state.db
+  path: {}
 jobs:
   orders:
     schedule: "0 3 * * *"
@@ -79,13 +84,32 @@ jobs:
     dynamic_properties:
       JOB: "${{job}}"
 )",
-                                                   base_url));
+                                                   base_url, db));
+}
+
+bsched::test::CommandOutput command(const bsched::test::ConfigTempDir& dir, const char* name,
+                                    const std::string& config, const std::string& args) {
+  return bsched::test::run_command(
+      fmt::format("'{}' {} {} --config '{}'", BSCHED_BINARY, name, args, config), dir);
 }
 
 bsched::test::CommandOutput exec(const bsched::test::ConfigTempDir& dir, const std::string& config,
                                  const std::string& args) {
-  return bsched::test::run_command(
-      fmt::format("'{}' exec {} --config '{}'", BSCHED_BINARY, args, config), dir);
+  return command(dir, "exec", config, args);
+}
+
+// The one run `history JOB --json` lists (null when there is not exactly one).
+boost::json::object only_run(const bsched::test::ConfigTempDir& dir, const std::string& config) {
+  auto r = command(dir, "history", config, "orders --json");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  auto runs = boost::json::parse(r.out).as_array();
+  REQUIRE(runs.size() == 1);
+  return runs[0].as_object();
+}
+
+std::string text(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 }  // namespace
@@ -191,5 +215,127 @@ TEST_SUITE("cli::exec") {
     CHECK(r.err.find("may have been accepted") != std::string::npos);
     sim.stop();
     CHECK(sim.requests().size() == 1);
+  }
+
+  TEST_CASE("exec --wait records its run: history shows trigger exec, the end state and the executionId") {
+    SimThread sim(fast_sim());
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto cfg = write_config(dir, sim.base_url(), "sim-token");
+    auto r = exec(dir, cfg, "orders --wait");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("warning") == std::string::npos);
+    auto pos = r.out.find("executionId: ");
+    REQUIRE(pos != std::string::npos);
+    auto execution_id = r.out.substr(pos + 13, r.out.find('\n', pos) - pos - 13);
+    auto run = only_run(dir, cfg);
+    CHECK(text(run, "trigger") == "exec");
+    CHECK(text(run, "state") == "complete");
+    CHECK(text(run, "execution_id") == execution_id);
+    CHECK(text(run, "matched_by") == "request");
+    CHECK(r.out.find("runId: " + text(run, "run_id")) != std::string::npos);
+    CHECK(r.out.find("requestId: " + text(run, "request_id")) != std::string::npos);
+    CHECK(run.at("attempts").as_int64() == 1);
+    CHECK(run.at("finished_at").is_string());
+    auto history = command(dir, "history", cfg, "orders");
+    CHECK(history.out.find("COMPLETE  (exec, run " + text(run, "run_id") + ")") != std::string::npos);
+    CHECK(history.out.find("execution " + execution_id) != std::string::npos);
+  }
+
+  TEST_CASE("status counts an exec run as the job's last run") {
+    auto o = fast_sim();
+    o.outcomes = sim::OutcomeMix{0, 0, 1, 0, 0};
+    SimThread sim(o);
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto cfg = write_config(dir, sim.base_url(), "sim-token");
+    REQUIRE(exec(dir, cfg, "orders --wait").exit_code == 1);
+    auto json = command(dir, "status", cfg, "--json");
+    REQUIRE_MESSAGE(json.exit_code == 0, json.err);
+    bool seen = false;
+    auto doc = boost::json::parse(json.out).as_object();
+    for (const auto& j : doc.at("jobs").as_array()) {
+      const auto& job = j.as_object();
+      if (text(job, "job") != "orders") continue;
+      const auto& last = job.at("last_run");
+      REQUIRE(last.is_object());
+      CHECK(text(last.as_object(), "trigger") == "exec");
+      CHECK(text(last.as_object(), "state") == "error");
+      CHECK(job.at("last_run_late_ms").is_null());  // no slot, no lateness
+      seen = true;
+    }
+    CHECK(seen);
+    auto table = command(dir, "status", cfg, "--wide");
+    CHECK(table.out.find("(exec)") != std::string::npos);
+    CHECK(table.out.find("execution-") != std::string::npos);
+  }
+
+  TEST_CASE("exec without --wait leaves its run in flight with the requestId, for the daemon") {
+    SimThread sim(fast_sim());
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto cfg = write_config(dir, sim.base_url(), "sim-token");
+    REQUIRE(exec(dir, cfg, "orders").exit_code == 0);
+    auto run = only_run(dir, cfg);
+    CHECK(text(run, "trigger") == "exec");
+    CHECK(text(run, "state") == "submitted");
+    CHECK(text(run, "request_id").rfind("executionrecord-", 0) == 0);
+    CHECK(run.at("finished_at").is_null());
+  }
+
+  TEST_CASE("exec refused with a 401 records the run as submit_failed, nothing accepted") {
+    SimThread sim(fast_sim());
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto cfg = write_config(dir, sim.base_url(), "wrong-token-123");
+    REQUIRE(exec(dir, cfg, "orders --wait").exit_code == 1);
+    auto run = only_run(dir, cfg);
+    CHECK(text(run, "state") == "submit_failed");
+    CHECK(text(run, "last_error").find("auth failed") != std::string::npos);
+    CHECK_FALSE(run.at("maybe_accepted").as_bool());
+  }
+
+  TEST_CASE("exec with a state database it cannot write still runs and warns in one line") {
+    SimThread sim(fast_sim());
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    // A missing directory, and a file that is not a state database: each refused, neither
+    // stops the run.
+    dir.write("foreign.db", "these are not the runs you are looking for\n");
+    for (const char* db : {"no-such-dir/state.db", "foreign.db"}) {
+      auto cfg = write_config(dir, sim.base_url(), "sim-token", db);
+      auto r = exec(dir, cfg, "orders --wait");
+      CHECK(r.exit_code == 0);
+      CHECK(r.out.find("status: COMPLETE\n") != std::string::npos);
+      auto first = r.err.find("warning: this run is not recorded in the state database");
+      CHECK_MESSAGE(first != std::string::npos, r.err);
+      CHECK(r.err.find("warning", first + 1) == std::string::npos);  // once
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "no-such-dir"));
+  }
+
+  TEST_CASE("exec while a migration holds the state database still runs and warns") {
+    SimThread sim(fast_sim());
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto cfg = write_config(dir, sim.base_url(), "sim-token");
+    // A version-6 database in the middle of its migration: the daemon holds the write lock
+    // while exec's open would migrate it too (refused after the 5 s busy timeout).
+    std::string v6;
+    for (int v = 0; v < 6; ++v) v6 += storage::sqlite::migrations()[static_cast<size_t>(v)];
+    v6 += fmt::format("PRAGMA application_id = {}; PRAGMA user_version = 6;",
+                      storage::sqlite::k_application_id);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir.path() / "state.db").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, v6.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    auto r = exec(dir, cfg, "orders");
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("requestId: executionrecord-") != std::string::npos);
+    auto first = r.err.find("warning: this run is not recorded in the state database");
+    CHECK_MESSAGE(first != std::string::npos, r.err);
+    CHECK(r.err.find("warning", first + 1) == std::string::npos);
   }
 }
