@@ -184,7 +184,8 @@ awaitable<void> query_once(ExecRun& x, WaitState& st) {
   auto answer = co_await x.client.query(core::reconcile_query(row, x.job, wall_now()));
   auto now = wall_now();
   if (!answer) fmt::print(stderr, "exec: query fallback failed: {}\n", describe(answer.error()));
-  auto step = core::on_reconcile_answer(row, x.job, answer, {}, now, st.polls++, random01());
+  auto step = core::on_reconcile_answer(row, x.job, answer, x.record.claimed(x.job), now,
+                                        st.polls++, random01());
   if (answer && step.update.execution_id) {
     for (const auto& r : *answer) {
       if (r.execution_id == *step.update.execution_id) st.record = r;

@@ -37,6 +37,27 @@ void ExecRecord::begin(const storage::NewRun& run, SysMillis now) {
   }
 }
 
+std::set<std::string> ExecRecord::claimed(const config::Job& job) const {
+  std::set<std::string> ids;
+  if (!m_store) return ids;
+  // The bounds the daemon's recovery uses (Engine::Impl::claim_recent_records).
+  auto from = core::sent_at(m_row) - 2 * core::k_reconcile_margin;
+  const auto& s = *job.settings;
+  auto slot_since = std::chrono::floor<std::chrono::seconds>(
+      from - (s.catchup_window + s.record_timeout + s.run_timeout));
+  if (auto done = m_store->finished_execution_ids(job.name, slot_since, from)) {
+    ids.insert(done->begin(), done->end());
+  }
+  if (auto open = m_store->non_terminal_runs()) {
+    for (const auto& r : *open) {
+      if (r.id != m_row.id && r.job == job.name && !r.execution_id.empty()) {
+        ids.insert(r.execution_id);
+      }
+    }
+  }
+  return ids;
+}
+
 void ExecRecord::resend(SysMillis now) {
   storage::RunUpdate sending;
   sending.attempts = m_row.attempts + 1;

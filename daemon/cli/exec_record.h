@@ -10,6 +10,7 @@
 #include "storage/run_store.h"
 
 #include <memory>
+#include <set>
 #include <string>
 
 namespace bsched::cli {
@@ -25,6 +26,11 @@ class ExecRecord {
   void resend(SysMillis now);
   // A decision's step: its transition (or same-state update) in memory and in the store.
   void apply(const core::RunStep& step, SysMillis now);
+
+  // The execution ids other runs of `job` hold (in flight, or finished since shortly before
+  // this run's request left), so that a record found by query is never theirs. Empty when
+  // nothing is recorded.
+  std::set<std::string> claimed(const config::Job& job) const;
 
   const storage::RunRow& row() const { return m_row; }
   bool recording() const { return m_store != nullptr; }

@@ -338,4 +338,31 @@ TEST_SUITE("cli::exec") {
     CHECK_MESSAGE(first != std::string::npos, r.err);
     CHECK(r.err.find("warning", first + 1) == std::string::npos);
   }
+
+  // Found by query, a record is matched by time: an earlier exec's record (finished, in the
+  // store) lies inside the window of the next one and must not be taken for it.
+  TEST_CASE("two execs whose async results expired each find their own record") {
+    auto o = fast_sim();
+    o.faults.async_expiry = 1ms;
+    o.run_duration = 0ms;
+    o.pickup_delay = 0ms;
+    SimThread sim(o);
+    REQUIRE(sim.ok());
+    bsched::test::ConfigTempDir dir;
+    auto cfg = write_config(dir, sim.base_url(), "sim-token");
+    auto first = exec(dir, cfg, "orders --wait");
+    auto second = exec(dir, cfg, "orders --wait");
+    REQUIRE(first.exit_code == 0);
+    REQUIRE(second.exit_code == 0);
+    auto id_of = [](const std::string& out) {
+      auto pos = out.find("executionId: ");
+      return pos == std::string::npos ? std::string() : out.substr(pos, out.find('\n', pos) - pos);
+    };
+    CHECK_FALSE(id_of(first.out).empty());
+    CHECK(id_of(first.out) != id_of(second.out));
+    auto runs = boost::json::parse(command(dir, "history", cfg, "orders --json").out).as_array();
+    REQUIRE(runs.size() == 2);
+    CHECK(text(runs[0].as_object(), "execution_id") != text(runs[1].as_object(), "execution_id"));
+    CHECK(text(runs[0].as_object(), "matched_by") == "query");
+  }
 }
