@@ -22,6 +22,9 @@ if [[ ! -f "$build_dir/build.ninja" ]] || [[ "${CI:-}" == "true" ]]; then
 fi
 cmake --build "$build_dir" --target boomi-sched boomi-sched-tests
 export ASAN_OPTIONS="detect_leaks=1:strict_init_order=1:detect_stack_use_after_return=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# The simulation's seed budget (tests/simulation) is shorter here: the same code runs several
+# times slower under the sanitizers, and a few hundred seeds already exercise every path.
+export BSCHED_SIM_SECONDS="${BSCHED_SIM_SECONDS:-20}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 cd "$build_dir"
 skip="SIGKILL at random moments|SIGKILL around prepared bursts|fifty jobs every 2 seconds"
