@@ -75,7 +75,6 @@ class Sim:
 
 def write_config(workdir, sim, idle_jobs, burst_jobs, burst_at):
     """idle_jobs that fire once a year, burst_jobs that all fire at `burst_at` (UTC)."""
-    os.makedirs(os.path.join(workdir, "jobs.d"), exist_ok=True)
     lines = ["jobs:"]
     for i in range(idle_jobs):
         lines += [f"  idle-{i}:", '    schedule: "0 0 1 1 *"',
@@ -86,8 +85,15 @@ def write_config(workdir, sim, idle_jobs, burst_jobs, burst_at):
             lines += [f"  burst-{i}:", f'    schedule: "{expr}"',
                       f"    process_id: {PROCESS}", f"    atom_id: {ATOM}",
                       '    dynamic_properties: {SLOT: "${scheduled_time}"}']
+    return write_files(workdir, sim, lines)
+
+
+def write_files(workdir, sim, job_lines, listen="127.0.0.1:0", defaults=""):
+    """jobs.d/jobs.yaml from `job_lines` and the main file for `sim`; returns the main path.
+    `defaults`: extra lines of the defaults section (indented by two spaces)."""
+    os.makedirs(os.path.join(workdir, "jobs.d"), exist_ok=True)
     with open(os.path.join(workdir, "jobs.d", "jobs.yaml"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write("\n".join(job_lines) + "\n")
     path = os.path.join(workdir, "boomi-sched.yaml")
     with open(path, "w") as f:
         f.write(f"""platform:
@@ -101,11 +107,11 @@ def write_config(workdir, sim, idle_jobs, burst_jobs, burst_at):
 storage:
   path: {os.path.join(workdir, "state.db")}
 http:
-  listen: 127.0.0.1:0
+  listen: {listen}
 defaults:
   timezone: UTC
   poll: {{initial: 2s, max: 5s}}
-""")
+{defaults}""")
     return path
 
 

@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_daemon import ATOM, PROCESS, TOKEN_ENV, Daemon, Sim, quantile  # noqa: E402
+from bench_daemon import ATOM, PROCESS, Daemon, Sim, quantile, write_files  # noqa: E402
 
 
 def free_port():
@@ -32,28 +32,8 @@ def write_config(workdir, sim, jobs, port):
     for i in range(jobs):
         lines += [f"  tick-{i}:", '    schedule: "* * * * * *"',
                   f"    process_id: {PROCESS}", f"    atom_id: {ATOM}"]
-    os.makedirs(os.path.join(workdir, "jobs.d"), exist_ok=True)
-    with open(os.path.join(workdir, "jobs.d", "jobs.yaml"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    path = os.path.join(workdir, "boomi-sched.yaml")
-    with open(path, "w") as f:
-        f.write(f"""platform:
-  account_id: {sim.account}
-  base_url: {sim.base_url}
-  username: BOOMI_TOKEN.sim@example.com
-  token_env: {TOKEN_ENV}
-  requests_per_second: 0
-  timeout: 30s
-storage:
-  path: {os.path.join(workdir, "state.db")}
-http:
-  listen: 127.0.0.1:{port}
-defaults:
-  timezone: UTC
-  overlap: allow
-  poll: {{initial: 2s, max: 5s}}
-""")
-    return path
+    return write_files(workdir, sim, lines, listen=f"127.0.0.1:{port}",
+                       defaults="  overlap: allow\n")
 
 
 class Load:
