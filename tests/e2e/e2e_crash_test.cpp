@@ -24,8 +24,11 @@ void crash_and_restart(int job_count, const std::string& schedule, int kills) {
   std::string jobs;
   for (int i = 0; i < job_count; ++i) jobs += e2e_job("c" + std::to_string(i), schedule);
   // overlap: allow, so that slots passed while down are missed (not skipped behind a run
-  // that was in flight when the daemon died).
-  auto config = write_e2e_config(dir, sim, jobs, "  catchup_window: 1s\n  overlap: allow\n");
+  // that was in flight when the daemon died). record_timeout: 5s, so that a run killed
+  // between its `submitting` commit and its request (never resent: it may have been accepted)
+  // ends `unknown` within the last life's wait instead of reconciling for the default 30 min.
+  auto config = write_e2e_config(dir, sim, jobs,
+                                 "  catchup_window: 1s\n  overlap: allow\n  record_timeout: 5s\n");
   int resumed_scheduled = 0;  // lives that began by resuming runs not yet sent
   for (int k = 0; k < kills; ++k) {
     DaemonProcess daemon(dir, config, {}, k);
