@@ -40,12 +40,9 @@ void ExecRecord::begin(const storage::NewRun& run, SysMillis now) {
 std::set<std::string> ExecRecord::claimed(const config::Job& job) const {
   std::set<std::string> ids;
   if (!m_store) return ids;
-  // The bounds the daemon's recovery uses (Engine::Impl::claim_recent_records).
-  auto from = core::sent_at(m_row) - 2 * core::k_reconcile_margin;
-  const auto& s = *job.settings;
-  auto slot_since = std::chrono::floor<std::chrono::seconds>(
-      from - (s.catchup_window + s.record_timeout + s.run_timeout));
-  if (auto done = m_store->finished_execution_ids(job.name, slot_since, from)) {
+  auto recent = core::recent_finishes(job, core::sent_at(m_row));
+  if (auto done = m_store->finished_execution_ids(job.name, recent.slot_since,
+                                                  recent.finished_since)) {
     ids.insert(done->begin(), done->end());
   }
   if (auto open = m_store->non_terminal_runs()) {

@@ -276,16 +276,35 @@ MatchWindow match_window(const storage::RunRow& run, const config::Job& job) {
   return {sent - k_match_skew, sent + job.settings->record_timeout + k_match_skew};
 }
 
+RecentFinishes recent_finishes(const config::Job& job, SysMillis sent) {
+  const auto& s = *job.settings;
+  auto from = sent - 2 * k_reconcile_margin;
+  auto wait = s.catchup_window + s.record_timeout + s.run_timeout;
+  return {std::chrono::floor<std::chrono::seconds>(from - wait), from};
+}
+
 bool may_own_unmatched_record(const storage::RunRow& run) {
   if (!run.execution_id.empty()) return false;
   return (run.state == RunState::submitting && run.maybe_accepted) ||
          run.state == RunState::submitted;
 }
 
+bool blocks_match(const storage::RunRow& run, const storage::RunRow& other,
+                  RunAction other_mode) {
+  if (other.id == run.id || !may_own_unmatched_record(other)) return false;
+  const auto sent = sent_at(run);
+  const auto other_sent = sent_at(other);
+  if (other_sent < sent || (other_sent == sent && other.id < run.id)) return true;
+  const bool request_in_flight =
+      other_mode == RunAction::submit && other.state == RunState::submitting;
+  const bool polling = other_mode == RunAction::poll && !other.request_id.empty();
+  return request_in_flight || polling;
+}
+
 std::optional<platform::ExecutionRecord> match_record(
     const storage::RunRow& run, const config::Job& job,
     const std::vector<platform::ExecutionRecord>& records, const std::set<std::string>& claimed,
-    const std::vector<MatchWindow>& earlier) {
+    const std::vector<MatchWindow>& rivals) {
   if (!run.execution_id.empty()) {
     for (const auto& r : records) {
       if (r.execution_id == run.execution_id) return r;
@@ -299,7 +318,7 @@ std::optional<platform::ExecutionRecord> match_record(
     if (r.execution_id.empty() || !r.execution_time || claimed.count(r.execution_id)) continue;
     if (!window.contains(*r.execution_time)) continue;
     auto rival = [&](const MatchWindow& w) { return w.contains(*r.execution_time); };
-    if (std::any_of(earlier.begin(), earlier.end(), rival)) continue;
+    if (std::any_of(rivals.begin(), rivals.end(), rival)) continue;
     if (!best || *r.execution_time < *best->execution_time) best = &r;
   }
   if (!best) return std::nullopt;
@@ -335,9 +354,9 @@ RunStep on_reconcile_answer(
     const storage::RunRow& run, const config::Job& job,
     const platform::CallResult<std::vector<platform::ExecutionRecord>>& answer,
     const std::set<std::string>& claimed, SysMillis now, int polls, double jitter,
-    const std::vector<MatchWindow>& earlier) {
+    const std::vector<MatchWindow>& rivals) {
   if (answer) {
-    if (auto found = match_record(run, job, *answer, claimed, earlier)) {
+    if (auto found = match_record(run, job, *answer, claimed, rivals)) {
       auto step = on_record(run, job, *found, now, polls, jitter);
       if (run.execution_id.empty()) step.update.matched_by = "query";
       return step;

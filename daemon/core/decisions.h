@@ -156,6 +156,18 @@ struct MatchWindow {
 };
 MatchWindow match_window(const storage::RunRow& run, const config::Job& job);
 
+// Where to look for the records of runs that already finished, which a reconcile of `job`'s
+// run sent at `sent` may meet: its runs that finished at or after `finished_since` (a record
+// is executed before its run finishes), among those with a slot at or after `slot_since` (a
+// run is sent at most its catch-up window after its slot, or, queued, once the run before it
+// ended, which record_timeout and run_timeout bound). The daemon's recovery and `exec` both
+// claim these execution ids again.
+struct RecentFinishes {
+  sys_seconds slot_since{};
+  SysMillis finished_since{};
+};
+RecentFinishes recent_finishes(const config::Job& job, SysMillis sent);
+
 // A run in flight that may yet be tied to a record it started and has not been tied to one:
 // its request may have been accepted (submitting) or was (submitted), and no execution id is
 // known. Such a run sent before another has the first right to a record in both windows.
@@ -163,13 +175,13 @@ bool may_own_unmatched_record(const storage::RunRow& run);
 
 // The record that belongs to `run` among `records`: the one with the run's execution id when
 // it is known. Otherwise the earliest record inside the run's match window whose execution
-// id is not in `claimed` (held by other runs) and that lies in none of `earlier` (the match
-// windows of runs sent before this one that may still own a record: the earlier send wins,
-// so this run waits until they are tied or ended). nullopt: not found (yet).
+// id is not in `claimed` (held by other runs) and that lies in none of `rivals` (the match
+// windows of the runs that block this one, blocks_match: this run waits until they are tied
+// or ended). nullopt: not found (yet).
 std::optional<platform::ExecutionRecord> match_record(
     const storage::RunRow& run, const config::Job& job,
     const std::vector<platform::ExecutionRecord>& records, const std::set<std::string>& claimed,
-    const std::vector<MatchWindow>& earlier = {});
+    const std::vector<MatchWindow>& rivals = {});
 
 // What a reconcile answer means: found -> on_record; not found -> keep looking until the
 // run's record_timeout has passed since the request was sent, then the run ends (submitting
@@ -179,7 +191,7 @@ RunStep on_reconcile_answer(
     const storage::RunRow& run, const config::Job& job,
     const platform::CallResult<std::vector<platform::ExecutionRecord>>& answer,
     const std::set<std::string>& claimed, SysMillis now, int polls, double jitter = 0.5,
-    const std::vector<MatchWindow>& earlier = {});
+    const std::vector<MatchWindow>& rivals = {});
 
 // ---- the tracker's choices ------------------------------------------------------------
 
@@ -190,6 +202,16 @@ enum class RunAction {
   query,   // find the record through the query API (uncertain trigger, expired result)
 };
 std::string_view to_string(RunAction action);  // "submit", "poll", "reconcile"
+
+// Whether `other` (a run of the same process and runtime, doing `other_mode`) keeps `run`,
+// which reconciles without an execution id, from taking a record in other's match window.
+// It does when `other` may own an unmatched record and either was sent first (the earlier
+// send wins a record both could claim) or will learn its own record exactly: its request is
+// in flight or it polls by requestId (a later run's record must not go to an earlier run
+// whose request perhaps never arrived). Neither rule waits forever: a poll ends with the
+// record, an expired result (the run then reconciles, later than `run`) or record_timeout.
+bool blocks_match(const storage::RunRow& run, const storage::RunRow& other,
+                  RunAction other_mode);
 
 // The action of a run resumed after a restart: a scheduled run is sent; a `submitting` run
 // whose request may have been accepted is only ever reconciled, one that surely failed is

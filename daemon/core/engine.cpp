@@ -195,28 +195,22 @@ Result<void> Engine::Impl::recover() {
 
 // The claims of a run that ended before a restart are gone with the old process, yet its
 // record can still show in the reconcile window of a run resumed uncertain or polled (whose
-// async result may have expired, so that it reconciles as well): so for each job
-// with such a run, the execution ids of its runs that finished since that window opened are
-// claimed again. A record is executed before its run finishes, so a run that finished earlier
-// cannot be in the window. The slot bound keeps the scan to recent rows: a run is sent at
-// most its catch-up window after its slot, or (queued) once the run before it ended, which
-// record_timeout and run_timeout bound.
+// async result may have expired, so that it reconciles as well): so for each job with such a
+// run, the execution ids of its recently finished runs (recent_finishes, from the earliest
+// such send) are claimed again.
 void Engine::Impl::claim_recent_records() {
-  // By job: the earliest window opening of its uncertain runs, and the job's settings.
+  // By job: the earliest send of its uncertain runs, and the job.
   std::map<std::string, std::pair<SysMillis, const config::Job*>> since;
   for (const auto& [id, t] : runs) {
     // A polled run reconciles too once its async result has expired (204).
     if (t->mode == RunAction::submit || !t->row.execution_id.empty()) continue;
-    auto from = sent_at(t->row) - 2 * k_reconcile_margin;
-    auto [it, fresh] = since.try_emplace(t->row.job, from, t->job);
-    it->second.first = std::min(it->second.first, from);
+    auto sent = sent_at(t->row);
+    auto [it, fresh] = since.try_emplace(t->row.job, sent, t->job);
+    it->second.first = std::min(it->second.first, sent);
   }
   for (const auto& [job, entry] : since) {
-    const auto& [from, j] = entry;
-    auto wait =
-        j->settings->catchup_window + j->settings->record_timeout + j->settings->run_timeout;
-    auto slot_since = std::chrono::floor<std::chrono::seconds>(from - wait);
-    auto ids = store.finished_execution_ids(job, slot_since, from);
+    auto recent = recent_finishes(*entry.second, entry.first);
+    auto ids = store.finished_execution_ids(job, recent.slot_since, recent.finished_since);
     if (!ids) {
       store_error("finished_execution_ids", ids.error());
       continue;

@@ -207,10 +207,10 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
                format_utc(query.from), format_utc(query.to));
   auto answer = co_await client.query(query);
   note_answer(answer);
-  // A run that knows its execution id is matched by it; `claimed` and the earlier sends'
-  // windows are for those that do not.
+  // A run that knows its execution id is matched by it; `claimed` and the rivals' windows
+  // are for those that do not.
   auto step = on_reconcile_answer(t.row, *t.job, answer, runs.claimed(), run_now(t), t.polls++,
-                                  random01(), runs.earlier_rivals(t));
+                                  random01(), runs.rivals(t));
   co_await apply(t, step);
 }
 

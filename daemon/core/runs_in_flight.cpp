@@ -38,18 +38,15 @@ std::shared_ptr<Tracked> RunsInFlight::first_held(const std::string& job) const 
   return nullptr;
 }
 
-std::vector<MatchWindow> RunsInFlight::earlier_rivals(const Tracked& t) const {
+std::vector<MatchWindow> RunsInFlight::rivals(const Tracked& t) const {
   std::vector<MatchWindow> out;
   if (!t.row.execution_id.empty()) return out;
-  auto sent = sent_at(t.row);
   for (const auto& [id, other] : m_runs) {
-    if (id == t.row.id || !may_own_unmatched_record(other->row)) continue;
     if (other->job->process_id != t.job->process_id ||
         other->job->settings->atom_id != t.job->settings->atom_id) {
       continue;
     }
-    auto other_sent = sent_at(other->row);
-    if (other_sent < sent || (other_sent == sent && id < t.row.id)) {
+    if (blocks_match(t.row, other->row, other->mode)) {
       out.push_back(match_window(other->row, *other->job));
     }
   }

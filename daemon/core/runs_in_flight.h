@@ -34,9 +34,9 @@ class RunsInFlight {
   std::shared_ptr<Tracked> first_held(const std::string& job) const;
   bool has_held(const std::string& job) const { return first_held(job) != nullptr; }
 
-  // The match windows of the runs for run's process and runtime that were sent before it and
-  // may still be tied to a record (the earlier send wins a record both could claim).
-  std::vector<MatchWindow> earlier_rivals(const Tracked& run) const;
+  // The match windows of the runs for run's process and runtime that keep it from taking a
+  // record in them (blocks_match): sent before it, or learning their own record exactly.
+  std::vector<MatchWindow> rivals(const Tracked& run) const;
 
   // Execution ids held by runs (reconcile never takes them). `now` dates a new claim.
   void claim(const std::string& execution_id, SysMillis now) { m_claims.claim(execution_id, now); }

@@ -290,6 +290,41 @@ TEST_SUITE("core::decisions") {
     CHECK_FALSE(may_own_unmatched_record(run_in(RunState::scheduled)));
   }
 
+  TEST_CASE("recent finishes: runs finished from 4 min before the send, slots back by every wait") {
+    auto j = job();
+    j.edit_settings().catchup_window = 1h;
+    j.edit_settings().record_timeout = 30min;
+    j.edit_settings().run_timeout = 2h;
+    auto recent = recent_finishes(j, ms("2026-01-01T10:00:00.500Z"));
+    CHECK(recent.finished_since == ms("2026-01-01T09:56:00.500Z"));
+    CHECK(SysMillis(recent.slot_since) == ms("2026-01-01T06:26:00Z"));  // 3 h 30 min earlier
+  }
+
+  TEST_CASE("a later run blocks a reconciling run's match only while it learns its record by request") {
+    auto me = run_in(RunState::submitting);
+    me.id = 1;
+    me.maybe_accepted = true;
+    me.last_sent_at = ms("2026-01-01T10:00:00Z");
+    auto later = run_in(RunState::submitting);
+    later.id = 2;
+    later.maybe_accepted = true;
+    later.last_sent_at = ms("2026-01-01T10:05:00Z");
+    CHECK(blocks_match(me, later, RunAction::submit));      // its request is in flight
+    CHECK_FALSE(blocks_match(me, later, RunAction::query));  // its answer was lost too
+    later.state = RunState::submitted;
+    later.request_id = "executionrecord-2";
+    CHECK(blocks_match(me, later, RunAction::poll));    // it polls by requestId
+    CHECK_FALSE(blocks_match(me, later, RunAction::query));  // its result expired
+    later.execution_id = "execution-2";
+    CHECK_FALSE(blocks_match(me, later, RunAction::poll));  // tied: its id is claimed instead
+    // An earlier send blocks whatever it does, while it may own a record; a run never blocks
+    // itself, and a run whose request surely failed blocks no one.
+    CHECK(blocks_match(later, me, RunAction::query));
+    CHECK_FALSE(blocks_match(me, me, RunAction::poll));
+    me.maybe_accepted = false;
+    CHECK_FALSE(blocks_match(later, me, RunAction::query));
+  }
+
   TEST_CASE("a record found by reconciling is labelled as matched by query, by polling as by request") {
     auto r = run_in(RunState::submitting);
     std::vector<platform::ExecutionRecord> recs = {record("INPROCESS")};

@@ -67,19 +67,28 @@ TEST_SUITE("core::runs_in_flight") {
     CHECK(f.runs.size() == 1);
   }
 
-  TEST_CASE("earlier sends of the same process that may own a record are a run's rivals") {
+  TEST_CASE("a run's rivals: earlier sends of its process that may own a record, and later runs learning theirs by request") {
     Fixture f;
     f.add(1, f.job_a, RunState::submitting, 0);       // earlier, uncertain: a rival
     f.add(2, f.other_process, RunState::submitting, 0);  // another process: not a rival
     auto tied = f.add(3, f.job_b, RunState::running, 1);  // tied to its record: not a rival
     tied->row.execution_id = "execution-3";
-    f.add(5, f.job_b, RunState::submitting, 20);  // sent later: not a rival
+    auto later = f.add(5, f.job_b, RunState::submitting, 20);  // sent later, reconciling
+    later->mode = RunAction::query;
     auto me = f.add(4, f.job_b, RunState::submitting, 10);
-    auto rivals = f.runs.earlier_rivals(*me);
+    me->mode = RunAction::query;
+    auto rivals = f.runs.rivals(*me);
     REQUIRE(rivals.size() == 1);
     CHECK(rivals[0].from == t(0) - k_match_skew);
+    // The later run polls by its requestId: its record is its own, so it is a rival too.
+    later->row.state = RunState::submitted;
+    later->row.request_id = "executionrecord-5";
+    later->mode = RunAction::poll;
+    rivals = f.runs.rivals(*me);
+    REQUIRE(rivals.size() == 2);
+    CHECK(rivals[1].from == t(20) - k_match_skew);
     me->row.execution_id = "execution-4";  // a run that knows its record has no rival
-    CHECK(f.runs.earlier_rivals(*me).empty());
+    CHECK(f.runs.rivals(*me).empty());
   }
 
   TEST_CASE("claims older than every run in flight's reconcile window are forgotten") {
