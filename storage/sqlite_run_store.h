@@ -6,7 +6,7 @@
 // A store is used from one thread. Errors come back as StoreError values; nothing throws.
 #pragma once
 
-#include "storage/run_store.h"
+#include "storage/state_reads.h"
 
 #include <chrono>
 #include <cstdint>
@@ -36,29 +36,7 @@ struct OpenOptions {
   std::chrono::milliseconds busy_timeout{5000};  // wait this long for another writer's lock
 };
 
-// One entry of `history`: a run, or a range of missed / skipped slots.
-using HistoryEntry = std::variant<RunRow, SlotGap>;
-
-// What `status` shows for one job.
-struct JobSummary {
-  JobState state;
-  std::optional<RunRow> last_run;        // the run with the latest slot
-  std::int64_t in_flight = 0;            // runs not yet terminal
-  std::int64_t missed_since_success = 0;  // missed slots after last_success_slot (all if none)
-};
-
-// What the daemon's process shell (daemon/runtime) records beside the engine's heartbeat:
-// `status` reads it to tell a clean stop from a crash and to show a refused reload.
-struct DaemonNotes {
-  int pid = 0;                          // the daemon these notes belong to
-  std::optional<SysMillis> stopped_at;  // its clean stop; unset while it runs
-  // The last reload was refused: the daemon runs the configuration it had before.
-  std::optional<SysMillis> reload_failed_at;
-  int reload_errors = 0;
-  std::string reload_error;  // the first error, as `validate` prints it
-};
-
-class SqliteRunStore final : public RunStore {
+class SqliteRunStore final : public StateStore {
  public:
   // `path` may be ":memory:" (tests). Refuses corrupt files, other applications' databases and
   // newer schema versions without modifying them.
@@ -102,29 +80,17 @@ class SqliteRunStore final : public RunStore {
   StoreResult<std::int64_t> failure_streak(const std::string& job,
                                            std::optional<sys_seconds> before) override;
 
-  // Read queries for the command line (sqlite_run_store_read.cpp); indexed, so they stay fast
-  // with millions of rows.
-
-  // The job's runs, latest slot first.
-  StoreResult<std::vector<RunRow>> recent_runs(const std::string& job, int limit);
-  // Runs and missed / skipped ranges, newest first (runs by slot, ranges by their last slot);
-  // every job when `job` is empty.
-  StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit);
-  // The job's history entries strictly older than `before` (runs by slot, ranges by their last
-  // slot), newest first: the next page after an entry at `before`.
+  // StateReads (sqlite_run_store_read.cpp); indexed, so they stay fast with millions of rows.
+  StoreResult<std::vector<RunRow>> recent_runs(const std::string& job, int limit) override;
+  StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit) override;
   StoreResult<std::vector<HistoryEntry>> history_before(const std::string& job,
-                                                        sys_seconds before, int limit);
-  StoreResult<JobSummary> job_summary(const std::string& job);
-  // Names of every job the database has a state or a run of, sorted.
-  StoreResult<std::vector<std::string>> known_jobs();
-  // Names of the jobs with runs not yet terminal, sorted.
-  StoreResult<std::vector<std::string>> in_flight_jobs();
-  // The job's gaps, newest first (tests, history).
-  StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit);
-
-  // The daemon's notes (one row, replaced whole); nullopt when none was written yet.
-  StoreResult<void> write_daemon_notes(const DaemonNotes& notes);
-  StoreResult<std::optional<DaemonNotes>> read_daemon_notes();
+                                                        sys_seconds before, int limit) override;
+  StoreResult<JobSummary> job_summary(const std::string& job) override;
+  StoreResult<std::vector<std::string>> known_jobs() override;
+  StoreResult<std::vector<std::string>> in_flight_jobs() override;
+  StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit) override;
+  StoreResult<void> write_daemon_notes(const DaemonNotes& notes) override;
+  StoreResult<std::optional<DaemonNotes>> read_daemon_notes() override;
 
   // The underlying connection (tests, benchmarks).
   sqlite::Db& db() { return *m_db; }

@@ -65,7 +65,7 @@ std::string known_jobs(const config::Config& c) {
 }
 
 // Writes the command (and for pause / resume the job's state) in one transaction.
-storage::StoreResult<void> record(storage::SqliteRunStore& store, const ControlOptions& o,
+storage::StoreResult<void> record(storage::StateStore& store, const ControlOptions& o,
                                   const std::string& args, SysMillis now) {
   auto who = login_user();
   return store.in_transaction([&]() -> storage::StoreResult<void> {

@@ -17,7 +17,7 @@ struct StateContext {
   // the database is then found through storage.path of the main file alone).
   std::shared_ptr<const config::Config> config;
   // Null when no state database exists yet and the command allowed it (status, history).
-  std::unique_ptr<storage::SqliteRunStore> store;
+  std::unique_ptr<storage::StateStore> store;
   std::string config_path;  // the main file read
   std::string db_path;      // the state database (storage.path)
   int config_errors = 0;    // errors of a configuration that does not load

@@ -16,7 +16,7 @@ const config::Job* stand_in(Removed& removed, const std::string& name) {
   return &job;
 }
 
-storage::StoreResult<storage::JobSummary> summary_of(storage::SqliteRunStore* store,
+storage::StoreResult<storage::JobSummary> summary_of(storage::StateStore* store,
                                                      const std::string& job) {
   if (!store) return storage::JobSummary{};  // never started: nothing recorded yet
   return store->job_summary(job);
@@ -25,7 +25,7 @@ storage::StoreResult<storage::JobSummary> summary_of(storage::SqliteRunStore* st
 }  // namespace
 
 storage::StoreResult<std::vector<JobStatus>> collect_jobs(const config::Config* config,
-                                                          storage::SqliteRunStore* store,
+                                                          storage::StateStore* store,
                                                           SysMillis now, Removed& removed) {
   std::vector<JobStatus> jobs;
   auto now_s = std::chrono::floor<std::chrono::seconds>(now);
@@ -47,7 +47,7 @@ storage::StoreResult<std::vector<JobStatus>> collect_jobs(const config::Config* 
   return jobs;
 }
 
-storage::StoreResult<DaemonState> read_daemon(storage::SqliteRunStore* store,
+storage::StoreResult<DaemonState> read_daemon(storage::StateStore* store,
                                               const std::string& db_path, SysMillis now) {
   if (!store) {
     DaemonState d;
@@ -63,7 +63,7 @@ storage::StoreResult<DaemonState> read_daemon(storage::SqliteRunStore* store,
 }
 
 storage::StoreResult<boost::json::object> status_document(const config::Config* config,
-                                                          storage::SqliteRunStore* store,
+                                                          storage::StateStore* store,
                                                           const StatusContext& view,
                                                           SysMillis now) {
   BSCHED_TRY_ASSIGN(daemon, read_daemon(store, view.db_path, now));

@@ -6,7 +6,7 @@
 #include "config/config.h"
 #include "daemon/status/status_format.h"
 #include "daemon/status/status_support.h"
-#include "storage/sqlite_run_store.h"
+#include "storage/state_reads.h"
 
 #include <boost/json.hpp>
 
@@ -22,18 +22,18 @@ using Removed = std::deque<config::Job>;
 
 // The daemon's state from the heartbeat and notes; never_started when `store` is null (no
 // database at `db_path` yet).
-storage::StoreResult<DaemonState> read_daemon(storage::SqliteRunStore* store,
+storage::StoreResult<DaemonState> read_daemon(storage::StateStore* store,
                                               const std::string& db_path, SysMillis now);
 
 // One entry per configured job (config may be null: it does not load), then one per job only
 // the database knows (still in flight; every such job without a configuration).
 storage::StoreResult<std::vector<JobStatus>> collect_jobs(const config::Config* config,
-                                                          storage::SqliteRunStore* store,
+                                                          storage::StateStore* store,
                                                           SysMillis now, Removed& removed);
 
 // The object `status --json` prints.
 storage::StoreResult<boost::json::object> status_document(const config::Config* config,
-                                                          storage::SqliteRunStore* store,
+                                                          storage::StateStore* store,
                                                           const StatusContext& view,
                                                           SysMillis now);
 

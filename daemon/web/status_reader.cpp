@@ -1,6 +1,7 @@
 #include "daemon/web/status_reader.h"
 
 #include "daemon/status/status_json.h"
+#include "storage/sqlite_run_store.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -13,7 +14,7 @@ StatusReader::StatusReader(std::string config_path, std::string db_path, ConfigS
 
 StatusReader::~StatusReader() = default;
 
-storage::StoreResult<storage::SqliteRunStore*> StatusReader::store() {
+storage::StoreResult<storage::StateStore*> StatusReader::store() {
   if (m_store) return m_store.get();
   storage::OpenOptions o;
   o.mode = storage::OpenMode::read_only;

@@ -5,7 +5,7 @@
 
 #include "config/config.h"
 #include "daemon/status/status_report.h"
-#include "storage/sqlite_run_store.h"
+#include "storage/state_reads.h"
 
 #include <boost/json.hpp>
 
@@ -48,12 +48,12 @@ class StatusReader {
   const std::string& db_path() const { return m_db_path; }
 
  private:
-  storage::StoreResult<storage::SqliteRunStore*> store();
+  storage::StoreResult<storage::StateStore*> store();
 
   std::string m_config_path;
   std::string m_db_path;
   ConfigSource m_config;
-  std::unique_ptr<storage::SqliteRunStore> m_store;
+  std::unique_ptr<storage::StateStore> m_store;
 };
 
 }  // namespace bsched::web
