@@ -7,6 +7,9 @@
 //   leader_lease(name text primary key, holder text not null, epoch bigint not null,
 //                acquired_at timestamptz, renewed_at timestamptz, expires_at timestamptz not null)
 //   nodes(name text primary key, version text, role text, last_seen timestamptz, epoch bigint)
+// Version 2: the run store's tables (pg_run_store.h): runs with the unique (job, slot) index
+//   of schedule and catch-up runs, slot_gaps, job_state, commands, heartbeat, daemon_notes,
+//   alert_events, alert_deliveries; instants as bigint seconds / milliseconds since the epoch.
 #pragma once
 
 #include "base/result.h"
@@ -18,7 +21,7 @@
 namespace bsched::storage::pg {
 
 // The schema version this program writes and reads.
-constexpr int k_pg_schema_version = 1;
+constexpr int k_pg_schema_version = 2;
 
 // The advisory lock key the migrations hold (ASCII "bschmig").
 constexpr long long k_pg_migration_lock = 0x62736368'6d6967;

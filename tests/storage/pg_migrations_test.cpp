@@ -24,7 +24,7 @@ std::string column_text(boost::asio::io_context& io, PgConnection& c, const char
 }  // namespace
 
 TEST_SUITE("storage::pg_migrations") {
-  TEST_CASE("an empty database gets the lease and node tables; a second run does nothing") {
+  TEST_CASE("an empty database gets every table; a second run does nothing") {
     boost::asio::io_context io;
     auto c = pg_connect(io, PgCluster::get().new_database("mig_once"));
     auto first = run_pg(io, run_migrations(*c, 2s));
@@ -33,11 +33,12 @@ TEST_SUITE("storage::pg_migrations") {
     auto second = run_pg(io, run_migrations(*c, 2s));
     REQUIRE(second);
     CHECK(*second == k_pg_schema_version);
-    CHECK(column_text(io, *c, "SELECT count(*) FROM schema_version") == "1");
+    CHECK(column_text(io, *c, "SELECT count(*) FROM schema_version") == "2");
     CHECK(column_text(io, *c,
                       "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM "
                       "information_schema.tables WHERE table_schema = 'public'") ==
-          "leader_lease,nodes,schema_version");
+          "alert_deliveries,alert_events,commands,daemon_notes,heartbeat,job_state,"
+          "leader_lease,nodes,runs,schema_version,slot_gaps");
     CHECK(column_text(io, *c,
                       "SELECT is_nullable FROM information_schema.columns WHERE table_name = "
                       "'leader_lease' AND column_name = 'expires_at'") == "NO");
@@ -59,7 +60,7 @@ TEST_SUITE("storage::pg_migrations") {
     REQUIRE_MESSAGE(*rb, (*rb ? "" : rb->error().message));
     // One found an empty database, the other waited on the lock and found it migrated.
     CHECK(**ra + **rb == k_pg_schema_version);
-    CHECK(column_text(io, *a, "SELECT count(*) FROM schema_version") == "1");
+    CHECK(column_text(io, *a, "SELECT count(*) FROM schema_version") == "2");
   }
 
   TEST_CASE("a database whose schema is newer than the program is refused") {
@@ -71,6 +72,47 @@ TEST_SUITE("storage::pg_migrations") {
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("version 99, newer") != std::string::npos);
     CHECK(c->connected());  // rolled back, not dropped
-    CHECK(column_text(io, *c, "SELECT count(*) FROM schema_version") == "2");
+    CHECK(column_text(io, *c, "SELECT count(*) FROM schema_version") == "3");
+  }
+
+  TEST_CASE("a database at version 1 gets the run store's tables and keeps its lease") {
+    boost::asio::io_context io;
+    auto c = pg_connect(io, PgCluster::get().new_database("mig_v1"));
+    REQUIRE(run_pg(io, run_migrations(*c, 2s)));
+    // Back to version 1: what a node of the previous release left.
+    for (const char* sql :
+         {"DROP TABLE runs, slot_gaps, job_state, commands, heartbeat, daemon_notes, "
+          "alert_deliveries, alert_events",
+          "DELETE FROM schema_version WHERE version = 2",
+          "INSERT INTO leader_lease (name, holder, epoch, expires_at) "
+          "VALUES ('boomi-sched', 'a', 7, now())"}) {
+      auto done = run_pg(io, c->query(sql, {}, 2s));
+      REQUIRE_MESSAGE(done, (done ? "" : done.error().message));
+    }
+    auto r = run_pg(io, run_migrations(*c, 2s));
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    CHECK(*r == 1);
+    CHECK(column_text(io, *c, "SELECT epoch FROM leader_lease") == "7");
+    CHECK(column_text(io, *c, "SELECT max(version) FROM schema_version") == "2");
+    // The one-run-per-slot index: unique, on (job, slot), schedule and catch-up runs only.
+    CHECK(column_text(io, *c,
+                      "SELECT indexdef FROM pg_indexes WHERE indexname = 'runs_slot_once'") ==
+          "CREATE UNIQUE INDEX runs_slot_once ON public.runs USING btree (job, slot) WHERE "
+          "(trigger = ANY (ARRAY['schedule'::text, 'catchup'::text]))");
+    auto manual = run_pg(io, c->query("INSERT INTO runs (run_id, job, trigger, slot, state, "
+                                      "created_at) VALUES ('m1', 'j', 'manual', 1, 'scheduled', "
+                                      "0), ('m2', 'j', 'manual', 1, 'scheduled', 0)",
+                                      {}, 2s));
+    CHECK(manual);
+    auto twice = run_pg(io, c->query("INSERT INTO runs (run_id, job, trigger, slot, state, "
+                                     "created_at) VALUES ('s1', 'j', 'schedule', 1, "
+                                     "'scheduled', 0), ('s2', 'j', 'catchup', 1, 'scheduled', 0)",
+                                     {}, 2s));
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().message.find("23505") != std::string::npos);
+    auto odd = run_pg(io, c->query("INSERT INTO runs (run_id, job, trigger, slot, state, "
+                                   "created_at) VALUES ('x1', 'j', 'cron', 2, 'scheduled', 0)",
+                                   {}, 2s));
+    CHECK_FALSE(odd);
   }
 }
