@@ -1,6 +1,8 @@
-// SqliteRunStore on ":memory:": runs, transitions, slot uniqueness, the missed-slot ledger,
-// job state, commands, heartbeat, pruning and transactions.
+// The RunStore contract, each case on both stores: SqliteRunStore on ":memory:" and
+// PgRunStore on a fresh database of the private PostgreSQL cluster. Runs, transitions, slot
+// uniqueness, the missed-slot ledger, job state, commands, heartbeat, pruning, transactions.
 #include "storage/sqlite.h"
+#include "tests/storage/pg_store_test_util.h"
 #include "tests/storage/store_test_util.h"
 
 #include <doctest/doctest.h>
@@ -19,7 +21,7 @@ SlotGap gap(const std::string& job, std::chrono::sys_seconds first, std::chrono:
 }
 
 // Job a's run of t0 + 60 s written ahead, job b's of the same slot already submitting: ids.
-std::pair<std::int64_t, std::int64_t> ahead_and_sent(SqliteRunStore& store) {
+std::pair<std::int64_t, std::int64_t> ahead_and_sent(RunStore& store) {
   auto a = new_run("a", t0() + 60s);
   a.ahead = true;
   auto ra = store.create_run(a, ms(t0()));
@@ -30,11 +32,35 @@ std::pair<std::int64_t, std::int64_t> ahead_and_sent(SqliteRunStore& store) {
   return {ra->id, rb->id};
 }
 
+// The two stores under test, each with a way to count a table's rows.
+// k_single_gaps: one-slot gaps merged inside one transaction by the month-of-gaps case.
+// PostgreSQL keeps every version of the merged row until the commit and each merge walks
+// them, so a transaction merging n slots one by one costs O(n^2) there; the daemon records
+// ranges, a few single slots per transaction.
+struct SqliteFixture {
+  static constexpr int k_single_gaps = 19000;
+  std::unique_ptr<SqliteRunStore> store = memory_store();
+  std::int64_t count(const char* table) {
+    return store->db().query_int(std::string("SELECT count(*) FROM ") + table).value();
+  }
+};
+
+struct PgFixture {
+  static constexpr int k_single_gaps = 2000;
+  std::unique_ptr<pg::PgRunStore> store = pg_store();
+  std::int64_t count(const char* table) { return store->row_count(table).value(); }
+};
+
 }  // namespace
 
+TYPE_TO_STRING_AS("sqlite", SqliteFixture);
+TYPE_TO_STRING_AS("postgres", PgFixture);
+
 TEST_SUITE("storage::run_store") {
-  TEST_CASE("a created run reads back with every field and advances the job's horizon") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("a created run reads back with every field and advances the job's horizon",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     NewRun n{"r-1", "nightly", Trigger::schedule, t0(), R"({"A":"1"})"};
     auto row = store->create_run(n, ms(t0(), 3));
     REQUIRE(row.has_value());
@@ -53,8 +79,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->job_state("nightly")->horizon == t0());
   }
 
-  TEST_CASE("a run created submitting has its first attempt and send instant stored") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("a run created submitting has its first attempt and send instant stored",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     NewRun n{"r-1", "nightly", Trigger::schedule, t0(), R"({"dynamic":{"A":"1"}})", true};
     auto row = store->create_run(n, ms(t0(), 3));
     REQUIRE(row.has_value());
@@ -73,8 +101,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->transition(r.id, RunState::submitted, ms(t0(), 9)).has_value());
   }
 
-  TEST_CASE("finished_execution_ids gives the job's runs finished since an instant, slots bounded") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("finished_execution_ids gives the job's runs finished since an instant, slots bounded",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     // (job, slot offset, finished offset or -1 for in flight, execution id)
     struct Case { const char* job; int slot; int finished; const char* execution; };
     std::vector<Case> cases = {{"a", 0, 10, "e-old"},      // finished before the instant
@@ -107,8 +137,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(*ids == std::vector<std::string>{"e-early", "e-new"});
   }
 
-  TEST_CASE("runs written ahead wait scheduled, the horizon unmoved, until start_ahead") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("runs written ahead wait scheduled, the horizon unmoved, until start_ahead",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     std::vector<std::int64_t> ids;
     for (const char* job : {"a", "b", "c"}) {
       auto n = new_run(job, t0() + 60s);
@@ -140,8 +172,10 @@ TEST_SUITE("storage::run_store") {
     CHECK((**store->find_run(ids[0])).submitting_at == ms(t0() + 60s, 2));
   }
 
-  TEST_CASE("start_ahead refuses the whole list when one run is not waiting for its slot") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("start_ahead refuses the whole list when one run is not waiting for its slot",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto [a, b] = ahead_and_sent(*store);
     auto r = store->start_ahead({a, b}, ms(t0() + 60s));
     REQUIRE_FALSE(r.has_value());
@@ -150,8 +184,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(!store->job_state("a")->horizon.has_value());
   }
 
-  TEST_CASE("discard_ahead deletes only runs that never left") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("discard_ahead deletes only runs that never left",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto [a, b] = ahead_and_sent(*store);
     REQUIRE(store->discard_ahead({a, b}).has_value());
     CHECK(!store->find_run(a)->has_value());
@@ -161,8 +197,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->discard_ahead({}).has_value());
   }
 
-  TEST_CASE("inside a batch a refused duplicate slot undoes only itself") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("inside a batch a refused duplicate slot undoes only itself",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     REQUIRE(store->create_run(new_run("a", t0()), ms(t0())).has_value());
     std::vector<std::int64_t> kept;
     auto batch = store->in_transaction([&]() -> StoreResult<void> {
@@ -183,8 +221,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->recent_runs("a", 10)->size() == 1);
   }
 
-  TEST_CASE("a batch that fails rolls back every run created in it") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("a batch that fails rolls back every run created in it",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     std::int64_t created = 0;
     auto batch = store->in_transaction([&]() -> StoreResult<void> {
       auto b = store->create_run(new_run("b", t0()), ms(t0()));
@@ -197,8 +237,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(!store->job_state("b")->horizon.has_value());
   }
 
-  TEST_CASE("a second schedule or catch-up run for the same slot is a duplicate_slot error") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("a second schedule or catch-up run for the same slot is a duplicate_slot error",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     REQUIRE(store->create_run(new_run("a", t0()), ms(t0())).has_value());
     auto again = store->create_run(new_run("a", t0(), Trigger::catchup), ms(t0()));
     REQUIRE(!again.has_value());
@@ -215,8 +257,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(dup.error().kind == StoreErrorKind::io);
   }
 
-  TEST_CASE("manual runs do not move the horizon; schedule runs never move it back") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("manual runs do not move the horizon; schedule runs never move it back",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     REQUIRE(store->create_run(new_run("a", t0() + 60s), ms(t0())).has_value());
     REQUIRE(store->create_run(new_run("a", t0()), ms(t0())).has_value());
     REQUIRE(store->create_run(new_run("a", t0() + 600s, Trigger::manual), ms(t0())).has_value());
@@ -225,8 +269,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->job_state("a")->horizon == t0() - 60s);
   }
 
-  TEST_CASE("transitions stamp their time and keep the fields the update leaves unset") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("transitions stamp their time and keep the fields the update leaves unset",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto row = *store->create_run(new_run("a", t0()), ms(t0()));
     RunUpdate sent;
     sent.attempts = 1;
@@ -274,16 +320,20 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->job_state("a")->last_success_slot == t0());
   }
 
-  TEST_CASE("the last success slot only moves forward and ignores failures") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("the last success slot only moves forward and ignores failures",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     run_in_state(*store, "a", t0() + 60s, RunState::complete_warn);
     run_in_state(*store, "a", t0(), RunState::complete);
     run_in_state(*store, "a", t0() + 120s, RunState::error);
     CHECK(store->job_state("a")->last_success_slot == t0() + 60s);
   }
 
-  TEST_CASE("transition and update of a missing run are not_found errors") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("transition and update of a missing run are not_found errors",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto t = store->transition(42, RunState::submitting, ms(t0()));
     REQUIRE(!t.has_value());
     CHECK(t.error().kind == StoreErrorKind::not_found);
@@ -291,8 +341,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(!store->find_run(42)->has_value());
   }
 
-  TEST_CASE("non_terminal_runs lists exactly the runs in flight, oldest first") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("non_terminal_runs lists exactly the runs in flight, oldest first",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto a = run_in_state(*store, "a", t0(), RunState::submitted);
     run_in_state(*store, "a", t0() + 1s, RunState::complete);
     auto c = run_in_state(*store, "b", t0(), RunState::scheduled);
@@ -306,12 +358,15 @@ TEST_SUITE("storage::run_store") {
     CHECK((*open)[2].id == e.id);
   }
 
-  TEST_CASE("a month of missed per-second slots is one gap row") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("a month of missed per-second slots is one gap row",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     // First a whole range, then single slots one by one, as the daemon records them.
     REQUIRE(store->record_gap(gap("a", t0(), t0() + 999s, 1000, "daemon down")).has_value());
+    const int singles_end = 1000 + F::k_single_gaps;
     REQUIRE(store->in_transaction([&]() -> StoreResult<void> {
-                   for (int i = 1000; i < 20000; ++i) {
+                   for (int i = 1000; i < singles_end; ++i) {
                      auto s = t0() + seconds{i};
                      BSCHED_TRY(store->record_gap(gap("a", s, s, 1, "daemon down")));
                    }
@@ -319,8 +374,8 @@ TEST_SUITE("storage::run_store") {
                  })
                 .has_value());
     auto month = t0() + seconds{30 * 86400};
-    REQUIRE(store->record_gap(gap("a", t0() + 20000s, month, 30 * 86400 - 20000 + 1,
-                                  "daemon down"))
+    REQUIRE(store->record_gap(gap("a", t0() + seconds{singles_end}, month,
+                                  30 * 86400 - singles_end + 1, "daemon down"))
                 .has_value());
     auto rows = store->gaps("a", 10);
     REQUIRE(rows.has_value());
@@ -331,8 +386,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->job_state("a")->horizon == month);
   }
 
-  TEST_CASE("gaps stay separate when kind, reason or job differ, or a run lies between") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("gaps stay separate when kind, reason or job differ, or a run lies between",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     REQUIRE(store->record_gap(gap("a", t0(), t0() + 9s, 10, "daemon down")).has_value());
     REQUIRE(store->record_gap(gap("a", t0() + 10s, t0() + 10s, 1, "paused")).has_value());
     REQUIRE(store->record_gap(gap("a", t0() + 11s, t0() + 11s, 1, "paused", RunState::skipped))
@@ -350,8 +407,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(!store->record_gap(gap("a", t0(), t0(), 1, "x", RunState::error)).has_value());
   }
 
-  TEST_CASE("pause and resume are recorded with note, user and time") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("pause and resume are recorded with note, user and time",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     CHECK(!store->job_state("a")->paused);
     REQUIRE(store->set_paused("a", true, "vendor outage", "ops", ms(t0())).has_value());
     auto s = *store->job_state("a");
@@ -366,8 +425,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(!s.paused_at.has_value());
   }
 
-  TEST_CASE("commands are taken once, oldest first") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("commands are taken once, oldest first",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto first = store->enqueue_command(
         Command{0, CommandKind::trigger, "a", R"({"properties":{"X":"1"}})", "ops", ms(t0())});
     auto second = store->enqueue_command(Command{0, CommandKind::pause, "b", "", "ops", ms(t0())});
@@ -385,8 +446,10 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->take_commands(ms(t0() + 2s))->empty());
   }
 
-  TEST_CASE("the heartbeat is one row, rewritten") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("the heartbeat is one row, rewritten",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     CHECK(!store->read_heartbeat()->has_value());
     Heartbeat h{4121, ms(t0()), ms(t0() + 5s), ms(t0()), "fp1", "ok"};
     REQUIRE(store->write_heartbeat(h).has_value());
@@ -397,11 +460,13 @@ TEST_SUITE("storage::run_store") {
     CHECK(read.pid == 4121);
     CHECK(read.updated_at == ms(t0() + 10s));
     CHECK(read.platform_state == "unreachable");
-    CHECK(store->db().query_int("SELECT count(*) FROM heartbeat").value() == 1);
+    CHECK(f.count("heartbeat") == 1);
   }
 
-  TEST_CASE("prune removes old terminal runs and gaps in batches, never runs in flight") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("prune removes old terminal runs and gaps in batches, never runs in flight",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     for (int i = 0; i < 5; ++i) run_in_state(*store, "a", t0() + seconds{i}, RunState::error);
     auto open = run_in_state(*store, "a", t0() - 10s, RunState::running);
     run_in_state(*store, "a", t0() + 100s, RunState::complete);
@@ -411,18 +476,20 @@ TEST_SUITE("storage::run_store") {
     CHECK(store->prune(cutoff, 4).value() == 2);  // one run, one gap
     CHECK(store->prune(cutoff, 4).value() == 0);
     CHECK(store->find_run(open.id)->has_value());
-    CHECK(store->db().query_int("SELECT count(*) FROM runs").value() == 2);
+    CHECK(f.count("runs") == 2);
     CHECK(store->gaps("a", 10)->empty());
   }
 
-  TEST_CASE("in_transaction commits everything or nothing") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("in_transaction commits everything or nothing",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     auto failed = store->in_transaction([&]() -> StoreResult<void> {
       BSCHED_TRY(store->create_run(new_run("a", t0()), ms(t0())));
       return StoreError{StoreErrorKind::io, "stop"};
     });
     CHECK(!failed.has_value());
-    CHECK(store->db().query_int("SELECT count(*) FROM runs").value() == 0);
+    CHECK(f.count("runs") == 0);
     // A refused call inside the transaction undoes only itself.
     auto ok = store->in_transaction([&]() -> StoreResult<void> {
       BSCHED_TRY(store->create_run(new_run("a", t0()), ms(t0())));
@@ -432,11 +499,13 @@ TEST_SUITE("storage::run_store") {
       return {};
     });
     CHECK(ok.has_value());
-    CHECK(store->db().query_int("SELECT count(*) FROM runs").value() == 2);
+    CHECK(f.count("runs") == 2);
   }
 
-  TEST_CASE("history mixes runs and gaps newest first and summaries count what is missed") {
-    auto store = memory_store();
+  TEST_CASE_TEMPLATE("history mixes runs and gaps newest first and summaries count what is missed",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
     run_in_state(*store, "a", t0(), RunState::complete);
     REQUIRE(store->record_gap(gap("a", t0() + 60s, t0() + 120s, 2, "daemon down")).has_value());
     auto err = run_in_state(*store, "a", t0() + 180s, RunState::error);

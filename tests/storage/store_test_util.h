@@ -54,7 +54,7 @@ inline std::vector<RunState> path_to(RunState target) {
 }
 
 // A new run of `job` for `slot`, moved along path_to(state).
-inline storage::RunRow run_in_state(storage::SqliteRunStore& store, const std::string& job,
+inline storage::RunRow run_in_state(storage::RunStore& store, const std::string& job,
                                     std::chrono::sys_seconds slot, RunState state) {
   auto created = store.create_run(new_run(job, slot), ms(slot));
   REQUIRE_MESSAGE(created.has_value(), (created ? "" : created.error().message));

@@ -50,6 +50,15 @@ class PgCluster {
 
   const std::string& socket_dir() const { return m_dir; }
 
+  // Stops the server (fast: every session is cut) and starts it again on the same socket.
+  void restart() {
+    auto ctl = as_owner(fmt::format("{}/pg_ctl -D {}/data -l {}/server.log -m fast -w -t 30 "
+                                    "restart",
+                                    k_bin, m_dir, m_dir));
+    REQUIRE_MESSAGE(run("timeout 60 " + ctl + " >/dev/null 2>&1") == 0,
+                    "the private PostgreSQL did not restart: " << tail(m_dir + "/server.log"));
+  }
+
   // The conninfo of database `db` on this cluster.
   std::string conninfo(const std::string& db) const {
     return fmt::format("host={} dbname={} user=postgres", m_dir, db);

@@ -1,0 +1,155 @@
+// PgRunStore where PostgreSQL differs from SQLite: a database that stops answering, a server
+// restarted between two calls, two stores (two nodes) writing the same slots.
+#include "storage/pg/pg_run_store.h"
+#include "tests/storage/pg_store_test_util.h"
+#include "tests/storage/store_test_util.h"
+#include "tests/support/pg_test_util.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+using namespace std::chrono_literals;
+using namespace bsched;
+using namespace bsched::storage;
+using namespace bsched::test;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+// A second session holding an ACCESS EXCLUSIVE lock on `table` until release(): statements
+// on it wait without an answer, like a database that went silent.
+class TableLock {
+ public:
+  TableLock(const std::string& conninfo, const std::string& table)
+      : m_conn(pg_connect(m_io, conninfo)) {
+    REQUIRE(run_pg(m_io, m_conn->query("BEGIN", {}, 2s)));
+    auto locked = run_pg(m_io, m_conn->query("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE",
+                                             {}, 2s));
+    REQUIRE_MESSAGE(locked, (locked ? "" : locked.error().message));
+  }
+  void release() { REQUIRE(run_pg(m_io, m_conn->query("ROLLBACK", {}, 2s))); }
+
+ private:
+  boost::asio::io_context m_io;
+  std::unique_ptr<pg::PgConnection> m_conn;
+};
+
+}  // namespace
+
+TEST_SUITE("storage::pg_run_store") {
+  TEST_CASE("a call the database does not answer fails within the deadline, and the next call "
+            "works once it answers") {
+    auto info = pg_test_database("silent");
+    // trust authentication ignores the password; it must still never show.
+    auto store = pg_store(info + " password=hunter2", {.statement_deadline = 500ms});
+    auto run = store->create_run(new_run("a", t0()), ms(t0()));
+    REQUIRE(run.has_value());
+
+    TableLock lock(info, "runs");
+    auto start = Steady::now();
+    auto blocked = store->find_run(run->id);
+    auto took = Steady::now() - start;
+    REQUIRE_FALSE(blocked.has_value());
+    CHECK(blocked.error().kind == StoreErrorKind::io);
+    CHECK(blocked.error().message.find("no answer within 500ms") != std::string::npos);
+    CHECK(blocked.error().message.find("dbname=silent_") != std::string::npos);
+    CHECK(blocked.error().message.find("hunter2") == std::string::npos);
+    CHECK(took >= 450ms);
+    CHECK(took < 1200ms);
+    lock.release();
+
+    auto again = store->find_run(run->id);
+    REQUIRE_MESSAGE(again.has_value(), (again ? "" : again.error().message));
+    CHECK(again->has_value());
+  }
+
+  TEST_CASE("a transaction whose call gets no answer is rolled back whole") {
+    auto info = pg_test_database("silent_tx");
+    auto store = pg_store(info, {.statement_deadline = 500ms});
+    REQUIRE(store->write_heartbeat(Heartbeat{1, ms(t0()), ms(t0()), ms(t0()), "fp", "ok"})
+                .has_value());
+    TableLock lock(info, "heartbeat");
+    std::optional<StoreError> inner;
+    auto tx = store->in_transaction([&]() -> StoreResult<void> {
+      BSCHED_TRY(store->create_run(new_run("b", t0()), ms(t0())));
+      auto hb = store->read_heartbeat();
+      if (!hb) inner = hb.error();
+      // A caller that ignores the failure: the commit must still refuse.
+      return {};
+    });
+    REQUIRE(inner.has_value());
+    CHECK(inner->message.find("no answer within") != std::string::npos);
+    REQUIRE_FALSE(tx.has_value());
+    CHECK(tx.error().kind == StoreErrorKind::io);
+    lock.release();
+    auto runs = store->recent_runs("b", 10);
+    REQUIRE_MESSAGE(runs.has_value(), (runs ? "" : runs.error().message));
+    CHECK(runs->empty());
+    CHECK(store->create_run(new_run("b", t0()), ms(t0())).has_value());
+  }
+
+  TEST_CASE("after a server restart between two calls the store reconnects") {
+    auto store = pg_store(pg_test_database("restart"), {.statement_deadline = 3s});
+    auto run = store->create_run(new_run("a", t0()), ms(t0()));
+    REQUIRE(run.has_value());
+    PgCluster::get().restart();
+    // The first call may find the old connection dead (an io error); the next one reconnects.
+    auto found = store->find_run(run->id);
+    if (!found) {
+      CHECK(found.error().kind == StoreErrorKind::io);
+      MESSAGE("first call after the restart: " << found.error().message);
+      found = store->find_run(run->id);
+    }
+    REQUIRE_MESSAGE(found.has_value(), (found ? "" : found.error().message));
+    CHECK(found->has_value());
+    CHECK(store->create_run(new_run("a", t0() + 60s), ms(t0())).has_value());
+  }
+
+  TEST_CASE("two stores on one database never both create a run for the same slot") {
+    auto info = pg_test_database("two_nodes");
+    auto a = pg_store(info);
+    auto b = pg_store(info);
+    constexpr int k_slots = 100;
+    std::atomic<int> created{0}, duplicates{0}, other{0};
+    auto node = [&](pg::PgRunStore& store, const char* name) {
+      for (int i = 0; i < k_slots; ++i) {
+        NewRun n{fmt::format("{}-{}", name, i), "job", Trigger::schedule,
+                 t0() + std::chrono::seconds(i), "{}"};
+        auto r = store.create_run(n, ms(t0()));
+        if (r) ++created;
+        else if (r.error().kind == StoreErrorKind::duplicate_slot) ++duplicates;
+        else ++other;
+      }
+    };
+    std::thread ta(node, std::ref(*a), "a");
+    std::thread tb(node, std::ref(*b), "b");
+    ta.join();
+    tb.join();
+    CHECK(created == k_slots);
+    CHECK(duplicates == k_slots);
+    CHECK(other == 0);
+    CHECK(a->row_count("runs").value() == k_slots);
+    CHECK(a->job_state("job")->horizon == t0() + std::chrono::seconds(k_slots - 1));
+  }
+
+  TEST_CASE("row_count refuses a name that is not one of the store's tables") {
+    auto store = pg_store();
+    CHECK(store->row_count("runs").value() == 0);
+    auto r = store->row_count("pg_authid; --");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().kind == StoreErrorKind::not_found);
+  }
+
+  TEST_CASE("opening a store on an unreachable server fails within the deadline") {
+    auto start = Steady::now();
+    auto s = pg::PgRunStore::open("host=/nonexistent-dir dbname=x user=y password=hunter2",
+                                  {.statement_deadline = 500ms});
+    REQUIRE_FALSE(s.has_value());
+    CHECK(Steady::now() - start < 2s);
+    CHECK(s.error().kind == StoreErrorKind::io);
+    CHECK(s.error().message.find("host=/nonexistent-dir") != std::string::npos);
+    CHECK(s.error().message.find("hunter2") == std::string::npos);
+  }
+}
