@@ -2,7 +2,7 @@
 // PgRunStore on a fresh database of the private PostgreSQL cluster. Runs, transitions, slot
 // uniqueness, the missed-slot ledger, job state, commands, heartbeat, pruning, transactions.
 #include "storage/sqlite.h"
-#include "tests/storage/pg_store_test_util.h"
+#include "tests/storage/store_fixtures.h"
 #include "tests/storage/store_test_util.h"
 
 #include <doctest/doctest.h>
@@ -33,28 +33,8 @@ std::pair<std::int64_t, std::int64_t> ahead_and_sent(RunStore& store) {
 }
 
 // The two stores under test, each with a way to count a table's rows.
-// k_single_gaps: one-slot gaps merged inside one transaction by the month-of-gaps case.
-// PostgreSQL keeps every version of the merged row until the commit and each merge walks
-// them, so a transaction merging n slots one by one costs O(n^2) there; the daemon records
-// ranges, a few single slots per transaction.
-struct SqliteFixture {
-  static constexpr int k_single_gaps = 19000;
-  std::unique_ptr<SqliteRunStore> store = memory_store();
-  std::int64_t count(const char* table) {
-    return store->db().query_int(std::string("SELECT count(*) FROM ") + table).value();
-  }
-};
-
-struct PgFixture {
-  static constexpr int k_single_gaps = 2000;
-  std::unique_ptr<pg::PgRunStore> store = pg_store();
-  std::int64_t count(const char* table) { return store->row_count(table).value(); }
-};
-
 }  // namespace
 
-TYPE_TO_STRING_AS("sqlite", SqliteFixture);
-TYPE_TO_STRING_AS("postgres", PgFixture);
 
 TEST_SUITE("storage::run_store") {
   TEST_CASE_TEMPLATE("a created run reads back with every field and advances the job's horizon",
