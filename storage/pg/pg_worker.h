@@ -124,8 +124,9 @@ StoreResult<T> PgWorker::call(F f) {
         done->set_value(std::move(*r));
       },
       until);
-  // The job's own statements end by `until`; the grace covers the hand-over between threads.
-  if (answer.wait_until(until + std::chrono::milliseconds(500)) != std::future_status::ready)
+  // The job's own statements end by `until`; the grace covers the hand-over between threads
+  // on a loaded host (giving up too early would report a write that committed as failed).
+  if (answer.wait_until(until + std::chrono::seconds(1)) != std::future_status::ready)
     return no_answer(m_target, m_deadline);
   return answer.get();
 }

@@ -1,6 +1,7 @@
 // PgRunStore where PostgreSQL differs from SQLite: a database that stops answering, a server
 // restarted between two calls, two stores (two nodes) writing the same slots.
 #include "storage/pg/pg_run_store.h"
+#include "storage/pg/pg_worker.h"
 #include "tests/storage/pg_store_test_util.h"
 #include "tests/storage/store_test_util.h"
 #include "tests/support/pg_test_util.h"
@@ -8,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <barrier>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -132,6 +134,65 @@ TEST_SUITE("storage::pg_run_store") {
     CHECK(other == 0);
     CHECK(a->row_count("runs").value() == k_slots);
     CHECK(a->job_state("job")->horizon == t0() + std::chrono::seconds(k_slots - 1));
+  }
+
+  TEST_CASE("two transactions locking the same runs in opposite orders: one is busy, the "
+            "other commits") {
+    auto info = pg_test_database("deadlock");
+    auto a = pg_store(info);
+    auto b = pg_store(info);
+    auto r1 = a->create_run(new_run("a", t0()), ms(t0()));
+    auto r2 = a->create_run(new_run("a", t0() + 60s), ms(t0()));
+    REQUIRE(r1.has_value());
+    REQUIRE(r2.has_value());
+    std::barrier both_hold_one(2);
+    auto node = [&](pg::PgRunStore& store, std::int64_t first, std::int64_t second,
+                    const char* note, std::optional<StoreResult<void>>& second_call) {
+      return store.in_transaction([&]() -> StoreResult<void> {
+        BSCHED_TRY(store.update(first, RunUpdate{.last_error = std::string(note)}));
+        both_hold_one.arrive_and_wait();
+        second_call = store.update(second, RunUpdate{.last_error = std::string(note)});
+        return *second_call;
+      });
+    };
+    std::optional<StoreResult<void>> second_a, second_b;
+    std::optional<StoreResult<void>> tx_a, tx_b;
+    std::thread ta([&] { tx_a = node(*a, r1->id, r2->id, "a", second_a); });
+    std::thread tb([&] { tx_b = node(*b, r2->id, r1->id, "b", second_b); });
+    ta.join();
+    tb.join();
+    REQUIRE(second_a.has_value());
+    REQUIRE(second_b.has_value());
+    // PostgreSQL's deadlock detector ends one of them (40P01).
+    CHECK(second_a->has_value() != second_b->has_value());
+    const auto& refused = second_a->has_value() ? *second_b : *second_a;
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().kind == StoreErrorKind::busy);
+    CHECK(tx_a->has_value() == second_a->has_value());
+    CHECK(tx_b->has_value() == second_b->has_value());
+    auto winner = second_a->has_value() ? "a" : "b";
+    CHECK(a->find_run(r1->id).value()->last_error == winner);
+    CHECK(a->find_run(r2->id).value()->last_error == winner);
+  }
+
+  TEST_CASE("server errors map to store error kinds by their SQLSTATE") {
+    auto kind = [](const char* message) { return pg::to_store_error(make_error(message)).kind; };
+    CHECK(kind("PostgreSQL error 23505: ERROR:  duplicate key value violates unique constraint "
+               "\"runs_slot_once\"") == StoreErrorKind::duplicate_slot);
+    CHECK(kind("PostgreSQL error 23505: ERROR:  duplicate key value violates unique constraint "
+               "\"runs_run_id_key\"") == StoreErrorKind::io);
+    CHECK(kind("PostgreSQL error 40001: ERROR:  could not serialize access") ==
+          StoreErrorKind::busy);
+    CHECK(kind("PostgreSQL error 40P01: ERROR:  deadlock detected") == StoreErrorKind::busy);
+    CHECK(kind("PostgreSQL error 55P03: ERROR:  canceling statement due to lock timeout") ==
+          StoreErrorKind::busy);
+    CHECK(kind("PostgreSQL error 53100: ERROR:  could not extend file: No space left on device") ==
+          StoreErrorKind::full);
+    CHECK(kind("PostgreSQL error 42P01: ERROR:  relation does not exist") == StoreErrorKind::io);
+    CHECK(kind("PostgreSQL (host=/x): the connection failed: server closed the connection") ==
+          StoreErrorKind::io);
+    CHECK(kind("PostgreSQL error 4") == StoreErrorKind::io);
+    CHECK(kind("") == StoreErrorKind::io);
   }
 
   TEST_CASE("row_count refuses a name that is not one of the store's tables") {
