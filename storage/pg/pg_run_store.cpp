@@ -184,12 +184,19 @@ StoreResult<void> PgRunStore::in_transaction(const std::function<StoreResult<voi
     w.m_savepoint_failed.push_back(w.m_tx_failed);
     co_return StoreResult<void>{};
   });
-  if (!begun) return begun.error();
+  auto end = [&](bool ok) {
+    return m_worker->call<void>([level, ok](PgSession& s) -> awaitable<StoreResult<void>> {
+      co_return co_await end_transaction(s, level, ok);
+    });
+  };
+  if (!begun) {
+    // A BEGIN whose answer came too late may still open the transaction after this call
+    // gave up on it: the rollback queued behind it closes it.
+    if (level == 1) (void)end(false);
+    return begun.error();
+  }
   auto r = fn();
-  bool ok = r.has_value();
-  auto ended = m_worker->call<void>([level, ok](PgSession& s) -> awaitable<StoreResult<void>> {
-    co_return co_await end_transaction(s, level, ok);
-  });
+  auto ended = end(r.has_value());
   if (!r) return r;
   return ended;
 }
