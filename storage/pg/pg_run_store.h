@@ -3,9 +3,10 @@
 //
 // Threads: the store owns one database thread running its own io_context and one
 // PgConnection (libpq's asynchronous interface). Every call posts its work to that thread and
-// waits for the answer, never longer than `statement_deadline`: a database that does not
-// answer makes the call fail (StoreErrorKind::io, "no answer within …") instead of hanging,
-// and the connection is opened again by the next call. Calls run on the database thread one
+// waits for the answer: its statements end by `statement_deadline` (the caller waits at most
+// 1 s more for the hand-over), so a database that does not answer makes the call fail
+// (StoreErrorKind::io, "no answer within …") instead of hanging, and the connection is
+// opened again by the next call. Calls run on the database thread one
 // at a time, in the order they were made. Like SqliteRunStore, a store is used from one
 // thread at a time; the calls made inside in_transaction's fn join its transaction.
 //
