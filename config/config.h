@@ -131,6 +131,15 @@ struct Platform {
 struct Storage {
   std::string path = "/var/lib/boomi-sched/state.db";
   Millis retention = std::chrono::days{90};
+  // A libpq connection string or postgresql:// URI: the runs live in PostgreSQL (docs/ha.md)
+  // instead of the file at `path`. It may hold a password: never printed or logged whole.
+  Secret postgres;
+};
+
+// An active/standby pair on PostgreSQL (`ha:`, docs/ha.md); read only with storage.postgres.
+struct Ha {
+  std::string node;  // this daemon's name among the pair; default: the host name
+  Millis lease = std::chrono::seconds{15};  // how long one claim of the leader lease holds
 };
 
 // The daemon's HTTP listener: /metrics, /healthz, the status page and its JSON
@@ -170,6 +179,7 @@ struct AlertSink {
 struct Config {
   Platform platform;
   Storage storage;
+  Ha ha;
   Http http;
   std::vector<AlertSink> alerts;
   std::vector<Job> jobs;           // sorted by name, unique

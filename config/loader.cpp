@@ -38,8 +38,8 @@ std::string Diagnostic::to_string() const {
 
 namespace {
 
-const std::vector<std::string_view> k_main_keys = {"platform", "storage", "http", "alerts",
-                                                   "defaults", "jobs"};
+const std::vector<std::string_view> k_main_keys = {"platform", "storage", "ha",  "http",
+                                                   "alerts",   "defaults", "jobs"};
 
 // Builds one Config from parsed documents; every problem goes to the sink.
 class Assembler {
@@ -97,6 +97,7 @@ void Assembler::main_file(const SourceDoc& doc) {
     m_sink.error(root.key_pos, "missing required section 'platform'");
   if (auto it = sections.find("storage"); it != sections.end())
     read_storage(it->second, m_config.storage, m_sink, m_base_dir);
+  read_ha(sections.count("ha") ? &sections.at("ha") : nullptr, m_config, m_sink);
   if (auto it = sections.find("http"); it != sections.end())
     read_http(it->second, m_config.http, m_sink, m_options, m_base_dir);
   if (auto it = sections.find("alerts"); it != sections.end())
@@ -118,15 +119,15 @@ void Assembler::dropin_file(const SourceDoc& doc) {
       auto key_node = root.node.key(i);
       auto key = key_node.scalar();
       if (!key_node.is_scalar() || key == "jobs") continue;
-      if (key == "platform" || key == "storage" || key == "http" || key == "alerts" ||
-          key == "defaults")
+      if (key == "platform" || key == "storage" || key == "ha" || key == "http" ||
+          key == "alerts" || key == "defaults")
         m_sink.error(node_pos(doc, key_node, root.key_pos),
                      fmt::format("'{}' belongs in the main file {}; a jobs.d file holds only "
                                  "'jobs'",
                                  key, m_main_path));
     }
   }
-  walk_map(root, {.known = {"jobs", "platform", "storage", "http", "alerts", "defaults"}},
+  walk_map(root, {.known = {"jobs", "platform", "storage", "ha", "http", "alerts", "defaults"}},
            m_sink,
            [&](const std::string& key, const Field& f) {
              if (key == "jobs") jobs_section(f);

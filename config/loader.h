@@ -62,7 +62,8 @@ Result<Loaded, std::vector<Diagnostic>> load_config_from_sources(
 
 // The effective configuration as YAML that loads back to the same fingerprint: every job
 // fully spelled out with defaults applied, no `defaults` section, the token never shown
-// (a comment says "<redacted>").
+// (a comment says "<redacted>"). storage.postgres, which may hold a password, is printed as
+// "<redacted>": such a configuration does not load back.
 std::string dump_config(const Config& config);
 
 // Writes every diagnostic to `out`, one "file:line:col: message" line each, in order; returns

@@ -64,6 +64,7 @@ std::string fingerprint(const Config& c) {
   h.add(p.ca_file.value_or("")).add(p.ca_file ? 1 : 0).add(static_cast<long long>(p.api));
   h.add(p.space_guid).add(p.graphql_url).add(p.jwt_url);
   h.add(c.storage.path).add(c.storage.retention.count());
+  h.add(sha256_hex(c.storage.postgres.reveal())).add(c.ha.node).add(c.ha.lease.count());
   h.add(c.http.listen).add(c.http.token_file.value_or("")).add(sha256_hex(c.http.token.reveal()));
   h.add(c.http.allow_unauthenticated ? 1 : 0).add(c.http.public_url);
   h.add(static_cast<long long>(c.jobs.size()));

@@ -206,17 +206,77 @@ void read_platform(const Field& section, Platform& p, Sink& sink, const LoadOpti
 
 void read_storage(const Field& section, Storage& s, Sink& sink, const std::string& base_dir) {
   walk_map(
-      section, {.known = {"path", "retention"}}, sink,
+      section, {.known = {"path", "retention", "postgres"}}, sink,
       [&](const std::string& key, const Field& f) {
         if (key == "path") {
           std::string v;
           read_nonempty(f, v, sink);
           if (!v.empty()) s.path = v == ":memory:" ? v : resolve_relative(v, base_dir);
+        } else if (key == "postgres") {
+          std::string v;
+          read_nonempty(f, v, sink);
+          s.postgres = Secret(std::move(v));
         } else if (auto d = read_duration(f, sink, Millis{1})) {
           s.retention = *d;
         }
       },
       /*null_ok=*/true);
+}
+
+namespace {
+
+// A node name: letters, digits, '.', '_' and '-', at most 64 (it is logged and shown by status).
+bool valid_node_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "boomi-sched";
+  return name;
+}
+
+}  // namespace
+
+void read_ha(const Field* section, Config& config, Sink& sink) {
+  Ha& ha = config.ha;
+  if (section) {
+    if (config.storage.postgres.empty()) {
+      sink.error(section->key_pos,
+                 "ha: an active/standby pair needs storage.postgres (the database both nodes "
+                 "share); remove 'ha' or set storage.postgres");
+    }
+    walk_map(
+        *section, {.known = {"node", "lease"}}, sink,
+        [&](const std::string& key, const Field& f) {
+          if (key == "node") {
+            std::string v;
+            read_nonempty(f, v, sink);
+            if (v.empty()) return;
+            if (!valid_node_name(v)) {
+              sink.error(f.pos(), fmt::format("{}: '{}' is not a node name (letters, digits, "
+                                              "'.', '_' and '-', at most 64)",
+                                              f.path, v));
+              return;
+            }
+            ha.node = v;
+          } else if (auto d = read_duration(f, sink, Millis{1})) {
+            if (*d < std::chrono::seconds{1} || *d > std::chrono::minutes{10}) {
+              sink.error(f.pos(), fmt::format("{}: must be between 1s and 10m", f.path));
+              return;
+            }
+            ha.lease = *d;
+          }
+        },
+        /*null_ok=*/true);
+  }
+  if (ha.node.empty()) {
+    ha.node = host_name();
+    if (!valid_node_name(ha.node)) ha.node = "boomi-sched";
+  }
 }
 
 }  // namespace bsched::config::detail

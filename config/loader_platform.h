@@ -15,6 +15,9 @@ void read_platform(const Field& section, Platform& out, Sink& sink, const LoadOp
 
 // Reads `storage` into `out`; a relative path resolves against `base_dir`.
 void read_storage(const Field& section, Storage& out, Sink& sink, const std::string& base_dir);
+// The `ha:` section (`section` null when absent): the node name (default: the host name) and
+// the lease. Refused without storage.postgres, which it needs.
+void read_ha(const Field* section, Config& config, Sink& sink);
 
 // Reads a secret (a token) from the file `path` into `out`; permissions wider than 0640 draw a
 // warning. Never quotes the content.

@@ -204,7 +204,17 @@ std::string dump_config(const Config& c) {
   out << YAML::Key << "path" << YAML::Value;
   quoted(out, c.storage.path);
   out << YAML::Key << "retention" << YAML::Value << format_duration(c.storage.retention);
+  if (!c.storage.postgres.empty()) {
+    out << YAML::Key << "postgres" << YAML::Value << Secret::k_redacted;
+  }
   out << YAML::EndMap;
+  if (!c.storage.postgres.empty()) {
+    out << YAML::Key << "ha" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "node" << YAML::Value;
+    quoted(out, c.ha.node);
+    out << YAML::Key << "lease" << YAML::Value << format_duration(c.ha.lease);
+    out << YAML::EndMap;
+  }
   http(out, c.http);
   if (!c.alerts.empty()) alerts(out, c.alerts);
   out << YAML::Key << "jobs" << YAML::Value << YAML::BeginMap;

@@ -243,8 +243,8 @@ awaitable<int> exec_job(ExecRun& x, bool wait) {
 // The state database of `cfg`, opened as `trigger` / `pause` / `resume` open it; null after
 // one warning line when it cannot be (the run then goes unrecorded).
 std::unique_ptr<storage::RunStore> open_record_store(const config::Config& cfg) {
-  auto store = open_database("exec", cfg.storage.path,
-                             {.mode = storage::OpenMode::read_write, .create_db = true});
+  auto store = open_configured_store(
+      "exec", cfg, {.mode = storage::OpenMode::read_write, .create_db = true});
   if (store) return std::move(*store);
   fmt::print(stderr, "exec: warning: this run is not recorded in the state database, so history "
                      "and status will not show it: {}\n",

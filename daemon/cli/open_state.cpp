@@ -4,6 +4,8 @@
 #include "config/storage_path.h"
 #include "daemon/runtime/dev_mode.h"
 #include "daemon/runtime/instance_lock.h"
+#include "storage/pg/pg_connection.h"
+#include "storage/pg/pg_run_store.h"
 
 #include <fmt/core.h>
 #include <pwd.h>
@@ -152,12 +154,41 @@ Result<std::unique_ptr<storage::SqliteRunStore>> open_database(
   return std::move(*store);
 }
 
+Result<std::unique_ptr<storage::StateStore>> open_configured_store(const char* command,
+                                                                    const config::Config& config,
+                                                                    const OpenRules& rules) {
+  if (config.storage.postgres.empty()) {
+    BSCHED_TRY_ASSIGN(store, open_database(command, config.storage.path, rules));
+    return std::unique_ptr<storage::StateStore>(std::move(store));
+  }
+  const auto& conninfo = config.storage.postgres.reveal();
+  auto target = storage::pg::conninfo_target(conninfo);
+  if (!target) return make_error("storage.postgres: " + target.error().message);
+  auto store = storage::pg::PgRunStore::open(conninfo);
+  if (!store) {
+    return make_error(fmt::format("cannot use the PostgreSQL store ({}): {}", *target,
+                                  store.error().message));
+  }
+  return std::unique_ptr<storage::StateStore>(std::move(*store));
+}
+
 std::optional<StateContext> open_state(const char* command,
                                        const std::optional<std::string>& config_flag,
                                        const OpenRules& rules) {
   StateContext ctx;
   ctx.config_path = resolve_config(command, config_flag);
   if (!load_into(ctx, command, rules.broken_config_ok)) return std::nullopt;
+  if (ctx.config && !ctx.config->storage.postgres.empty()) {
+    auto store = open_configured_store(command, *ctx.config, rules);
+    if (!store) {
+      fmt::print(stderr, "{}: {}\n", command, store.error().message);
+      return std::nullopt;
+    }
+    auto target = storage::pg::conninfo_target(ctx.config->storage.postgres.reveal());
+    ctx.db_path = "PostgreSQL " + (target ? *target : std::string("(unnamed server)"));
+    ctx.store = std::move(*store);
+    return ctx;
+  }
   bool missing = !std::filesystem::exists(ctx.db_path) && ctx.db_path != ":memory:";
   if (missing && rules.missing_db_ok) return ctx;
   auto store = open_database(command, ctx.db_path, rules);

@@ -43,6 +43,13 @@ struct OpenRules {
 Result<std::unique_ptr<storage::SqliteRunStore>> open_database(
     const char* command, const std::string& db_path, const OpenRules& rules);
 
+// The store `config` names: PostgreSQL with storage.postgres (rules.mode and create_db do not
+// apply: the database exists, its schema is brought up to date), else the file at
+// storage.path, opened as open_database does.
+Result<std::unique_ptr<storage::StateStore>> open_configured_store(const char* command,
+                                                                    const config::Config& config,
+                                                                    const OpenRules& rules);
+
 // Loads the configuration named by --config (or its defaults) and opens storage.path as
 // `rules` say. Prints every problem to stderr, prefixed with `command`, and returns nullopt.
 std::optional<StateContext> open_state(const char* command,

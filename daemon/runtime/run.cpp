@@ -267,6 +267,11 @@ int run_daemon(const RunOptions& options) {
   }
   auto config = load(config_path, load_options);
   if (!config) return fail(config.error().message);
+  if (!(*config)->storage.postgres.empty()) {
+    return fail("storage.postgres: the daemon does not run on PostgreSQL yet (docs/ha.md); "
+                "status, history, pause, resume, trigger and exec use it already. Remove "
+                "storage.postgres to run on the SQLite file at storage.path");
+  }
   auto lock = InstanceLock::acquire((*config)->storage.path);
   if (!lock) return fail(lock.error().message);
   spdlog::info("daemon.starting version={} pid={} config={} db={}", BSCHED_VERSION, ::getpid(),

@@ -18,7 +18,7 @@
 
 #include "storage/pg/pg_connection.h"
 #include "storage/run_store.h"
-#include "storage/sqlite_run_store.h"  // HistoryEntry, JobSummary, DaemonNotes
+#include "storage/state_reads.h"
 
 #include <memory>
 #include <string>
@@ -34,7 +34,7 @@ struct PgStoreOptions {
   Millis statement_deadline{5000};
 };
 
-class PgRunStore final : public RunStore {
+class PgRunStore final : public StateStore {
  public:
   // Connects to `conninfo` (a libpq connection string or postgresql:// URI) and brings the
   // schema to the current version (pg_migrations.h). Refuses a newer schema.
@@ -75,17 +75,17 @@ class PgRunStore final : public RunStore {
   StoreResult<std::int64_t> failure_streak(const std::string& job,
                                            std::optional<sys_seconds> before) override;
 
-  // The reads of the command line, as SqliteRunStore's (same order, same limits).
-  StoreResult<std::vector<RunRow>> recent_runs(const std::string& job, int limit);
-  StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit);
+  // StateReads, as SqliteRunStore's (same order, same limits).
+  StoreResult<std::vector<RunRow>> recent_runs(const std::string& job, int limit) override;
+  StoreResult<std::vector<HistoryEntry>> history(const std::string& job, int limit) override;
   StoreResult<std::vector<HistoryEntry>> history_before(const std::string& job,
-                                                        sys_seconds before, int limit);
-  StoreResult<JobSummary> job_summary(const std::string& job);
-  StoreResult<std::vector<std::string>> known_jobs();
-  StoreResult<std::vector<std::string>> in_flight_jobs();
-  StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit);
-  StoreResult<void> write_daemon_notes(const DaemonNotes& notes);
-  StoreResult<std::optional<DaemonNotes>> read_daemon_notes();
+                                                        sys_seconds before, int limit) override;
+  StoreResult<JobSummary> job_summary(const std::string& job) override;
+  StoreResult<std::vector<std::string>> known_jobs() override;
+  StoreResult<std::vector<std::string>> in_flight_jobs() override;
+  StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit) override;
+  StoreResult<void> write_daemon_notes(const DaemonNotes& notes) override;
+  StoreResult<std::optional<DaemonNotes>> read_daemon_notes() override;
 
   // Rows of one of the store's tables (runs, slot_gaps, job_state, commands, heartbeat,
   // daemon_notes, alert_events, alert_deliveries); any other name is refused.
