@@ -1,6 +1,7 @@
 // Opening the store and the life of runs: create_run, transition, update, find_run.
 #include "storage/sqlite_run_store.h"
 
+#include "storage/new_run_row.h"
 #include "storage/sqlite.h"
 #include "storage/sqlite_rows.h"
 #include "storage/sqlite_schema.h"
@@ -136,13 +137,7 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
                            "INSERT INTO runs (run_id, job, trigger, slot, state, attempts, "
                            "properties_json, created_at, submitting_at, last_sent_at, "
                            "maybe_accepted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)"));
-  RunRow row;
-  row.run_id = run.run_id;
-  row.job = run.job;
-  row.trigger = run.trigger;
-  row.slot = run.slot;
-  row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
-  row.created_at = now;
+  RunRow row = new_run_row(run, now);
   q.bind(1, row.run_id).bind(2, row.job).bind(3, to_string(row.trigger));
   q.bind(4, to_db(row.slot)).bind(5, to_string(row.state)).bind(6, row.attempts);
   q.bind(7, row.properties_json).bind(8, to_db(now)).bind(9, to_db(row.submitting_at));

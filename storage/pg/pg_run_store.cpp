@@ -2,6 +2,7 @@
 // transition, update, the runs written ahead, find_run.
 #include "storage/pg/pg_run_store.h"
 
+#include "storage/new_run_row.h"
 #include "storage/pg/pg_migrations.h"
 #include "storage/pg/pg_worker.h"
 
@@ -202,13 +203,7 @@ StoreResult<void> PgRunStore::in_transaction(const std::function<StoreResult<voi
 }
 
 StoreResult<RunRow> PgRunStore::create_run(const NewRun& run, SysMillis now) {
-  RunRow row;
-  row.run_id = run.run_id;
-  row.job = run.job;
-  row.trigger = run.trigger;
-  row.slot = run.slot;
-  row.properties_json = run.properties_json.empty() ? "{}" : run.properties_json;
-  row.created_at = now;
+  RunRow row = new_run_row(run, now);
   if (run.submitting) (void)enter_state(row, RunState::submitting, now, first_send(now));
   bool advance = is_slot_trigger(run.trigger) && !run.ahead;
   PgParams ps{p(row.run_id), p(row.job), p(to_string(row.trigger)), p(row.slot),
