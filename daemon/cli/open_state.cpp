@@ -161,14 +161,9 @@ Result<std::unique_ptr<storage::StateStore>> open_configured_store(const char* c
     BSCHED_TRY_ASSIGN(store, open_database(command, config.storage.path, rules));
     return std::unique_ptr<storage::StateStore>(std::move(store));
   }
-  const auto& conninfo = config.storage.postgres.reveal();
-  auto target = storage::pg::conninfo_target(conninfo);
-  if (!target) return make_error("storage.postgres: " + target.error().message);
-  auto store = storage::pg::PgRunStore::open(conninfo);
-  if (!store) {
-    return make_error(fmt::format("cannot use the PostgreSQL store ({}): {}", *target,
-                                  store.error().message));
-  }
+  // The store's errors name the server (host, port, dbname, user), never the password.
+  auto store = storage::pg::PgRunStore::open(config.storage.postgres.reveal());
+  if (!store) return make_error("storage.postgres: " + store.error().message);
   return std::unique_ptr<storage::StateStore>(std::move(*store));
 }
 
