@@ -91,8 +91,9 @@ int main(int argc, char** argv) {
     so.cert_file = (*certs / "cert.pem").string();
     so.key_file = (*certs / "key.pem").string();
   }
+  SystemClock clock;
   asio::io_context sim_io;
-  sim::Simulator sim(sim_io, so);
+  sim::Simulator sim(sim_io, clock, so);
   if (auto r = sim.start(); !r) {
     fmt::print(stderr, "bench_client: simulator: {}\n", r.error().message);
     return 1;
@@ -113,8 +114,9 @@ int main(int argc, char** argv) {
   to.timeout = p.timeout;
   to.ca_file = p.ca_file;
   to.max_idle_per_host = static_cast<std::size_t>(concurrency);
+  SteadyTimerFactory timers(io);
   auto client = platform::make_platform_client(
-      io, p, std::make_unique<platform::BeastTransport>(io, to));
+      io, p, std::make_unique<platform::BeastTransport>(io, to), clock, timers);
 
   Totals totals;
   auto cpu0 = thread_cpu_seconds();

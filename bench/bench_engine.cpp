@@ -33,7 +33,7 @@
 #endif
 
 using namespace bsched;
-using Clock = std::chrono::steady_clock;
+using Stopwatch = std::chrono::steady_clock;
 
 namespace {
 
@@ -65,10 +65,10 @@ void bench_planner() {
   core::JobSlots slots(job);
   auto from = *parse_instant("2026-01-01T00:00:00Z");
   auto now = SysMillis(*parse_instant("2026-01-31T00:00:00Z"));
-  auto t0 = Clock::now();
+  auto t0 = Stopwatch::now();
   auto plan = core::plan_due_slots(slots, job.name, core::catchup_policy(job), from, now,
                                    core::k_reason_daemon_down);
-  auto ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  auto ms = std::chrono::duration<double, std::milli>(Stopwatch::now() - t0).count();
   fmt::print("planner: {} missed per-second slots -> {} gap row(s), {} fired, {:.0f} ms ({:.0f} ns/slot)\n",
              plan.missed_count, plan.gaps.size(), plan.fire.size(), ms,
              ms * 1e6 / static_cast<double>(plan.missed_count + 1));
@@ -120,19 +120,19 @@ int bench_burst(int jobs, int rounds) {
     fmt::print(stderr, "cannot open the store: {}\n", store.error().message);
     return 1;
   }
-  core::SystemClock clock;
+  SystemClock clock;
   auto slot = std::chrono::ceil<std::chrono::seconds>(clock.now()) + std::chrono::seconds(10);
   if (rounds > 1 && slot.time_since_epoch().count() % 2 != 0) slot += std::chrono::seconds(1);
   auto config = burst_config(jobs, slot, rounds);
   boost::asio::io_context io;
   InstantClient client;
   core::Engine engine(io, **store, client, clock, config);
-  auto t_start = Clock::now();
+  auto t_start = Stopwatch::now();
   boost::asio::co_spawn(io, engine.start(), [&](std::exception_ptr, Result<void>) {
     fmt::print("start: {} new jobs ready in {:.0f} ms\n", jobs,
-               std::chrono::duration<double, std::milli>(Clock::now() - t_start).count());
+               std::chrono::duration<double, std::milli>(Stopwatch::now() - t_start).count());
   });
-  auto t_slot = Clock::now() + std::chrono::duration_cast<Clock::duration>(SysMillis(slot) - clock.now());
+  auto t_slot = Stopwatch::now() + std::chrono::duration_cast<Stopwatch::duration>(SysMillis(slot) - clock.now());
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
     boost::asio::steady_timer t(io);
     while (client.submits < jobs * rounds) {
@@ -146,7 +146,7 @@ int bench_burst(int jobs, int rounds) {
     io.stop();
   }, boost::asio::detached);
   io.run();
-  auto done = Clock::now();
+  auto done = Stopwatch::now();
   report_triggers(client, slot, rounds);
   if (rounds > 1) {
     std::filesystem::remove_all(dir);

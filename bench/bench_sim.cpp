@@ -110,10 +110,11 @@ double percentile(std::vector<double>& v, double p) {
 int main(int argc, char** argv) {
   const int requests = argc > 1 ? std::atoi(argv[1]) : 20000;
   const int connections = argc > 2 ? std::atoi(argv[2]) : 8;
+  bsched::SystemClock clock;
   asio::io_context sim_io;
   bsched::sim::SimOptions options;
   options.pickup_delay = bsched::Millis{0};
-  bsched::sim::Simulator sim(sim_io, options);
+  bsched::sim::Simulator sim(sim_io, clock, options);
   if (auto started = sim.start(); !started) {
     fmt::print(stderr, "{}\n", started.error().message);
     return 1;

@@ -22,8 +22,8 @@ namespace bsched::alerts {
 using storage::AlertDelivery;
 using storage::AlertOutcome;
 
-Dispatcher::Dispatcher(storage::RunStore& store, const core::Clock& clock,
-                       core::TimerFactory& timers, AlertSender& sender,
+Dispatcher::Dispatcher(storage::RunStore& store, const Clock& clock,
+                       TimerFactory& timers, AlertSender& sender,
                        std::vector<config::AlertSink> sinks, DispatcherOptions options)
     : m_store(store),
       m_clock(clock),

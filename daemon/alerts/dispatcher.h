@@ -9,10 +9,10 @@
 // goes at once and the rest of the batch are folded behind it.
 #pragma once
 
+#include "base/clock.h"
+#include "base/timers.h"
 #include "config/config.h"
 #include "daemon/alerts/alert_sender.h"
-#include "daemon/core/clock.h"
-#include "daemon/core/timers.h"
 #include "storage/run_store.h"
 
 #include <boost/asio/awaitable.hpp>
@@ -35,7 +35,7 @@ struct DispatcherOptions {
 
 class Dispatcher {
  public:
-  Dispatcher(storage::RunStore& store, const core::Clock& clock, core::TimerFactory& timers,
+  Dispatcher(storage::RunStore& store, const Clock& clock, TimerFactory& timers,
              AlertSender& sender, std::vector<config::AlertSink> sinks,
              DispatcherOptions options = {});
 
@@ -56,8 +56,8 @@ class Dispatcher {
   void settle(const std::vector<storage::AlertDelivery>& items, const storage::AlertOutcome& o);
 
   storage::RunStore& m_store;
-  const core::Clock& m_clock;
-  std::unique_ptr<core::WakeTimer> m_timer;
+  const Clock& m_clock;
+  std::unique_ptr<WakeTimer> m_timer;
   AlertSender& m_sender;
   std::vector<config::AlertSink> m_sinks;
   DispatcherOptions m_options;

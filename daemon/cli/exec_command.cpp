@@ -13,6 +13,8 @@
 // repeated failures can lock the account; exec ends and names the credentials to check);
 // throttled and retry_later triggers (nothing was accepted) within the job's submit_retry
 // policy and submit deadline; an uncertain trigger is never resent.
+#include "base/clock.h"
+#include "base/timers.h"
 #include "config/escape.h"
 #include "config/loader.h"
 #include "daemon/cli/command.h"
@@ -270,7 +272,9 @@ int run_exec(const ExecOptions& o) {
   }
   ExecRecord record(open_record_store(cfg));
   asio::io_context io;
-  auto client = platform::make_platform_client(io, cfg.platform);
+  SystemClock clock;
+  SteadyTimerFactory timers(io);
+  auto client = platform::make_platform_client(io, cfg.platform, clock, timers);
   ExecRun run{*client, *job, record};
   int code = k_exit_failure;
   asio::co_spawn(io, exec_job(run, o.wait), [&](std::exception_ptr e, int c) {

@@ -9,7 +9,9 @@
 //
 // Exit: 0 everything converted (and switched); 1 something was not converted, not written,
 // not switched, or a call failed; 2 usage.
+#include "base/clock.h"
 #include "base/time_util.h"
+#include "base/timers.h"
 #include "config/escape.h"
 #include "config/loader.h"
 #include "daemon/cli/command.h"
@@ -279,7 +281,10 @@ int run_import(const ImportOptions& o) {
   platform::TransportOptions t;
   t.timeout = cfg.platform.timeout;
   t.ca_file = cfg.platform.ca_file;
-  platform::BoomiClient boomi(io, cfg.platform, std::make_unique<platform::BeastTransport>(io, t));
+  SystemClock clock;
+  SteadyTimerFactory timers(io);
+  platform::BoomiClient boomi(io, cfg.platform, std::make_unique<platform::BeastTransport>(io, t),
+                              clock, timers);
   platform::BoomiScheduleClient client(boomi);
   Session s{o, cfg, path, client};
   int code = k_exit_failure;

@@ -120,7 +120,8 @@ int run_sim(SimCliOptions& o) {
     return k_exit_usage;
   }
   boost::asio::io_context io;
-  sim::Simulator simulator(io, o.sim);
+  SystemClock clock;
+  sim::Simulator simulator(io, clock, o.sim);
   if (auto started = simulator.start(); !started) {
     fmt::print(stderr, "{}\n", started.error().message);
     return k_exit_failure;

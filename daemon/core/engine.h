@@ -7,10 +7,10 @@
 // logged and retried.
 #pragma once
 
+#include "base/clock.h"
+#include "base/timers.h"
 #include "config/config.h"
-#include "daemon/core/clock.h"
 #include "daemon/core/slot_source.h"
-#include "daemon/core/timers.h"
 #include "daemon/metrics/registry.h"
 #include "daemon/platform/platform_client.h"
 #include "storage/run_store.h"

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "base/time_util.h"
-#include "daemon/core/timers.h"
+#include "base/timers.h"
 #include "storage/run_store.h"
 
 #include <chrono>

@@ -2,9 +2,9 @@
 // ahead of its burst's instant.
 #pragma once
 
+#include "base/timers.h"
 #include "config/config.h"
 #include "daemon/core/decisions.h"
-#include "daemon/core/timers.h"
 #include "daemon/platform/platform_client.h"
 #include "storage/run_store.h"
 

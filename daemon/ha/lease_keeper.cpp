@@ -20,7 +20,7 @@ namespace pg = storage::pg;
 using asio::awaitable;
 
 Result<std::unique_ptr<LeaseKeeper>> LeaseKeeper::make(asio::any_io_executor ex,
-                                                       const core::Clock& clock,
+                                                       const Clock& clock,
                                                        LeaseKeeperSettings settings) {
   BSCHED_TRY_ASSIGN(timings, resolve_timings(settings.timings));
   settings.timings = timings;
@@ -31,7 +31,7 @@ Result<std::unique_ptr<LeaseKeeper>> LeaseKeeper::make(asio::any_io_executor ex,
   return k;
 }
 
-LeaseKeeper::LeaseKeeper(asio::any_io_executor ex, const core::Clock& clock, LeaseKeeperSettings s)
+LeaseKeeper::LeaseKeeper(asio::any_io_executor ex, const Clock& clock, LeaseKeeperSettings s)
     : m_ex(ex), m_clock(clock), m_settings(std::move(s)), m_sleep(ex) {}
 
 LeaseKeeper::~LeaseKeeper() = default;

@@ -8,7 +8,7 @@
 // one database connection, re-opened after a failure every retry_after.
 #pragma once
 
-#include "daemon/core/clock.h"
+#include "base/clock.h"
 #include "daemon/ha/lease.h"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -46,7 +46,7 @@ class LeaseKeeper {
  public:
   // `clock` (its monotonic time) outlives the keeper. Fails on timings that cannot work.
   static Result<std::unique_ptr<LeaseKeeper>> make(boost::asio::any_io_executor ex,
-                                                   const core::Clock& clock,
+                                                   const Clock& clock,
                                                    LeaseKeeperSettings settings);
   ~LeaseKeeper();
 
@@ -67,7 +67,7 @@ class LeaseKeeper {
   void on_change(std::function<void(const Transition&)> f) { m_on_change = std::move(f); }
 
  private:
-  LeaseKeeper(boost::asio::any_io_executor ex, const core::Clock& clock, LeaseKeeperSettings s);
+  LeaseKeeper(boost::asio::any_io_executor ex, const Clock& clock, LeaseKeeperSettings s);
 
   boost::asio::awaitable<bool> open();
   Millis connect_bound() const;
@@ -80,7 +80,7 @@ class LeaseKeeper {
   void db_failed(const char* what, const std::string& error);
 
   boost::asio::any_io_executor m_ex;
-  const core::Clock& m_clock;
+  const Clock& m_clock;
   LeaseKeeperSettings m_settings;
   std::string m_target;  // host/dbname/user for logs
   std::unique_ptr<storage::pg::PgConnection> m_conn;

@@ -85,15 +85,16 @@ std::string basic_authorization(const std::string& username, const std::string& 
 }
 
 BoomiClient::BoomiClient(asio::io_context& io, const config::Platform& platform,
-                         std::unique_ptr<HttpTransport> transport,
-                         std::unique_ptr<PaceClock> clock, ClientOptions options)
+                         std::unique_ptr<HttpTransport> transport, const Clock& clock,
+                         TimerFactory& timers, ClientOptions options)
     : m_io(io),
       m_platform(platform),
       m_basic(basic_authorization(platform.username, platform.token.reveal())),
       m_transport(std::move(transport)),
-      m_clock(clock ? std::move(clock) : std::make_unique<SystemPaceClock>(io)),
+      m_clock(clock),
+      m_timers(timers),
       m_options(options),
-      m_pacer(io, *m_clock, platform.requests_per_second),
+      m_pacer(io, clock, timers, platform.requests_per_second),
       m_registry(options.metrics ? options.metrics : std::make_shared<metrics::Registry>()),
       m_metrics(*m_registry),
       m_rng(options.seed ? options.seed : std::random_device{}()) {}
@@ -123,8 +124,8 @@ PlatformHealth BoomiClient::health() const {
   h.auth_failed = m_auth_open;
   h.last_error = m_last_error;
   if (m_auth_open)
-    h.auth_retry_at = m_clock->wall_now() +
-                      std::chrono::duration_cast<Millis>(m_auth_retry_at - m_clock->now());
+    h.auth_retry_at = m_clock.now() +
+                      std::chrono::duration_cast<Millis>(m_auth_retry_at - m_clock.steady_now());
   return h;
 }
 
@@ -132,12 +133,13 @@ PlatformHealth BoomiClient::health() const {
 // `probe` says whether this call already is the probe.
 std::optional<CallError> BoomiClient::check_circuit(bool& probe) {
   if (!m_auth_open || probe) return std::nullopt;
-  if (!m_probe_in_flight && m_clock->now() >= m_auth_retry_at) {
+  if (!m_probe_in_flight && m_clock.steady_now() >= m_auth_retry_at) {
     m_probe_in_flight = true;
     probe = true;
     return std::nullopt;
   }
-  auto wait = std::chrono::duration_cast<std::chrono::seconds>(m_auth_retry_at - m_clock->now());
+  auto wait =
+      std::chrono::duration_cast<std::chrono::seconds>(m_auth_retry_at - m_clock.steady_now());
   CallError e;
   e.kind = FailureKind::auth;
   e.http_status = 401;
@@ -158,7 +160,7 @@ void BoomiClient::on_answer(const CallResult<HttpResponse>& r, bool probe) {
   m_last_error = r.error().message;
   if (r.error().kind == FailureKind::auth) {
     m_auth_open = true;
-    m_auth_retry_at = m_clock->now() + m_options.auth_probe_interval;
+    m_auth_retry_at = m_clock.steady_now() + m_options.auth_probe_interval;
     m_auth_message = r.error().message;
   } else if (probe && r.error().http_status != 0) {
     reset_auth();  // the platform answered without 401: the credentials work again
@@ -242,14 +244,14 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
   for (int attempt = 1;; ++attempt) {
     bool probe = false;
     if (auto e = check_circuit(probe)) co_return *e;
-    auto queued = m_clock->now();
+    auto queued = m_clock.steady_now();
     co_await m_pacer.acquire(spec.priority);
-    auto started = m_clock->now();
+    auto started = m_clock.steady_now();
     m_metrics.throttle_wait(seconds_between(queued, started));
     // A 401 may have arrived while this call waited for its slot.
     if (auto e = check_circuit(probe)) co_return *e;
     auto sent = co_await m_transport->send(spec.request);
-    auto elapsed = seconds_between(started, m_clock->now());
+    auto elapsed = seconds_between(started, m_clock.steady_now());
     if (sent) note_deprecation(spec.endpoint, *sent);
     CallResult<HttpResponse> r = [&]() -> CallResult<HttpResponse> {
       if (!sent) return scrub(classify_transport_failure(sent.error(), spec.trigger));
@@ -259,7 +261,7 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
       bool passed = std::find(spec.pass.begin(), spec.pass.end(), status) != spec.pass.end();
       if ((status >= 200 && status < 300) || passed) return std::move(*sent);
       return scrub(classify_http_failure(status, sent->header("Retry-After"), sent->body,
-                                         spec.trigger, m_clock->wall_now()));
+                                         spec.trigger, m_clock.now()));
     }();
     on_answer(r, probe);
     m_metrics.exchange(spec.endpoint, r ? std::to_string(sent->status) : failure_code(r.error()),
@@ -270,26 +272,34 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
     if (slept + delay > m_options.retry_budget) co_return r;
     slept += delay;
     if (r.error().kind == FailureKind::throttled) m_metrics.throttle_wait(delay.count() / 1000.0);
-    co_await m_clock->sleep_until(m_clock->now() + delay);
+    co_await wait_for(delay);
   }
+}
+
+awaitable<void> BoomiClient::wait_for(Millis delay) {
+  if (delay <= Millis{0}) co_return;
+  auto timer = m_timers.make_timer();
+  timer->expires_after(delay);
+  co_await timer->wait();
 }
 
 std::unique_ptr<PlatformClient> make_platform_client(asio::io_context& io,
                                                      const config::Platform& platform,
                                                      std::unique_ptr<HttpTransport> transport,
-                                                     std::unique_ptr<PaceClock> clock,
+                                                     const Clock& clock, TimerFactory& timers,
                                                      ClientOptions options) {
-  return std::make_unique<BoomiClient>(io, platform, std::move(transport), std::move(clock),
+  return std::make_unique<BoomiClient>(io, platform, std::move(transport), clock, timers,
                                        options);
 }
 
 std::unique_ptr<PlatformClient> make_platform_client(asio::io_context& io,
                                                      const config::Platform& platform,
+                                                     const Clock& clock, TimerFactory& timers,
                                                      ClientOptions options) {
   TransportOptions t;
   t.timeout = platform.timeout;
   t.ca_file = platform.ca_file;
-  return make_platform_client(io, platform, std::make_unique<BeastTransport>(io, t), nullptr,
+  return make_platform_client(io, platform, std::make_unique<BeastTransport>(io, t), clock, timers,
                               std::move(options));
 }
 

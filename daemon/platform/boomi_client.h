@@ -38,7 +38,6 @@
 
 #include "config/config.h"
 #include "daemon/platform/http_transport.h"
-#include "daemon/platform/pace_clock.h"
 #include "daemon/platform/pacer.h"
 #include "daemon/platform/request_metrics.h"
 #include "daemon/platform/platform_client.h"
@@ -67,9 +66,10 @@ struct ClientOptions {
 
 class BoomiClient final : public PlatformClient {
  public:
-  // `clock` null: a SystemPaceClock on `io`.
+  // The client paces, backs off and times its auth circuit and JWT with `clock` and
+  // `timers` (the daemon passes the ones it gives the engine); both outlive the client.
   BoomiClient(boost::asio::io_context& io, const config::Platform& platform,
-              std::unique_ptr<HttpTransport> transport, std::unique_ptr<PaceClock> clock = nullptr,
+              std::unique_ptr<HttpTransport> transport, const Clock& clock, TimerFactory& timers,
               ClientOptions options = {});
   ~BoomiClient() override;
 
@@ -116,6 +116,8 @@ class BoomiClient final : public PlatformClient {
   // Logs and keeps the first Deprecation / Sunset notice of `endpoint`.
   void note_deprecation(const std::string& endpoint, const HttpResponse& r);
   Millis backoff(int attempt, const CallError& e);
+  // Resumes `delay` later (at once when it is not positive), on one of m_timers.
+  boost::asio::awaitable<void> wait_for(Millis delay);
   CallError scrub(CallError e) const;
   CallError bad_response(const HttpResponse& r, std::string message) const;
   // A 2xx answer to a trigger that cannot be read: it may have been accepted.
@@ -137,7 +139,8 @@ class BoomiClient final : public PlatformClient {
   config::Platform m_platform;
   std::string m_basic;  // "Basic <base64>": never logged
   std::unique_ptr<HttpTransport> m_transport;
-  std::unique_ptr<PaceClock> m_clock;
+  const Clock& m_clock;
+  TimerFactory& m_timers;
   ClientOptions m_options;
   Pacer m_pacer;
   std::shared_ptr<metrics::Registry> m_registry;  // outlives m_metrics
@@ -157,16 +160,17 @@ class BoomiClient final : public PlatformClient {
   SteadyTime m_jwt_at{};
 };
 
-// The client the daemon and `exec` use: BeastTransport + SystemPaceClock, REST or GraphQL
-// by platform.api.
+// The client the daemon and `exec` use: a BoomiClient over a BeastTransport, REST or
+// GraphQL by platform.api; `clock` and `timers` outlive it.
 std::unique_ptr<PlatformClient> make_platform_client(boost::asio::io_context& io,
                                                      const config::Platform& platform,
+                                                     const Clock& clock, TimerFactory& timers,
                                                      ClientOptions options = {});
-// The same over an injected transport (and clock) for tests and benchmarks.
+// The same over an injected transport, for tests and benchmarks.
 std::unique_ptr<PlatformClient> make_platform_client(boost::asio::io_context& io,
                                                      const config::Platform& platform,
                                                      std::unique_ptr<HttpTransport> transport,
-                                                     std::unique_ptr<PaceClock> clock = nullptr,
+                                                     const Clock& clock, TimerFactory& timers,
                                                      ClientOptions options = {});
 
 // "Basic " + base64(username:token), for the transport headers.

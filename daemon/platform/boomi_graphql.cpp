@@ -27,7 +27,9 @@ std::string trim_slash(std::string s) {
 }  // namespace
 
 awaitable<CallResult<std::string>> BoomiClient::jwt() {
-  if (!m_jwt.empty() && m_clock->now() - m_jwt_at < m_options.jwt_renew_after) co_return m_jwt;
+  if (!m_jwt.empty() && m_clock.steady_now() - m_jwt_at < m_options.jwt_renew_after) {
+    co_return m_jwt;
+  }
   CallSpec spec;
   spec.request.method = "GET";
   spec.request.url = trim_slash(m_platform.jwt_url) + "/" + m_platform.account_id;
@@ -40,7 +42,7 @@ awaitable<CallResult<std::string>> BoomiClient::jwt() {
   auto token = parse_jwt_answer(r->body);
   if (!token) co_return bad_response(*r, fmt::format("JWT: {}", token.error().message));
   m_jwt = std::move(*token);
-  m_jwt_at = m_clock->now();
+  m_jwt_at = m_clock.steady_now();
   co_return m_jwt;
 }
 

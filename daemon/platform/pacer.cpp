@@ -20,8 +20,9 @@ struct Pacer::Waiter {
   asio::steady_timer timer;  // never expires; cancelled when the slot is granted
 };
 
-Pacer::Pacer(asio::io_context& io, PaceClock& clock, double requests_per_second)
-    : m_io(io), m_clock(clock) {
+Pacer::Pacer(asio::io_context& io, const Clock& clock, TimerFactory& timers,
+             double requests_per_second)
+    : m_io(io), m_clock(clock), m_timer(timers.make_timer()) {
   set_rate(requests_per_second);
 }
 
@@ -34,7 +35,7 @@ void Pacer::set_rate(double requests_per_second) {
 
 asio::awaitable<void> Pacer::acquire(CallPriority priority) {
   if (m_interval == SteadyTime::duration{}) co_return;
-  auto now = m_clock.now();
+  auto now = m_clock.steady_now();
   if (!m_dispatching && waiting() == 0 && now >= m_next) {
     m_next = now + m_interval;
     co_return;
@@ -52,15 +53,23 @@ asio::awaitable<void> Pacer::acquire(CallPriority priority) {
 
 asio::awaitable<void> Pacer::dispatch() {
   while (waiting() > 0) {
-    co_await m_clock.sleep_until(m_next);
+    co_await sleep_until(m_next);
     auto& queue = !m_triggers.empty() ? m_triggers : m_background;
     if (queue.empty()) continue;
     Waiter* w = queue.front();
     queue.pop_front();
-    m_next = std::max(m_clock.now(), m_next) + m_interval;
+    m_next = std::max(m_clock.steady_now(), m_next) + m_interval;
     w->timer.cancel();
   }
   m_dispatching = false;
+}
+
+asio::awaitable<void> Pacer::sleep_until(SteadyTime t) {
+  const auto now = m_clock.steady_now();
+  if (t <= now) co_return;
+  // Whole milliseconds, rounded up: a slot is never granted early.
+  m_timer->expires_after(std::chrono::ceil<Millis>(t - now));
+  co_await m_timer->wait();
 }
 
 }  // namespace bsched::platform

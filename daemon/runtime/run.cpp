@@ -1,9 +1,9 @@
 #include "daemon/runtime/run.h"
 
+#include "base/clock.h"
 #include "config/loader.h"
 #include "daemon/alerts/dispatcher.h"
 #include "daemon/alerts/sink_sender.h"
-#include "daemon/core/clock.h"
 #include "daemon/core/engine.h"
 #include "daemon/metrics/registry.h"
 #include "daemon/platform/boomi_client.h"
@@ -49,6 +49,7 @@ int fail(const std::string& message) {
 // The simulator, the temporary directory of `run --dev`, and the note that tells the other
 // commands where it is.
 struct DevMode {
+  SystemClock clock;  // the simulator's platform time
   std::unique_ptr<sim::Simulator> simulator;
   std::optional<DevDirectory> dir;
   std::optional<DevPointer> pointer;
@@ -56,7 +57,7 @@ struct DevMode {
 
 Result<void> start_dev(asio::io_context& io, DevMode& dev, config::EnvTokens& env_tokens) {
   auto options = dev_sim_options();
-  dev.simulator = std::make_unique<sim::Simulator>(io, options);
+  dev.simulator = std::make_unique<sim::Simulator>(io, dev.clock, options);
   if (auto r = dev.simulator->start(); !r) {
     return make_error("cannot start the built-in simulator: " + r.error().message);
   }
@@ -163,19 +164,23 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   // The metrics every part writes to; GET /metrics renders them.
   auto registry = std::make_shared<metrics::Registry>();
   DaemonMetrics daemon_metrics(*registry, wall_now());
-  auto client = platform::make_platform_client(io, config->platform, {.metrics = registry});
-  core::SystemClock clock;
+  // One clock and one timer factory for the engine, the platform client and the alerts.
+  SystemClock clock;
+  SteadyTimerFactory timers(io);
+  auto client =
+      platform::make_platform_client(io, config->platform, clock, timers, {.metrics = registry});
   // The alert outbox's sender; the engine wakes it when it wrote an event.
-  core::SteadyTimerFactory alert_timers(io);
   alerts::SinkSender alert_sender(io);
   alerts::DispatcherOptions alert_options;
   alert_options.link_base = config->http.public_url;  // messages link to <public_url>/jobs/<job>
   while (alert_options.link_base.ends_with('/')) alert_options.link_base.pop_back();
-  alerts::Dispatcher alert_dispatcher(**store, clock, alert_timers, alert_sender, config->alerts,
+  alerts::Dispatcher alert_dispatcher(**store, clock, timers, alert_sender, config->alerts,
                                       alert_options);
   auto engine = std::make_unique<core::Engine>(
       io, **store, *client, clock, config,
-      core::EngineOptions{.metrics = registry, .on_alert = [&] { alert_dispatcher.wake(); }});
+      core::EngineOptions{.timers = &timers,
+                          .metrics = registry,
+                          .on_alert = [&] { alert_dispatcher.wake(); }});
   EngineScheduler scheduler(*engine);
   SdNotifier notifier;
   SupervisorSettings settings;

@@ -34,8 +34,6 @@ constexpr std::size_t k_body_limit = 1024 * 1024;
 
 namespace {
 
-SysMillis now_ms() { return std::chrono::floor<Millis>(std::chrono::system_clock::now()); }
-
 // What stop() needs to end a connection: its socket and its answer-delay timer.
 struct ConnHandle {
   tcp::socket* socket = nullptr;
@@ -46,10 +44,11 @@ struct ConnHandle {
 
 // Shared by the acceptor and connection coroutines so they outlive neither it nor each other.
 struct SimCore {
-  SimCore(asio::io_context& io_, SimOptions o)
-      : io(io_), options(o), state(o), acceptor(io_) {}
+  SimCore(asio::io_context& io_, const Clock& clock_, SimOptions o)
+      : io(io_), clock(clock_), options(o), state(o), acceptor(io_) {}
 
   asio::io_context& io;
+  const Clock& clock;  // platform time: records, expiry, the rate limit, received_at
   const SimOptions options;
   mutable std::mutex mutex;  // guards state
   SimState state;
@@ -129,7 +128,7 @@ asio::awaitable<void> serve_requests(std::shared_ptr<SimCore> core, Stream& stre
     Reply reply;
     {
       std::lock_guard lock(core->mutex);
-      reply = handle_request(core->state, request, now_ms(), core->base_url);
+      reply = handle_request(core->state, request, core->clock.now(), core->base_url);
     }
     if (core->options.log_requests) {
       fmt::print(stderr, "sim: {} {} -> {}\n", std::string_view(request.method_string()),
@@ -256,8 +255,9 @@ struct Simulator::Impl {
   std::shared_ptr<SimCore> core;
 };
 
-Simulator::Simulator(asio::io_context& io, SimOptions options)
-    : m_impl(std::make_unique<Impl>(Impl{std::make_shared<SimCore>(io, std::move(options))})) {}
+Simulator::Simulator(asio::io_context& io, const Clock& clock, SimOptions options)
+    : m_impl(std::make_unique<Impl>(
+          Impl{std::make_shared<SimCore>(io, clock, std::move(options))})) {}
 
 Simulator::~Simulator() { stop(); }
 

@@ -10,6 +10,7 @@
 //   POST /__sim/faults    -> body: a JSON object with any SimFaults field, replaces the faults
 #pragma once
 
+#include "base/clock.h"
 #include "base/result.h"
 #include "base/time_util.h"
 
@@ -108,7 +109,11 @@ struct ReceivedRequest {
 
 class Simulator {
  public:
-  Simulator(boost::asio::io_context& io, SimOptions options);
+  // The platform's time is `clock`'s wall time (the system clock in `boomi-sched sim` and
+  // `run --dev`; a fake one in tests, which move it instead of sleeping). Answer delays
+  // (latency, slow answers) wait on real timers. `clock` outlives the simulator and the
+  // io_context's remaining work; it is read on the io_context's thread.
+  Simulator(boost::asio::io_context& io, const Clock& clock, SimOptions options);
   ~Simulator();
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;

@@ -3,7 +3,7 @@
 #include "daemon/alerts/alert_message.h"
 #include "daemon/alerts/dispatcher.h"
 #include "storage/sqlite_run_store.h"
-#include "tests/core/fake_timers.h"
+#include "tests/support/fake_timers.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -77,7 +77,7 @@ struct Fixture {
   }
 
   boost::asio::io_context io;
-  core::FakeClock clock;
+  FakeClock clock;
   FakeTimerFactory timers;
   std::unique_ptr<storage::SqliteRunStore> store;
   FakeSender sender;

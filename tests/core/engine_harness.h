@@ -7,7 +7,7 @@
 #include "daemon/core/engine.h"
 #include "storage/sqlite_run_store.h"
 #include "tests/core/fake_platform_client.h"
-#include "tests/core/fake_timers.h"
+#include "tests/support/fake_timers.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -128,7 +128,7 @@ class EngineHarness {
 
   boost::asio::io_context io;
   core::EngineOptions options;  // start() fills in timers, random and pid
-  core::FakeClock clock;
+  FakeClock clock;
   FakeTimerFactory timers;
   std::unique_ptr<storage::SqliteRunStore> store;
   FakePlatformClient client;

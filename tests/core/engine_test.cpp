@@ -1,6 +1,8 @@
 // The engine's event loop: firing on time, tracking runs to their end, overlap policies.
 #include "tests/core/engine_harness.h"
 
+#include <set>
+
 using namespace bsched;
 using namespace bsched::test;
 using storage::RunState;

@@ -2,7 +2,7 @@
 // every call is recorded, nothing touches the network and nothing waits.
 #pragma once
 
-#include "daemon/core/timers.h"
+#include "base/timers.h"
 #include "daemon/platform/platform_client.h"
 
 #include <deque>
@@ -37,7 +37,7 @@ class FakePlatformClient final : public platform::PlatformClient {
   std::function<void(const platform::ExecutionRequest&)> on_submit;
 
   // With both set, the n-th submit (0-based) answers after submit_latency(n) on these timers.
-  core::TimerFactory* latency_timers = nullptr;
+  TimerFactory* latency_timers = nullptr;
   std::function<Millis(std::size_t)> submit_latency;
 
   platform::PlatformHealth health_value;

@@ -70,7 +70,7 @@ class Proxy {
   std::vector<Socket> m_sockets;
 };
 
-std::unique_ptr<LeaseKeeper> keeper(boost::asio::io_context& io, const core::Clock& clock,
+std::unique_ptr<LeaseKeeper> keeper(boost::asio::io_context& io, const Clock& clock,
                                     std::string conninfo, const char* node) {
   LeaseKeeperSettings s;
   s.conninfo = std::move(conninfo);
@@ -89,7 +89,7 @@ TEST_SUITE("ha::lease_keeper") {
       "a leader whose database goes silent stops sending before its lease can expire, "
       "and the standby takes over after it") {
     boost::asio::io_context io;
-    core::SystemClock clock;
+    SystemClock clock;
     auto& cluster = PgCluster::get();
     auto direct = cluster.new_database("keeper_blackhole");
     auto dir = cluster.socket_dir() + "/proxy";

@@ -62,7 +62,7 @@ struct Pair {
 
   std::string info;
   boost::asio::io_context io;
-  core::SystemClock clock;
+  SystemClock clock;
   std::vector<std::unique_ptr<LeaseKeeper>> keepers;
   int running = 0;
   bool failed = false;
@@ -144,7 +144,7 @@ TEST_SUITE("ha::lease_keeper") {
 
   TEST_CASE("a keeper whose database is unreachable stays a standby and stops promptly") {
     boost::asio::io_context io;
-    core::SystemClock clock;
+    SystemClock clock;
     LeaseKeeperSettings s;
     s.conninfo = "host=/nonexistent/bsched dbname=x user=y password=hunter2";
     s.node = "lonely";
@@ -164,7 +164,7 @@ TEST_SUITE("ha::lease_keeper") {
 
   TEST_CASE("settings that cannot work are refused before anything runs") {
     boost::asio::io_context io;
-    core::SystemClock clock;
+    SystemClock clock;
     LeaseKeeperSettings s;
     s.conninfo = "host=/tmp dbname=x";
     CHECK_FALSE(LeaseKeeper::make(io.get_executor(), clock, s));  // no node name

@@ -25,8 +25,8 @@ LeaseTimings fifteen_seconds() {
   return *t;
 }
 
-core::FakeClock clock_at_zero() {
-  return core::FakeClock(SysMillis(1'000'000ms));
+test::FakeClock clock_at_zero() {
+  return test::FakeClock(SysMillis(1'000'000ms));
 }
 
 ClaimAnswer held(std::int64_t epoch, const char* me = "a") {

@@ -1,4 +1,4 @@
-// A BoomiClient over a FakeTransport and a FakePaceClock, for the client tests.
+// A BoomiClient over a FakeTransport, a FakeClock and fake timers, for the client tests.
 #pragma once
 
 #include "daemon/platform/boomi_client.h"
@@ -24,21 +24,21 @@ inline config::Platform test_platform(double rps = 0) {
 
 struct ClientFixture {
   explicit ClientFixture(config::Platform p = test_platform(), ClientOptions o = {}) {
-    auto c = std::make_unique<FakePaceClock>(io, SysMillis{*parse_instant("2026-01-01T00:00:00Z")});
-    auto t = std::make_unique<FakeTransport>(c.get());
-    clock = c.get();
+    auto t = std::make_unique<FakeTransport>(&fake_clock);
     fake = t.get();
     if (o.seed == 0) o.seed = 42;
-    client = std::make_unique<BoomiClient>(io, p, std::move(t), std::move(c), o);
+    client = std::make_unique<BoomiClient>(io, p, std::move(t), fake_clock, timers, o);
   }
 
   template <class T>
   T run(boost::asio::awaitable<T> a) {
-    return run_fake(io, *clock, std::move(a));
+    return run_fake(io, timers, std::move(a));
   }
 
   boost::asio::io_context io;
-  FakePaceClock* clock = nullptr;
+  bsched::test::FakeClock fake_clock{SysMillis{*parse_instant("2026-01-01T00:00:00Z")}};
+  bsched::test::FakeTimerFactory timers{io, fake_clock};
+  bsched::test::FakeClock* clock = &fake_clock;
   FakeTransport* fake = nullptr;
   std::unique_ptr<BoomiClient> client;
 };

@@ -26,7 +26,7 @@ namespace {
 // The simulator on its own io_context thread; requests() only after stop().
 class SimThread {
  public:
-  explicit SimThread(sim::SimOptions o) : m_sim(m_io, std::move(o)) {
+  explicit SimThread(sim::SimOptions o) : m_sim(m_io, m_clock, std::move(o)) {
     m_ok = m_sim.start().has_value();
     m_work.emplace(m_io.get_executor());
     m_thread = std::thread([this] { m_io.run(); });
@@ -46,6 +46,7 @@ class SimThread {
   std::vector<sim::ReceivedRequest> requests() const { return m_sim.requests(); }
 
  private:
+  SystemClock m_clock;  // exec runs on real time, so does its platform
   boost::asio::io_context m_io;
   sim::Simulator m_sim;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> m_work;

@@ -1,9 +1,9 @@
 // Test doubles of the platform tests: a scripted HttpTransport and a driver that runs
-// coroutines on an io_context against a FakePaceClock (time jumps, never sleeps).
+// coroutines on an io_context against fake timers on a FakeClock (time jumps, never sleeps).
 #pragma once
 
 #include "daemon/platform/http_transport.h"
-#include "tests/support/fake_pace_clock.h"
+#include "tests/support/fake_timers.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,13 +40,13 @@ class FakeTransport final : public HttpTransport {
     HttpRequest request;
     SteadyTime at;
   };
-  explicit FakeTransport(const PaceClock* clock = nullptr) : m_clock(clock) {}
+  explicit FakeTransport(const Clock* clock = nullptr) : m_clock(clock) {}
 
   void push(HttpResponse r) { m_script.emplace_back(std::move(r)); }
   void push(TransportError e) { m_script.emplace_back(std::move(e)); }
 
   boost::asio::awaitable<SendResult> send(HttpRequest request) override {
-    sent.push_back({request, m_clock ? m_clock->now() : SteadyTime{}});
+    sent.push_back({request, m_clock ? m_clock->steady_now() : SteadyTime{}});
     if (!m_script.empty()) {
       auto r = std::move(m_script.front());
       m_script.pop_front();
@@ -60,19 +60,19 @@ class FakeTransport final : public HttpTransport {
   std::function<SendResult(const HttpRequest&)> fallback;
 
  private:
-  const PaceClock* m_clock;
+  const Clock* m_clock;
   std::deque<SendResult> m_script;
 };
 
-// Runs the io_context, jumping the fake clock to the next sleeper whenever nothing is ready,
-// until `done()` holds. Throws when everything sleeps forever or a coroutine threw.
-inline void drive(boost::asio::io_context& io, FakePaceClock& clock,
+// Runs the io_context, jumping the fake clock to the next armed timer whenever nothing is
+// ready, until `done()` holds. Throws when everything sleeps forever or a coroutine threw.
+inline void drive(boost::asio::io_context& io, bsched::test::FakeTimerFactory& timers,
                   const std::function<bool()>& done) {
   for (int steps = 0; steps < 100000; ++steps) {
     io.restart();
     io.poll();
     if (done()) return;
-    if (!clock.advance_to_next()) {
+    if (!timers.advance_to_next()) {
       io.restart();
       io.poll();
       if (done()) return;
@@ -84,13 +84,14 @@ inline void drive(boost::asio::io_context& io, FakePaceClock& clock,
 
 // Spawns `a` and drives until it finished; returns its value.
 template <class T>
-T run_fake(boost::asio::io_context& io, FakePaceClock& clock, boost::asio::awaitable<T> a) {
+T run_fake(boost::asio::io_context& io, bsched::test::FakeTimerFactory& timers,
+           boost::asio::awaitable<T> a) {
   std::optional<T> out;
   std::exception_ptr error;
   boost::asio::co_spawn(
       io, [&]() -> boost::asio::awaitable<void> { out.emplace(co_await std::move(a)); },
       [&](std::exception_ptr e) { error = e; });
-  drive(io, clock, [&] { return out.has_value() || error; });
+  drive(io, timers, [&] { return out.has_value() || error; });
   if (error) std::rethrow_exception(error);
   return std::move(*out);
 }

@@ -51,9 +51,11 @@ struct HostileClient {
     o.max_attempts = 1;
     o.seed = 7;
     client = make_platform_client(io, p, std::make_unique<BeastTransport>(io, fast_options()),
-                                  nullptr, o);
+                                  clock, timers, o);
   }
   boost::asio::io_context io;
+  SystemClock clock;
+  SteadyTimerFactory timers{io};
   std::unique_ptr<PlatformClient> client;
 };
 

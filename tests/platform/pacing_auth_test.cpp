@@ -36,7 +36,7 @@ TEST_SUITE("platform::pacing") {
       boost::asio::co_spawn(
           f.io, [&]() -> boost::asio::awaitable<void> { (void)co_await f.client->poll("r"); ++finished; },
           boost::asio::detached);
-    drive(f.io, *f.clock, [&] { return finished == 6; });
+    drive(f.io, f.timers, [&] { return finished == 6; });
     REQUIRE(f.fake->sent.size() == 6);
     for (size_t i = 1; i < 6; ++i)
       CHECK(f.fake->sent[i].at - f.fake->sent[i - 1].at >= std::chrono::milliseconds{250});
@@ -51,7 +51,7 @@ TEST_SUITE("platform::pacing") {
     };
     int finished = 0;
     spawn_polls_then_submit(f, 4, finished);
-    drive(f.io, *f.clock, [&] { return finished == 5; });
+    drive(f.io, f.timers, [&] { return finished == 5; });
     REQUIRE(f.fake->sent.size() == 5);
     // The first poll found the pace free; the trigger overtook the three waiting polls.
     CHECK(f.fake->sent[0].request.method == "GET");
@@ -83,7 +83,7 @@ TEST_SUITE("platform::pacing") {
           },
           boost::asio::detached);
     }
-    drive(f.io, *f.clock, [&] { return finished == 4; });
+    drive(f.io, f.timers, [&] { return finished == 4; });
     REQUIRE(f.fake->sent.size() == 6);  // 2 polls, 2 queries, 2 queryMore pages
     for (size_t i = 1; i < f.fake->sent.size(); ++i)
       CHECK(f.fake->sent[i].at - f.fake->sent[i - 1].at >= std::chrono::milliseconds{250});
@@ -99,7 +99,7 @@ TEST_SUITE("platform::pacing") {
     f.fake->fallback = [](const HttpRequest&) { return SendResult(response(202, "")); };
     int finished = 0;
     spawn_polls_then_submit(f, 3, finished);
-    drive(f.io, *f.clock, [&] { return finished == 4; });
+    drive(f.io, f.timers, [&] { return finished == 4; });
     REQUIRE(f.fake->sent.size() == 4);
     CHECK(f.fake->sent[3].at == f.fake->sent[0].at);
   }
@@ -130,7 +130,7 @@ TEST_SUITE("platform::auth_circuit") {
     f.fake->fallback = [](const HttpRequest&) { return SendResult(response(202, "")); };
     int finished = 0;
     spawn_polls_then_submit(f, 5, finished);
-    drive(f.io, *f.clock, [&] { return finished == 6; });
+    drive(f.io, f.timers, [&] { return finished == 6; });
     CHECK(f.fake->sent.size() == 1);
   }
 

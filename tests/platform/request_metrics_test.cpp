@@ -56,7 +56,7 @@ TEST_SUITE("platform::request_metrics") {
           f.io, [&]() -> boost::asio::awaitable<void> { (void)co_await f.client->poll("r"); ++finished; },
           boost::asio::detached);
     }
-    drive(f.io, *f.clock, [&] { return finished == 2; });
+    drive(f.io, f.timers, [&] { return finished == 2; });
     auto& wait = registry->counter("boomi_sched_platform_throttle_wait_seconds_total", "");
     // The 429 backs off at least 3 s; the second poll waits 1 s for its pace slot, and its
     // retry again for the slot after the other's.

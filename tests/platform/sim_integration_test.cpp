@@ -15,9 +15,13 @@
 using namespace bsched;
 using namespace bsched::platform;
 using namespace std::chrono_literals;
+using bsched::platform::test::RealTimeClient;
 using bsched::platform::test::run_real;
 
 namespace {
+
+// The simulator's platform time: these cases run a real client on real time against it.
+const SystemClock real_clock{};
 
 sim::SimOptions fast_sim() {
   sim::SimOptions o;
@@ -45,12 +49,14 @@ ClientOptions quick_retries() {
   return o;
 }
 
-std::unique_ptr<PlatformClient> client_for(boost::asio::io_context& io, const config::Platform& p,
-                                           ClientOptions o = quick_retries()) {
+RealTimeClient client_for(boost::asio::io_context& io, const config::Platform& p,
+                          ClientOptions o = quick_retries()) {
   TransportOptions t;
   t.timeout = p.timeout;
   t.ca_file = p.ca_file;
-  return make_platform_client(io, p, std::make_unique<BeastTransport>(io, t), nullptr, o);
+  return RealTimeClient(io, [&](const Clock& clock, TimerFactory& timers) {
+    return make_platform_client(io, p, std::make_unique<BeastTransport>(io, t), clock, timers, o);
+  });
 }
 
 // Polls until a terminal record (or 50 polls).
@@ -74,7 +80,7 @@ ExecutionRequest request() { return ExecutionRequest{"proc-1", "atom-1", {{"BOOM
 TEST_SUITE("platform::sim_integration") {
   TEST_CASE("a trigger is submitted and polled to COMPLETE over http") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto sub = run_real(io, client->submit(request()));
@@ -96,7 +102,7 @@ TEST_SUITE("platform::sim_integration") {
     auto o = fast_sim();
     o.poll_envelope = true;
     o.rest_longs = sim::LongStyle::string;
-    sim::Simulator s(io, o);
+    sim::Simulator s(io, real_clock, o);
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto sub = run_real(io, client->submit(request()));
@@ -111,7 +117,7 @@ TEST_SUITE("platform::sim_integration") {
 
   TEST_CASE("a poll after the terminal record was retrieved finds the async result gone") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto sub = run_real(io, client->submit(request()));
@@ -127,7 +133,7 @@ TEST_SUITE("platform::sim_integration") {
 
   TEST_CASE("a wrong token gets 401 once and then the circuit stays shut") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto p = platform_for(s);
     p.token = config::Secret("wrong-token");
@@ -143,7 +149,7 @@ TEST_SUITE("platform::sim_integration") {
 
   TEST_CASE("a 503 burst on polls is absorbed by the client's backoff") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto sub = run_real(io, client->submit(request()));
@@ -164,7 +170,7 @@ TEST_SUITE("platform::sim_integration") {
     auto o = fast_sim();
     o.faults.rate_429 = 1.0;
     o.faults.retry_after_s = 3;
-    sim::Simulator s(io, o);
+    sim::Simulator s(io, real_clock, o);
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto r = run_real(io, client->submit(request()));
@@ -179,7 +185,7 @@ TEST_SUITE("platform::sim_integration") {
     boost::asio::io_context io;
     auto o = fast_sim();
     o.faults.rate_reset_after_read = 1.0;
-    sim::Simulator s(io, o);
+    sim::Simulator s(io, real_clock, o);
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto r = run_real(io, client->submit(request()));
@@ -193,7 +199,7 @@ TEST_SUITE("platform::sim_integration") {
     boost::asio::io_context io;
     auto o = fast_sim();
     o.faults.rate_malformed = 1.0;
-    sim::Simulator s(io, o);
+    sim::Simulator s(io, real_clock, o);
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto r = run_real(io, client->submit(request()));
@@ -207,7 +213,7 @@ TEST_SUITE("platform::sim_integration") {
     auto o = fast_sim();
     o.faults.rate_slow = 1.0;
     o.faults.slow = 1500ms;
-    sim::Simulator s(io, o);
+    sim::Simulator s(io, real_clock, o);
     REQUIRE(s.start().has_value());
     auto p = platform_for(s);
     p.timeout = 300ms;
@@ -220,7 +226,7 @@ TEST_SUITE("platform::sim_integration") {
 
   TEST_CASE("calls are spaced by requests_per_second on the wire") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s, 20));
     auto sub = run_real(io, client->submit(request()));
@@ -262,7 +268,7 @@ TEST_SUITE("platform::sim_integration") {
     o.cert_file = (dir.path() / "sim.cert.pem").string();
     o.key_file = (dir.path() / "sim.key.pem").string();
     boost::asio::io_context io;
-    sim::Simulator s(io, o);
+    sim::Simulator s(io, real_clock, o);
     REQUIRE(s.start().has_value());
     REQUIRE(s.base_url().rfind("https://", 0) == 0);
 
@@ -286,7 +292,7 @@ TEST_SUITE("platform::sim_integration") {
 
   TEST_CASE("a finished run is found again through query and queryMore") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto client = client_for(io, platform_for(s));
     auto before = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -313,7 +319,7 @@ TEST_SUITE("platform::sim_integration") {
 
   TEST_CASE("over GraphQL a trigger gets a JWT, runs, and is found by executionHistory") {
     boost::asio::io_context io;
-    sim::Simulator s(io, fast_sim());
+    sim::Simulator s(io, real_clock, fast_sim());
     REQUIRE(s.start().has_value());
     auto p = platform_for(s);
     auto root = s.base_url().substr(0, s.base_url().find("/api/rest/v1"));

@@ -72,7 +72,7 @@ class Child {
         m_pid = -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
-      std::this_thread::sleep_for(10ms);
+      std::this_thread::sleep_for(10ms);  // a child process exits on its own time; bounded
     }
     return -1;
   }

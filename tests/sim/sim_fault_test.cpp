@@ -87,7 +87,7 @@ TEST_CASE("a run without a record answers 202 forever") {
   SimFixture fx(o);
   TestClient client(fx.port());
   const std::string id = submit(client);
-  std::this_thread::sleep_for(30ms);  // past pickup and run end
+  fx.advance(30ms);  // past pickup and run end
   CHECK(poll(client, id).status == 202);
   HttpAnswer stats = client.get("/__sim/stats");
   CHECK(stats.json().at("runs").at("PENDING") == 1);
@@ -100,7 +100,7 @@ TEST_CASE("an async result expires: 204 once async_expiry has passed after the r
   SimFixture fx(o);
   TestClient client(fx.port());
   const std::string id = submit(client);
-  std::this_thread::sleep_for(90ms);  // never retrieved, but expired
+  fx.advance(90ms);  // never retrieved, but expired
   HttpAnswer a = poll(client, id);
   CHECK(a.status == 204);
   CHECK(a.body.empty());
@@ -140,7 +140,7 @@ TEST_CASE("past the account rate limit the platform answers 503") {
   TestClient client(fx.port());
   std::vector<int> statuses;
   for (int i = 0; i < 8; ++i) statuses.push_back(poll(client, "executionrecord-unknown").status);
-  // Eight requests take far less than a second on loopback: five pass, three are refused.
+  // Eight requests at one instant of the platform clock: five pass, three are refused.
   CHECK(std::count(statuses.begin(), statuses.end(), 404) == 5);
   CHECK(std::count(statuses.begin(), statuses.end(), 503) == 3);
 }

@@ -95,35 +95,37 @@ TEST_CASE("with a certificate and key the simulator speaks HTTPS") {
 TEST_CASE("start() names the file when the certificate or key cannot be loaded") {
   CertDir certs;
   asio::io_context io;
+  bsched::test::FakeClock clock{sim_start()};
   SimOptions o;
   o.cert_file = (certs.dir / "missing.pem").string();
   o.key_file = certs.key();
-  Simulator missing_cert(io, o);
+  Simulator missing_cert(io, clock, o);
   auto r = missing_cert.start();
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find("missing.pem") != std::string::npos);
   o.cert_file = certs.cert();
   o.key_file = certs.cert();  // a certificate is not a key
-  Simulator bad_key(io, o);
+  Simulator bad_key(io, clock, o);
   CHECK_FALSE(bad_key.start().has_value());
   o.key_file.reset();
-  Simulator half(io, o);
+  Simulator half(io, clock, o);
   CHECK_FALSE(half.start().has_value());
 }
 
 TEST_CASE("start() reports a busy port and an address that is not an IP") {
   asio::io_context io;
-  Simulator first(io, SimOptions{});
+  bsched::test::FakeClock clock{sim_start()};
+  Simulator first(io, clock, SimOptions{});
   REQUIRE(first.start().has_value());
   SimOptions same;
   same.port = first.port();
-  Simulator second(io, same);
+  Simulator second(io, clock, same);
   auto r = second.start();
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message.find(std::to_string(first.port())) != std::string::npos);
   SimOptions named;
   named.listen_address = "not-an-address";
-  Simulator third(io, named);
+  Simulator third(io, clock, named);
   CHECK_FALSE(third.start().has_value());
 }
 

@@ -171,21 +171,21 @@ TEST_CASE("a run answers 202, then STARTED or INPROCESS, then its terminal recor
   o.run_duration = Millis{120};
   SimFixture fx(o);
   TestClient client(fx.port());
-  const auto submitted = std::chrono::steady_clock::now();
+  const auto submitted = fx.clock().now();
   const std::string id = submit(client, "proc-life");
   HttpAnswer first = poll(client, id);
   CHECK(first.status == 202);
   CHECK(first.body.empty());
   std::set<std::string> seen;
   json::object last;
-  while (std::chrono::steady_clock::now() - submitted < 1500ms) {
+  while (fx.clock().now() - submitted < 1500ms) {
     HttpAnswer a = poll(client, id);
     if (a.status == 200) {
       last = record_of(a);
       seen.insert(std::string(last.at("status").as_string()));
       if (last.at("status") == "COMPLETE") break;
     }
-    std::this_thread::sleep_for(15ms);
+    fx.advance(15ms);
   }
   CHECK(seen.count("COMPLETE") == 1);
   CHECK((seen.count("STARTED") + seen.count("INPROCESS")) >= 1);
@@ -305,7 +305,7 @@ TEST_CASE("an error outcome ends in ERROR with a message") {
   o.outcomes = OutcomeMix{0, 0, 1, 0, 0};
   SimFixture fx(o);
   TestClient client(fx.port());
-  json::object r = poll_until_terminal(client, submit(client));
+  json::object r = poll_until_terminal(fx, client, submit(client));
   CHECK(r.at("status") == "ERROR");
   CHECK(std::string(r.at("message").as_string()).starts_with("simulated failure"));
 }

@@ -1,10 +1,12 @@
-// Test support for the simulator: an in-process simulator on its own thread, and a minimal
-// Beast HTTP client (its own io_context, a 2 s deadline on every call) that keeps its
-// connection alive between calls. Deliberately independent of daemon/platform/.
+// Test support for the simulator: an in-process simulator on its own thread whose platform
+// time is a FakeClock the test moves (no sleeping), and a minimal Beast HTTP client (its own
+// io_context, a 2 s deadline on every call) that keeps its connection alive between calls.
+// Deliberately independent of daemon/platform/.
 #pragma once
 
 #include "daemon/sim/sim_util.h"
 #include "daemon/sim/simulator.h"
+#include "tests/support/fake_clock.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,10 +41,14 @@ inline SimOptions fast_options() {
   return o;
 }
 
-// The simulator on a thread of its own; stops and joins on destruction.
+// The platform time a SimFixture starts at.
+inline SysMillis sim_start() { return SysMillis{Millis{1'780'000'000'000}}; }  // 2026-05-28
+
+// The simulator on a thread of its own, on a fake clock; stops and joins on destruction.
 class SimFixture {
  public:
-  explicit SimFixture(SimOptions options = fast_options()) : m_sim(m_io, std::move(options)) {
+  explicit SimFixture(SimOptions options = fast_options())
+      : m_sim(m_io, m_clock, std::move(options)) {
     auto started = m_sim.start();
     REQUIRE_MESSAGE(started.has_value(), (started ? "" : started.error().message));
     m_thread = std::thread([this] { m_io.run(); });
@@ -53,8 +59,12 @@ class SimFixture {
   }
   Simulator& sim() { return m_sim; }
   unsigned short port() const { return m_sim.port(); }
+  // The platform's time; it moves only by advance() (between requests, from the test thread).
+  const bsched::test::FakeClock& clock() const { return m_clock; }
+  void advance(Millis d) { m_clock.advance(d); }
 
  private:
+  bsched::test::FakeClock m_clock{sim_start()};
   asio::io_context m_io;
   Simulator m_sim;
   std::thread m_thread;
@@ -207,18 +217,20 @@ inline boost::json::object record_of(const HttpAnswer& a) {
   return o;
 }
 
-// Polls every 10 ms until the record's status is terminal; bounded by `limit`.
-inline boost::json::object poll_until_terminal(TestClient& client, const std::string& request_id,
+// Polls every 10 ms of the fixture's platform time until the record's status is terminal;
+// bounded by `limit` of that time.
+inline boost::json::object poll_until_terminal(SimFixture& fx, TestClient& client,
+                                               const std::string& request_id,
                                                std::chrono::milliseconds limit = 2000ms) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
+  const auto until = fx.clock().now() + limit;
+  while (fx.clock().now() < until) {
     HttpAnswer a = poll(client, request_id);
     if (a.status == 200) {
       boost::json::object r = record_of(a);
       const std::string status(r.at("status").as_string());
       if (status != "STARTED" && status != "INPROCESS") return r;
     }
-    std::this_thread::sleep_for(10ms);
+    fx.advance(10ms);
   }
   FAIL("the run did not reach a terminal status in time");
   return {};

@@ -8,61 +8,6 @@ namespace http = boost::beast::http;
 using platform::TransportError;
 using SendResult = Result<platform::HttpResponse, TransportError>;
 
-SimWakeTimer::SimWakeTimer(boost::asio::io_context& io, SimTimerFactory& owner)
-    : m_inner(io), m_owner(owner), m_number(owner.add(this)) {}
-
-SimWakeTimer::~SimWakeTimer() { m_owner.remove(m_number); }
-
-void SimWakeTimer::expires_after(Millis delay) {
-  m_deadline = m_owner.clock().steady_now() + delay;
-}
-
-boost::asio::awaitable<bool> SimWakeTimer::wait() {
-  m_inner.expires_at(std::chrono::steady_clock::time_point::max());
-  m_fired = false;
-  co_await m_inner.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  m_deadline.reset();
-  co_return m_fired;
-}
-
-void SimWakeTimer::cancel() {
-  m_deadline.reset();
-  m_fired = false;
-  m_inner.cancel();
-}
-
-bool SimWakeTimer::fire_if_due(std::chrono::steady_clock::time_point now) {
-  if (!m_deadline || *m_deadline > now) return false;
-  m_deadline.reset();
-  m_fired = true;
-  m_inner.cancel();
-  return true;
-}
-
-void SimTimerFactory::fire_due() {
-  std::vector<std::uint64_t> numbers;
-  for (const auto& [n, t] : m_timers) numbers.push_back(n);
-  for (auto n : numbers) {
-    auto it = m_timers.find(n);  // a handler may have destroyed it meanwhile
-    if (it != m_timers.end()) it->second->fire_if_due(m_clock.steady_now());
-  }
-}
-
-std::optional<std::chrono::steady_clock::time_point> SimTimerFactory::earliest() const {
-  std::optional<std::chrono::steady_clock::time_point> best;
-  for (const auto& [n, t] : m_timers) {
-    if (t->deadline() && (!best || *t->deadline() < *best)) best = t->deadline();
-  }
-  return best;
-}
-
-boost::asio::awaitable<void> SimPaceClock::sleep_until(platform::SteadyTime t) {
-  if (t <= m_clock.steady_now()) co_return;
-  auto timer = m_timers.make_timer();
-  timer->expires_after(std::chrono::ceil<Millis>(t - m_clock.steady_now()));
-  co_await timer->wait();
-}
-
 boost::asio::awaitable<void> SimTransport::wait(Millis d) {
   if (d <= Millis(0)) co_return;
   auto timer = m_timers.make_timer();

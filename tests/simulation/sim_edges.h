@@ -1,23 +1,15 @@
-// The simulated edges under the real BoomiClient: a PaceClock on the simulation's fake clock
-// and timers, and an HttpTransport that hands each request to the platform simulator's model
-// (daemon/sim: handle_request over a SimState) in the same process, with network faults and
-// latency drawn from the seed. The transport reports every execution the platform accepted
+// The simulated edge under the real BoomiClient (which paces and backs off on the
+// simulation's fake clock and timers, tests/support/fake_timers.h): an HttpTransport that
+// hands each request to the platform simulator's model (daemon/sim: handle_request over a
+// SimState) in the same process, with network faults and latency drawn from the seed. The transport reports every execution the platform accepted
 // (the truth the invariants are checked against).
 #pragma once
 
+#include "base/timers.h"
 #include "daemon/platform/http_transport.h"
-#include "daemon/platform/pace_clock.h"
 #include "daemon/sim/sim_router.h"
-#include "daemon/core/timers.h"
-#include "tests/support/fake_clock.h"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
-#include <map>
-#include <optional>
+#include <boost/asio/awaitable.hpp>
 
 #include <functional>
 #include <random>
@@ -33,68 +25,6 @@ inline double uniform(std::mt19937_64& rng) {
 inline Millis uniform_ms(std::mt19937_64& rng, Millis lo, Millis hi) {
   return Millis(std::uniform_int_distribution<std::int64_t>(lo.count(), hi.count())(rng));
 }
-
-class SimTimerFactory;
-
-// A WakeTimer that expires only when the simulation moves the clock and calls fire_due()
-// (as tests/core/fake_timers.h), numbered at creation so that timers due at the same instant
-// fire in the same order in every run of a seed (never in heap-address order).
-class SimWakeTimer final : public core::WakeTimer {
- public:
-  SimWakeTimer(boost::asio::io_context& io, SimTimerFactory& owner);
-  ~SimWakeTimer() override;
-  void expires_after(Millis delay) override;
-  boost::asio::awaitable<bool> wait() override;
-  void cancel() override;
-  bool fire_if_due(std::chrono::steady_clock::time_point now);
-  const std::optional<std::chrono::steady_clock::time_point>& deadline() const { return m_deadline; }
-
- private:
-  boost::asio::steady_timer m_inner;
-  SimTimerFactory& m_owner;
-  std::uint64_t m_number;
-  std::optional<std::chrono::steady_clock::time_point> m_deadline;
-  bool m_fired = false;
-};
-
-class SimTimerFactory final : public core::TimerFactory {
- public:
-  SimTimerFactory(boost::asio::io_context& io, const core::FakeClock& clock)
-      : m_io(io), m_clock(clock) {}
-  std::unique_ptr<core::WakeTimer> make_timer() override {
-    return std::make_unique<SimWakeTimer>(m_io, *this);
-  }
-  // Expires every timer due at the clock's monotonic now, oldest timer first.
-  void fire_due();
-  std::optional<std::chrono::steady_clock::time_point> earliest() const;
-  const core::FakeClock& clock() const { return m_clock; }
-  std::uint64_t add(SimWakeTimer* t) {
-    m_timers.emplace(++m_count, t);
-    return m_count;
-  }
-  void remove(std::uint64_t number) { m_timers.erase(number); }
-
- private:
-  boost::asio::io_context& m_io;
-  const core::FakeClock& m_clock;
-  std::map<std::uint64_t, SimWakeTimer*> m_timers;
-  std::uint64_t m_count = 0;
-};
-
-// PaceClock over the simulation's clock: sleeps are fake timers, so the pacer, backoff and
-// auth circuit wait in simulated time.
-class SimPaceClock final : public platform::PaceClock {
- public:
-  SimPaceClock(const core::FakeClock& clock, core::TimerFactory& timers)
-      : m_clock(clock), m_timers(timers) {}
-  platform::SteadyTime now() const override { return m_clock.steady_now(); }
-  SysMillis wall_now() const override { return m_clock.now(); }
-  boost::asio::awaitable<void> sleep_until(platform::SteadyTime t) override;
-
- private:
-  const core::FakeClock& m_clock;
-  core::TimerFactory& m_timers;
-};
 
 // Faults below HTTP, per request; probabilities in [0, 1].
 struct NetFaults {
@@ -125,7 +55,7 @@ struct TransportHooks {
 
 class SimTransport final : public platform::HttpTransport {
  public:
-  SimTransport(sim::SimState& state, core::TimerFactory& timers, std::mt19937_64& rng,
+  SimTransport(sim::SimState& state, TimerFactory& timers, std::mt19937_64& rng,
                const NetFaults& faults, Millis timeout, TransportHooks hooks)
       : m_state(state), m_timers(timers), m_rng(rng), m_faults(faults), m_timeout(timeout),
         m_hooks(std::move(hooks)) {}
@@ -139,7 +69,7 @@ class SimTransport final : public platform::HttpTransport {
   sim::Reply deliver(const platform::HttpRequest& request);
 
   sim::SimState& m_state;
-  core::TimerFactory& m_timers;
+  TimerFactory& m_timers;
   std::mt19937_64& m_rng;
   const NetFaults& m_faults;
   Millis m_timeout;

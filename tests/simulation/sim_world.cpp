@@ -139,7 +139,7 @@ void World::violation(std::string what) {
 void World::start_life() {
   auto life = std::make_unique<Life>();
   life->io = std::make_unique<boost::asio::io_context>();
-  life->timers = std::make_unique<SimTimerFactory>(*life->io, m_clock);
+  life->timers = std::make_unique<test::FakeTimerFactory>(*life->io, m_clock);
   TransportHooks hooks{[this] { return platform_now(); },
                        [this](const Accepted& a) { on_accepted(a); },
                        [this](std::string e) { log(std::move(e)); }};
@@ -148,8 +148,7 @@ void World::start_life() {
   platform::ClientOptions client_options;
   client_options.seed = mix(m_seed ^ static_cast<std::uint64_t>(m_outcome.crashes + 1));
   life->client = platform::make_platform_client(
-      *life->io, m_platform_config, std::move(transport),
-      std::make_unique<SimPaceClock>(m_clock, *life->timers), client_options);
+      *life->io, m_platform_config, std::move(transport), m_clock, *life->timers, client_options);
   core::EngineOptions options;
   options.timers = life->timers.get();
   options.random = [this] { return uniform(m_rng); };

@@ -12,6 +12,7 @@
 #include "daemon/core/engine.h"
 #include "storage/sqlite_run_store.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/fake_timers.h"
 
 #include <boost/asio/io_context.hpp>
 
@@ -28,7 +29,7 @@ namespace bsched::simulation {
 // kill() spells out.
 struct Life {
   std::unique_ptr<boost::asio::io_context> io;
-  std::unique_ptr<SimTimerFactory> timers;
+  std::unique_ptr<test::FakeTimerFactory> timers;
   std::unique_ptr<platform::PlatformClient> client;
   std::unique_ptr<core::Engine> engine;
   bool started = false;  // Engine::start() completed
@@ -84,7 +85,7 @@ class World {
   EventLog m_events{k_kept_events};
   SeedOutcome m_outcome;
 
-  core::FakeClock m_clock;
+  test::FakeClock m_clock;
   SysMillis m_true_start;
   std::chrono::steady_clock::time_point m_steady_start{};
   Millis m_suspended{0};

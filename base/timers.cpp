@@ -1,11 +1,11 @@
 // Real timers over boost::asio::steady_timer.
-#include "daemon/core/timers.h"
+#include "base/timers.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace bsched::core {
+namespace bsched {
 
 namespace {
 
@@ -32,4 +32,4 @@ std::unique_ptr<WakeTimer> SteadyTimerFactory::make_timer() {
   return std::make_unique<SteadyWakeTimer>(m_io);
 }
 
-}  // namespace bsched::core
+}  // namespace bsched

@@ -1,4 +1,6 @@
-// The engine's timers, behind an interface so tests drive them with a fake clock (no sleeping).
+// The one timer seam of the daemon (with base/clock.h): the engine, the alert dispatcher and
+// the platform client's pacer and backoff wait on WakeTimers, so tests drive them with fake
+// timers on a fake clock (tests/support/fake_timers.h) and never sleep.
 // A WakeTimer measures monotonic time; the engine converts wall-clock targets into delays
 // and re-checks the wall clock on every wake-up.
 #pragma once
@@ -10,7 +12,7 @@
 
 #include <memory>
 
-namespace bsched::core {
+namespace bsched {
 
 class WakeTimer {
  public:
@@ -39,4 +41,4 @@ class SteadyTimerFactory final : public TimerFactory {
   boost::asio::io_context& m_io;
 };
 
-}  // namespace bsched::core
+}  // namespace bsched
