@@ -61,6 +61,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
     };
   }
   if (options.pid == 0) options.pid = static_cast<int>(::getpid());
+  if (!options.may_send) options.may_send = [] { return true; };
   if (!options.run_id) options.run_id = [] { return platform::make_run_id(); };
   fire.timer = timers->make_timer();
   burst.cap = timers->make_timer();

@@ -50,6 +50,11 @@ struct EngineOptions {
   std::shared_ptr<metrics::Registry> metrics;
   // Called after an alert event was committed to the store (wakes the alert dispatcher).
   std::function<void()> on_alert;
+  // Asked just before each ExecutionRequest leaves; false keeps it from leaving (a node of an
+  // active/standby pair whose lease is not certain, docs/ha.md). The run stays `submitting`
+  // and possibly accepted, as after a crash at that point: it is reconciled, never resent
+  // blindly. Null: always true.
+  std::function<bool()> may_send;
   int pid = 0;  // written in the heartbeat; 0: getpid()
   Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
   Millis prune_interval = std::chrono::minutes(10);        // retention pruning

@@ -141,6 +141,14 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   }
   if (co_await held_by_auth(t)) co_return;
   t.auth_held = false;
+  if (!options.may_send()) {
+    // Stored as leaving, but not sent: like a crash at this point, reconciled from here on.
+    spdlog::warn("run.send_withheld job={} run={} attempt={} reason=\"no certain leader lease\"",
+                 t.row.job, t.row.id, t.row.attempts);
+    t.mode = RunAction::query;
+    t.row.next_action_at = run_now(t) + k_store_retry;
+    co_return;
+  }
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
   if (t.row.attempts == 1) {
     metrics.started(t.row, clock.now());

@@ -63,6 +63,7 @@ class LeaseKeeper {
   std::int64_t epoch() const { return m_state.epoch; }
   const LeaseState& state() const { return m_state; }
   const std::string& node() const { return m_settings.node; }
+  const LeaseTimings& timings() const { return m_settings.timings; }  // resolved
   // Called on every change (acquired, reacquired, lost, resigned) after it is logged.
   void on_change(std::function<void(const Transition&)> f) { m_on_change = std::move(f); }
 

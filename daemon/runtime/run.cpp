@@ -2,20 +2,21 @@
 
 #include "base/clock.h"
 #include "config/loader.h"
-#include "daemon/alerts/dispatcher.h"
 #include "daemon/alerts/sink_sender.h"
-#include "daemon/core/engine.h"
 #include "daemon/metrics/registry.h"
 #include "daemon/platform/boomi_client.h"
 #include "daemon/runtime/daemon_metrics.h"
 #include "daemon/runtime/dev_mode.h"
-#include "daemon/runtime/engine_scheduler.h"
+#include "daemon/ha/lease_keeper.h"
+#include "daemon/runtime/leader_scheduler.h"
+#include "daemon/runtime/term.h"
 #include "daemon/runtime/instance_lock.h"
 #include "daemon/runtime/logging.h"
 #include "daemon/runtime/private_memory.h"
 #include "daemon/runtime/supervisor.h"
 #include "daemon/runtime/web_listener.h"
 #include "daemon/sim/simulator.h"
+#include "storage/pg/pg_run_store.h"
 #include "storage/sqlite_run_store.h"
 
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <exception>
@@ -113,7 +115,7 @@ void update_client(platform::PlatformClient& client, const config::Config& old,
 
 // Writes the daemon's notes for `status`; a failure is logged and otherwise harmless (the
 // heartbeat and the pid still tell whether the daemon runs).
-void write_notes(storage::SqliteRunStore& store, const storage::DaemonNotes& notes) {
+void write_notes(storage::StateStore& store, const storage::DaemonNotes& notes) {
   if (auto r = store.write_daemon_notes(notes); !r) {
     spdlog::warn("store.notes_failed error=\"{}\"", r.error().message);
   }
@@ -149,18 +151,90 @@ std::function<std::string()> metrics_source(std::shared_ptr<metrics::Registry> r
   return [registry] { return registry->render(); };
 }
 
-// Everything after the lock: store, client, engine, supervisor, listener, loop.
+// The store the daemon runs on: the SQLite file at storage.path, or PostgreSQL.
+struct OpenedStore {
+  std::unique_ptr<storage::StateStore> store;
+  storage::pg::PgRunStore* pg = nullptr;  // the same store, when it is PostgreSQL
+  std::string where;                      // for logs: the file, or host/port/dbname/user
+};
+
+// Statements of the PostgreSQL store end well before a lease could run out unnoticed.
+Millis pg_statement_deadline(const config::Ha& ha) {
+  return std::clamp<Millis>(ha.lease / 3, std::chrono::seconds(1), std::chrono::seconds(5));
+}
+
+Result<OpenedStore> open_store(const config::Config& config) {
+  OpenedStore out;
+  if (config.storage.postgres.empty()) {
+    auto store = storage::SqliteRunStore::open(config.storage.path, store_options());
+    if (!store)
+      return make_error(fmt::format("cannot use the state database {}: {}", config.storage.path,
+                                    store.error().message));
+    out.store = std::move(*store);
+    out.where = config.storage.path;
+    return out;
+  }
+  auto store = storage::pg::PgRunStore::open(
+      config.storage.postgres.reveal(), {.statement_deadline = pg_statement_deadline(config.ha)});
+  if (!store) return make_error("cannot use storage.postgres: " + store.error().message);
+  out.pg = store->get();
+  out.where = (*store)->target();
+  out.store = std::move(*store);
+  return out;
+}
+
+// The lease's name in leader_lease: one pair per database.
+constexpr const char* k_lease_name = "boomi-sched";
+
+// A node of an active/standby pair: the lease keeper, and a Term only while it leads, its
+// writes that let a request leave fenced by the lease's epoch (docs/ha.md).
+struct Pair {
+  std::unique_ptr<ha::LeaseKeeper> keeper;
+  metrics::Registry::Collector gauges;
+};
+
+Result<std::unique_ptr<Scheduler>> make_pair_scheduler(asio::io_context& io, Pair& pair,
+                                                       OpenedStore& opened, const Clock& clock,
+                                                       const TermParts& parts,
+                                                       std::shared_ptr<const config::Config> config) {
+  ha::LeaseKeeperSettings settings{.conninfo = config->storage.postgres.reveal(),
+                                   .node = config->ha.node,
+                                   .lease_name = k_lease_name,
+                                   .timings = {.lease = config->ha.lease}};
+  auto keeper = ha::LeaseKeeper::make(io.get_executor(), clock, std::move(settings));
+  if (!keeper) return make_error("ha: " + keeper.error().message);
+  pair.keeper = std::move(*keeper);
+  auto& k = *pair.keeper;
+  auto* pg = opened.pg;
+  auto make_term = [&k, pg, parts](std::int64_t epoch, std::shared_ptr<const config::Config> c) {
+    pg->set_send_fence(storage::pg::SendFence{k_lease_name, k.node(), epoch, k.timings().margin});
+    return std::unique_ptr<Scheduler>(std::make_unique<Term>(
+        parts, std::move(c), [&k, epoch] { return k.may_send() && k.epoch() == epoch; }));
+  };
+  auto scheduler = std::make_unique<LeaderScheduler>(io, k, config, make_term);
+  auto& leader = parts.metrics->gauge("boomi_sched_leader",
+                                      "1 while this node leads its active/standby pair");
+  auto& epoch = parts.metrics->gauge("boomi_sched_leader_epoch",
+                                     "The lease epoch this node holds, or last saw");
+  pair.gauges = parts.metrics->add_collector([&k, &leader, &epoch] {
+    leader.set({}, k.role() == ha::Role::leader ? 1 : 0);
+    epoch.set({}, static_cast<double>(k.epoch()));
+  });
+  return std::unique_ptr<Scheduler>(std::move(scheduler));
+}
+
+// Everything after the lock: store, client, scheduler, supervisor, listener, loop.
 int serve(asio::io_context& io, StopDeadline& deadline, const std::string& config_path,
           const config::LoadOptions& load_options, std::shared_ptr<const config::Config> config,
           bool dev) {
-  const std::string db = config->storage.path;
-  auto store = storage::SqliteRunStore::open(db, store_options());
-  if (!store) {
-    return fail(fmt::format("cannot use the state database {}: {}", db, store.error().message));
-  }
-  // A fresh start: no stop and no refused reload of an earlier daemon applies any more.
+  auto opened = open_store(*config);
+  if (!opened) return fail(opened.error().message);
+  auto& store = *opened->store;
+  const bool pair_node = opened->pg != nullptr;
+  // A fresh start: no stop and no refused reload of an earlier daemon applies any more. (The
+  // notes of a pair are shared: its nodes write only the outcome of their reloads.)
   storage::DaemonNotes notes{.pid = ::getpid()};
-  write_notes(**store, notes);
+  if (!pair_node) write_notes(store, notes);
   // The metrics every part writes to; GET /metrics renders them.
   auto registry = std::make_shared<metrics::Registry>();
   DaemonMetrics daemon_metrics(*registry, wall_now());
@@ -169,46 +243,48 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   SteadyTimerFactory timers(io);
   auto client =
       platform::make_platform_client(io, config->platform, clock, timers, {.metrics = registry});
-  // The alert outbox's sender; the engine wakes it when it wrote an event.
   alerts::SinkSender alert_sender(io);
-  alerts::DispatcherOptions alert_options;
-  alert_options.link_base = config->http.public_url;  // messages link to <public_url>/jobs/<job>
-  while (alert_options.link_base.ends_with('/')) alert_options.link_base.pop_back();
-  alerts::Dispatcher alert_dispatcher(**store, clock, timers, alert_sender, config->alerts,
-                                      alert_options);
-  auto engine = std::make_unique<core::Engine>(
-      io, **store, *client, clock, config,
-      core::EngineOptions{.timers = &timers,
-                          .metrics = registry,
-                          .on_alert = [&] { alert_dispatcher.wake(); }});
-  EngineScheduler scheduler(*engine);
+  TermParts parts{io, store, *client, clock, timers, alert_sender, registry};
+  Pair pair;
+  std::unique_ptr<Scheduler> scheduler;
+  if (pair_node) {
+    auto made = make_pair_scheduler(io, pair, *opened, clock, parts, config);
+    if (!made) return fail(made.error().message);
+    scheduler = std::move(*made);
+  } else {
+    scheduler = std::make_unique<Term>(parts, config);
+  }
   SdNotifier notifier;
   SupervisorSettings settings;
   settings.config_path = config_path;
   settings.load_options = load_options;
-  settings.db_path = db;
-  Supervisor supervisor(io, scheduler, notifier, deadline, settings, config);
+  settings.db_path = opened->where;
+  if (pair_node) settings.command_poll = std::chrono::seconds(1);
+  Supervisor supervisor(io, *scheduler, notifier, deadline, settings, config);
   supervisor.set_reload_hook([&](const config::Config& old, const config::Config& next) {
     update_client(*client, old, next);
     if (!(old.http == next.http)) {
       spdlog::warn("config.restart_needed setting=http running={} configured={}",
                    old.http.listen, next.http.listen);
     }
-    alert_dispatcher.reload(next.alerts);
+    if (!(old.storage.postgres == next.storage.postgres) || old.ha.node != next.ha.node ||
+        old.ha.lease != next.ha.lease) {
+      spdlog::warn("config.restart_needed setting=storage.postgres/ha");
+    }
   });
   // A refused reload stays visible in `status` until a reload succeeds.
   supervisor.set_reload_outcome_hook([&](const ReloadOutcome& outcome) {
     notes.reload_failed_at = outcome.failed ? std::optional<SysMillis>(wall_now()) : std::nullopt;
     notes.reload_errors = outcome.errors;
     notes.reload_error = outcome.first_error;
-    write_notes(**store, notes);
+    write_notes(store, notes);
     daemon_metrics.reloaded(outcome, wall_now());
   });
 
   WebListener listener(io, *config,
                        WebWiring{.config_path = config_path,
                                  .config = [&supervisor] { return supervisor.config(); },
-                                 .stats = [&engine] { return engine->stats(); },
+                                 .stats = [&scheduler] { return scheduler->stats(); },
                                  .metrics = metrics_source(registry)});
   if (!start_listener(listener, *config, dev)) {
     return fail(fmt::format("cannot listen on http.listen {}; free the port, choose another "
@@ -222,19 +298,18 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
     if (e) spdlog::critical("daemon.internal_error where=supervisor");
     io.stop();
   });
-  asio::co_spawn(io, alert_dispatcher.run(), [](std::exception_ptr e) {
-    if (e) spdlog::critical("daemon.internal_error where=alert_dispatcher");
-  });
   io.run();
   // The loop is stopped: tear down in dependency order, then close the database.
-  alert_dispatcher.stop();
   listener.stop();
-  engine.reset();
+  scheduler.reset();
+  pair = {};
   client.reset();
   // `status` shows a clean stop, and runs in flight as no longer tracked.
-  notes.stopped_at = wall_now();
-  write_notes(**store, notes);
-  store->reset();
+  if (!pair_node) {
+    notes.stopped_at = wall_now();
+    write_notes(store, notes);
+  }
+  opened->store.reset();
   return code;
 }
 
@@ -272,15 +347,11 @@ int run_daemon(const RunOptions& options) {
   }
   auto config = load(config_path, load_options);
   if (!config) return fail(config.error().message);
-  if (!(*config)->storage.postgres.empty()) {
-    return fail("storage.postgres: the daemon does not run on PostgreSQL yet (docs/ha.md); "
-                "status, history, pause, resume, trigger and exec use it already. Remove "
-                "storage.postgres to run on the SQLite file at storage.path");
-  }
   auto lock = InstanceLock::acquire((*config)->storage.path);
   if (!lock) return fail(lock.error().message);
   spdlog::info("daemon.starting version={} pid={} config={} db={}", BSCHED_VERSION, ::getpid(),
-               config_path, (*config)->storage.path);
+               config_path,
+               (*config)->storage.postgres.empty() ? (*config)->storage.path : "postgres");
   int code = serve(io, deadline, config_path, load_options, *config, options.dev);
   deadline.disarm();
   return code;

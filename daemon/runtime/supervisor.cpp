@@ -77,6 +77,7 @@ Supervisor::Supervisor(asio::io_context& io, Scheduler& scheduler, Notifier& not
       m_command_timer(io),
       m_status_timer(io),
       m_watchdog_timer(io),
+      m_poll_timer(io),
       m_stop_wait(io) {}
 
 Supervisor::~Supervisor() = default;
@@ -101,6 +102,7 @@ asio::awaitable<int> Supervisor::run() {
     spdlog::info("daemon.ready pid={} jobs={} config={} db={}", ::getpid(), m_config->jobs.size(),
                  m_settings.config_path, m_settings.db_path);
     start_watchdog();
+    if (m_settings.command_poll > Millis::zero()) poll_commands();
     m_stop_wait.expires_at(asio::steady_timer::time_point::max());
     co_await m_stop_wait.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -108,7 +110,8 @@ asio::awaitable<int> Supervisor::run() {
   // transactions; the caller closes the store.
   m_files.stop();
   m_clock.stop();
-  for (auto* t : {&m_reload_timer, &m_command_timer, &m_status_timer, &m_watchdog_timer}) {
+  for (auto* t : {&m_reload_timer, &m_command_timer, &m_status_timer, &m_watchdog_timer,
+                  &m_poll_timer}) {
     t->cancel();
   }
   co_await m_scheduler.stop();
@@ -198,7 +201,7 @@ void Supervisor::start_watchers() {
   } else {
     watch_config_dir();
     watch_jobs_dir();
-    watch_database();
+    if (m_settings.command_poll == Millis::zero()) watch_database();
   }
   auto r = m_clock.start([this] {
     spdlog::warn("clock.stepped now={}", format_utc_ms(std::chrono::time_point_cast<Millis>(
@@ -299,6 +302,15 @@ void Supervisor::start_watchdog() {
     send(k_watchdog_message);
     refresh_status();  // also catches changes no file event announced (platform state)
     start_watchdog();
+  });
+}
+
+void Supervisor::poll_commands() {
+  m_poll_timer.expires_after(m_settings.command_poll);
+  m_poll_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec || m_stopping) return;
+    take_commands();
+    poll_commands();
   });
 }
 

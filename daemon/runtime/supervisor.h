@@ -61,6 +61,9 @@ struct SupervisorSettings {
   Millis status_interval = 1s;   // STATUS= at most this often
   Millis stop_bound = 5s;        // SIGTERM to exit, hard bound
   bool watch_files = true;       // inotify on the configuration and the database
+  // Nonzero: operator commands are looked for this often instead of on the database file's
+  // changes (a PostgreSQL store has no file to watch).
+  Millis command_poll{0};
   config::LoadOptions load_options;  // for reloads (its env_tokens outlive the supervisor)
 };
 
@@ -112,6 +115,7 @@ class Supervisor {
   void take_commands();
   void refresh_status();
   void start_watchdog();
+  void poll_commands();
   void send(const std::string& message) { m_notifier.send(message); }
   bool apply(std::shared_ptr<const config::Config> next, const std::string& why);
 
@@ -135,6 +139,7 @@ class Supervisor {
   boost::asio::steady_timer m_command_timer;
   boost::asio::steady_timer m_status_timer;
   boost::asio::steady_timer m_watchdog_timer;
+  boost::asio::steady_timer m_poll_timer;
   boost::asio::steady_timer m_stop_wait;  // cancelled to wake run() for the stop
   bool m_started = false;
   bool m_stopping = false;

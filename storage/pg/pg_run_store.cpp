@@ -52,6 +52,25 @@ ON CONFLICT (job) DO UPDATE SET
   last_success_slot = greatest(coalesce(j.last_success_slot, excluded.last_success_slot),
                                excluded.last_success_slot))";
 
+// SendFence's check, inside the transaction of the write it guards.
+awaitable<StoreResult<void>> check_fence(PgSession& s, const std::optional<SendFence>& f) {
+  if (!f) co_return StoreResult<void>{};
+  PgParams ps{p(f->lease_name), p(f->node), p(f->epoch), p(std::int64_t{f->margin.count()})};
+  BSCHED_CO_TRY_ASSIGN(r, s.query("SELECT 1 FROM leader_lease WHERE name = $1 AND holder = $2 "
+                                  "AND epoch = $3::bigint AND expires_at > now() + "
+                                  "$4::bigint * interval '1 millisecond' FOR SHARE",
+                                  std::move(ps)));
+  if (r.rows.empty())
+    co_return StoreError{StoreErrorKind::io,
+                         fmt::format("node {} does not hold the leader lease under epoch {} with "
+                                     "{} ms left: the request is not sent",
+                                     f->node, f->epoch, f->margin.count())};
+  co_return StoreResult<void>{};
+}
+
+// Whether a write of `update` lets a request leave: one more attempt, possibly accepted.
+bool sends(const RunUpdate& update) { return update.maybe_accepted.value_or(false); }
+
 awaitable<StoreResult<RunRow>> load_run(PgSession& s, std::int64_t id) {
   PgParams ps{p(id)};
   BSCHED_CO_TRY_ASSIGN(
@@ -211,29 +230,39 @@ StoreResult<RunRow> PgRunStore::create_run(const NewRun& run, SysMillis now) {
               p(row.submitting_at), p(row.last_sent_at), p(row.maybe_accepted), p(advance)};
   auto duplicate = fmt::format("job {} already has a run for slot {}", run.job,
                                format_utc(run.slot));
+  auto fence = run.submitting ? m_fence : std::nullopt;
   return m_worker->call<RunRow>(
-      [ps, row, duplicate](PgSession& s) -> awaitable<StoreResult<RunRow>> {
-        BSCHED_CO_TRY_ASSIGN(r, s.query(k_insert_run, ps));
-        if (r.rows.empty()) co_return StoreError{StoreErrorKind::duplicate_slot, duplicate};
-        auto out = row;
-        out.id = i64(r, 0, 0);
-        co_return out;
+      [ps, row, duplicate, fence](PgSession& s) -> awaitable<StoreResult<RunRow>> {
+        co_return co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
+          BSCHED_CO_TRY(check_fence(s, fence));
+          BSCHED_CO_TRY_ASSIGN(r, s.query(k_insert_run, ps));
+          if (r.rows.empty()) co_return StoreError{StoreErrorKind::duplicate_slot, duplicate};
+          auto out = row;
+          out.id = i64(r, 0, 0);
+          co_return out;
+        });
       });
 }
 
 StoreResult<RunRow> PgRunStore::transition(std::int64_t id, RunState to, SysMillis now,
                                            const RunUpdate& update) {
+  auto fence = to == RunState::submitting || sends(update) ? m_fence : std::nullopt;
   return m_worker->call<RunRow>(
-      [id, to, now, update](PgSession& s) -> awaitable<StoreResult<RunRow>> {
-        co_return co_await s.atomically<RunRow>(
-            [&]() { return change_run(s, id, std::optional<RunState>(to), now, update); });
+      [id, to, now, update, fence](PgSession& s) -> awaitable<StoreResult<RunRow>> {
+        co_return co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
+          BSCHED_CO_TRY(check_fence(s, fence));
+          co_return co_await change_run(s, id, std::optional<RunState>(to), now, update);
+        });
       });
 }
 
 StoreResult<void> PgRunStore::update(std::int64_t id, const RunUpdate& update) {
-  return m_worker->call<void>([id, update](PgSession& s) -> awaitable<StoreResult<void>> {
-    auto r = co_await s.atomically<RunRow>(
-        [&]() { return change_run(s, id, std::nullopt, SysMillis{}, update); });
+  auto fence = sends(update) ? m_fence : std::nullopt;
+  return m_worker->call<void>([id, update, fence](PgSession& s) -> awaitable<StoreResult<void>> {
+    auto r = co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
+      BSCHED_CO_TRY(check_fence(s, fence));
+      co_return co_await change_run(s, id, std::nullopt, SysMillis{}, update);
+    });
     if (!r) co_return r.error();
     co_return StoreResult<void>{};
   });
@@ -282,10 +311,14 @@ StoreResult<void> PgRunStore::start_ahead(const std::vector<std::int64_t>& ids, 
   if (ids.empty()) return {};
   auto list = id_array(ids);
   auto expected = ids.size();
-  return m_worker->call<void>([list, expected, now](PgSession& s) -> awaitable<StoreResult<void>> {
-    co_return co_await s.atomically<void>(
-        [&]() { return start_ahead_in(s, list, expected, now); });
-  });
+  auto fence = m_fence;
+  return m_worker->call<void>(
+      [list, expected, now, fence](PgSession& s) -> awaitable<StoreResult<void>> {
+        co_return co_await s.atomically<void>([&]() -> awaitable<StoreResult<void>> {
+          BSCHED_CO_TRY(check_fence(s, fence));
+          co_return co_await start_ahead_in(s, list, expected, now);
+        });
+      });
 }
 
 StoreResult<void> PgRunStore::discard_ahead(const std::vector<std::int64_t>& ids) {

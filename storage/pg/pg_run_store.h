@@ -21,6 +21,7 @@
 #include "storage/state_reads.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,17 @@
 namespace bsched::storage::pg {
 
 class PgWorker;
+
+// The condition on every write that lets a request leave (a run entering `submitting`, or one
+// more attempt counted): this node holds lease `lease_name` under `epoch` and it runs at least
+// `margin` longer by the database's clock. The check locks the lease row (FOR SHARE) until the
+// write commits, so a takeover, which updates that row, comes after the write or refuses it.
+struct SendFence {
+  std::string lease_name;
+  std::string node;
+  std::int64_t epoch = 0;
+  Millis margin{0};
+};
 
 struct PgStoreOptions {
   // How long one call may take, connecting included (a call inside in_transaction: each).
@@ -91,6 +103,11 @@ class PgRunStore final : public StateStore {
   // daemon_notes, alert_events, alert_deliveries); any other name is refused.
   StoreResult<std::int64_t> row_count(std::string_view table);
 
+  // From now on every write that lets a request leave is fenced (see SendFence); nullopt: none
+  // is (the command line, which sends nothing). A fenced write that finds the lease gone or
+  // short fails with StoreErrorKind::io, "… does not hold the leader lease …", changing nothing.
+  void set_send_fence(std::optional<SendFence> fence) { m_fence = std::move(fence); }
+
   // "host=… port=… dbname=… user=…": the server, for logs.
   const std::string& target() const;
 
@@ -103,6 +120,7 @@ class PgRunStore final : public StateStore {
 
   std::unique_ptr<PgWorker> m_worker;
   int m_depth = 0;  // open in_transaction levels (the caller's thread)
+  std::optional<SendFence> m_fence;
 };
 
 }  // namespace bsched::storage::pg

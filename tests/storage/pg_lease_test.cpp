@@ -2,6 +2,8 @@
 // database clock (expiry is forced by moving expires_at, so nothing sleeps).
 #include "storage/pg/pg_lease.h"
 #include "storage/pg/pg_migrations.h"
+#include "storage/pg/pg_run_store.h"
+#include "tests/storage/store_test_util.h"
 #include "tests/support/pg_test_util.h"
 
 #include <doctest/doctest.h>
@@ -10,6 +12,7 @@
 
 using namespace std::chrono_literals;
 using namespace bsched;
+using namespace bsched::storage;
 using namespace bsched::storage::pg;
 using bsched::test::pg_connect;
 using bsched::test::PgCluster;
@@ -24,7 +27,8 @@ std::ostream& operator<<(std::ostream& os, const LeaseClaim& c) {
 namespace {
 
 struct Db {
-  explicit Db(const char* name) : c(pg_connect(io, PgCluster::get().new_database(name))) {
+  explicit Db(const char* name)
+      : conninfo(PgCluster::get().new_database(name)), c(pg_connect(io, conninfo)) {
     REQUIRE(run_pg(io, run_migrations(*c, 2s)));
   }
   LeaseClaim claim(const char* node, Millis lease = 15s) {
@@ -36,6 +40,7 @@ struct Db {
     REQUIRE(run_pg(
         io, c->query("UPDATE leader_lease SET expires_at = now() - interval '1 s'", {}, 2s)));
   }
+  std::string conninfo;
   boost::asio::io_context io;
   std::unique_ptr<PgConnection> c;
 };
@@ -124,5 +129,56 @@ TEST_SUITE("storage::pg_lease") {
     CHECK(r->at(0, 2) == "0.1.0");
     CHECK(r->at(0, 3) == "t");
     CHECK(r->at(0, 4) == "1");
+  }
+
+  // The send fence: every write that lets a request leave checks the lease in its own
+  // transaction; without the lease (another epoch, another holder, too little time left) the
+  // write changes nothing.
+  TEST_CASE("a fenced store lets requests leave only under its own epoch with margin left") {
+    Db db("lease_fence");
+    REQUIRE(db.claim("a", 15s).epoch == 1);
+    auto opened = PgRunStore::open(db.conninfo);
+    REQUIRE(opened.has_value());
+    auto& store = **opened;
+    auto slot = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000}};
+    auto now = test::ms(slot);
+    auto ok_run = store.create_run(test::new_run("j", slot), now);
+    auto refused_run = store.create_run(test::new_run("j", slot + 60s), now);
+    REQUIRE(ok_run.has_value());
+    REQUIRE(refused_run.has_value());
+
+    store.set_send_fence(SendFence{"main", "a", 1, 5s});
+    CHECK(store.transition(ok_run->id, RunState::submitting, now, first_send(now)).has_value());
+
+    // Another epoch (a takeover happened): no row moves, no request may leave.
+    store.set_send_fence(SendFence{"main", "a", 2, 5s});
+    auto refused = store.transition(refused_run->id, RunState::submitting, now, first_send(now));
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().message.find("does not hold the leader lease") != std::string::npos);
+    CHECK(store.find_run(refused_run->id).value()->state == RunState::scheduled);
+    // A run created leaving at once, and one more attempt, are fenced alike.
+    NewRun leaving = test::new_run("j", slot + 120s);
+    leaving.submitting = true;
+    CHECK_FALSE(store.create_run(leaving, now).has_value());
+    RunUpdate again;  // as the engine writes a resend
+    again.attempts = 2;
+    again.last_sent_at = now;
+    again.maybe_accepted = true;
+    CHECK_FALSE(store.update(ok_run->id, again).has_value());
+    CHECK(store.find_run(ok_run->id).value()->attempts == 1);
+
+    // The right epoch, but less time left than the margin.
+    store.set_send_fence(SendFence{"main", "a", 1, 20s});
+    CHECK_FALSE(store.transition(refused_run->id, RunState::submitting, now, first_send(now))
+                    .has_value());
+    // The lease ran out: refused under any margin; writes that send nothing still work.
+    db.expire();
+    store.set_send_fence(SendFence{"main", "a", 1, 0s});
+    CHECK_FALSE(store.transition(refused_run->id, RunState::submitting, now, first_send(now))
+                    .has_value());
+    CHECK(store.transition(refused_run->id, RunState::skipped, now).has_value());
+    // Without a fence (the command line), nothing is checked.
+    store.set_send_fence(std::nullopt);
+    CHECK(store.create_run(leaving, now).has_value());
   }
 }

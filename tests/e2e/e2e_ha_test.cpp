@@ -1,0 +1,245 @@
+// An active/standby pair on PostgreSQL (docs/ha.md): two real daemons with the same jobs
+// against one private PostgreSQL and the simulator. A clean stop hands the lease over at once;
+// a leader killed with SIGKILL is replaced within the lease; no slot is ever submitted twice,
+// nothing is left in flight, and every slot is either run or in the missed-slot ledger.
+#include "tests/e2e/e2e_support.h"
+#include "tests/support/pg_cluster.h"
+
+#include "storage/pg/pg_run_store.h"
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <set>
+
+using namespace bsched::e2e;
+namespace storage = bsched::storage;
+
+namespace {
+
+// Node `node`'s configuration: the jobs and platform of write_e2e_config, the runs in
+// PostgreSQL at `conninfo`, its own instance-lock file, and a short lease.
+std::string pair_config(const ConfigTempDir& dir, const std::string& base, const std::string& node,
+                        const std::string& conninfo, const std::string& lease) {
+  auto text = bsched::test::read_text(base);
+  auto at = text.find("storage:\n");
+  REQUIRE(at != std::string::npos);
+  auto end = text.find('\n', text.find("path:", at));
+  text.replace(at, end + 1 - at,
+               "storage:\n  path: " + (dir.path() / (node + ".db")).string() +
+                   "\n  postgres: \"" + conninfo + "\"\n");
+  text += "ha:\n  node: " + node + "\n  lease: " + lease + "\n";
+  return dir.write(node + ".yaml", text);
+}
+
+// How many times a daemon's log says it began serving as the leader.
+int terms(const DaemonProcess& d) {
+  auto log = d.log();
+  int n = 0;
+  for (auto at = log.find("leader.serving"); at != std::string::npos;
+       at = log.find("leader.serving", at + 1))
+    ++n;
+  return n;
+}
+
+struct PairLedger {
+  std::vector<storage::RunRow> runs;
+  std::vector<storage::SlotGap> gaps;
+  int non_terminal = 0;
+};
+
+PairLedger read_pair_ledger(const std::string& conninfo) {
+  auto store = storage::pg::PgRunStore::open(conninfo);
+  REQUIRE(store.has_value());
+  auto history = (*store)->history("", 1000000);
+  REQUIRE(history.has_value());
+  PairLedger l;
+  for (auto& e : *history) {
+    if (auto* r = std::get_if<storage::RunRow>(&e)) {
+      if (!storage::is_terminal(r->state)) ++l.non_terminal;
+      l.runs.push_back(std::move(*r));
+    } else {
+      l.gaps.push_back(std::get<storage::SlotGap>(e));
+    }
+  }
+  return l;
+}
+
+// Every slot of every job between its first and its last one (schedules every `period`
+// seconds) is a run or inside a gap; returns the slots that are neither ("job@time").
+std::vector<std::string> uncovered_slots(const PairLedger& l, int period) {
+  std::map<std::string, std::set<std::int64_t>> covered;
+  for (const auto& r : l.runs) {
+    if (r.trigger != storage::Trigger::schedule && r.trigger != storage::Trigger::catchup)
+      continue;
+    covered[r.job].insert(r.slot.time_since_epoch().count());
+  }
+  for (const auto& g : l.gaps) {
+    for (auto t = g.first.time_since_epoch().count(); t <= g.last.time_since_epoch().count();
+         t += period)
+      covered[g.job].insert(t);
+  }
+  std::vector<std::string> out;
+  for (const auto& [job, slots] : covered) {
+    for (auto t = *slots.begin(); t <= *slots.rbegin(); t += period) {
+      if (!slots.contains(t)) out.push_back(job + "@" + std::to_string(t));
+    }
+  }
+  return out;
+}
+
+// Disables every job on both nodes and waits until no run is in flight.
+bool settle(const ConfigTempDir& dir, const std::string& jobs_disabled,
+            std::vector<DaemonProcess*> nodes, const std::string& conninfo) {
+  dir.write("jobs.d/jobs.yaml", "jobs:\n" + jobs_disabled);
+  for (auto* n : nodes) n->child().signal(SIGHUP);
+  return wait_until([&] { return read_pair_ledger(conninfo).non_terminal == 0; }, 30s);
+}
+
+void check_ledger(const SimProcess& sim, const std::string& conninfo, int period) {
+  auto dups = duplicated_slots(sim.submits());
+  INFO("duplicated: " << (dups.empty() ? std::string("none") : dups.front()));
+  CHECK(dups.empty());
+  auto ledger = read_pair_ledger(conninfo);
+  CHECK(ledger.non_terminal == 0);
+  std::set<std::string> slots;
+  for (const auto& r : ledger.runs) {
+    if (r.trigger == storage::Trigger::manual) continue;
+    CHECK(slots.insert(r.job + "@" + bsched::format_utc(r.slot)).second);
+  }
+  for (const auto& g : ledger.gaps) CHECK_FALSE(g.reason.empty());
+  auto holes = uncovered_slots(ledger, period);
+  INFO("neither run nor missed: " << (holes.empty() ? std::string("none") : holes.front()));
+  CHECK(holes.empty());
+  MESSAGE("pair: " << ledger.runs.size() << " runs, " << ledger.gaps.size() << " gap rows, "
+                   << sim.submits().size() << " submits");
+}
+
+std::string jobs_on(int count, const std::string& schedule, const std::string& extra = "") {
+  std::string jobs;
+  for (int i = 0; i < count; ++i) jobs += e2e_job("h" + std::to_string(i), schedule, extra);
+  return jobs;
+}
+
+}  // namespace
+
+TEST_SUITE("e2e::ha") {
+  TEST_CASE("a clean stop of the leader hands the lease to the standby within a second") {
+    auto conninfo = bsched::test::PgCluster::get().new_database("ha_clean");
+    ConfigTempDir dir;
+    SimProcess sim(dir, {"--pickup-delay", "200ms", "--run-duration", "300ms"});
+    auto base = write_e2e_config(dir, sim, jobs_on(5, "* * * * * *"),
+                                 "  catchup_window: 1s\n  overlap: allow\n");
+    auto config_a = pair_config(dir, base, "node-a", conninfo, "4s");
+    auto config_b = pair_config(dir, base, "node-b", conninfo, "4s");
+    DaemonProcess a(dir, config_a, {}, 1);
+    REQUIRE(a.wait_ready());
+    REQUIRE(wait_until([&] { return terms(a) == 1; }, 10s));
+    DaemonProcess b(dir, config_b, {}, 2);
+    REQUIRE(b.wait_ready());
+    std::this_thread::sleep_for(2s);
+    CHECK_MESSAGE(terms(b) == 0, "node-b log:\n" << b.log());  // a standby while node-a leads
+
+    auto stopped_at = std::chrono::steady_clock::now();
+    a.child().signal(SIGTERM);
+    CHECK(a.child().exit_code(6s) == 0);
+    CHECK_MESSAGE(wait_until([&] { return terms(b) == 1; }, 5s), "node-b log:\n" << b.log());
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - stopped_at);
+    MESSAGE("clean handover: node-b serving " << took.count() << " ms after SIGTERM to node-a");
+    CHECK(took < 1500ms);
+    CHECK(a.log().find("leader.resigned") != std::string::npos);
+    std::this_thread::sleep_for(2s);  // node-b fires on
+
+    CHECK(settle(dir, jobs_on(5, "* * * * * *", "    enabled: false\n"), {&b}, conninfo));
+    b.child().signal(SIGTERM);
+    CHECK(b.child().exit_code(6s) == 0);
+    check_ledger(sim, conninfo, 1);
+  }
+
+  TEST_CASE("the leader killed with SIGKILL again and again: no slot twice, none lost") {
+    const int kills = long_variant() ? 10 : 4;
+    const auto seed = static_cast<unsigned>(std::random_device{}());
+    MESSAGE("ha kill test: " << kills << " kills, seed " << seed);
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> up_ms(500, 3000);
+
+    auto conninfo = bsched::test::PgCluster::get().new_database("ha_kill");
+    ConfigTempDir dir;
+    SimProcess sim(dir, {"--pickup-delay", "200ms", "--run-duration", "500ms"});
+    const std::string schedule = "*/2 * * * * *";
+    // A 2 s lease: a takeover comes at most one lease (plus a renewal period) after the kill.
+    // record_timeout 5s: a run killed between its `submitting` commit and its request ends
+    // `unknown` within the test instead of reconciling for 30 minutes.
+    auto base = write_e2e_config(dir, sim, jobs_on(20, schedule),
+                                 "  catchup_window: 10s\n  overlap: allow\n  record_timeout: 5s\n");
+    std::vector<std::string> configs{pair_config(dir, base, "node-a", conninfo, "2s"),
+                                     pair_config(dir, base, "node-b", conninfo, "2s")};
+    std::vector<std::unique_ptr<DaemonProcess>> nodes(2);
+    int life = 0;
+    nodes[0] = std::make_unique<DaemonProcess>(dir, configs[0], std::map<std::string, std::string>{},
+                                               life++);
+    REQUIRE(nodes[0]->wait_ready());
+    REQUIRE(wait_until([&] { return terms(*nodes[0]) == 1; }, 10s));
+    nodes[1] = std::make_unique<DaemonProcess>(dir, configs[1], std::map<std::string, std::string>{},
+                                               life++);
+    REQUIRE(nodes[1]->wait_ready());
+    int leader = 0;
+    std::chrono::milliseconds slowest{0};
+    for (int k = 0; k < kills; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(up_ms(rng)));
+      int standby = 1 - leader;
+      int before = terms(*nodes[standby]);
+      auto killed_at = std::chrono::steady_clock::now();
+      nodes[leader]->child().kill_and_reap();
+      bool took_over = wait_until([&] { return terms(*nodes[standby]) > before; }, 2s + 5s);
+      auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - killed_at);
+      REQUIRE_MESSAGE(took_over, "kill " << k << ": standby log:\n" << nodes[standby]->log());
+      slowest = std::max(slowest, took);
+      // The killed node comes back as the standby.
+      nodes[leader] = std::make_unique<DaemonProcess>(dir, configs[leader],
+                                                      std::map<std::string, std::string>{}, life++);
+      REQUIRE(nodes[leader]->wait_ready());
+      leader = standby;
+    }
+    MESSAGE("ha kill test: slowest takeover " << slowest.count() << " ms after SIGKILL");
+    CHECK(slowest < 2s + 5s);
+    std::this_thread::sleep_for(3s);
+    CHECK(settle(dir, jobs_on(20, schedule, "    enabled: false\n"),
+                 {nodes[0].get(), nodes[1].get()}, conninfo));
+    for (auto& n : nodes) {
+      n->child().signal(SIGTERM);
+      CHECK(n->child().exit_code(6s) == 0);
+    }
+    check_ledger(sim, conninfo, 2);
+  }
+
+  TEST_CASE("PostgreSQL restarted under load: both nodes reconnect, no slot twice, none lost") {
+    auto& cluster = bsched::test::PgCluster::get();
+    auto conninfo = cluster.new_database("ha_restart");
+    ConfigTempDir dir;
+    SimProcess sim(dir, {"--pickup-delay", "200ms", "--run-duration", "300ms"});
+    auto base = write_e2e_config(dir, sim, jobs_on(10, "* * * * * *"),
+                                 "  catchup_window: 10s\n  overlap: allow\n  record_timeout: 5s\n");
+    DaemonProcess a(dir, pair_config(dir, base, "node-a", conninfo, "3s"), {}, 1);
+    REQUIRE(a.wait_ready());
+    REQUIRE(wait_until([&] { return terms(a) == 1; }, 10s));
+    DaemonProcess b(dir, pair_config(dir, base, "node-b", conninfo, "3s"), {}, 2);
+    REQUIRE(b.wait_ready());
+    std::this_thread::sleep_for(2s);
+    cluster.restart();
+    auto restarted_at = sim.submits().size();
+    // Slots keep being sent after the restart, by whichever node leads.
+    CHECK_MESSAGE(wait_until([&] { return sim.submits().size() >= restarted_at + 30; }, 15s),
+                  "node-a log:\n" << a.log() << "\nnode-b log:\n" << b.log());
+    CHECK(a.child().running());
+    CHECK(b.child().running());
+    CHECK(settle(dir, jobs_on(10, "* * * * * *", "    enabled: false\n"), {&a, &b}, conninfo));
+    for (auto* n : {&a, &b}) {
+      n->child().signal(SIGTERM);
+      CHECK(n->child().exit_code(6s) == 0);
+    }
+    check_ledger(sim, conninfo, 1);
+  }
+}
