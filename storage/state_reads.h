@@ -34,9 +34,22 @@ struct DaemonNotes {
   std::string reload_error;  // the first error, as `validate` prints it
 };
 
+// A daemon of an active/standby pair, as its row in `nodes` and the lease say (docs/ha.md).
+struct NodeInfo {
+  std::string name;
+  std::string version;
+  std::string role;        // what it last wrote: "leader", "standby" or "stopped"
+  std::int64_t epoch = 0;  // the epoch it holds (leader) or last saw
+  SysMillis last_seen{};   // its last claim, by the database clock
+  bool leads = false;      // it holds the lease now, by the database clock
+};
+
 class StateReads {
  public:
   virtual ~StateReads() = default;
+
+  // The nodes of an active/standby pair, by name; none for a store of one host.
+  virtual StoreResult<std::vector<NodeInfo>> nodes() { return std::vector<NodeInfo>{}; }
 
   // The job's runs, latest slot first.
   virtual StoreResult<std::vector<RunRow>> recent_runs(const std::string& job, int limit) = 0;

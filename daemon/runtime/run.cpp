@@ -16,6 +16,7 @@
 #include "daemon/runtime/supervisor.h"
 #include "daemon/runtime/web_listener.h"
 #include "daemon/sim/simulator.h"
+#include "storage/pg/pg_lease.h"
 #include "storage/pg/pg_run_store.h"
 #include "storage/sqlite_run_store.h"
 
@@ -183,9 +184,6 @@ Result<OpenedStore> open_store(const config::Config& config) {
   return out;
 }
 
-// The lease's name in leader_lease: one pair per database.
-constexpr const char* k_lease_name = "boomi-sched";
-
 // A node of an active/standby pair: the lease keeper, and a Term only while it leads, its
 // writes that let a request leave fenced by the lease's epoch (docs/ha.md).
 struct Pair {
@@ -199,7 +197,7 @@ Result<std::unique_ptr<Scheduler>> make_pair_scheduler(asio::io_context& io, Pai
                                                        std::shared_ptr<const config::Config> config) {
   ha::LeaseKeeperSettings settings{.conninfo = config->storage.postgres.reveal(),
                                    .node = config->ha.node,
-                                   .lease_name = k_lease_name,
+                                   .lease_name = storage::pg::k_lease_name,
                                    .timings = {.lease = config->ha.lease}};
   auto keeper = ha::LeaseKeeper::make(io.get_executor(), clock, std::move(settings));
   if (!keeper) return make_error("ha: " + keeper.error().message);
@@ -207,7 +205,7 @@ Result<std::unique_ptr<Scheduler>> make_pair_scheduler(asio::io_context& io, Pai
   auto& k = *pair.keeper;
   auto* pg = opened.pg;
   auto make_term = [&k, pg, parts](std::int64_t epoch, std::shared_ptr<const config::Config> c) {
-    pg->set_send_fence(storage::pg::SendFence{k_lease_name, k.node(), epoch, k.timings().margin});
+    pg->set_send_fence(storage::pg::SendFence{storage::pg::k_lease_name, k.node(), epoch, k.timings().margin});
     return std::unique_ptr<Scheduler>(std::make_unique<Term>(
         parts, std::move(c), [&k, epoch] { return k.may_send() && k.epoch() == epoch; }));
   };

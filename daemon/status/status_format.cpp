@@ -198,10 +198,25 @@ std::string daemon_line(const DaemonState& d, SysMillis now) {
 
 std::string plural_errors(int n) { return fmt::format("{} error{}", n, n == 1 ? "" : "s"); }
 
+// One line per node of a pair: who leads, under which epoch, and when each was last seen.
+std::string nodes_lines(const DaemonState& d, SysMillis now) {
+  if (d.nodes.empty()) return "";
+  std::string leader = "none";
+  for (const auto& n : d.nodes)
+    if (n.leads) leader = escape_text(n.name);
+  auto out = fmt::format("nodes: {} (leader: {})\n", d.nodes.size(), leader);
+  for (const auto& n : d.nodes) {
+    out += fmt::format("  {}  {}  epoch {}  seen {} ago  version {}\n", escape_text(n.name),
+                       n.leads ? "leader" : (n.role == "stopped" ? "stopped" : "standby"),
+                       n.epoch, format_span(now - n.last_seen), escape_text(n.version));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_status_header(const DaemonState& d, SysMillis now, const StatusContext& view) {
-  auto out = daemon_line(d, now);
+  auto out = daemon_line(d, now) + nodes_lines(d, now);
   auto validate = "boomi-sched validate --config " + view.config_path;
   if (const auto* n = refused_reload(d)) {
     out += fmt::format("config: a reload failed at {} ({}: {}); the daemon still runs the "

@@ -45,8 +45,24 @@ json::object reload_json(const DaemonState& d) {
                       {"first_error", n->reload_error}};
 }
 
+// A pair's nodes (docs/ha.md); an empty list for one host.
+json::array nodes_json(const DaemonState& d) {
+  json::array out;
+  for (const auto& n : d.nodes) {
+    out.emplace_back(json::object{{"name", n.name},
+                                  {"role", n.leads ? "leader" : (n.role == "stopped" ? "stopped"
+                                                                                    : "standby")},
+                                  {"leads", n.leads},
+                                  {"epoch", n.epoch},
+                                  {"last_seen", format_utc_ms(n.last_seen)},
+                                  {"version", n.version}});
+  }
+  return out;
+}
+
 json::object daemon_json(const DaemonState& d) {
-  json::object o{{"state", daemon_word(d)}, {"running", d.running}, {"silent", d.silent}};
+  json::object o{{"state", daemon_word(d)}, {"running", d.running}, {"silent", d.silent},
+                 {"nodes", nodes_json(d)}};
   if (!d.heartbeat) return o;
   const auto& h = *d.heartbeat;
   o["pid"] = h.pid;

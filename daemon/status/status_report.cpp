@@ -57,8 +57,12 @@ storage::StoreResult<DaemonState> read_daemon(storage::StateStore* store,
   }
   BSCHED_TRY_ASSIGN(heartbeat, store->read_heartbeat());
   BSCHED_TRY_ASSIGN(notes, store->read_daemon_notes());
-  auto d = daemon_state(heartbeat, now);
+  BSCHED_TRY_ASSIGN(nodes, store->nodes());
+  auto d = nodes.empty() ? daemon_state(heartbeat, now)
+                         : daemon_state(heartbeat, now, [](int) { return true; });
+  if (!nodes.empty()) d.silent = false;  // a stale heartbeat: no node leads and writes
   apply_notes(d, notes);
+  d.nodes = std::move(nodes);
   return d;
 }
 

@@ -27,6 +27,9 @@ struct DaemonState {
   // No state database exists: no daemon has run with this configuration yet.
   bool never_started = false;
   std::string db_path;  // set with never_started
+  // The nodes of an active/standby pair (docs/ha.md); empty for one host. A pair's heartbeat
+  // is its leader's, whose pid may live on another host: freshness alone says it runs.
+  std::vector<storage::NodeInfo> nodes;
 };
 
 // `pid_alive` is injectable for tests.

@@ -19,6 +19,9 @@
 
 namespace bsched::storage::pg {
 
+// The lease the daemons of one database share (leader_lease.name).
+constexpr const char* k_lease_name = "boomi-sched";
+
 // The channel a resignation is announced on (payload: the lease name).
 constexpr std::string_view k_leader_channel = "boomi_sched_leader";
 

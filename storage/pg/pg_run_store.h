@@ -98,6 +98,7 @@ class PgRunStore final : public StateStore {
   StoreResult<std::vector<SlotGap>> gaps(const std::string& job, int limit) override;
   StoreResult<void> write_daemon_notes(const DaemonNotes& notes) override;
   StoreResult<std::optional<DaemonNotes>> read_daemon_notes() override;
+  StoreResult<std::vector<NodeInfo>> nodes() override;
 
   // Rows of one of the store's tables (runs, slot_gaps, job_state, commands, heartbeat,
   // daemon_notes, alert_events, alert_deliveries); any other name is refused.

@@ -2,6 +2,7 @@
 // notes and pruning: the meaning of SqliteRunStore's (sqlite_run_store_state.cpp).
 #include "storage/pg/pg_run_store.h"
 
+#include "storage/pg/pg_lease.h"
 #include "storage/pg/pg_worker.h"
 
 #include <fmt/core.h>
@@ -249,6 +250,33 @@ StoreResult<std::optional<DaemonNotes>> PgRunStore::read_daemon_notes() {
         n.reload_errors = static_cast<int>(i64(r, 0, 3));
         n.reload_error = text(r, 0, 4);
         co_return std::optional<DaemonNotes>(std::move(n));
+      });
+}
+
+StoreResult<std::vector<NodeInfo>> PgRunStore::nodes() {
+  return m_worker->call<std::vector<NodeInfo>>(
+      [](PgSession& s) -> awaitable<StoreResult<std::vector<NodeInfo>>> {
+        PgParams ps{p(k_lease_name)};
+        BSCHED_CO_TRY_ASSIGN(
+            r, s.query("SELECT n.name, coalesce(n.version, ''), coalesce(n.role, ''), "
+                       "coalesce(n.epoch, 0), "
+                       "coalesce((extract(epoch FROM n.last_seen) * 1000)::bigint, 0), "
+                       "coalesce(l.holder = n.name AND l.expires_at > now(), false) "
+                       "FROM nodes n LEFT JOIN leader_lease l ON l.name = $1 "
+                       "ORDER BY n.name COLLATE \"C\"",
+                       std::move(ps)));
+        std::vector<NodeInfo> out;
+        for (std::size_t i = 0; i < r.rows.size(); ++i) {
+          NodeInfo n;
+          n.name = text(r, i, 0);
+          n.version = text(r, i, 1);
+          n.role = text(r, i, 2);
+          n.epoch = i64(r, i, 3);
+          n.last_seen = SysMillis{Millis{i64(r, i, 4)}};
+          n.leads = text(r, i, 5) == "t";
+          out.push_back(std::move(n));
+        }
+        co_return out;
       });
 }
 

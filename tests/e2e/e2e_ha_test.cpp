@@ -4,11 +4,13 @@
 // nothing is left in flight, and every slot is either run or in the missed-slot ledger.
 #include "tests/e2e/e2e_support.h"
 #include "tests/support/pg_cluster.h"
+#include "tests/support/pg_proxy.h"
 
 #include "storage/pg/pg_run_store.h"
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -115,6 +117,26 @@ void check_ledger(const SimProcess& sim, const std::string& conninfo, int period
                    << sim.submits().size() << " submits");
 }
 
+// The log's timestamp of the last line holding `what` ("" when none): ISO times in UTC, so
+// two daemons' times on one host compare as text.
+std::string last_time_of(const DaemonProcess& d, const std::string& what) {
+  auto log = d.log();
+  auto at = log.rfind(what);
+  if (at == std::string::npos) return "";
+  auto line = log.rfind('\n', at);
+  line = line == std::string::npos ? 0 : line + 1;
+  return log.substr(line, log.find(' ', line) - line);
+}
+
+std::string first_time_of(const DaemonProcess& d, const std::string& what) {
+  auto log = d.log();
+  auto at = log.find(what);
+  if (at == std::string::npos) return "";
+  auto line = log.rfind('\n', at);
+  line = line == std::string::npos ? 0 : line + 1;
+  return log.substr(line, log.find(' ', line) - line);
+}
+
 std::string jobs_on(int count, const std::string& schedule, const std::string& extra = "") {
   std::string jobs;
   for (int i = 0; i < count; ++i) jobs += e2e_job("h" + std::to_string(i), schedule, extra);
@@ -150,6 +172,23 @@ TEST_SUITE("e2e::ha") {
     CHECK(took < 1500ms);
     CHECK(a.log().find("leader.resigned") != std::string::npos);
     std::this_thread::sleep_for(2s);  // node-b fires on
+
+    // Both nodes in `status` (read on either host), in its JSON, and in node-b's metrics.
+    auto status = cli(dir, "status --config " + config_a);
+    INFO("status:\n" << status.out << status.err);
+    CHECK(status.exit_code == 0);
+    CHECK(status.out.find("nodes: 2 (leader: node-b)") != std::string::npos);
+    CHECK(status.out.find("node-a  stopped") != std::string::npos);
+    auto doc = json::parse(cli(dir, "status --json --config " + config_b).out);
+    const auto& nodes = doc.at("daemon").at("nodes").as_array();
+    REQUIRE(nodes.size() == 2);
+    CHECK(nodes[1].at("name").as_string() == "node-b");
+    CHECK(nodes[1].at("leads").as_bool());
+    CHECK(nodes[1].at("epoch").as_int64() == 2);
+    CHECK(doc.at("daemon").at("running").as_bool());
+    auto metrics = sim_http(b.http_port(), boost::beast::http::verb::get, "/metrics");
+    CHECK(metrics.find("boomi_sched_leader 1") != std::string::npos);
+    CHECK(metrics.find("boomi_sched_leader_epoch 2") != std::string::npos);
 
     CHECK(settle(dir, jobs_on(5, "* * * * * *", "    enabled: false\n"), {&b}, conninfo));
     b.child().signal(SIGTERM);
@@ -241,5 +280,54 @@ TEST_SUITE("e2e::ha") {
       CHECK(n->child().exit_code(6s) == 0);
     }
     check_ledger(sim, conninfo, 1);
+  }
+
+  // The leader's database connection (store and lease alike) goes through a proxy that stops
+  // forwarding: it stops sending before its lease can run out, the standby takes over.
+  TEST_CASE("the leader's database connection black-holed: it stops sending, the standby "
+            "takes over, no slot twice") {
+    auto& cluster = bsched::test::PgCluster::get();
+    auto direct = cluster.new_database("ha_blackhole");
+    auto proxy_dir = cluster.socket_dir() + "/proxy-e2e";
+    std::filesystem::create_directories(proxy_dir);
+    bsched::test::ThreadedPgProxy proxy(proxy_dir, cluster.socket_dir() + "/.s.PGSQL.5432");
+    auto via_proxy = "host=" + proxy_dir + " dbname=ha_blackhole user=postgres";
+    ConfigTempDir dir;
+    SimProcess sim(dir, {"--pickup-delay", "200ms", "--run-duration", "300ms"});
+    auto base = write_e2e_config(dir, sim, jobs_on(10, "* * * * * *"),
+                                 "  catchup_window: 10s\n  overlap: allow\n  record_timeout: 5s\n");
+    auto config_a = pair_config(dir, base, "node-a", via_proxy, "3s");
+    DaemonProcess a(dir, config_a, {}, 1);
+    REQUIRE(a.wait_ready());
+    REQUIRE(wait_until([&] { return terms(a) == 1; }, 10s));
+    DaemonProcess b(dir, pair_config(dir, base, "node-b", direct, "3s"), {}, 2);
+    REQUIRE(b.wait_ready());
+    std::this_thread::sleep_for(2s);
+
+    proxy.set_blackhole(true);
+    auto silent_at = std::chrono::steady_clock::now();
+    bool took_over = wait_until([&] { return terms(b) == 1; }, 3s + 5s);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - silent_at);
+    INFO("node-a log:\n" << a.log() << "\nnode-b log:\n" << b.log());
+    REQUIRE(took_over);
+    MESSAGE("black hole: node-b serving " << took.count() << " ms after node-a's database went "
+                                          "silent (lease 3000 ms)");
+    std::this_thread::sleep_for(2s);  // node-b fires; node-a must not
+    // node-a sent its last request before node-b took the lease.
+    auto a_last = last_time_of(a, "run.submitting");
+    auto b_acquired = first_time_of(b, "leader.acquired");
+    CHECK_FALSE(a_last.empty());
+    CHECK(a_last < b_acquired);
+    CHECK(a.log().find("leader.lost") != std::string::npos);
+    CHECK(a.child().running());
+
+    proxy.set_blackhole(false);
+    CHECK(settle(dir, jobs_on(10, "* * * * * *", "    enabled: false\n"), {&a, &b}, direct));
+    for (auto* n : {&a, &b}) {
+      n->child().signal(SIGTERM);
+      n->child().exit_code(8s);
+    }
+    check_ledger(sim, direct, 1);
   }
 }

@@ -1,14 +1,12 @@
 // A leader whose database connection goes silent (a proxy that stops forwarding): it stops
 // sending before its lease can run out, and the standby takes over after the lease, epoch + 1.
 #include "daemon/ha/lease_keeper.h"
+#include "tests/support/pg_proxy.h"
 #include "tests/support/pg_test_util.h"
 
 #include <doctest/doctest.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/write.hpp>
 
-#include <array>
 #include <filesystem>
 
 using namespace std::chrono_literals;
@@ -17,58 +15,8 @@ using namespace bsched::ha;
 using bsched::test::PgCluster;
 using bsched::test::run_until;
 using Steady = std::chrono::steady_clock;
-using local = boost::asio::local::stream_protocol;
 
 namespace {
-
-// A unix-socket proxy in `dir` to the cluster's socket. With `blackhole` set it reads and
-// drops everything: no answer, no close — a network that stopped forwarding.
-class Proxy {
- public:
-  Proxy(boost::asio::io_context& io, const std::string& dir, std::string upstream)
-      : m_io(io),
-        m_upstream(std::move(upstream)),
-        m_acceptor(io, local::endpoint(dir + "/.s.PGSQL.5432")) {
-    accept();
-  }
-  ~Proxy() {
-    for (auto& s : m_sockets) s->close();
-  }
-  bool blackhole = false;
-
- private:
-  using Socket = std::shared_ptr<local::socket>;
-  void accept() {
-    auto client = std::make_shared<local::socket>(m_io);
-    m_acceptor.async_accept(*client, [this, client](auto ec) {
-      if (ec) return;
-      auto up = std::make_shared<local::socket>(m_io);
-      boost::system::error_code cec;
-      up->connect(local::endpoint(m_upstream), cec);
-      if (cec) return client->close();
-      m_sockets.push_back(client);
-      m_sockets.push_back(up);
-      pump(client, up);
-      pump(up, client);
-      accept();
-    });
-  }
-  void pump(Socket from, Socket to) {
-    auto buf = std::make_shared<std::array<char, 8192>>();
-    from->async_read_some(boost::asio::buffer(*buf), [this, from, to, buf](auto ec, size_t n) {
-      if (ec) return to->close();
-      if (blackhole) return pump(from, to);
-      boost::asio::async_write(*to, boost::asio::buffer(*buf, n),
-                               [this, from, to](auto wec, size_t) {
-                                 if (!wec) pump(from, to);
-                               });
-    });
-  }
-  boost::asio::io_context& m_io;
-  std::string m_upstream;
-  local::acceptor m_acceptor;
-  std::vector<Socket> m_sockets;
-};
 
 std::unique_ptr<LeaseKeeper> keeper(boost::asio::io_context& io, const Clock& clock,
                                     std::string conninfo, const char* node) {
@@ -94,7 +42,7 @@ TEST_SUITE("ha::lease_keeper") {
     auto direct = cluster.new_database("keeper_blackhole");
     auto dir = cluster.socket_dir() + "/proxy";
     std::filesystem::create_directories(dir);
-    Proxy proxy(io, dir, cluster.socket_dir() + "/.s.PGSQL.5432");
+    test::PgProxy proxy(io, dir, cluster.socket_dir() + "/.s.PGSQL.5432");
     auto a = keeper(io, clock, "host=" + dir + " dbname=keeper_blackhole user=postgres", "a");
     auto b = keeper(io, clock, direct, "b");
     int running = 2;
