@@ -278,7 +278,9 @@ def run(args, stack, workdir):
     rounds = []
     for kind, sig in (("clean", signal.SIGTERM), ("crash", signal.SIGKILL)):
         for r in range(args.rounds):
-            time.sleep(rng.uniform(2.0, 3.0))  # a random moment within the second
+            # A random moment within the second and within the leader's renewal period
+            # (lease / 3), so a crash lands anywhere between two renewals.
+            time.sleep(2.0 + rng.uniform(0.0, max(1.0, lease_s / 3)))
             wall, took, code = pair.failover(sig, lease_s + 10)
             rounds.append((kind, wall, took))
             print(f"{kind} {r + 1}: serving {took * 1000:.0f} ms after the signal "
