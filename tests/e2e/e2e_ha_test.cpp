@@ -44,32 +44,15 @@ int terms(const DaemonProcess& d) {
   return n;
 }
 
-struct PairLedger {
-  std::vector<storage::RunRow> runs;
-  std::vector<storage::SlotGap> gaps;
-  int non_terminal = 0;
-};
-
-PairLedger read_pair_ledger(const std::string& conninfo) {
+Ledger read_pair_ledger(const std::string& conninfo) {
   auto store = storage::pg::PgRunStore::open(conninfo);
   REQUIRE(store.has_value());
-  auto history = (*store)->history("", 1000000);
-  REQUIRE(history.has_value());
-  PairLedger l;
-  for (auto& e : *history) {
-    if (auto* r = std::get_if<storage::RunRow>(&e)) {
-      if (!storage::is_terminal(r->state)) ++l.non_terminal;
-      l.runs.push_back(std::move(*r));
-    } else {
-      l.gaps.push_back(std::get<storage::SlotGap>(e));
-    }
-  }
-  return l;
+  return ledger_of(**store);
 }
 
 // Every slot of every job between its first and its last one (schedules every `period`
 // seconds) is a run or inside a gap; returns the slots that are neither ("job@time").
-std::vector<std::string> uncovered_slots(const PairLedger& l, int period) {
+std::vector<std::string> uncovered_slots(const Ledger& l, int period) {
   std::map<std::string, std::set<std::int64_t>> covered;
   for (const auto& r : l.runs) {
     if (r.trigger != storage::Trigger::schedule && r.trigger != storage::Trigger::catchup)
@@ -117,20 +100,11 @@ void check_ledger(const SimProcess& sim, const std::string& conninfo, int period
                    << sim.submits().size() << " submits");
 }
 
-// The log's timestamp of the last line holding `what` ("" when none): ISO times in UTC, so
-// two daemons' times on one host compare as text.
-std::string last_time_of(const DaemonProcess& d, const std::string& what) {
+// The log's timestamp of the first (or last) line holding `what` ("" when none): ISO times
+// in UTC, so two daemons' times on one host compare as text.
+std::string time_of(const DaemonProcess& d, const std::string& what, bool last) {
   auto log = d.log();
-  auto at = log.rfind(what);
-  if (at == std::string::npos) return "";
-  auto line = log.rfind('\n', at);
-  line = line == std::string::npos ? 0 : line + 1;
-  return log.substr(line, log.find(' ', line) - line);
-}
-
-std::string first_time_of(const DaemonProcess& d, const std::string& what) {
-  auto log = d.log();
-  auto at = log.find(what);
+  auto at = last ? log.rfind(what) : log.find(what);
   if (at == std::string::npos) return "";
   auto line = log.rfind('\n', at);
   line = line == std::string::npos ? 0 : line + 1;
@@ -315,8 +289,8 @@ TEST_SUITE("e2e::ha") {
                                           "silent (lease 3000 ms)");
     std::this_thread::sleep_for(2s);  // node-b fires; node-a must not
     // node-a sent its last request before node-b took the lease.
-    auto a_last = last_time_of(a, "run.submitting");
-    auto b_acquired = first_time_of(b, "leader.acquired");
+    auto a_last = time_of(a, "run.submitting", true);
+    auto b_acquired = time_of(b, "leader.acquired", false);
     CHECK_FALSE(a_last.empty());
     CHECK(a_last < b_acquired);
     CHECK(a.log().find("leader.lost") != std::string::npos);

@@ -317,10 +317,9 @@ struct Ledger {
   int non_terminal = 0;
 };
 
-inline Ledger read_ledger(const std::string& db) {
-  auto store = storage::SqliteRunStore::open(db, storage::OpenMode::read_only);
-  REQUIRE(store.has_value());
-  auto history = (*store)->history("", 1000000);
+// Every run and gap `store` holds.
+inline Ledger ledger_of(storage::StateReads& store) {
+  auto history = store.history("", 1000000);
   REQUIRE(history.has_value());
   Ledger l;
   for (auto& e : *history) {
@@ -332,6 +331,12 @@ inline Ledger read_ledger(const std::string& db) {
     }
   }
   return l;
+}
+
+inline Ledger read_ledger(const std::string& db) {
+  auto store = storage::SqliteRunStore::open(db, storage::OpenMode::read_only);
+  REQUIRE(store.has_value());
+  return ledger_of(**store);
 }
 
 // Submits the platform may have acted on: accepted (2xx) or reset after it read them.
