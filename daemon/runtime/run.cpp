@@ -191,10 +191,9 @@ struct Pair {
   metrics::Registry::Collector gauges;
 };
 
-Result<std::unique_ptr<Scheduler>> make_pair_scheduler(asio::io_context& io, Pair& pair,
-                                                       OpenedStore& opened, const Clock& clock,
-                                                       const TermParts& parts,
-                                                       std::shared_ptr<const config::Config> config) {
+Result<std::unique_ptr<Scheduler>> make_pair_scheduler(
+    asio::io_context& io, Pair& pair, OpenedStore& opened, const Clock& clock,
+    const TermParts& parts, std::shared_ptr<const config::Config> config) {
   ha::LeaseKeeperSettings settings{.conninfo = config->storage.postgres.reveal(),
                                    .node = config->ha.node,
                                    .lease_name = storage::pg::k_lease_name,
@@ -205,7 +204,8 @@ Result<std::unique_ptr<Scheduler>> make_pair_scheduler(asio::io_context& io, Pai
   auto& k = *pair.keeper;
   auto* pg = opened.pg;
   auto make_term = [&k, pg, parts](std::int64_t epoch, std::shared_ptr<const config::Config> c) {
-    pg->set_send_fence(storage::pg::SendFence{storage::pg::k_lease_name, k.node(), epoch, k.timings().margin});
+    pg->set_send_fence(
+        storage::pg::SendFence{storage::pg::k_lease_name, k.node(), epoch, k.timings().margin});
     return std::unique_ptr<Scheduler>(std::make_unique<Term>(
         parts, std::move(c), [&k, epoch] { return k.may_send() && k.epoch() == epoch; }));
   };

@@ -106,7 +106,8 @@ class PgRunStore final : public StateStore {
 
   // From now on every write that lets a request leave is fenced (see SendFence); nullopt: none
   // is (the command line, which sends nothing). A fenced write that finds the lease gone or
-  // short fails with StoreErrorKind::io, "… does not hold the leader lease …", changing nothing.
+  // short fails with StoreErrorKind::io ("… does not hold the leader lease …"), changing
+  // nothing.
   void set_send_fence(std::optional<SendFence> fence) { m_fence = std::move(fence); }
 
   // "host=… port=… dbname=… user=…": the server, for logs.

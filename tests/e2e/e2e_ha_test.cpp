@@ -190,12 +190,11 @@ TEST_SUITE("e2e::ha") {
                                      pair_config(dir, base, "node-b", conninfo, "2s")};
     std::vector<std::unique_ptr<DaemonProcess>> nodes(2);
     int life = 0;
-    nodes[0] = std::make_unique<DaemonProcess>(dir, configs[0], std::map<std::string, std::string>{},
-                                               life++);
+    using Env = std::map<std::string, std::string>;
+    nodes[0] = std::make_unique<DaemonProcess>(dir, configs[0], Env{}, life++);
     REQUIRE(nodes[0]->wait_ready());
     REQUIRE(wait_until([&] { return terms(*nodes[0]) == 1; }, 10s));
-    nodes[1] = std::make_unique<DaemonProcess>(dir, configs[1], std::map<std::string, std::string>{},
-                                               life++);
+    nodes[1] = std::make_unique<DaemonProcess>(dir, configs[1], Env{}, life++);
     REQUIRE(nodes[1]->wait_ready());
     int leader = 0;
     std::chrono::milliseconds slowest{0};
@@ -211,8 +210,7 @@ TEST_SUITE("e2e::ha") {
       REQUIRE_MESSAGE(took_over, "kill " << k << ": standby log:\n" << nodes[standby]->log());
       slowest = std::max(slowest, took);
       // The killed node comes back as the standby.
-      nodes[leader] = std::make_unique<DaemonProcess>(dir, configs[leader],
-                                                      std::map<std::string, std::string>{}, life++);
+      nodes[leader] = std::make_unique<DaemonProcess>(dir, configs[leader], Env{}, life++);
       REQUIRE(nodes[leader]->wait_ready());
       leader = standby;
     }

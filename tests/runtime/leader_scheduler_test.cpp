@@ -46,7 +46,9 @@ class RecordingTerm final : public Scheduler {
     m_j.lines.push_back(tag("start"));
     co_return Result<void>{};
   }
-  void reload(std::shared_ptr<const config::Config>) override { m_j.lines.push_back(tag("reload")); }
+  void reload(std::shared_ptr<const config::Config>) override {
+    m_j.lines.push_back(tag("reload"));
+  }
   void on_clock_step() override {}
   void check_commands() override { m_j.lines.push_back(tag("commands")); }
   boost::asio::awaitable<void> stop() override {
