@@ -101,6 +101,12 @@ awaitable<bool> LeaseKeeper::open() {
     db_failed("migrate", migrated.error().message);
     co_return false;
   }
+  // Statements end on the server as they do here (see bound_server_waits).
+  auto bounded = co_await (*c)->bound_server_waits(d, 2 * d, d);
+  if (!bounded) {
+    db_failed("connect", bounded.error().message);
+    co_return false;
+  }
   auto listening = co_await (*c)->listen(pg::k_leader_channel, d);
   if (!listening) {
     db_failed("listen", listening.error().message);

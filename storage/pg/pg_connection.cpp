@@ -281,6 +281,17 @@ awaitable<Result<PgRows>> PgConnection::collect(Steady::time_point until, Millis
   co_return out;
 }
 
+awaitable<Result<void>> PgConnection::bound_server_waits(Millis statement,
+                                                         Millis idle_in_transaction,
+                                                         Millis deadline) {
+  PgParams ps{std::to_string(statement.count()), std::to_string(idle_in_transaction.count())};
+  auto r = co_await query("SELECT set_config('statement_timeout', $1, false), "
+                          "set_config('idle_in_transaction_session_timeout', $2, false)",
+                          std::move(ps), deadline);
+  if (!r) co_return r.error();
+  co_return Result<void>{};
+}
+
 awaitable<Result<PgRows>> PgConnection::query(std::string_view sql, PgParams params,
                                               Millis deadline) {
   if (!m_conn) co_return make_error(fmt::format("PostgreSQL ({}): connection closed", m_target));

@@ -76,6 +76,15 @@ class PgConnection {
   boost::asio::awaitable<Result<PgRows>> query(std::string_view sql, PgParams params,
                                                Millis deadline);
 
+  // Makes the server end what the client has given up on: a statement running longer than
+  // `statement` (statement_timeout) and a session idle inside a transaction longer than
+  // `idle_in_transaction`. Without them a statement whose client timed out, or the open
+  // transaction of a client cut off by the network, keeps its locks until TCP notices — and a
+  // lock on a run or on the lease row stalls the other node.
+  boost::asio::awaitable<Result<void>> bound_server_waits(Millis statement,
+                                                          Millis idle_in_transaction,
+                                                          Millis deadline);
+
   // LISTEN on `channel` (letters, digits and '_' only; anything else is refused).
   boost::asio::awaitable<Result<void>> listen(std::string_view channel, Millis deadline);
 

@@ -80,6 +80,13 @@ awaitable<StoreResult<PgRows>> PgSession::query(std::string_view sql, PgParams p
     }
     w.m_conn = std::move(*c);
     if (left() <= Millis(0)) co_return no_answer(w.m_target, w.m_deadline);
+    // The server gives up where the store does: no statement or open transaction of a call
+    // that failed holds its locks on (other nodes wait on them).
+    auto bounded = co_await w.m_conn->bound_server_waits(w.m_deadline, 2 * w.m_deadline, left());
+    if (!bounded) {
+      w.m_conn.reset();
+      co_return StoreError{StoreErrorKind::io, bounded.error().message};
+    }
   }
   auto r = co_await w.m_conn->query(sql, std::move(params), left());
   if (r) co_return std::move(*r);

@@ -56,6 +56,37 @@ TEST_SUITE("storage::pg_connection") {
     CHECK(r->at(0, 0) == hostile);
   }
 
+  // A statement waiting on a lock (or sleeping) past the client's bound is ended by the server
+  // too, so it holds no lock after the client gave up; the transaction left open by a client
+  // is ended as well.
+  TEST_CASE("bound_server_waits makes the server end a statement and an idle transaction") {
+    boost::asio::io_context io;
+    auto info = database("conn_bounds");
+    auto c = pg_connect(io, info);
+    REQUIRE(run_pg(io, c->bound_server_waits(300ms, 600ms, 2s)));
+    auto start = std::chrono::steady_clock::now();
+    auto slept = run_pg(io, c->query("SELECT pg_sleep(5)", {}, 4s));
+    auto took = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(slept);
+    CHECK(contains(slept.error().message, "57014"));  // canceled by statement_timeout
+    CHECK(took < 3s);
+    CHECK(c->connected());
+    auto settings = run_pg(io, c->query("SELECT current_setting('statement_timeout'), "
+                                        "current_setting('idle_in_transaction_session_timeout')",
+                                        {}, 2s));
+    REQUIRE(settings);
+    CHECK(settings->at(0, 0) == "300ms");
+    CHECK(settings->at(0, 1) == "600ms");
+
+    // A transaction left open: the server ends the session, and its lock goes with it.
+    REQUIRE(run_pg(io, c->query("CREATE TABLE t (v int)", {}, 2s)));
+    REQUIRE(run_pg(io, c->query("BEGIN", {}, 2s)));
+    REQUIRE(run_pg(io, c->query("LOCK TABLE t IN ACCESS EXCLUSIVE MODE", {}, 2s)));
+    auto other = pg_connect(io, info);
+    auto locked = run_pg(io, other->query("SELECT count(*) FROM t", {}, 5s));
+    CHECK(locked);  // answered once the idle session was ended (about 600 ms)
+  }
+
   TEST_CASE("a server error gives its SQLSTATE and the connection stays usable") {
     boost::asio::io_context io;
     auto c = pg_connect(io, database("conn_error"));
