@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_exec_command(app, chosen);
   add_sim_command(app, chosen);
   add_import_command(app, chosen);
+  add_store_command(app, chosen);
   add_complete_command(app, chosen);
 
   if (auto unknown = unknown_command(app, argc, argv)) {

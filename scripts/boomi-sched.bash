@@ -27,6 +27,9 @@ _boomi_sched() {
     return
   fi
   case $cmd in
+    store)
+      if ((COMP_CWORD == 2)); then COMPREPLY=($(compgen -W "copy" -- "$cur")); fi
+      ;;
     next | history | trigger | pause | resume | exec)
       local i config=()
       for ((i = 2; i < COMP_CWORD; i++)); do

@@ -29,6 +29,7 @@ void add_control_commands(CLI::App& root, Action& chosen);   // trigger, pause, 
 void add_exec_command(CLI::App& root, Action& chosen);       // exec
 void add_sim_command(CLI::App& root, Action& chosen);        // sim
 void add_import_command(CLI::App& root, Action& chosen);     // import
+void add_store_command(CLI::App& root, Action& chosen);      // store copy
 void add_complete_command(CLI::App& root, Action& chosen);   // __complete (hidden)
 
 }  // namespace bsched::cli

@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,15 +35,28 @@ std::vector<const CLI::App*> visible_commands(const CLI::App& root) {
   return out;
 }
 
+// Prints the flags of `command` not in `printed` (and adds them there).
+void print_flags(const CLI::App& command, std::vector<std::string>& printed) {
+  for (const auto* opt : command.get_options()) {
+    for (const auto& name : opt->get_lnames()) {
+      if (std::find(printed.begin(), printed.end(), name) != printed.end()) continue;
+      printed.push_back(name);
+      fmt::print("--{}\n", name);
+    }
+  }
+}
+
 int run_complete(const CLI::App& root, const CompleteOptions& o) {
   if (o.what == "commands") {
     for (const auto* sub : visible_commands(root)) fmt::print("{}\n", sub->get_name());
   } else if (o.what == "flags") {
     for (const auto* sub : visible_commands(root)) {
       if (sub->get_name() != o.command) continue;
-      for (const auto* opt : sub->get_options()) {
-        for (const auto& name : opt->get_lnames()) fmt::print("--{}\n", name);
-      }
+      std::vector<std::string> printed;
+      print_flags(*sub, printed);
+      // A command with commands of its own (`store copy`): their flags too.
+      for (const auto* inner : sub->get_subcommands([](const CLI::App*) { return true; }))
+        print_flags(*inner, printed);
     }
   } else if (o.what == "jobs") {
     auto path = resolve_config("__complete", o.config);  // the dev daemon's too

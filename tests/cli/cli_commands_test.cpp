@@ -327,7 +327,9 @@ TEST_SUITE("cli::completion") {
     auto config = write_offline_config(dir, cli_job("orders-sync", "0 10 * * *") +
                                                 cli_job("orders-export", "0 11 * * *") +
                                                 cli_job("inventory", "0 12 * * *"));
-    CHECK(complete(dir, "boomi-sched st") == "status\n");
+    CHECK(complete(dir, "boomi-sched sta") == "status\n");
+    CHECK(complete(dir, "boomi-sched store c") == "copy\n");
+    CHECK(complete(dir, "boomi-sched store copy --f") == "--force\n--from\n");
     auto all = complete(dir, "boomi-sched ''");
     for (const char* c : {"run\n", "validate\n", "next\n", "history\n", "trigger\n", "exec\n"}) {
       CHECK(all.find(c) != std::string::npos);
