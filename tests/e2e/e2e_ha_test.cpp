@@ -143,7 +143,7 @@ TEST_SUITE("e2e::ha") {
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - stopped_at);
     MESSAGE("clean handover: node-b serving " << took.count() << " ms after SIGTERM to node-a");
-    CHECK(took < 1500ms);
+    CHECK(took < 1s);
     CHECK(a.log().find("leader.resigned") != std::string::npos);
     std::this_thread::sleep_for(2s);  // node-b fires on
 
@@ -170,8 +170,9 @@ TEST_SUITE("e2e::ha") {
     check_ledger(sim, conninfo, 1);
   }
 
+  // 50 jobs every 2 s; the leader killed 10 times (30 with BSCHED_E2E_LONG=1).
   TEST_CASE("the leader killed with SIGKILL again and again: no slot twice, none lost") {
-    const int kills = long_variant() ? 10 : 4;
+    const int kills = long_variant() ? 30 : 10;
     const auto seed = static_cast<unsigned>(std::random_device{}());
     MESSAGE("ha kill test: " << kills << " kills, seed " << seed);
     std::mt19937 rng(seed);
@@ -184,7 +185,7 @@ TEST_SUITE("e2e::ha") {
     // A 2 s lease: a takeover comes at most one lease (plus a renewal period) after the kill.
     // record_timeout 5s: a run killed between its `submitting` commit and its request ends
     // `unknown` within the test instead of reconciling for 30 minutes.
-    auto base = write_e2e_config(dir, sim, jobs_on(20, schedule),
+    auto base = write_e2e_config(dir, sim, jobs_on(50, schedule),
                                  "  catchup_window: 10s\n  overlap: allow\n  record_timeout: 5s\n");
     std::vector<std::string> configs{pair_config(dir, base, "node-a", conninfo, "2s"),
                                      pair_config(dir, base, "node-b", conninfo, "2s")};
@@ -217,7 +218,7 @@ TEST_SUITE("e2e::ha") {
     MESSAGE("ha kill test: slowest takeover " << slowest.count() << " ms after SIGKILL");
     CHECK(slowest < 2s + 5s);
     std::this_thread::sleep_for(3s);
-    CHECK(settle(dir, jobs_on(20, schedule, "    enabled: false\n"),
+    CHECK(settle(dir, jobs_on(50, schedule, "    enabled: false\n"),
                  {nodes[0].get(), nodes[1].get()}, conninfo));
     for (auto& n : nodes) {
       n->child().signal(SIGTERM);
