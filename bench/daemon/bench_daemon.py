@@ -88,6 +88,18 @@ def write_config(workdir, sim, idle_jobs, burst_jobs, burst_at):
     return write_files(workdir, sim, lines)
 
 
+def platform_yaml(sim, timeout):
+    """The `platform:` section for the simulator `sim` (the token comes from TOKEN_ENV)."""
+    ca = f"\n  ca_file: {sim.ca_file}" if sim.ca_file else ""
+    return f"""platform:
+  account_id: {sim.account}
+  base_url: {sim.base_url}
+  username: BOOMI_TOKEN.sim@example.com
+  token_env: {TOKEN_ENV}
+  requests_per_second: 0
+  timeout: {timeout}{ca}"""
+
+
 def write_files(workdir, sim, job_lines, listen="127.0.0.1:0", defaults=""):
     """jobs.d/jobs.yaml from `job_lines` and the main file for `sim`; returns the main path.
     `defaults`: extra lines of the defaults section (indented by two spaces)."""
@@ -96,14 +108,7 @@ def write_files(workdir, sim, job_lines, listen="127.0.0.1:0", defaults=""):
         f.write("\n".join(job_lines) + "\n")
     path = os.path.join(workdir, "boomi-sched.yaml")
     with open(path, "w") as f:
-        f.write(f"""platform:
-  account_id: {sim.account}
-  base_url: {sim.base_url}
-  username: BOOMI_TOKEN.sim@example.com
-  token_env: {TOKEN_ENV}
-  requests_per_second: 0
-  timeout: 30s
-{f"  ca_file: {sim.ca_file}" if sim.ca_file else ""}
+        f.write(f"""{platform_yaml(sim, "30s")}
 storage:
   path: {os.path.join(workdir, "state.db")}
 http:

@@ -28,7 +28,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from bench_daemon import ATOM, TOKEN, TOKEN_ENV, Sim, quantile
+from bench_daemon import ATOM, TOKEN, TOKEN_ENV, Sim, platform_yaml, quantile
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
@@ -94,13 +94,7 @@ def write_node_config(workdir, sim, node, conninfo, lease, catchup):
     """node-X.yaml: the shared jobs.d, its own instance-lock file, the runs in PostgreSQL."""
     path = os.path.join(workdir, f"{node}.yaml")
     with open(path, "w") as f:
-        f.write(f"""platform:
-  account_id: {sim.account}
-  base_url: {sim.base_url}
-  username: BOOMI_TOKEN.sim@example.com
-  token_env: {TOKEN_ENV}
-  requests_per_second: 0
-  timeout: 3s
+        f.write(f"""{platform_yaml(sim, "3s")}
 storage:
   path: {os.path.join(workdir, node + ".db")}
   postgres: "{conninfo}"
