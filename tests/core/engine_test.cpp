@@ -50,6 +50,28 @@ TEST_SUITE("core::engine") {
     CHECK(h.engine->stats().in_flight == 0);
   }
 
+  // A node of a pair whose lease is no longer certain (EngineOptions::may_send): the request
+  // stored as leaving does not leave; the run is reconciled, as after a crash at that point.
+  TEST_CASE("a request is not sent while may_send says no; the run is reconciled instead") {
+    EngineHarness h;
+    bool allowed = false;
+    h.options.may_send = [&] { return allowed; };
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(std::chrono::minutes(10));
+    CHECK(h.client.submits.empty());
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].state == RunState::submitting);
+    CHECK(runs[0].maybe_accepted);
+    CHECK(runs[0].attempts == 1);
+    h.advance(std::chrono::seconds(2));
+    CHECK(h.client.submits.empty());  // never resent blindly, even once sending is allowed
+    allowed = true;
+    h.advance(std::chrono::seconds(5));
+    CHECK(h.client.submits.empty());
+    CHECK_FALSE(h.client.queries.empty());
+  }
+
   TEST_CASE("the engine is idle between slots: one timer, armed for the next slot") {
     EngineHarness h;
     h.options.maintenance_interval = std::chrono::hours(2);
