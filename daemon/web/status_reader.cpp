@@ -1,12 +1,20 @@
 #include "daemon/web/status_reader.h"
 
 #include "daemon/status/status_json.h"
+#include "storage/pg/pg_run_store.h"
 #include "storage/sqlite_run_store.h"
 
 #include <algorithm>
 #include <filesystem>
 
 namespace bsched::web {
+
+namespace {
+
+// A page or /api answer waits at most this long for PostgreSQL (per statement).
+constexpr Millis k_pg_deadline = std::chrono::seconds(1);
+
+}  // namespace
 
 StatusReader::StatusReader(std::string config_path, std::string db_path, ConfigSource config)
     : m_config_path(std::move(config_path)), m_db_path(std::move(db_path)),
@@ -16,6 +24,13 @@ StatusReader::~StatusReader() = default;
 
 storage::StoreResult<storage::StateStore*> StatusReader::store() {
   if (m_store) return m_store.get();
+  // A node of a pair reads the pair's PostgreSQL database (its own connection).
+  if (auto config = m_config(); config && !config->storage.postgres.empty()) {
+    BSCHED_TRY_ASSIGN(pg, storage::pg::PgRunStore::open(config->storage.postgres.reveal(),
+                                                        {.statement_deadline = k_pg_deadline}));
+    m_store = std::move(pg);
+    return m_store.get();
+  }
   storage::OpenOptions o;
   o.mode = storage::OpenMode::read_only;
   o.create = false;

@@ -160,6 +160,11 @@ TEST_SUITE("e2e::ha") {
     CHECK(nodes[1].at("leads").as_bool());
     CHECK(nodes[1].at("epoch").as_int64() == 2);
     CHECK(doc.at("daemon").at("running").as_bool());
+    // The status page and its JSON on node-b's own listener read the pair's database.
+    auto api = json::parse(sim_http(b.http_port(), boost::beast::http::verb::get, "/api/status"));
+    CHECK(api.at("daemon").at("nodes").as_array().size() == 2);
+    auto page = sim_http(b.http_port(), boost::beast::http::verb::get, "/");
+    CHECK(page.find("pair of 2 nodes, leader node-b (epoch 2)") != std::string::npos);
     auto metrics = sim_http(b.http_port(), boost::beast::http::verb::get, "/metrics");
     CHECK(metrics.find("boomi_sched_leader 1") != std::string::npos);
     CHECK(metrics.find("boomi_sched_leader_epoch 2") != std::string::npos);
