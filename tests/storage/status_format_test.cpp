@@ -62,6 +62,28 @@ TEST_SUITE("storage::status_format") {
               "\nstate database: ok (last outage 2026-11-25T11:00:00.000Z") != std::string::npos);
   }
 
+  TEST_CASE("a pair's header has one line per node and names the leader, escaping names") {
+    auto now = test::ms(test::t0());
+    storage::Heartbeat h{4121, now - 2h, now - 5s, now - 2h, "fp", "ok"};
+    DaemonState d{true, h};
+    d.nodes = {{"sched-a", "0.1.0", "stopped", 6, now - 3s, false},
+               {"sched-b", "0.1.0", "leader", 7, now - 1s, true},
+               {"evil\n\x1b[2Jname", "0.1.0", "standby", 7, now - 2s, false}};
+    auto text = render_status_header(d, now);
+    INFO(text);
+    CHECK(text.find("nodes: 3 (leader: sched-b)\n") != std::string::npos);
+    CHECK(text.find("  sched-a  stopped  epoch 6  seen 3s ago  version 0.1.0\n") !=
+          std::string::npos);
+    CHECK(text.find("  sched-b  leader  epoch 7  seen 1s ago  version 0.1.0\n") !=
+          std::string::npos);
+    CHECK(text.find('\x1b') == std::string::npos);  // a name from the database cannot steer
+    CHECK(text.find("evil\n") == std::string::npos);  // the terminal or break the line
+    d.nodes[1].leads = false;  // the lease ran out: nobody leads
+    CHECK(render_status_header(d, now).find("nodes: 3 (leader: none)") != std::string::npos);
+    d.nodes.clear();  // one host: no nodes line
+    CHECK(render_status_header(d, now).find("nodes:") == std::string::npos);
+  }
+
   TEST_CASE("daemon_state needs a fresh heartbeat and a live pid") {
     auto now = test::ms(test::t0());
     storage::Heartbeat h{4121, now, now - 30s, now, "fp", "ok"};
