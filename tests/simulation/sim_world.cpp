@@ -168,13 +168,14 @@ void World::start_life() {
   run_ready();
 }
 
-// A crash: the engine is destroyed without stop(), its io_context with every coroutine frame
-// still suspended in it, then the client. Only what the store committed remains.
+// A crash: the engine is destroyed without stop(), then the client (its pacer's timer lives on
+// the io_context, so it goes first), then the io_context with every coroutine frame still
+// suspended in it. Only what the store committed remains.
 void World::kill_life() {
   if (!m_life) return;
   m_life->engine.reset();
-  m_life->io.reset();
   m_life->client.reset();
+  m_life->io.reset();
   m_life.reset();
 }
 
