@@ -201,14 +201,13 @@ std::string plural_errors(int n) { return fmt::format("{} error{}", n, n == 1 ? 
 // One line per node of a pair: who leads, under which epoch, and when each was last seen.
 std::string nodes_lines(const DaemonState& d, SysMillis now) {
   if (d.nodes.empty()) return "";
-  std::string leader = "none";
-  for (const auto& n : d.nodes)
-    if (n.leads) leader = escape_text(n.name);
-  auto out = fmt::format("nodes: {} (leader: {})\n", d.nodes.size(), leader);
+  const auto* leader = leader_of(d);
+  auto out = fmt::format("nodes: {} (leader: {})\n", d.nodes.size(),
+                         leader ? escape_text(leader->name) : "none");
   for (const auto& n : d.nodes) {
     out += fmt::format("  {}  {}  epoch {}  seen {} ago  version {}\n", escape_text(n.name),
-                       n.leads ? "leader" : (n.role == "stopped" ? "stopped" : "standby"),
-                       n.epoch, format_span(now - n.last_seen), escape_text(n.version));
+                       node_role(n), n.epoch, format_span(now - n.last_seen),
+                       escape_text(n.version));
   }
   return out;
 }

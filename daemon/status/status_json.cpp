@@ -50,8 +50,7 @@ json::array nodes_json(const DaemonState& d) {
   json::array out;
   for (const auto& n : d.nodes) {
     out.emplace_back(json::object{{"name", n.name},
-                                  {"role", n.leads ? "leader" : (n.role == "stopped" ? "stopped"
-                                                                                    : "standby")},
+                                  {"role", node_role(n)},
                                   {"leads", n.leads},
                                   {"epoch", n.epoch},
                                   {"last_seen", format_utc_ms(n.last_seen)},

@@ -34,6 +34,17 @@ void apply_notes(DaemonState& s, const std::optional<storage::DaemonNotes>& note
   s.silent = false;
 }
 
+const storage::NodeInfo* leader_of(const DaemonState& s) {
+  for (const auto& n : s.nodes)
+    if (n.leads) return &n;
+  return nullptr;
+}
+
+const char* node_role(const storage::NodeInfo& n) {
+  if (n.leads) return "leader";
+  return n.role == "stopped" ? "stopped" : "standby";
+}
+
 const storage::DaemonNotes* refused_reload(const DaemonState& s) {
   if (!s.notes || !s.notes->reload_failed_at || !s.heartbeat) return nullptr;
   if (s.notes->pid != s.heartbeat->pid || s.stopped_at) return nullptr;

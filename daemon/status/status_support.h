@@ -40,6 +40,11 @@ bool process_alive(int pid);
 void apply_notes(DaemonState& state, const std::optional<storage::DaemonNotes>& notes);
 // The daemon's notes when they belong to the heartbeat's daemon and say a reload was refused.
 const storage::DaemonNotes* refused_reload(const DaemonState& state);
+// The node of a pair that holds the lease now (null: none, or one host).
+const storage::NodeInfo* leader_of(const DaemonState& state);
+// A node's role as `status` shows it: "leader" while it holds the lease, else "stopped" after
+// a clean stop, else "standby".
+const char* node_role(const storage::NodeInfo& node);
 // Since when runs in flight are not tracked: the daemon is not running (stopped or gone), so
 // nothing polls them; nullopt while a daemon runs (or is silent) or never ran.
 std::optional<SysMillis> untracked_since(const DaemonState& state);

@@ -134,15 +134,10 @@ std::string header_html(const StatusReader::Jobs& jobs, const Health& health) {
     out += "<span>no heartbeat yet</span>";
   }
   if (!d.nodes.empty()) {
-    std::string leader = "none";
-    std::int64_t epoch = 0;
-    for (const auto& n : d.nodes) {
-      if (!n.leads) continue;
-      leader = n.name;
-      epoch = n.epoch;
-    }
+    const auto* leader = status::leader_of(d);
     out += fmt::format("<span class=\"nodes\">pair of {} nodes, leader {} (epoch {})</span>",
-                       d.nodes.size(), html_escape(leader), epoch);
+                       d.nodes.size(), html_escape(leader ? leader->name : "none"),
+                       leader ? leader->epoch : 0);
   }
   out += fmt::format("<span>auth circuit {}</span><span>health {}</span></header>",
                      health.auth_circuit_open ? "<b class=\"bad\">open</b>" : "closed",
