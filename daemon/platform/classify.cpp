@@ -43,6 +43,21 @@ FailureKind kind_of_status(int status, bool trigger) {
   return FailureKind::bad_response;
 }
 
+// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7): 'A' a letter, '9' a digit, anything
+// else that very character.
+bool has_imf_fixdate_shape(std::string_view value) {
+  constexpr std::string_view k_shape = "AAA, 99 AAA 9999 99:99:99 GMT";
+  if (value.size() != k_shape.size()) return false;
+  for (std::size_t i = 0; i < k_shape.size(); ++i) {
+    char c = value[i];
+    bool ok = k_shape[i] == 'A'   ? (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+              : k_shape[i] == '9' ? c >= '0' && c <= '9'
+                                  : c == k_shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 RemoteStatus classify_status(std::string_view status) {
@@ -141,9 +156,11 @@ std::optional<Millis> parse_retry_after(std::string_view value, SysMillis now) {
     if (ec != std::errc{}) return std::nullopt;
     return Millis{seconds * 1000};
   }
-  // HTTP-date (IMF-fixdate, 29 characters). "-5", "soon" and other garbage fail here and
-  // are absent.
-  if (value.size() > 64) return std::nullopt;
+  // HTTP-date: IMF-fixdate only, a fixed shape of 29 characters checked before parsing
+  // ("-5", "soon" and other garbage are absent). The shape check comes first because the
+  // date parser reads a malformed seconds field as NaN and converts it to an integer
+  // (undefined behaviour, found by fuzz_platform_json with "sat,2auG01\t\t00:00::0").
+  if (!has_imf_fixdate_shape(value)) return std::nullopt;
   std::istringstream in{std::string(value)};
   date::sys_seconds at;
   in >> date::parse("%a, %d %b %Y %H:%M:%S GMT", at);

@@ -90,6 +90,17 @@ TEST_SUITE("platform::classify") {
     CHECK_FALSE(parse_retry_after("Fri, 31 Dec 9999", now).has_value());
     CHECK_FALSE(parse_retry_after(std::string(100000, '9') + "x", now).has_value());
     CHECK_FALSE(parse_retry_after(std::string("\x1b[31m"), now).has_value());
+    // Not an IMF-fixdate's fixed shape: absent, never handed to the date parser (which
+    // turns a malformed seconds field into NaN; fuzz_platform_json found this one).
+    CHECK_FALSE(parse_retry_after("sat,2auG01\t\t00:00::0", now).has_value());
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2026 07:28: 0 GMT", now).has_value());
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2026 07:28:3 GMT", now).has_value());
+    CHECK_FALSE(parse_retry_after("Wed,21 Oct 2026 07:28:30 GMT ", now).has_value());
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2026 07:28:30 UTC", now).has_value());
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2026 07:28:99 GMT", now).has_value());
+    CHECK_FALSE(parse_retry_after("Wed, 21 Foo 2026 07:28:30 GMT", now).has_value());
+    // Surrounding blanks are still trimmed.
+    CHECK(parse_retry_after(" Wed, 21 Oct 2026 07:28:30 GMT\t", now) == Millis{30000});
     // As a throttled answer's retry_after.
     auto e = classify_http_failure(503, "Fri, 31 Dec 9999 23:59:59 GMT", "", false, now);
     CHECK(e.kind == FailureKind::throttled);
