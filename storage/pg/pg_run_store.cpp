@@ -52,12 +52,15 @@ ON CONFLICT (job) DO UPDATE SET
   last_success_slot = greatest(coalesce(j.last_success_slot, excluded.last_success_slot),
                                excluded.last_success_slot))";
 
-// SendFence's check, inside the transaction of the write it guards.
+// SendFence's check, the last statement in the transaction of the write it guards: the
+// lease row's share lock is then held only from here to the commit (a renewal or a standby's
+// claim waits for no slower statement), and clock_timestamp() judges the margin at that
+// moment, not at the start of the transaction as now() would.
 awaitable<StoreResult<void>> check_fence(PgSession& s, const std::optional<SendFence>& f) {
   if (!f) co_return StoreResult<void>{};
   PgParams ps{p(f->lease_name), p(f->node), p(f->epoch), p(std::int64_t{f->margin.count()})};
   BSCHED_CO_TRY_ASSIGN(r, s.query("SELECT 1 FROM leader_lease WHERE name = $1 AND holder = $2 "
-                                  "AND epoch = $3::bigint AND expires_at > now() + "
+                                  "AND epoch = $3::bigint AND expires_at > clock_timestamp() + "
                                   "$4::bigint * interval '1 millisecond' FOR SHARE",
                                   std::move(ps)));
   if (r.rows.empty())
@@ -234,9 +237,9 @@ StoreResult<RunRow> PgRunStore::create_run(const NewRun& run, SysMillis now) {
   return m_worker->call<RunRow>(
       [ps, row, duplicate, fence](PgSession& s) -> awaitable<StoreResult<RunRow>> {
         co_return co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
-          BSCHED_CO_TRY(check_fence(s, fence));
           BSCHED_CO_TRY_ASSIGN(r, s.query(k_insert_run, ps));
           if (r.rows.empty()) co_return StoreError{StoreErrorKind::duplicate_slot, duplicate};
+          BSCHED_CO_TRY(check_fence(s, fence));
           auto out = row;
           out.id = i64(r, 0, 0);
           co_return out;
@@ -250,8 +253,9 @@ StoreResult<RunRow> PgRunStore::transition(std::int64_t id, RunState to, SysMill
   return m_worker->call<RunRow>(
       [id, to, now, update, fence](PgSession& s) -> awaitable<StoreResult<RunRow>> {
         co_return co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
+          BSCHED_CO_TRY_ASSIGN(row, change_run(s, id, std::optional<RunState>(to), now, update));
           BSCHED_CO_TRY(check_fence(s, fence));
-          co_return co_await change_run(s, id, std::optional<RunState>(to), now, update);
+          co_return row;
         });
       });
 }
@@ -260,8 +264,9 @@ StoreResult<void> PgRunStore::update(std::int64_t id, const RunUpdate& update) {
   auto fence = sends(update) ? m_fence : std::nullopt;
   return m_worker->call<void>([id, update, fence](PgSession& s) -> awaitable<StoreResult<void>> {
     auto r = co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
+      BSCHED_CO_TRY_ASSIGN(row, change_run(s, id, std::nullopt, SysMillis{}, update));
       BSCHED_CO_TRY(check_fence(s, fence));
-      co_return co_await change_run(s, id, std::nullopt, SysMillis{}, update);
+      co_return row;
     });
     if (!r) co_return r.error();
     co_return StoreResult<void>{};
@@ -315,8 +320,8 @@ StoreResult<void> PgRunStore::start_ahead(const std::vector<std::int64_t>& ids, 
   return m_worker->call<void>(
       [list, expected, now, fence](PgSession& s) -> awaitable<StoreResult<void>> {
         co_return co_await s.atomically<void>([&]() -> awaitable<StoreResult<void>> {
-          BSCHED_CO_TRY(check_fence(s, fence));
-          co_return co_await start_ahead_in(s, list, expected, now);
+          BSCHED_CO_TRY(start_ahead_in(s, list, expected, now));
+          co_return co_await check_fence(s, fence);
         });
       });
 }

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <ostream>
+#include <thread>
 
 using namespace std::chrono_literals;
 using namespace bsched;
@@ -180,5 +181,50 @@ TEST_SUITE("storage::pg_lease") {
     // Without a fence (the command line), nothing is checked.
     store.set_send_fence(std::nullopt);
     CHECK(store.create_run(leaving, now).has_value());
+  }
+
+  // The fence is the last statement of its transaction: a fenced write that waits (here on a
+  // locked `runs` table) holds no lock on the lease row meanwhile, so the holder's renewal
+  // and a standby's claim are answered at once rather than after the write's deadline.
+  TEST_CASE("a fenced write waiting on a locked table leaves the lease row free to renew") {
+    Db db("lease_fence_wait");
+    REQUIRE(db.claim("a", 15s).epoch == 1);
+    auto opened = PgRunStore::open(db.conninfo, {.statement_deadline = 4s});
+    REQUIRE(opened.has_value());
+    auto& store = **opened;
+    auto slot = std::chrono::sys_seconds{std::chrono::seconds{1'800'000'000}};
+    auto now = test::ms(slot);
+    auto run = store.create_run(test::new_run("j", slot), now);
+    REQUIRE(run.has_value());
+    store.set_send_fence(SendFence{"main", "a", 1, 1s});
+
+    test::TableLock lock(db.conninfo, "runs");
+    std::optional<StoreResult<RunRow>> sent;
+    std::thread writer([&] {
+      sent = store.transition(run->id, RunState::submitting, now, first_send(now));
+    });
+    // Until the write waits on the table lock (polled, bounded; nothing sleeps).
+    bool waiting = false;
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (!waiting && std::chrono::steady_clock::now() < until) {
+      auto r = run_pg(db.io, db.c->query("SELECT 1 FROM pg_stat_activity WHERE datname = "
+                                         "current_database() AND wait_event_type = 'Lock'",
+                                         {}, 2s));
+      REQUIRE(r);
+      waiting = !r->rows.empty();
+    }
+    CHECK(waiting);
+    // The holder renews, and a standby learns who holds the lease, within 500 ms each.
+    auto renewed = run_pg(db.io, claim_lease(*db.c, "main", "a", 15s, 500ms));
+    CHECK_MESSAGE(renewed, (renewed ? "" : renewed.error().message));
+    if (renewed) CHECK(renewed->held);
+    auto other = run_pg(db.io, claim_lease(*db.c, "main", "b", 15s, 500ms));
+    CHECK_MESSAGE(other, (other ? "" : other.error().message));
+    if (other) CHECK_FALSE(other->held);
+    lock.release();
+    writer.join();
+    REQUIRE(sent.has_value());
+    CHECK_MESSAGE(sent->has_value(), (*sent ? "" : sent->error().message));
+    CHECK(store.find_run(run->id).value()->state == RunState::submitting);
   }
 }

@@ -18,28 +18,6 @@ using namespace bsched::storage;
 using namespace bsched::test;
 using Steady = std::chrono::steady_clock;
 
-namespace {
-
-// A second session holding an ACCESS EXCLUSIVE lock on `table` until release(): statements
-// on it wait without an answer, like a database that went silent.
-class TableLock {
- public:
-  TableLock(const std::string& conninfo, const std::string& table)
-      : m_conn(pg_connect(m_io, conninfo)) {
-    REQUIRE(run_pg(m_io, m_conn->query("BEGIN", {}, 2s)));
-    auto locked = run_pg(m_io, m_conn->query("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE",
-                                             {}, 2s));
-    REQUIRE_MESSAGE(locked, (locked ? "" : locked.error().message));
-  }
-  void release() { REQUIRE(run_pg(m_io, m_conn->query("ROLLBACK", {}, 2s))); }
-
- private:
-  boost::asio::io_context m_io;
-  std::unique_ptr<pg::PgConnection> m_conn;
-};
-
-}  // namespace
-
 TEST_SUITE("storage::pg_run_store") {
   TEST_CASE("a call the database does not answer fails within the deadline, and the next call "
             "works once it answers") {

@@ -62,4 +62,22 @@ inline std::unique_ptr<storage::pg::PgConnection> pg_connect(boost::asio::io_con
   return std::move(*c);
 }
 
+// A second session holding an ACCESS EXCLUSIVE lock on `table` until release(): statements
+// on it wait without an answer, like a database that went silent.
+class TableLock {
+ public:
+  TableLock(const std::string& conninfo, const std::string& table)
+      : m_conn(pg_connect(m_io, conninfo)) {
+    REQUIRE(run_pg(m_io, m_conn->query("BEGIN", {}, std::chrono::seconds(2))));
+    auto locked = run_pg(m_io, m_conn->query("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE",
+                                             {}, std::chrono::seconds(2)));
+    REQUIRE_MESSAGE(locked, (locked ? "" : locked.error().message));
+  }
+  void release() { REQUIRE(run_pg(m_io, m_conn->query("ROLLBACK", {}, std::chrono::seconds(2)))); }
+
+ private:
+  boost::asio::io_context m_io;
+  std::unique_ptr<storage::pg::PgConnection> m_conn;
+};
+
 }  // namespace bsched::test
