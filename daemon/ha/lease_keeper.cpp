@@ -7,6 +7,7 @@
 #include "storage/pg/pg_migrations.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <spdlog/spdlog.h>
@@ -37,13 +38,23 @@ LeaseKeeper::LeaseKeeper(asio::any_io_executor ex, const Clock& clock, LeaseKeep
 LeaseKeeper::~LeaseKeeper() = default;
 
 bool LeaseKeeper::may_send() const {
-  return m_running && !m_stop && ha::may_send(m_state, m_settings.timings, m_clock.steady_now());
+  return m_running && !m_stopping &&
+         ha::may_send(state(), m_settings.timings, m_clock.steady_now());
+}
+
+bool LeaseKeeper::may_send(std::int64_t epoch) const {
+  auto s = state();
+  return m_running && !m_stopping && s.epoch == epoch &&
+         ha::may_send(s, m_settings.timings, m_clock.steady_now());
 }
 
 void LeaseKeeper::stop(StopMode mode) {
-  m_stop = mode;
-  m_sleep.cancel();
-  if (m_conn) m_conn->wake();
+  m_stopping = true;
+  asio::dispatch(m_ex, [this, mode] {
+    m_stop = mode;
+    m_sleep.cancel();
+    if (m_conn) m_conn->wake();
+  });
 }
 
 void LeaseKeeper::db_failed(const char* what, const std::string& error) {
@@ -75,6 +86,12 @@ void LeaseKeeper::note(const Transition& t) {
       break;
   }
   if (m_on_change) m_on_change(t);
+}
+
+Transition LeaseKeeper::overdue() {
+  return change([&](LeaseState& st) {
+    return check_overdue(st, m_settings.timings, m_clock.steady_now());
+  });
 }
 
 // A leader reconnecting gives up by the time its sending window closes (at least one
@@ -165,9 +182,12 @@ awaitable<void> LeaseKeeper::shut_down() {
                                        s.timings.statement_deadline);
     if (!r) db_failed("resign", r.error().message);
     if (r && *r)
-      note(on_resigned(m_state));
+      note(change([](LeaseState& st) { return on_resigned(st); }));
     else
-      m_state.role = Role::standby;  // not held any more, or left to run out
+      change([](LeaseState& st) {
+        st.role = Role::standby;  // not held any more, or left to run out
+        return Transition{};
+      });
   }
   if (*m_stop == StopMode::resign) co_await record("stopped");
   m_conn.reset();
@@ -183,12 +203,12 @@ awaitable<void> LeaseKeeper::run() {
     if ((m_conn && m_conn->connected()) || co_await open()) {
       auto sent = m_clock.steady_now();
       answer = co_await claim();
-      if (answer) note(on_claim(m_state, *answer, sent));
+      if (answer) note(change([&](LeaseState& st) { return on_claim(st, *answer, sent); }));
     }
-    note(check_overdue(m_state, m_settings.timings, m_clock.steady_now()));
+    note(overdue());
     if (answer) co_await record(role_name(m_state.role));
     co_await idle_until(next_claim_at(m_state, m_settings.timings, m_clock.steady_now(), answer));
-    note(check_overdue(m_state, m_settings.timings, m_clock.steady_now()));
+    note(overdue());
   }
   co_await shut_down();
   m_running = false;

@@ -4,8 +4,10 @@
 // resignation is taken over at once, keeps its row in `nodes`, and logs leader.acquired,
 // leader.lost and leader.resigned with the epoch (docs/events.md).
 //
-// Executor: one single-threaded io_context; every member is called on it. The keeper owns
-// one database connection, re-opened after a failure every retry_after.
+// Executor: run() and everything it does are on the keeper's executor (in the daemon a thread
+// of its own, so its renewals never wait behind the event loop's database calls). stop() and
+// the reads below (may_send, role, epoch, state) may be called from any thread. The keeper
+// owns one database connection, re-opened after a failure every retry_after.
 #pragma once
 
 #include "base/clock.h"
@@ -15,8 +17,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -57,14 +61,21 @@ class LeaseKeeper {
   // statement deadline; connect_deadline while connecting), plus the resignation.
   void stop(StopMode mode = StopMode::resign);
 
-  // True while this node leads with margin left (lease.h may_send) and run() is going.
+  // True while this node leads with margin left (lease.h may_send), run() is going and no
+  // stop() was asked; the second form also asks that the lease is held under `epoch`.
   bool may_send() const;
-  Role role() const { return m_state.role; }
-  std::int64_t epoch() const { return m_state.epoch; }
-  const LeaseState& state() const { return m_state; }
+  bool may_send(std::int64_t epoch) const;
+  Role role() const { return state().role; }
+  std::int64_t epoch() const { return state().epoch; }
+  LeaseState state() const {
+    std::lock_guard lock(m_state_mutex);
+    return m_state;
+  }
   const std::string& node() const { return m_settings.node; }
   const LeaseTimings& timings() const { return m_settings.timings; }  // resolved
-  // Called on every change (acquired, reacquired, lost, resigned) after it is logged.
+  boost::asio::any_io_executor executor() const { return m_ex; }
+  // Called on the keeper's executor on every change (acquired, reacquired, lost, resigned)
+  // after it is logged. Set before run().
   void on_change(std::function<void(const Transition&)> f) { m_on_change = std::move(f); }
 
  private:
@@ -78,6 +89,13 @@ class LeaseKeeper {
   boost::asio::awaitable<void> shut_down();
   boost::asio::awaitable<void> record(const char* role);
   void note(const Transition& t);
+  Transition overdue();  // check_overdue, now
+  // Changes the state under the lock the readers of other threads take.
+  template <class F>
+  Transition change(F f) {
+    std::lock_guard lock(m_state_mutex);
+    return f(m_state);
+  }
   void db_failed(const char* what, const std::string& error);
 
   boost::asio::any_io_executor m_ex;
@@ -86,10 +104,12 @@ class LeaseKeeper {
   std::string m_target;  // host/dbname/user for logs
   std::unique_ptr<storage::pg::PgConnection> m_conn;
   boost::asio::steady_timer m_sleep;
-  LeaseState m_state;
+  mutable std::mutex m_state_mutex;
+  LeaseState m_state;  // written on the executor under m_state_mutex
   std::function<void(const Transition&)> m_on_change;
-  std::optional<StopMode> m_stop;
-  bool m_running = false;
+  std::optional<StopMode> m_stop;         // on the executor
+  std::atomic<bool> m_stopping = false;   // stop() asked, from any thread
+  std::atomic<bool> m_running = false;
 };
 
 }  // namespace bsched::ha

@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <spdlog/spdlog.h>
@@ -29,11 +30,15 @@ LeaderScheduler::LeaderScheduler(asio::io_context& io, ha::LeaseKeeper& keeper,
 LeaderScheduler::~LeaderScheduler() = default;
 
 asio::awaitable<Result<void>> LeaderScheduler::start() {
-  m_keeper.on_change([this](const ha::Transition&) { wake(); });
-  asio::co_spawn(m_io, m_keeper.run(), [this](std::exception_ptr e) {
+  // The keeper runs on its own executor (a thread of its own in the daemon): what it reports
+  // comes over to this loop.
+  m_keeper.on_change([this](const ha::Transition&) { asio::dispatch(m_io, [this] { wake(); }); });
+  asio::co_spawn(m_keeper.executor(), m_keeper.run(), [this](std::exception_ptr e) {
     if (e) spdlog::critical("daemon.internal_error where=lease_keeper");
-    m_keeper_done = true;
-    m_done.cancel();
+    asio::dispatch(m_io, [this] {
+      m_keeper_done = true;
+      m_done.cancel();
+    });
   });
   asio::co_spawn(m_io, follow(), [this](std::exception_ptr e) {
     if (e) spdlog::critical("daemon.internal_error where=leader_scheduler");
@@ -54,7 +59,8 @@ asio::awaitable<void> LeaderScheduler::follow() {
   while (!m_stopping) {
     m_woken = false;
     auto deadline = asio::steady_timer::time_point::max();
-    std::int64_t want = m_keeper.role() == ha::Role::leader ? m_keeper.epoch() : 0;
+    auto lease = m_keeper.state();
+    std::int64_t want = lease.role == ha::Role::leader ? lease.epoch : 0;
     if (m_term && want != m_epoch) co_await end_term();
     if (want != 0 && !m_term && !m_stopping) {
       m_epoch = want;

@@ -10,7 +10,8 @@
 // under a higher epoch (the lease had run out in between) ends the term and starts a new one.
 // Term changes happen one at a time, in order, on one coroutine.
 //
-// Executor: one single-threaded io_context; every member is called on it.
+// Executor: one single-threaded io_context; every member is called on it. The keeper may run
+// on another executor (run.cpp gives it a thread of its own): its changes are taken over here.
 #pragma once
 
 #include "daemon/ha/lease_keeper.h"

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
@@ -34,6 +35,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace bsched::runtime {
 
@@ -185,10 +187,27 @@ Result<OpenedStore> open_store(const config::Config& config) {
 }
 
 // A node of an active/standby pair: the lease keeper, and a Term only while it leads, its
-// writes that let a request leave fenced by the lease's epoch (docs/ha.md).
+// writes that let a request leave fenced by the lease's epoch (docs/ha.md). The keeper runs
+// on a thread of its own, so its renewals never wait behind a database call of the event
+// loop (a slow `runs` table must not cost the lease).
 struct Pair {
+  asio::io_context keeper_io{1};
   std::unique_ptr<ha::LeaseKeeper> keeper;
+  std::thread keeper_thread;
   metrics::Registry::Collector gauges;
+
+  void start_keeper_thread() {
+    keeper_thread = std::thread([this] {
+      auto work = asio::make_work_guard(keeper_io);
+      keeper_io.run();
+    });
+  }
+  ~Pair() {
+    gauges = {};
+    keeper_io.stop();
+    if (keeper_thread.joinable()) keeper_thread.join();
+    keeper.reset();  // before keeper_io: its timer and connection live on it
+  }
 };
 
 Result<std::unique_ptr<Scheduler>> make_pair_scheduler(
@@ -198,7 +217,7 @@ Result<std::unique_ptr<Scheduler>> make_pair_scheduler(
                                    .node = config->ha.node,
                                    .lease_name = storage::pg::k_lease_name,
                                    .timings = {.lease = config->ha.lease}};
-  auto keeper = ha::LeaseKeeper::make(io.get_executor(), clock, std::move(settings));
+  auto keeper = ha::LeaseKeeper::make(pair.keeper_io.get_executor(), clock, std::move(settings));
   if (!keeper) return make_error("ha: " + keeper.error().message);
   pair.keeper = std::move(*keeper);
   auto& k = *pair.keeper;
@@ -206,8 +225,8 @@ Result<std::unique_ptr<Scheduler>> make_pair_scheduler(
   auto make_term = [&k, pg, parts](std::int64_t epoch, std::shared_ptr<const config::Config> c) {
     pg->set_send_fence(
         storage::pg::SendFence{storage::pg::k_lease_name, k.node(), epoch, k.timings().margin});
-    return std::unique_ptr<Scheduler>(std::make_unique<Term>(
-        parts, std::move(c), [&k, epoch] { return k.may_send() && k.epoch() == epoch; }));
+    return std::unique_ptr<Scheduler>(
+        std::make_unique<Term>(parts, std::move(c), [&k, epoch] { return k.may_send(epoch); }));
   };
   auto scheduler = std::make_unique<LeaderScheduler>(io, k, config, make_term);
   auto& leader = parts.metrics->gauge("boomi_sched_leader",
@@ -215,9 +234,11 @@ Result<std::unique_ptr<Scheduler>> make_pair_scheduler(
   auto& epoch = parts.metrics->gauge("boomi_sched_leader_epoch",
                                      "The lease epoch this node holds, or last saw");
   pair.gauges = parts.metrics->add_collector([&k, &leader, &epoch] {
-    leader.set({}, k.role() == ha::Role::leader ? 1 : 0);
-    epoch.set({}, static_cast<double>(k.epoch()));
+    auto lease = k.state();
+    leader.set({}, lease.role == ha::Role::leader ? 1 : 0);
+    epoch.set({}, static_cast<double>(lease.epoch));
   });
+  pair.start_keeper_thread();
   return std::unique_ptr<Scheduler>(std::move(scheduler));
 }
 
@@ -243,10 +264,10 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
       platform::make_platform_client(io, config->platform, clock, timers, {.metrics = registry});
   alerts::SinkSender alert_sender(io);
   TermParts parts{io, store, *client, clock, timers, alert_sender, registry};
-  Pair pair;
+  auto pair = std::make_unique<Pair>();
   std::unique_ptr<Scheduler> scheduler;
   if (pair_node) {
-    auto made = make_pair_scheduler(io, pair, *opened, clock, parts, config);
+    auto made = make_pair_scheduler(io, *pair, *opened, clock, parts, config);
     if (!made) return fail(made.error().message);
     scheduler = std::move(*made);
   } else {
@@ -300,7 +321,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   // The loop is stopped: tear down in dependency order, then close the database.
   listener.stop();
   scheduler.reset();
-  pair = {};
+  pair.reset();
   client.reset();
   // `status` shows a clean stop, and runs in flight as no longer tracked.
   if (!pair_node) {

@@ -5,6 +5,7 @@
 #include "tests/e2e/e2e_support.h"
 #include "tests/support/pg_cluster.h"
 #include "tests/support/pg_proxy.h"
+#include "tests/support/pg_test_util.h"
 
 #include "storage/pg/pg_run_store.h"
 
@@ -307,5 +308,44 @@ TEST_SUITE("e2e::ha") {
       n->child().exit_code(8s);
     }
     check_ledger(sim, direct, 1);
+  }
+
+  // The runs table locked by another session for three leases: every store call of the
+  // leader waits out its deadline, yet its lease renewals (their own connection and thread)
+  // go on, so the pair does not change leader over a slow table; the slots are sent late,
+  // once, when the lock goes.
+  TEST_CASE("the runs table locked for three leases: the leader keeps its lease, no slot "
+            "twice") {
+    auto conninfo = bsched::test::PgCluster::get().new_database("ha_locked");
+    ConfigTempDir dir;
+    SimProcess sim(dir, {"--pickup-delay", "200ms", "--run-duration", "300ms"});
+    auto base = write_e2e_config(dir, sim, jobs_on(10, "* * * * * *"),
+                                 "  catchup_window: 30s\n  overlap: allow\n"
+                                 "  record_timeout: 5s\n");
+    DaemonProcess a(dir, pair_config(dir, base, "node-a", conninfo, "2s"), {}, 1);
+    REQUIRE(a.wait_ready());
+    REQUIRE(wait_until([&] { return terms(a) == 1; }, 10s));
+    DaemonProcess b(dir, pair_config(dir, base, "node-b", conninfo, "2s"), {}, 2);
+    REQUIRE(b.wait_ready());
+    std::this_thread::sleep_for(2s);
+
+    {
+      bsched::test::TableLock lock(conninfo, "runs");
+      std::this_thread::sleep_for(6s);
+      lock.release();
+    }
+    auto released_at = sim.submits().size();
+    CHECK_MESSAGE(wait_until([&] { return sim.submits().size() >= released_at + 30; }, 15s),
+                  "node-a log:\n" << a.log());
+    INFO("node-a log:\n" << a.log() << "\nnode-b log:\n" << b.log());
+    CHECK(a.log().find("leader.lost") == std::string::npos);
+    CHECK(terms(a) == 1);
+    CHECK(terms(b) == 0);
+    CHECK(settle(dir, jobs_on(10, "* * * * * *", "    enabled: false\n"), {&a, &b}, conninfo));
+    for (auto* n : {&a, &b}) {
+      n->child().signal(SIGTERM);
+      CHECK(n->child().exit_code(6s) == 0);
+    }
+    check_ledger(sim, conninfo, 1);
   }
 }
