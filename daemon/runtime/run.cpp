@@ -202,10 +202,14 @@ struct Pair {
       keeper_io.run();
     });
   }
-  ~Pair() {
-    gauges = {};
+  // After it nothing of the keeper runs, nor calls into the scheduler.
+  void stop_keeper_thread() {
     keeper_io.stop();
     if (keeper_thread.joinable()) keeper_thread.join();
+  }
+  ~Pair() {
+    gauges = {};
+    stop_keeper_thread();
     keeper.reset();  // before keeper_io: its timer and connection live on it
   }
 };
@@ -320,6 +324,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   io.run();
   // The loop is stopped: tear down in dependency order, then close the database.
   listener.stop();
+  pair->stop_keeper_thread();  // the keeper's callbacks reach into the scheduler
   scheduler.reset();
   pair.reset();
   client.reset();
