@@ -440,9 +440,4 @@ RunStep auth_hold(const storage::RunRow& run, SysMillis retry_at, SysMillis dead
   return step;
 }
 
-bool take_prepared_run(const PreparedCheck& c) {
-  return c.overlap == OverlapAction::fire && c.trigger == storage::Trigger::schedule &&
-         c.now <= c.deadline && !c.auth_closed && c.same_config && c.same_last_success;
-}
-
 }  // namespace bsched::core

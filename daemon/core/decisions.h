@@ -235,18 +235,4 @@ SysMillis auth_wait_until(SysMillis retry_at, SysMillis deadline);
 // sent again once the circuit lets a probe through.
 RunStep auth_hold(const storage::RunRow& run, SysMillis retry_at, SysMillis deadline);
 
-// What is known at a burst's instant about a run written ahead for a slot.
-struct PreparedCheck {
-  OverlapAction overlap = OverlapAction::fire;  // decide_overlap's action for the slot
-  storage::Trigger trigger = storage::Trigger::schedule;  // the slot's trigger
-  SysMillis now{};
-  SysMillis deadline{};            // the run's submit deadline
-  bool auth_closed = false;        // the auth circuit holds every trigger
-  bool same_config = true;         // prepared from the configuration in force
-  bool same_last_success = true;   // built with the job's last success as it is now
-};
-// Whether the run written ahead is taken on (it leaves at once, as prepared); otherwise its
-// row is deleted and the slot handled as any other.
-bool take_prepared_run(const PreparedCheck& check);
-
 }  // namespace bsched::core

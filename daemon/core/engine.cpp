@@ -117,7 +117,6 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
   });
   if (!r) store_error("set_horizon", r.error());
   jobs.replace(next, std::move(table));
-  drop_prepared();  // made from the old configuration; the fire loop prepares again
 }
 
 const config::Job* Engine::Impl::job_config(const std::string& name,
@@ -152,30 +151,7 @@ Result<void> Engine::Impl::recover() {
     return make_error("cannot read the runs in flight from the state database: " +
                       rows.error().message);
   }
-  // A run written ahead of a slot still to come (a prepared burst, then a crash) whose job
-  // is now paused, disabled or gone is deleted, as drop_prepared would have done: its slot
-  // is then handled by the usual rules (a paused job misses it, a removed one has none).
-  auto now = floor_s(clock.now());
-  std::vector<const storage::RunRow*> stale;
-  for (const auto& row : *rows) {
-    if (row.state == RunState::scheduled && row.attempts == 0 && row.slot > now &&
-        row.trigger != storage::Trigger::manual) {
-      const auto* jr = jobs.find(row.job);
-      // Only a row beyond the job's horizon was written ahead: one at or before it came due
-      // (a queued slot, the wall clock since stepped back) and is tracked as usual.
-      if (!jr || ((!jr->active || jr->paused) && row.slot > jr->horizon)) {
-        stale.push_back(&row);
-        continue;
-      }
-    }
-    resume_run(row);
-  }
-  std::vector<std::int64_t> ids;
-  for (const auto* row : stale) ids.push_back(row->id);
-  if (auto r = store.discard_ahead(ids); !r) {
-    store_error("discard_ahead", r.error());
-    for (const auto* row : stale) resume_run(*row);  // kept: sent at their slot
-  }
+  for (const auto& row : *rows) resume_run(row);
   claim_recent_records();
   if (auto totals = store.totals()) {
     metrics.seed(*totals);
@@ -292,7 +268,6 @@ boost::asio::awaitable<void> Engine::stop() {
   if (d.stopping()) co_return;
   d.phase = Impl::Phase::stopping;
   spdlog::info("engine.stopping in_flight={}", d.runs.size());
-  d.drop_prepared();  // a burst prepared but not yet due leaves no run behind
   d.fire.timer->cancel();
   d.burst.cap->cancel();
   d.house.timer().cancel();

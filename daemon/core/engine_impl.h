@@ -7,13 +7,12 @@
 //
 // The parts, each owning its state: JobBook (job_book.h: the configuration in force, the
 // job table, the due queue), RunsInFlight (runs_in_flight.h: the runs tracked and the
-// execution ids they hold), PreparedBurst (prepared_burst.h), PlatformMonitor and
-// StoreMonitor (what `status` and the log say of the platform and the store), RunMetrics
-// (run_metrics.h: the Prometheus counters of runs and slots), WriteBatch (the trackers'
-// writes). Impl holds them and the coroutines that drive them: the fire loop
-// (engine_fire.cpp), the trackers (run_tracker.cpp), recovery and reloads (engine.cpp),
-// commands and maintenance (engine_ops.cpp: command_intake.h plans each operator command,
-// Maintenance keeps the heartbeat's facts and the maintenance timetable).
+// execution ids they hold), PlatformMonitor and StoreMonitor (what `status` and the log say
+// of the platform and the store), RunMetrics (run_metrics.h: the Prometheus counters of runs
+// and slots), WriteBatch (the trackers' writes). Impl holds them and the coroutines that
+// drive them: the fire loop (engine_fire.cpp), the trackers (run_tracker.cpp), recovery and
+// reloads (engine.cpp), commands and maintenance (engine_ops.cpp: command_intake.h plans each
+// operator command, Maintenance keeps the heartbeat's facts and the maintenance timetable).
 #pragma once
 
 #include "daemon/core/command_intake.h"
@@ -22,7 +21,6 @@
 #include "daemon/core/job_book.h"
 #include "daemon/core/maintenance.h"
 #include "daemon/core/platform_monitor.h"
-#include "daemon/core/prepared_burst.h"
 #include "daemon/core/run_metrics.h"
 #include "daemon/core/runs_in_flight.h"
 #include "daemon/core/slot_planner.h"
@@ -44,9 +42,6 @@ inline constexpr Millis k_store_retry = std::chrono::seconds(1);
 // What planning one batch of due jobs made (Impl::fire_due, Impl::plan_job).
 struct Planned {
   std::vector<std::shared_ptr<Tracked>> created;  // new runs, in `runs` already
-  // Runs written ahead taken on (also in `created`), each with its row as prepared.
-  std::vector<std::pair<std::shared_ptr<Tracked>, storage::RunRow>> ahead;
-  std::vector<PreparedRun> dropped;  // runs written ahead that did not fit: rows deleted
   std::vector<std::string> lines;  // logged once the batch is committed
   std::vector<storage::SlotGap> gaps;  // recorded: counted once the batch is committed
 };
@@ -74,7 +69,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   JobBook jobs;
   RunsInFlight runs;
-  PreparedBurst prepared;
   PlatformMonitor platform;
   StoreMonitor store_health;
   RunMetrics metrics;  // counts what runs and slots did; reads the parts above at a scrape
@@ -142,16 +136,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
                                       SlotPass pass, Planned& out);
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
-  void start_prepared(PreparedRun& p, SysMillis now);
-  void note_created(const Tracked& t, const DueSlot& slot, SysMillis now, bool ahead,
+  void note_created(const Tracked& t, const DueSlot& slot, SysMillis now,
                     std::vector<std::string>& lines) const;
-  // start_prepared undone: the run's row back as prepared (`before`).
-  PreparedRun unstart_prepared(std::shared_ptr<Tracked> t, storage::RunRow before);
-  // A burst (more jobs due on one instant than one batch) is prepared k_prepare_lead ahead:
-  // the instant then costs only one UPDATE and the sends.
-  std::optional<sys_seconds> burst_to_prepare() const;
-  void prepare_burst(SysMillis now);
-  void drop_prepared();
   std::shared_ptr<Tracked> make_tracked(const JobRuntime& jr, sys_seconds slot);
   Millis next_fire_delay(SysMillis now) const;
   void wake_fire_loop();

@@ -36,7 +36,7 @@ boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
   while (!stopping() && !t->gone && !storage::is_terminal(t->row.state)) {
     auto now = run_now(*t);
     auto at = t->row.next_action_at.value_or(now);
-    // No trigger leaves before its slot (a run written ahead of a burst, kept or recovered).
+    // No trigger leaves before its slot (a queued run after the wall clock stepped back).
     if (t->row.state == RunState::scheduled) at = std::max(at, SysMillis(t->row.slot));
     if (at > now) {
       t->timer->expires_after(std::chrono::duration_cast<Millis>(at - now));

@@ -1,5 +1,4 @@
-// One run in flight as the engine tracks it (daemon/core/run_tracker.cpp), and a run made
-// ahead of its burst's instant.
+// One run in flight as the engine tracks it (daemon/core/run_tracker.cpp).
 #pragma once
 
 #include "base/timers.h"
@@ -37,15 +36,6 @@ struct Tracked {
   // went into the same commit, so it leaves without another write (see Impl::stage_submit).
   std::optional<platform::ExecutionRequest> staged;
   std::unique_ptr<WakeTimer> timer;
-};
-
-// A run made ahead of its burst's instant (Impl::prepare_burst): run id drawn, request built,
-// tracker and timer allocated, row written `scheduled` (NewRun::ahead). A crash before the
-// instant leaves that row; recovery sends it at its slot like any scheduled run.
-struct PreparedRun {
-  std::shared_ptr<Tracked> run;
-  platform::ExecutionRequest request;
-  std::optional<sys_seconds> last_success;  // the value ${last_success_time} was built with
 };
 
 }  // namespace bsched::core

@@ -18,7 +18,6 @@ class CountingStore final : public ForwardingStore {
   int commits = 0;                 // outermost transactions plus lone transitions / updates
   std::set<int> submitting_in;     // the commits that wrote a `submitting` transition
   std::map<int, int> created_submitting;  // commit -> runs created already `submitting`
-  std::map<int, int> started_ahead;       // commit -> runs written ahead made `submitting`
   std::int64_t refuse_id = 0;      // transitions of this run are refused (busy)
   bool refuse_next_commit = false;  // the next outermost transaction is refused as a whole
 
@@ -56,12 +55,6 @@ class CountingStore final : public ForwardingStore {
   storage::StoreResult<void> update(std::int64_t id, const storage::RunUpdate& u) override {
     if (m_depth == 0) ++commits;
     return m_inner.update(id, u);
-  }
-  storage::StoreResult<void> start_ahead(const std::vector<std::int64_t>& ids,
-                                         SysMillis now) override {
-    if (m_depth == 0) ++commits;
-    if (!ids.empty()) started_ahead[m_depth > 0 ? m_outer : -++m_solo] += static_cast<int>(ids.size());
-    return m_inner.start_ahead(ids, now);
   }
 
  private:

@@ -1,6 +1,6 @@
 // The tracker's choices that are decisions (decisions.h, "the tracker's choices"): the action
 // of a resumed run, the queue hold after a restart, the deadline and auth-circuit steps (and
-// exec's end on a 401), and whether a run written ahead of a burst is taken on.
+// exec's end on a 401).
 #include "daemon/core/decisions.h"
 
 #include <doctest/doctest.h>
@@ -88,28 +88,5 @@ TEST_SUITE("core::decisions") {
     CHECK(step.update.maybe_accepted == false);  // a 401 proves nothing was accepted
     REQUIRE(step.update.next_action_at);
     CHECK_FALSE(*step.update.next_action_at);  // nothing more to do
-  }
-
-  TEST_CASE("a run written ahead is taken on only when it leaves at once, as prepared") {
-    PreparedCheck ok{.now = t(0), .deadline = t(5)};
-    CHECK(take_prepared_run(ok));
-    auto c = ok;
-    c.overlap = OverlapAction::skip;
-    CHECK_FALSE(take_prepared_run(c));
-    c = ok;
-    c.trigger = storage::Trigger::catchup;
-    CHECK_FALSE(take_prepared_run(c));
-    c = ok;
-    c.now = t(6);
-    CHECK_FALSE(take_prepared_run(c));
-    c = ok;
-    c.auth_closed = true;
-    CHECK_FALSE(take_prepared_run(c));
-    c = ok;
-    c.same_config = false;
-    CHECK_FALSE(take_prepared_run(c));
-    c = ok;
-    c.same_last_success = false;
-    CHECK_FALSE(take_prepared_run(c));
   }
 }

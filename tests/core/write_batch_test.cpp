@@ -89,8 +89,7 @@ TEST_SUITE("core::write_batch") {
   }
 
   TEST_CASE("a burst of 200 same-second slots goes out in two batches, each run stored submitting first") {
-    // Its rows were written `scheduled` a second ahead; at the instant each batch's commit
-    // makes them `submitting` (start_ahead), before any of its requests leaves.
+    // Each batch's commit creates its runs `submitting`, before any of its requests leaves.
     EngineHarness h("2026-01-05T10:00:30Z");
     CountingStore counting(*h.store);
     std::vector<config::Job> jobs;
@@ -114,11 +113,10 @@ TEST_SUITE("core::write_batch") {
     CHECK(h.client.submits.size() == 200);
     CHECK(checked == 200);
     CHECK(counting.submitting_in.empty());  // no separate scheduled -> submitting write
-    CHECK(counting.created_submitting.empty());
     // Batches of 64 and 136 run rows, then one commit for the 200 requestIds.
-    REQUIRE(counting.started_ahead.size() == 2);
+    REQUIRE(counting.created_submitting.size() == 2);
     std::vector<int> sizes;
-    for (const auto& [commit, n] : counting.started_ahead) sizes.push_back(n);
+    for (const auto& [commit, n] : counting.created_submitting) sizes.push_back(n);
     CHECK(sizes == std::vector<int>{64, 136});
     CHECK(counting.commits - before <= 3);
     for (int i = 0; i < 200; i += 50) {

@@ -158,9 +158,9 @@ TEST_SUITE("e2e::crash") {
     crash_and_restart(5, "* * * * * *", long_variant() ? 30 : 4);
   }
 
-  // 80 jobs on one slot: every slot is a burst, prepared (rows written ahead) a second before
-  // its instant, so the kills also fall between a burst's rows and its sends.
-  TEST_CASE("SIGKILL around prepared bursts never duplicates a slot or loses a run") {
+  // 80 jobs on one slot: every slot is a burst of two batches (64, then 16), so the kills also
+  // fall between a batch's commit and its sends, and between a burst's batches.
+  TEST_CASE("SIGKILL around large bursts never duplicates a slot or loses a run") {
     crash_and_restart(80, "*/2 * * * * *", long_variant() ? 30 : 5);
   }
 }

@@ -82,8 +82,8 @@ TEST_SUITE("simulation") {
   }
 
   // Seed 118: a run queued behind another (overlap: queue) of a paused job, the wall clock
-  // stepped back before its slot, a crash: recovery deleted the row as if written ahead of a
-  // burst, and the slot was lost from the history (no run, no gap).
+  // stepped back before its slot, a crash: recovery deleted the row, and the slot was lost
+  // from the history (no run, no gap).
   TEST_CASE("simulation: seed 118, a queued run survives a restart after the wall clock stepped back") {
     require_ok(run_seed(118));
   }
