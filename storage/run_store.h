@@ -74,9 +74,6 @@ struct NewRun {
   // Moved on to `submitting` in the same transaction (through enter_state, with first_send):
   // a run whose first ExecutionRequest (with these properties) leaves right after the commit.
   bool submitting = false;
-  // Written ahead of its slot (a prepared burst): created `scheduled` and the job's horizon
-  // left where it is; start_ahead takes the run on at the slot, discard_ahead drops it.
-  bool ahead = false;
 };
 
 // Fields a transition or an update sets; unset members keep their stored value.
@@ -230,14 +227,6 @@ class RunStore {
                                          const RunUpdate& update = {}) = 0;
   // Same-state progress (poll results, next poll instant, attempts).
   virtual StoreResult<void> update(std::int64_t id, const RunUpdate& update) = 0;
-  // At the slot of runs written ahead (NewRun::ahead): scheduled -> submitting with attempts 1
-  // and submitting_at = last_sent_at = now, each job's horizon advanced to its run's slot —
-  // two statements however many runs. Refuses (illegal_transition, nothing changed) when one
-  // of them is not such a run any more.
-  virtual StoreResult<void> start_ahead(const std::vector<std::int64_t>& ids, SysMillis now) = 0;
-  // Deletes runs written ahead that will not be sent (still scheduled, no attempt made);
-  // any other id is left alone.
-  virtual StoreResult<void> discard_ahead(const std::vector<std::int64_t>& ids) = 0;
   virtual StoreResult<std::optional<RunRow>> find_run(std::int64_t id) = 0;
   virtual StoreResult<std::vector<RunRow>> non_terminal_runs() = 0;
   // The execution ids of `job`'s runs that finished at or after `finished_since`, among those

@@ -157,72 +157,8 @@ StoreResult<RunRow> SqliteRunStore::insert_run(const NewRun& run, SysMillis now)
     BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
     BSCHED_TRY(write_run(row));
   }
-  if (is_slot_trigger(run.trigger) && !run.ahead) BSCHED_TRY(advance_horizon(run.job, run.slot));
+  if (is_slot_trigger(run.trigger)) BSCHED_TRY(advance_horizon(run.job, run.slot));
   return row;
-}
-
-namespace {
-
-// "[1,2,3]": a list of ids bound as one parameter, read back with json_each.
-std::string id_list(const std::vector<std::int64_t>& ids) {
-  std::string out = "[";
-  for (auto id : ids) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(id);
-  }
-  return out + "]";
-}
-
-}  // namespace
-
-StoreResult<void> SqliteRunStore::start_ahead(const std::vector<std::int64_t>& ids, SysMillis now) {
-  if (ids.empty()) return {};
-  auto list = id_list(ids);
-  return transact<void>(*m_db, [&]() -> StoreResult<void> {
-    BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT " BSCHED_RUN_COLUMNS " FROM runs WHERE id IN "
-                                       "(SELECT value FROM json_each(?1))"));
-    q.bind(1, list);
-    std::size_t waiting = 0;
-    std::vector<RunRow> rows;
-    rows.reserve(ids.size());
-    for (;;) {
-      BSCHED_TRY_ASSIGN(more, q.step());
-      if (!more) break;
-      rows.push_back(read_run(q));
-      if (rows.back().state == RunState::scheduled && rows.back().attempts == 0) ++waiting;
-    }
-    if (waiting != ids.size()) {
-      return StoreError{StoreErrorKind::illegal_transition,
-                        fmt::format("{} of {} runs written ahead are no longer waiting for "
-                                    "their slot",
-                                    ids.size() - waiting, ids.size())};
-    }
-    for (auto& row : rows) BSCHED_TRY(enter_state(row, RunState::submitting, now, first_send(now)));
-    // enter_state made the same change of every row (all were scheduled with no attempt): one
-    // statement writes what it changed, instead of a whole-row UPDATE each.
-    const auto& r = rows.front();
-    BSCHED_TRY_ASSIGN(u, m_db->prepare(
-                             "UPDATE runs SET state = ?2, attempts = ?3, submitting_at = ?4, "
-                             "last_sent_at = ?5, maybe_accepted = ?6 "
-                             "WHERE id IN (SELECT value FROM json_each(?1))"));
-    u.bind(1, list).bind(2, to_string(r.state)).bind(3, r.attempts);
-    u.bind(4, to_db(r.submitting_at)).bind(5, to_db(r.last_sent_at));
-    BSCHED_TRY(u.bind(6, r.maybe_accepted ? 1 : 0).run());
-    BSCHED_TRY_ASSIGN(h, m_db->prepare(
-                             "INSERT INTO job_state (job, horizon) SELECT job, slot FROM runs "
-                             "WHERE id IN (SELECT value FROM json_each(?1)) "
-                             "AND trigger IN ('schedule', 'catchup') "
-                             "ON CONFLICT (job) DO UPDATE SET "
-                             "horizon = max(coalesce(horizon, excluded.horizon), excluded.horizon)"));
-    return h.bind(1, list).run();
-  });
-}
-
-StoreResult<void> SqliteRunStore::discard_ahead(const std::vector<std::int64_t>& ids) {
-  if (ids.empty()) return {};
-  BSCHED_TRY_ASSIGN(q, m_db->prepare("DELETE FROM runs WHERE id IN (SELECT value FROM "
-                                     "json_each(?1)) AND state = 'scheduled' AND attempts = 0"));
-  return q.bind(1, id_list(ids)).run();
 }
 
 StoreResult<RunRow> SqliteRunStore::transition(std::int64_t id, RunState to, SysMillis now,

@@ -51,8 +51,6 @@ class SqliteRunStore final : public StateStore {
   StoreResult<RunRow> transition(std::int64_t id, RunState to, SysMillis now,
                                  const RunUpdate& update = {}) override;
   StoreResult<void> update(std::int64_t id, const RunUpdate& update) override;
-  StoreResult<void> start_ahead(const std::vector<std::int64_t>& ids, SysMillis now) override;
-  StoreResult<void> discard_ahead(const std::vector<std::int64_t>& ids) override;
   StoreResult<std::optional<RunRow>> find_run(std::int64_t id) override;
   StoreResult<std::vector<RunRow>> non_terminal_runs() override;
   StoreResult<std::vector<std::string>> finished_execution_ids(

@@ -1,5 +1,5 @@
 // Opening the PostgreSQL store, its transactions and the life of runs: create_run,
-// transition, update, the runs written ahead, find_run.
+// transition, update, find_run.
 #include "storage/pg/pg_run_store.h"
 
 #include "storage/new_run_row.h"
@@ -227,7 +227,7 @@ StoreResult<void> PgRunStore::in_transaction(const std::function<StoreResult<voi
 StoreResult<RunRow> PgRunStore::create_run(const NewRun& run, SysMillis now) {
   RunRow row = new_run_row(run, now);
   if (run.submitting) (void)enter_state(row, RunState::submitting, now, first_send(now));
-  bool advance = is_slot_trigger(run.trigger) && !run.ahead;
+  bool advance = is_slot_trigger(run.trigger);
   PgParams ps{p(row.run_id), p(row.job), p(to_string(row.trigger)), p(row.slot),
               p(to_string(row.state)), p(row.attempts), p(row.properties_json), p(now),
               p(row.submitting_at), p(row.last_sent_at), p(row.maybe_accepted), p(advance)};
@@ -269,70 +269,6 @@ StoreResult<void> PgRunStore::update(std::int64_t id, const RunUpdate& update) {
       co_return row;
     });
     if (!r) co_return r.error();
-    co_return StoreResult<void>{};
-  });
-}
-
-namespace {
-
-awaitable<StoreResult<void>> start_ahead_in(PgSession& s, const std::string& list,
-                                            std::size_t expected, SysMillis now) {
-  PgParams ps{list};
-  BSCHED_CO_TRY_ASSIGN(found, s.query("SELECT " BSCHED_PG_RUN_COLUMNS " FROM runs WHERE "
-                                      "id = ANY($1::bigint[]) FOR UPDATE",
-                                      std::move(ps)));
-  std::vector<RunRow> rows;
-  std::size_t waiting = 0;
-  for (std::size_t i = 0; i < found.rows.size(); ++i) {
-    rows.push_back(read_run(found, i));
-    if (rows.back().state == RunState::scheduled && rows.back().attempts == 0) ++waiting;
-  }
-  if (waiting != expected)
-    co_return StoreError{StoreErrorKind::illegal_transition,
-                         fmt::format("{} of {} runs written ahead are no longer waiting for "
-                                     "their slot",
-                                     expected - waiting, expected)};
-  for (auto& row : rows) (void)enter_state(row, RunState::submitting, now, first_send(now));
-  // Every row made the same change: one statement writes it, one moves the horizons.
-  const auto& r = rows.front();
-  PgParams us{list, p(to_string(r.state)), p(r.attempts), p(r.submitting_at),
-              p(r.last_sent_at), p(r.maybe_accepted)};
-  BSCHED_CO_TRY(s.query("UPDATE runs SET state = $2, attempts = $3::integer, "
-                        "submitting_at = $4::bigint, last_sent_at = $5::bigint, "
-                        "maybe_accepted = $6::boolean WHERE id = ANY($1::bigint[])",
-                        std::move(us)));
-  PgParams hs{list};
-  BSCHED_CO_TRY(s.query("INSERT INTO job_state AS j (job, horizon) SELECT job, max(slot) FROM "
-                        "runs WHERE id = ANY($1::bigint[]) AND trigger IN ('schedule', "
-                        "'catchup') GROUP BY job ON CONFLICT (job) DO UPDATE SET horizon = "
-                        "greatest(coalesce(j.horizon, excluded.horizon), excluded.horizon)",
-                        std::move(hs)));
-  co_return StoreResult<void>{};
-}
-
-}  // namespace
-
-StoreResult<void> PgRunStore::start_ahead(const std::vector<std::int64_t>& ids, SysMillis now) {
-  if (ids.empty()) return {};
-  auto list = id_array(ids);
-  auto expected = ids.size();
-  auto fence = m_fence;
-  return m_worker->call<void>(
-      [list, expected, now, fence](PgSession& s) -> awaitable<StoreResult<void>> {
-        co_return co_await s.atomically<void>([&]() -> awaitable<StoreResult<void>> {
-          BSCHED_CO_TRY(start_ahead_in(s, list, expected, now));
-          co_return co_await check_fence(s, fence);
-        });
-      });
-}
-
-StoreResult<void> PgRunStore::discard_ahead(const std::vector<std::int64_t>& ids) {
-  if (ids.empty()) return {};
-  PgParams ps{id_array(ids)};
-  return m_worker->call<void>([ps](PgSession& s) -> awaitable<StoreResult<void>> {
-    BSCHED_CO_TRY(s.query("DELETE FROM runs WHERE id = ANY($1::bigint[]) AND "
-                          "state = 'scheduled' AND attempts = 0",
-                          ps));
     co_return StoreResult<void>{};
   });
 }

@@ -26,13 +26,6 @@ class ForwardingStore : public storage::RunStore {
   storage::StoreResult<void> update(std::int64_t id, const storage::RunUpdate& u) override {
     return m_inner.update(id, u);
   }
-  storage::StoreResult<void> start_ahead(const std::vector<std::int64_t>& ids,
-                                         SysMillis now) override {
-    return m_inner.start_ahead(ids, now);
-  }
-  storage::StoreResult<void> discard_ahead(const std::vector<std::int64_t>& ids) override {
-    return m_inner.discard_ahead(ids);
-  }
   storage::StoreResult<std::optional<storage::RunRow>> find_run(std::int64_t id) override {
     return m_inner.find_run(id);
   }

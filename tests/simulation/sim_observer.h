@@ -88,12 +88,6 @@ class ObservingStore final : public test::ForwardingStore {
     return r;
   }
 
-  storage::StoreResult<void> discard_ahead(const std::vector<std::int64_t>& ids) override {
-    auto r = m_inner.discard_ahead(ids);
-    if (r) m_log("store: discard_ahead of " + std::to_string(ids.size()) + " run(s)");
-    return r;
-  }
-
   storage::StoreResult<void> record_gap(const storage::SlotGap& g) override {
     auto r = m_inner.record_gap(g);
     if (r) {

@@ -125,27 +125,4 @@ TEST_SUITE("storage::run_state") {
     CHECK((*stored)->state == RunState::submitting);
     CHECK((*stored)->maybe_accepted);
   }
-
-  TEST_CASE("runs written ahead leave through the same table: one that moved on refuses the batch") {
-    auto store = memory_store();
-    auto a = new_run("a", t0() + seconds(60));
-    a.ahead = true;
-    auto b = new_run("b", t0() + seconds(60));
-    b.ahead = true;
-    auto ra = store->create_run(a, ms(t0()));
-    auto rb = store->create_run(b, ms(t0()));
-    REQUIRE(ra.has_value());
-    REQUIRE(rb.has_value());
-    REQUIRE(store->transition(rb->id, RunState::missed, ms(t0(), 1)).has_value());
-    auto r = store->start_ahead({ra->id, rb->id}, ms(t0() + seconds(60)));
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == StoreErrorKind::illegal_transition);
-    CHECK((*store->find_run(ra->id))->state == RunState::scheduled);  // rolled back
-    REQUIRE(store->start_ahead({ra->id}, ms(t0() + seconds(60), 3)).has_value());
-    auto started = *store->find_run(ra->id);
-    CHECK(started->state == RunState::submitting);
-    CHECK(started->attempts == 1);
-    CHECK(started->maybe_accepted);
-    CHECK(started->submitting_at == ms(t0() + seconds(60), 3));
-  }
 }

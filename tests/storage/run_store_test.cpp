@@ -20,18 +20,6 @@ SlotGap gap(const std::string& job, std::chrono::sys_seconds first, std::chrono:
   return SlotGap{0, job, kind, first, last, count, reason, ms(last)};
 }
 
-// Job a's run of t0 + 60 s written ahead, job b's of the same slot already submitting: ids.
-std::pair<std::int64_t, std::int64_t> ahead_and_sent(RunStore& store) {
-  auto a = new_run("a", t0() + 60s);
-  a.ahead = true;
-  auto ra = store.create_run(a, ms(t0()));
-  auto rb = store.create_run(new_run("b", t0() + 60s), ms(t0()));
-  REQUIRE(ra.has_value());
-  REQUIRE(rb.has_value());
-  REQUIRE(store.transition(rb->id, RunState::submitting, ms(t0(), 1)).has_value());
-  return {ra->id, rb->id};
-}
-
 // The two stores under test, each with a way to count a table's rows.
 }  // namespace
 
@@ -115,66 +103,6 @@ TEST_SUITE("storage::run_store") {
     REQUIRE(ids.has_value());
     std::sort(ids->begin(), ids->end());
     CHECK(*ids == std::vector<std::string>{"e-early", "e-new"});
-  }
-
-  TEST_CASE_TEMPLATE("runs written ahead wait scheduled, the horizon unmoved, until start_ahead",
-                     F, SqliteFixture, PgFixture) {
-    F f;
-    auto& store = f.store;
-    std::vector<std::int64_t> ids;
-    for (const char* job : {"a", "b", "c"}) {
-      auto n = new_run(job, t0() + 60s);
-      n.ahead = true;
-      auto row = store->create_run(n, ms(t0(), 5));
-      REQUIRE(row.has_value());
-      CHECK(row->state == RunState::scheduled);
-      ids.push_back(row->id);
-    }
-    CHECK(!store->job_state("a")->horizon.has_value());
-    // The slot is taken: a second run of it is still a duplicate.
-    auto again = store->create_run(new_run("a", t0() + 60s), ms(t0(), 6));
-    REQUIRE_FALSE(again.has_value());
-    CHECK(again.error().kind == StoreErrorKind::duplicate_slot);
-    REQUIRE(store->start_ahead(ids, ms(t0() + 60s, 2)).has_value());
-    for (auto id : ids) {
-      auto r = **store->find_run(id);
-      CHECK(r.state == RunState::submitting);
-      CHECK(r.attempts == 1);
-      CHECK(r.submitting_at == ms(t0() + 60s, 2));
-      CHECK(r.last_sent_at == ms(t0() + 60s, 2));
-      CHECK(r.created_at == ms(t0(), 5));
-      CHECK(store->job_state(r.job)->horizon == t0() + 60s);
-    }
-    // Taken on once: a second start is refused and changes nothing.
-    auto twice = store->start_ahead({ids[0]}, ms(t0() + 61s));
-    REQUIRE_FALSE(twice.has_value());
-    CHECK(twice.error().kind == StoreErrorKind::illegal_transition);
-    CHECK((**store->find_run(ids[0])).submitting_at == ms(t0() + 60s, 2));
-  }
-
-  TEST_CASE_TEMPLATE("start_ahead refuses the whole list when one run is not waiting for its slot",
-                     F, SqliteFixture, PgFixture) {
-    F f;
-    auto& store = f.store;
-    auto [a, b] = ahead_and_sent(*store);
-    auto r = store->start_ahead({a, b}, ms(t0() + 60s));
-    REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().kind == StoreErrorKind::illegal_transition);
-    CHECK((**store->find_run(a)).state == RunState::scheduled);
-    CHECK(!store->job_state("a")->horizon.has_value());
-  }
-
-  TEST_CASE_TEMPLATE("discard_ahead deletes only runs that never left",
-                     F, SqliteFixture, PgFixture) {
-    F f;
-    auto& store = f.store;
-    auto [a, b] = ahead_and_sent(*store);
-    REQUIRE(store->discard_ahead({a, b}).has_value());
-    CHECK(!store->find_run(a)->has_value());
-    CHECK(store->find_run(b)->has_value());
-    // The slot is free again.
-    CHECK(store->create_run(new_run("a", t0() + 60s), ms(t0(), 2)).has_value());
-    CHECK(store->discard_ahead({}).has_value());
   }
 
   TEST_CASE_TEMPLATE("inside a batch a refused duplicate slot undoes only itself",
