@@ -1,10 +1,7 @@
 // BeastTransport: one coroutine per exchange; connections pooled per scheme://host:port.
 #include "daemon/platform/beast_transport.h"
 
-#include "config/escape.h"
-
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -15,7 +12,6 @@
 #include <boost/beast/ssl.hpp>
 
 #include <fmt/core.h>
-#include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 
@@ -48,7 +44,6 @@ struct Connection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since{};
-  bool answered = false;  // a response was read on it
 
   beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
 };
@@ -59,15 +54,12 @@ TransportError make_transport_error(Kind kind, Sent sent, std::string message) {
   return TransportError{kind, sent, std::move(message)};
 }
 
-// True when the peer already closed (or sent something unasked on) an idle connection. A TLS
-// connection that has not carried an exchange yet (opened by a warm-up) may hold the server's
-// TLS 1.3 session tickets, sent unasked after the handshake: bytes there are expected.
+// True when the peer already closed (or sent something unasked on) an idle connection.
 bool looks_closed(Connection& c) {
   char byte;
   auto fd = c.tcp().socket().native_handle();
   auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;
-  if (n > 0) return !c.secure || c.answered;
+  if (n >= 0) return true;
   return !(errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
@@ -100,15 +92,6 @@ struct BeastTransport::Impl {
     std::deque<asio::steady_timer*> waiting;
   };
   std::map<std::string, HostTurns> turns;
-  std::map<std::string, std::size_t> warming;  // connections being opened by warm_up, per key
-
-  // warm_up's connections, opened side by side; the last one to finish wakes the warm-up.
-  struct WarmUp {
-    explicit WarmUp(asio::io_context& io) : done(io, asio::steady_timer::time_point::max()) {}
-    std::size_t left = 0;
-    asio::steady_timer done;
-  };
-  awaitable<void> warm_one(HttpUrl url, std::string key, std::shared_ptr<WarmUp> w);
   Result<HttpUrl, TransportError> usable_url(const std::string& text);
   Result<HttpUrl, TransportError> check_url(const std::string& text);
   // usable_url's verdict per origin (scheme://host:port): parsing and the loopback test were
@@ -417,7 +400,6 @@ awaitable<SendResult> BeastTransport::Impl::exchange_on(Stream& s, Connection& c
   }
   auto answer = co_await read_answer(s, c, req, url);
   if (!answer) co_return answer.error();
-  c.answered = true;
   auto& res = *answer;
   // Bytes after the answer were not asked for: reading them as the next request's answer
   // would credit it with someone else's result.
@@ -494,54 +476,6 @@ Result<HttpUrl, TransportError> BeastTransport::Impl::check_url(const std::strin
 
 std::string BeastTransport::Impl::pool_key(const HttpUrl& url) {
   return fmt::format("{}://{}:{}", url.tls ? "https" : "http", url.host, url.port);
-}
-
-awaitable<void> BeastTransport::warm_up(std::string url_text, std::size_t connections) {
-  auto& d = *m_impl;
-  auto url = d.usable_url(url_text);
-  if (!url) co_return;
-  auto key = d.pool_key(*url);
-  auto limit = std::min(d.options.max_idle_per_host, d.options.max_connections_per_host);
-  auto want = std::min(connections, limit);
-  auto open_now = d.pool[key].size() + d.turns[key].active + d.warming[key];
-  if (open_now >= want) co_return;
-  auto w = std::make_shared<Impl::WarmUp>(d.io);
-  w->left = want - open_now;
-  d.warming[key] += w->left;
-  for (auto n = w->left; n > 0; --n) {
-    asio::co_spawn(d.io, d.warm_one(*url, key, w), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::warn("platform.warm_up_failed message=\"{}\"", esc(ex.what()));
-      } catch (...) {
-        spdlog::warn("platform.warm_up_failed message=\"unknown exception\"");
-      }
-    });
-  }
-  while (w->left > 0) {
-    auto [ec] = co_await w->done.async_wait(k_use);
-    (void)ec;
-  }
-}
-
-// One warm-up connection: opened and put in the idle pool (or closed, when the pool filled
-// up meanwhile). The warm-up waits for it, so the transport outlives it.
-awaitable<void> BeastTransport::Impl::warm_one(HttpUrl url, std::string key,
-                                               std::shared_ptr<WarmUp> w) {
-  // Counted off however it ends (a throw included), so that warm_up never waits forever.
-  struct Done {
-    Impl& d;
-    const std::string& key;
-    WarmUp& w;
-    ~Done() {
-      --d.warming[key];
-      if (--w.left == 0) w.done.cancel();
-    }
-  } done{*this, key, *w};
-  auto c = co_await open(url);
-  if (c) give_back(key, std::move(*c));
 }
 
 awaitable<SendResult> BeastTransport::send(HttpRequest request) {

@@ -82,9 +82,6 @@ class BeastTransport final : public HttpTransport {
   BeastTransport& operator=(const BeastTransport&) = delete;
 
   boost::asio::awaitable<Result<HttpResponse, TransportError>> send(HttpRequest request) override;
-  // The connections opened concurrently, at most max_idle_per_host and
-  // max_connections_per_host, counting the idle, busy and opening ones.
-  boost::asio::awaitable<void> warm_up(std::string url, std::size_t connections) override;
 
   // For tests and benchmarks: connections opened so far, and idle ones in the pool.
   std::size_t connections_opened() const;

@@ -77,8 +77,6 @@ class BoomiClient final : public PlatformClient {
   boost::asio::awaitable<CallResult<PollResult>> poll(const std::string& request_id) override;
   boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query(
       const RecordQuery& q) override;
-  boost::asio::awaitable<void> warm_up(std::size_t connections) override;
-  void prepare(ExecutionRequest& req) const override;
   PlatformHealth health() const override;
   void reset_auth() override;
 

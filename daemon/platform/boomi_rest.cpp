@@ -52,21 +52,9 @@ awaitable<CallResult<SubmitResult>> BoomiClient::submit(const ExecutionRequest& 
   co_return co_await submit_rest(req);
 }
 
-awaitable<void> BoomiClient::warm_up(std::size_t connections) {
-  auto url = m_platform.api == config::ApiKind::graphql ? m_platform.graphql_url
-                                                        : m_platform.account_base();
-  co_await m_transport->warm_up(std::move(url), connections);
-}
-
-void BoomiClient::prepare(ExecutionRequest& req) const {
-  // The GraphQL mutation is built per send (its JWT is fetched then anyway).
-  if (m_platform.api == config::ApiKind::rest) req.body = execution_request_json(req);
-}
-
 awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequest& req) {
   CallSpec spec;
-  spec.request = rest_request("POST", "/ExecutionRequest",
-                              req.body.empty() ? execution_request_json(req) : req.body,
+  spec.request = rest_request("POST", "/ExecutionRequest", execution_request_json(req),
                               "application/json");
   spec.request.idempotent = false;
   spec.endpoint = "POST ExecutionRequest";

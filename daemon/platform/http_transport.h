@@ -70,14 +70,6 @@ class HttpTransport {
   virtual ~HttpTransport() = default;
   // One exchange. A non-2xx status is a response, not an error.
   virtual boost::asio::awaitable<Result<HttpResponse, TransportError>> send(HttpRequest request) = 0;
-  // Opens keep-alive connections to url's scheme://host:port until `connections` are open
-  // there (within the transport's limits), ahead of a burst of sends; completes when they are
-  // open or have failed (a failure is left for the sends to meet). Default: nothing.
-  virtual boost::asio::awaitable<void> warm_up(std::string url, std::size_t connections) {
-    (void)url;
-    (void)connections;
-    co_return;
-  }
 };
 
 // A parsed absolute URL, and whether plain HTTP is allowed to it.

@@ -37,8 +37,6 @@ struct ExecutionRequest {
   std::string atom_id;
   std::vector<std::pair<std::string, std::string>> dynamic_properties;
   std::vector<ComponentProperty> process_properties;
-  // The wire body, when PlatformClient::prepare built it ahead; empty: built at the send.
-  std::string body;
 };
 
 struct SubmitResult {
@@ -142,17 +140,6 @@ class PlatformClient {
   // POST ExecutionRecord/query, following queryToken through queryMore until done.
   virtual boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query(
       const RecordQuery& q) = 0;
-
-  // Ahead of a burst of `connections` submissions: opens the connections they will use, so
-  // that none waits for a connect or TLS handshake at the slot instant. Default: nothing.
-  virtual boost::asio::awaitable<void> warm_up(std::size_t connections) {
-    (void)connections;
-    co_return;
-  }
-
-  // Ahead of a burst: builds what it can of the request's wire form (req.body), so that the
-  // slot instant does not pay for it. Default: nothing.
-  virtual void prepare(ExecutionRequest& req) const { (void)req; }
 
   virtual PlatformHealth health() const = 0;
   // Called when the configuration (credentials) changed: closes the auth circuit.

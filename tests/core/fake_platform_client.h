@@ -31,7 +31,6 @@ class FakePlatformClient final : public platform::PlatformClient {
   std::vector<std::string> polls;
   std::vector<platform::RecordQuery> queries;
   int reset_auth_calls = 0;
-  std::vector<std::size_t> warm_ups;  // warm_up(n) calls, in order
 
   // Called with each request as it is submitted (e.g. to look at the store at that moment).
   std::function<void(const platform::ExecutionRequest&)> on_submit;
@@ -85,10 +84,6 @@ class FakePlatformClient final : public platform::PlatformClient {
     co_return a;
   }
 
-  boost::asio::awaitable<void> warm_up(std::size_t connections) override {
-    warm_ups.push_back(connections);
-    co_return;
-  }
   platform::PlatformHealth health() const override { return health_value; }
   void reset_auth() override {
     ++reset_auth_calls;

@@ -46,20 +46,6 @@ HttpRequest get(std::string url) {
   return r;
 }
 
-// Runs one warm-up to completion on the real clock (bounded at 10 s).
-void warm_up_now(boost::asio::io_context& io, BeastTransport& t, std::string url, std::size_t n) {
-  bool done = false;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> boost::asio::awaitable<void> {
-        co_await t.warm_up(url, n);
-        done = true;
-      },
-      boost::asio::detached);
-  run_until(io, [&] { return done; });
-  REQUIRE(done);
-}
-
 TransportOptions fast_options() {
   TransportOptions o;
   o.timeout = 2s;
@@ -136,41 +122,6 @@ TEST_SUITE("platform::beast_transport") {
     CHECK(t.connections_opened() == 2);
     CHECK(server.connections == 2);
     CHECK(t.idle_connections() == 2);
-  }
-
-  TEST_CASE("a warm-up opens the connections a burst will use, within the per-host limit") {
-    boost::asio::io_context io;
-    TestServer server(io, [](const ServerRequest&) { return ServerReply{200, "ok"}; });
-    auto o = fast_options();
-    o.max_connections_per_host = 3;
-    BeastTransport t(io, o);
-    warm_up_now(io, t, server.url("/"), 10);
-    CHECK(t.connections_opened() == 3);
-    CHECK(t.idle_connections() == 3);
-    // Connections already open count: a second warm-up opens none.
-    warm_up_now(io, t, server.url("/"), 3);
-    CHECK(t.connections_opened() == 3);
-    // The sends take the warm connections.
-    for (int i = 0; i < 3; ++i) REQUIRE(send_now(io, t, get(server.url("/a"))).has_value());
-    CHECK(t.connections_opened() == 3);
-    CHECK(server.connections == 3);
-    CHECK(server.received.size() == 3);
-  }
-
-  TEST_CASE("a warm-up that cannot connect completes and leaves nothing in the pool") {
-    boost::asio::io_context io;
-    unsigned short port;
-    {
-      TestServer closed(io, [](const ServerRequest&) { return ServerReply{}; });
-      port = closed.port();
-    }
-    BeastTransport t(io, fast_options());
-    warm_up_now(io, t, "http://127.0.0.1:" + std::to_string(port) + "/", 4);
-    CHECK(t.idle_connections() == 0);
-    // Plain http off loopback is refused before any connect, as a send is.
-    warm_up_now(io, t, "http://api.boomi.com/api/rest/v1/x", 4);
-    CHECK(t.connections_opened() == 0);
-    CHECK(t.idle_connections() == 0);
   }
 
   TEST_CASE("sends to a host name go through the kept lookup and reuse one connection") {
@@ -294,26 +245,6 @@ TEST_SUITE("platform::beast_transport") {
     REQUIRE(by_name.has_value());
     REQUIRE(send_now(io, trusted, get(server.url("/x"))).has_value());
     CHECK(trusted.connections_opened() == 2);  // one per host name, each reused
-  }
-
-  TEST_CASE("warm https connections are used although the server's session tickets wait on them") {
-    bsched::test::ConfigTempDir dir;
-    REQUIRE(make_self_signed(dir.path(), "warm"));
-    auto cert = (dir.path() / "warm.cert.pem").string();
-    auto key = (dir.path() / "warm.key.pem").string();
-    boost::asio::io_context io;
-    TestServer server(io, [](const ServerRequest&) { return ServerReply{200, "secure"}; }, cert, key);
-    auto o = fast_options();
-    o.ca_file = cert;
-    o.max_connections_per_host = 2;
-    BeastTransport t(io, o);
-    warm_up_now(io, t, server.url("/"), 2);
-    REQUIRE(t.idle_connections() == 2);
-    run_until(io, [&] { return server.handshakes == 2; });
-    REQUIRE(server.handshakes == 2);
-    for (int i = 0; i < 2; ++i) REQUIRE(send_now(io, t, get(server.url("/x"))).has_value());
-    CHECK(t.connections_opened() == 2);
-    CHECK(server.connections == 2);
   }
 
   TEST_CASE("https checks the host name even when the CA is trusted") {

@@ -77,7 +77,6 @@ class TestServer {
   }
 
   int connections = 0;
-  int handshakes = 0;  // TLS handshakes completed (the server's session tickets written)
   std::vector<ServerRequest> received;
 
  private:
@@ -104,7 +103,6 @@ class TestServer {
     auto [ec] = co_await s->async_handshake(boost::asio::ssl::stream_base::server,
                                             boost::asio::as_tuple(boost::asio::use_awaitable));
     if (ec || !*alive) co_return;
-    ++handshakes;
     co_await serve(s, *s, alive);
   }
 
