@@ -23,11 +23,6 @@
 #include <filesystem>
 #include <thread>
 
-// GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frames (GCC bug 109224).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 using namespace bsched;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;

@@ -28,10 +28,6 @@
 #include <filesystem>
 #include <unistd.h>
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 using namespace bsched;
 using Stopwatch = std::chrono::steady_clock;
 

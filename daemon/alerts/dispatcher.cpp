@@ -11,12 +11,6 @@
 #include <map>
 #include <tuple>
 
-// g++ 12 reports Asio's coroutine frame allocation as mismatched in some coroutines (see
-// daemon/core/run_tracker.cpp): a false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace bsched::alerts {
 
 using storage::AlertDelivery;

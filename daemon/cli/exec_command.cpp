@@ -38,11 +38,6 @@
 #include <random>
 #include <string>
 
-// GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frames (GCC bug 109224).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace bsched::cli {
 
 namespace {

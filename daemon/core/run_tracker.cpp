@@ -10,13 +10,6 @@
 
 #include <spdlog/spdlog.h>
 
-// g++ 12 reports Asio's coroutine frame allocation (its own operator new/delete pair, see
-// boost/asio/impl/awaitable.hpp) as mismatched in some coroutines, depending on inlining:
-// a false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace bsched::core {
 
 using storage::RunState;

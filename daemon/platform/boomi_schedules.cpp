@@ -5,11 +5,6 @@
 
 #include <fmt/core.h>
 
-// GCC 12 reports a false -Wmismatched-new-delete on Asio's coroutine frames (GCC bug 109224).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace bsched::platform {
 
 using boost::asio::awaitable;
