@@ -59,6 +59,7 @@ sim::Reply SimTransport::deliver(const platform::HttpRequest& request) {
 
 boost::asio::awaitable<SendResult> SimTransport::send(platform::HttpRequest request) {
   const bool trigger = is_trigger(request);
+  if (trigger && m_hooks.on_trigger) m_hooks.on_trigger();
   const double draw = uniform(m_rng);
   const NetFaults f = m_faults;  // the faults may change while this request waits
   double edge = f.refused;

@@ -45,12 +45,13 @@ struct Accepted {
   SysMillis at{};      // platform time of acceptance
 };
 
-// The world's side of the transport: platform time, the seed's generator, the event log
-// and the truth.
+// The world's side of the transport: platform time, the seed's generator, the event log,
+// the truth and, in pair mode, the instant each trigger leaves.
 struct TransportHooks {
   std::function<SysMillis()> platform_now;
   std::function<void(const Accepted&)> on_accepted;
   std::function<void(std::string)> log;
+  std::function<void()> on_trigger;  // a trigger leaves (pair mode); may be empty
 };
 
 class SimTransport final : public platform::HttpTransport {

@@ -45,11 +45,12 @@ config::Job make_sim_job(const std::string& name, const std::string& schedule) {
 
 }  // namespace
 
-World::World(std::uint64_t seed, bool verbose)
+World::World(std::uint64_t seed, bool verbose, bool pair)
     : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)),
       m_clock(SysMillis(*parse_instant(k_start))), m_true_start(m_clock.now()),
       m_max_wall_up(m_clock.now()) {
   m_outcome.seed = seed;
+  m_outcome.pair = m_pair = pair;
   spdlog::set_level(std::getenv("BSCHED_TEST_LOG") ? spdlog::level::debug : spdlog::level::off);
   m_steady_start = m_clock.steady_now();
   setup_platform();
@@ -72,7 +73,10 @@ World::World(std::uint64_t seed, bool verbose)
   m_config = build_config(true);
 }
 
-World::~World() { kill_life(); }
+World::~World() {
+  kill_life();
+  for (auto& n : m_nodes) drop_life(n->life);
+}
 
 // The platform's behaviour for this seed: how late records appear, how runs end, how often
 // answers fail. Some seeds are calm, some stormy.
@@ -171,15 +175,18 @@ void World::start_life() {
 // A crash: the engine is destroyed without stop(), then the client (its pacer's timer lives on
 // the io_context, so it goes first), then the io_context with every coroutine frame still
 // suspended in it. Only what the store committed remains.
-void World::kill_life() {
-  if (!m_life) return;
-  m_life->engine.reset();
-  m_life->client.reset();
-  m_life->io.reset();
-  m_life.reset();
+void drop_life(std::unique_ptr<Life>& life) {
+  if (!life) return;
+  life->engine.reset();
+  life->client.reset();
+  life->io.reset();
+  life.reset();
 }
 
+void World::kill_life() { drop_life(m_life); }
+
 void World::run_ready() {
+  if (m_pair) return pair_settle();
   if (!m_life) return;
   m_life->io->restart();
   m_life->io->poll();
@@ -260,7 +267,7 @@ void World::reload() {
   m_config = build_config(true);
   log(fmt::format("daemon: reload {} (catchup {}, overlap {}, extra {})", m_config->fingerprint,
                   static_cast<int>(m_catchup), static_cast<int>(m_overlap), m_extra));
-  m_life->engine->reload(m_config);
+  each_engine([this](core::Engine& e) { e.reload(m_config); });
   run_ready();
 }
 
@@ -276,7 +283,7 @@ void World::command() {
   c.requested_at = m_clock.now();
   log(fmt::format("ops: {} {}", storage::to_string(c.kind), c.job));
   if (!m_store->enqueue_command(c)) return violation("enqueue_command failed");
-  if (uniform(m_rng) < 0.5) m_life->engine->check_commands();
+  if (uniform(m_rng) < 0.5) each_engine([](core::Engine& e) { e.check_commands(); });
   run_ready();
 }
 
@@ -297,7 +304,7 @@ void World::clock_step(bool suspend) {
   if (!suspend && std::chrono::abs(m_offset) > k_match_skew) m_skewed = true;
   m_clock.step_wall(d);
   log(fmt::format("clock: {} {:+}s", suspend ? "suspend" : "step", d.count() / 1000));
-  m_life->engine->on_clock_step();
+  each_engine([](core::Engine& e) { e.on_clock_step(); });
   run_ready();
 }
 
@@ -357,6 +364,7 @@ void World::finish() {
 }
 
 SeedOutcome World::run() {
+  if (m_pair) return run_pair();
   start_life();
   while (m_clock.steady_now() - m_steady_start < k_simulated && m_outcome.steps < k_max_steps &&
          m_outcome.violations.empty()) {
@@ -386,6 +394,11 @@ SeedOutcome run_seed(std::uint64_t seed, bool verbose) {
   return world.run();
 }
 
+SeedOutcome run_pair_seed(std::uint64_t seed, bool verbose) {
+  World world(seed, verbose, true);
+  return world.run();
+}
+
 std::string describe(const SeedOutcome& o) {
   std::string s = fmt::format("simulation seed {} broke {} invariant(s):\n", o.seed,
                               o.violations.size());
@@ -393,7 +406,17 @@ std::string describe(const SeedOutcome& o) {
   s += fmt::format("last {} events (of {} steps, {} crashes, {} reloads, {} commands, {} clock steps):\n",
                    o.events.size(), o.steps, o.crashes, o.reloads, o.commands, o.clock_steps);
   for (const auto& e : o.events) s += "  " + e + "\n";
-  s += fmt::format("replay: BSCHED_SIM_SEED={} ./boomi-sched-tests -tc=\"*simulation*\"\n", o.seed);
+  if (o.pair) {
+    s += fmt::format("pair mode: {} takeovers, {} partitions, {} database restarts, {} fenced "
+                     "writes\n",
+                     o.takeovers, o.partitions, o.db_restarts, o.fenced);
+    s += fmt::format("replay: BSCHED_SIM_SEED={} BSCHED_SIM_PAIR=1 ./boomi-sched-tests "
+                     "-tc=\"*two nodes*\"\n",
+                     o.seed);
+  } else {
+    s += fmt::format("replay: BSCHED_SIM_SEED={} ./boomi-sched-tests -tc=\"*simulation*\"\n",
+                     o.seed);
+  }
   return s;
 }
 

@@ -27,6 +27,12 @@ struct SeedOutcome {
   int clock_steps = 0;
   int accepted = 0;  // executions the platform started
   int runs = 0;      // runs in the store at the end
+  // Pair mode only.
+  bool pair = false;
+  int takeovers = 0;    // a node became leader under a new epoch after the other held it
+  int partitions = 0;   // a node's claims got no answer for a while
+  int db_restarts = 0;  // both nodes' claims failed for a while
+  int fenced = 0;       // writes the fencing store refused
 
   bool ok() const { return violations.empty(); }
 };
@@ -35,6 +41,9 @@ inline constexpr std::size_t k_kept_events = 200;
 
 // Plays one seed. `verbose`: every event is also printed to stdout as it happens.
 SeedOutcome run_seed(std::uint64_t seed, bool verbose = false);
+
+// Plays one seed with two nodes of an active/standby pair (docs/testing.md, "pair mode").
+SeedOutcome run_pair_seed(std::uint64_t seed, bool verbose = false);
 
 // The seed, the broken invariants and the event list, for a failure message.
 std::string describe(const SeedOutcome& outcome);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "tests/simulation/sim_edges.h"
+#include "tests/simulation/sim_lease.h"
 #include "tests/simulation/sim_observer.h"
 #include "tests/simulation/sim_world.h"
 
@@ -35,6 +36,30 @@ struct Life {
   bool started = false;  // Engine::start() completed
 };
 
+// A crash of `life`: the engine, then the client, then the io_context (World::kill_life).
+void drop_life(std::unique_ptr<Life>& life);
+
+// One node of a pair (pair mode): its process (a Life whose engine exists only while a term
+// runs), what it knows of the lease, its claim in flight and its view of the store.
+struct Node {
+  // Where its claim is: idle until next_claim; to_db until the database takes it at claim_at;
+  // answering until its answer arrives at claim_at; failing until it fails at claim_at.
+  enum class Claim { idle, to_db, answering, failing };
+
+  std::string name;
+  std::unique_ptr<Life> life;  // null while crashed
+  std::unique_ptr<FencingStore> store;
+  ha::LeaseState lease;
+  std::int64_t term_epoch = 0;  // the epoch of life->engine; 0: no term
+  Claim claim = Claim::idle;
+  SteadyTime claim_sent{};
+  SteadyTime claim_at{};
+  SteadyTime next_claim{};
+  ha::ClaimAnswer answer;
+  SteadyTime restart_at{};        // while crashed
+  SteadyTime partitioned_until{};  // its claims get no answer before this
+};
+
 // A job of the simulation.
 struct SimJobSpec {
   std::string name;
@@ -44,7 +69,7 @@ struct SimJobSpec {
 
 class World {
  public:
-  World(std::uint64_t seed, bool verbose);
+  World(std::uint64_t seed, bool verbose, bool pair = false);
   ~World();
   SeedOutcome run();
 
@@ -70,6 +95,30 @@ class World {
   void weather();
   void finish();
   SysMillis platform_now() const;
+
+  // Pair mode (sim_pair.cpp).
+  SeedOutcome run_pair();
+  void pair_setup();
+  void node_start(Node& n);
+  void node_crash(Node& n);
+  void node_claim(Node& n);
+  void note_lease(Node& n, const ha::Transition& t);
+  bool sync_term(Node& n);
+  void start_term(Node& n);
+  bool node_may_send(const Node& n, std::int64_t epoch) const;
+  void on_trigger(const Node& n);
+  void check_pair();
+  std::optional<SteadyTime> pair_next() const;
+  void pair_fire_due();
+  void pair_settle();
+  void pair_advance(Millis d);
+  void pair_step();
+  void pair_act();
+  void partition();
+  void db_restart();
+  void pair_finish();
+  template <class F>
+  void each_engine(F&& f);
 
  public:
   void log(std::string event);
@@ -122,6 +171,26 @@ class World {
   int m_run_counter = 0;
   double m_p_crash = 0;
   bool m_finishing = false;
+
+  // Pair mode.
+  bool m_pair = false;
+  ha::LeaseTimings m_timings;
+  SimLease m_lease;
+  std::vector<std::unique_ptr<Node>> m_nodes;
+  SteadyTime m_db_down_until{};
+  bool m_both_sent = false;  // the exclusivity violation was reported
 };
+
+// Calls `f` on the engine of the single mode, or on every ready term of the pair.
+template <class F>
+void World::each_engine(F&& f) {
+  if (!m_pair) {
+    if (m_life && m_life->engine) f(*m_life->engine);
+    return;
+  }
+  for (auto& n : m_nodes) {
+    if (n->life && n->life->engine && n->life->started) f(*n->life->engine);
+  }
+}
 
 }  // namespace bsched::simulation

@@ -5,6 +5,10 @@
 //   BSCHED_SIM_SECONDS=N  the budget in seconds (default 60)
 //   BSCHED_SIM_SEEDS=N    exactly N seeds instead (long mode), from BSCHED_SIM_FIRST (default 1)
 //   BSCHED_SIM_SEED=N     that one seed only (replay); BSCHED_SIM_VERBOSE=1 prints its events
+//   BSCHED_SIM_PAIR=1     with BSCHED_SIM_SEED: replay the seed in pair mode (two nodes)
+//
+// The pair mode's case ("two nodes of a pair") takes the same variables, with a budget of
+// 20 s by default.
 #include "tests/simulation/sim_world.h"
 
 #include <doctest/doctest.h>
@@ -36,6 +40,7 @@ void require_ok(const SeedOutcome& o) {
 TEST_SUITE("simulation") {
   TEST_CASE("simulation: every seed in the time budget keeps every invariant") {
     const bool verbose = env_number("BSCHED_SIM_VERBOSE").value_or(0) != 0;
+    if (env_number("BSCHED_SIM_PAIR").value_or(0) != 0) return;  // a pair replay
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
       auto o = run_seed(*seed, verbose);
       MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs", *seed, o.steps,
@@ -73,6 +78,54 @@ TEST_SUITE("simulation") {
     CHECK(count > 0);
   }
 
+  TEST_CASE("simulation: two nodes of a pair, every seed in the time budget keeps every invariant") {
+    const bool verbose = env_number("BSCHED_SIM_VERBOSE").value_or(0) != 0;
+    if (auto seed = env_number("BSCHED_SIM_SEED")) {
+      if (env_number("BSCHED_SIM_PAIR").value_or(0) == 0) return;  // a single-mode replay
+      auto o = run_pair_seed(*seed, verbose);
+      MESSAGE(fmt::format("pair seed {}: {} steps, {} crashes, {} takeovers, {} partitions, {} "
+                          "database restarts, {} fenced writes, {} executions, {} runs",
+                          *seed, o.steps, o.crashes, o.takeovers, o.partitions, o.db_restarts,
+                          o.fenced, o.accepted, o.runs));
+      return require_ok(o);
+    }
+    const auto seeds = env_number("BSCHED_SIM_SEEDS");
+    const auto budget = std::chrono::seconds(env_number("BSCHED_SIM_SECONDS").value_or(20));
+    const auto first = env_number("BSCHED_SIM_FIRST").value_or(1);
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t count = 0;
+    int failures = 0;
+    long crashes = 0, executions = 0, takeovers = 0, partitions = 0, restarts = 0, fenced = 0,
+         ambiguous = 0;
+    for (auto seed = first;; ++seed) {
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      if (seeds ? count >= *seeds : elapsed >= budget) break;
+      auto o = run_pair_seed(seed, verbose);
+      ++count;
+      crashes += o.crashes;
+      executions += o.accepted;
+      takeovers += o.takeovers;
+      partitions += o.partitions;
+      restarts += o.db_restarts;
+      fenced += o.fenced;
+      ambiguous += static_cast<long>(o.ambiguous.size());
+      if (!o.ok()) {
+        ++failures;
+        std::cout << describe(o) << std::flush;
+        CHECK_MESSAGE(o.ok(), "pair seed " << seed);
+        if (failures >= 3) break;
+      }
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    MESSAGE(fmt::format("simulation, pair: {} seeds from {} in {:.1f} s ({:.2f} seeds/s), {} "
+                        "crashes, {} takeovers, {} partitions, {} database restarts, {} fenced "
+                        "writes, {} executions, {} credited ambiguously, {} failed",
+                        count, first, secs, count / secs, crashes, takeovers, partitions, restarts,
+                        fenced, executions, ambiguous, failures));
+    CHECK(count > 0);
+  }
+
   // Seed 115: two catch-up runs of one job sent together, both answered, then crashes while
   // their async results expired; after a restart the second reconciled by query and took the
   // record the first had already been tied to (recovery re-claimed finished runs' records only
@@ -106,6 +159,18 @@ TEST_SUITE("simulation") {
     CHECK(a.crashes == b.crashes);
     CHECK(a.accepted == b.accepted);
     CHECK(a.events == b.events);
+    CHECK(a.accepted > 0);
+  }
+
+  TEST_CASE("simulation: one pair seed replays exactly the same events") {
+    auto a = run_pair_seed(3);
+    run_seed(8);
+    auto b = run_pair_seed(3);
+    CHECK(a.steps == b.steps);
+    CHECK(a.takeovers == b.takeovers);
+    CHECK(a.accepted == b.accepted);
+    CHECK(a.events == b.events);
+    CHECK(a.takeovers > 0);
     CHECK(a.accepted > 0);
   }
 }
