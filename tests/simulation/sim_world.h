@@ -33,6 +33,7 @@ struct SeedOutcome {
   int partitions = 0;   // a node's claims got no answer for a while
   int db_restarts = 0;  // both nodes' claims failed for a while
   int fenced = 0;       // writes the fencing store refused
+  int late_sends = 0;   // triggers that left after their term ended (the lease still held)
 
   bool ok() const { return violations.empty(); }
 };

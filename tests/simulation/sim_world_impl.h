@@ -51,6 +51,7 @@ struct Node {
   std::unique_ptr<FencingStore> store;
   ha::LeaseState lease;
   std::int64_t term_epoch = 0;  // the epoch of life->engine; 0: no term
+  std::int64_t last_epoch = 0;  // the epoch of the latest term of this life, running or ended
   Claim claim = Claim::idle;
   SteadyTime claim_sent{};
   SteadyTime claim_at{};
