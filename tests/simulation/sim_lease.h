@@ -54,8 +54,12 @@ class FencingStore final : public test::ForwardingStore {
  public:
   FencingStore(storage::RunStore& inner, const SimLease& lease, const test::FakeClock& clock,
                std::string node, Millis margin, std::function<void(std::string)> on_refused)
-      : ForwardingStore(inner), m_lease(lease), m_clock(clock), m_node(std::move(node)),
-        m_margin(margin), m_refused(std::move(on_refused)) {}
+      : ForwardingStore(inner),
+        m_lease(lease),
+        m_clock(clock),
+        m_node(std::move(node)),
+        m_margin(margin),
+        m_refused(std::move(on_refused)) {}
 
   void set_fence(std::int64_t epoch) { m_epoch = epoch; }
 
@@ -81,8 +85,8 @@ class FencingStore final : public test::ForwardingStore {
   }
   storage::StoreResult<void> start_ahead(const std::vector<std::int64_t>& ids,
                                          SysMillis now) override {
-    if (auto no = ids.empty() ? std::nullopt
-                              : fence(fmt::format("start_ahead of {} run(s)", ids.size())))
+    if (auto no =
+            ids.empty() ? std::nullopt : fence(fmt::format("start_ahead of {} run(s)", ids.size())))
       return std::move(*no);
     return m_inner.start_ahead(ids, now);
   }
@@ -92,9 +96,10 @@ class FencingStore final : public test::ForwardingStore {
   std::optional<storage::StoreError> fence(const std::string& what) {
     if (!m_epoch || m_lease.admits(m_node, *m_epoch, m_clock.steady_now(), m_margin))
       return std::nullopt;
-    auto message = fmt::format("node {} does not hold the leader lease under epoch {} with {} ms "
-                               "left: the request is not sent",
-                               m_node, *m_epoch, m_margin.count());
+    auto message = fmt::format(
+        "node {} does not hold the leader lease under epoch {} with {} ms "
+        "left: the request is not sent",
+        m_node, *m_epoch, m_margin.count());
     m_refused(fmt::format("{}: fenced {}", m_node, what));
     return storage::StoreError{storage::StoreErrorKind::io, message};
   }

@@ -9,8 +9,8 @@
 
 #include "daemon/platform/boomi_client.h"
 
-#include <boost/asio/co_spawn.hpp>
 #include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
 
 namespace bsched::simulation {
 
@@ -41,8 +41,8 @@ void World::pair_setup() {
   for (const char* name : {"a", "b"}) {
     auto n = std::make_unique<Node>();
     n->name = name;
-    n->store = std::make_unique<FencingStore>(*m_observed, m_lease, m_clock, name,
-                                              m_timings.margin, [this](std::string what) {
+    n->store = std::make_unique<FencingStore>(*m_observed, m_lease, m_clock, name, m_timings.margin,
+                                              [this](std::string what) {
                                                 ++m_outcome.fenced;
                                                 log(std::move(what));
                                               });
@@ -57,16 +57,15 @@ void World::node_start(Node& n) {
   auto life = std::make_unique<Life>();
   life->io = std::make_unique<boost::asio::io_context>();
   life->timers = std::make_unique<test::FakeTimerFactory>(*life->io, m_clock);
-  TransportHooks hooks{[this] { return platform_now(); },
-                       [this](const Accepted& a) { on_accepted(a); },
-                       [this](std::string e) { log(std::move(e)); },
-                       [this, node = &n] { on_trigger(*node); }};
+  TransportHooks hooks{
+      [this] { return platform_now(); }, [this](const Accepted& a) { on_accepted(a); },
+      [this](std::string e) { log(std::move(e)); }, [this, node = &n] { on_trigger(*node); }};
   auto transport = std::make_unique<SimTransport>(*m_platform, *life->timers, m_rng, m_net,
                                                   m_platform_config.timeout, std::move(hooks));
   platform::ClientOptions client_options;
   client_options.seed = m_rng();
-  life->client = platform::make_platform_client(
-      *life->io, m_platform_config, std::move(transport), m_clock, *life->timers, client_options);
+  life->client = platform::make_platform_client(*life->io, m_platform_config, std::move(transport),
+                                                m_clock, *life->timers, client_options);
   n.life = std::move(life);
   n.lease = ha::LeaseState{};
   n.term_epoch = n.last_epoch = 0;
@@ -85,8 +84,9 @@ void World::node_crash(Node& n) {
   n.term_epoch = 0;
   n.claim = Node::Claim::idle;
   const double r = uniform(m_rng);
-  Millis down = r < 0.6 ? uniform_ms(m_rng, 0ms, 5s)
-                        : r < 0.9 ? uniform_ms(m_rng, 5s, 10min) : uniform_ms(m_rng, 10min, 1h);
+  Millis down = r < 0.6   ? uniform_ms(m_rng, 0ms, 5s)
+                : r < 0.9 ? uniform_ms(m_rng, 5s, 10min)
+                          : uniform_ms(m_rng, 10min, 1h);
   n.restart_at = m_clock.steady_now() + down;
 }
 
@@ -101,7 +101,8 @@ void World::node_claim(Node& n) {
       note_lease(n, ha::check_overdue(n.lease, m_timings, now));
       n.claim_sent = now;
       n.claim = reachable ? Node::Claim::to_db : Node::Claim::failing;
-      n.claim_at = reachable ? now + uniform_ms(m_rng, 0ms, hop) : now + m_timings.statement_deadline;
+      n.claim_at =
+          reachable ? now + uniform_ms(m_rng, 0ms, hop) : now + m_timings.statement_deadline;
       return;
     case Node::Claim::to_db: {
       if (!reachable) {
@@ -145,11 +146,11 @@ void World::note_lease(Node& n, const ha::Transition& t) {
     case ha::LeaseChange::acquired:
       return log(fmt::format("{}: leader under epoch {}", n.name, t.epoch));
     case ha::LeaseChange::reacquired:
-      return log(fmt::format("{}: leader again under epoch {} (was {})", n.name, t.epoch,
-                             t.old_epoch));
+      return log(
+          fmt::format("{}: leader again under epoch {} (was {})", n.name, t.epoch, t.old_epoch));
     case ha::LeaseChange::lost:
-      return log(fmt::format("{}: lost epoch {} ({})", n.name, t.epoch,
-                             ha::lost_reason_name(t.reason)));
+      return log(
+          fmt::format("{}: lost epoch {} ({})", n.name, t.epoch, ha::lost_reason_name(t.reason)));
     case ha::LeaseChange::resigned:
       return log(fmt::format("{}: resigned epoch {}", n.name, t.epoch));
   }
@@ -215,18 +216,19 @@ void World::start_term(Node& n) {
 // waiting for the pacer) is counted apart when the row still admits it.
 void World::on_trigger(const Node& n) {
   const auto now = m_clock.steady_now();
-  const bool admitted = m_lease.holder == n.name && m_lease.epoch == n.last_epoch &&
-                        m_lease.expires_at > now;
+  const bool admitted =
+      m_lease.holder == n.name && m_lease.epoch == n.last_epoch && m_lease.expires_at > now;
   if (admitted && n.term_epoch != 0) return;
   if (admitted) {
     ++m_outcome.late_sends;
-    return log(fmt::format("{}: a trigger of term {} left after the term ended", n.name,
-                           n.last_epoch));
+    return log(
+        fmt::format("{}: a trigger of term {} left after the term ended", n.name, n.last_epoch));
   }
-  violation(fmt::format("a trigger left node {} (term {}, latest {}) while the lease row names "
-                        "{} under epoch {}, expiring in {} ms",
-                        n.name, n.term_epoch, n.last_epoch, m_lease.holder, m_lease.epoch,
-                        ms_between(now, m_lease.expires_at)));
+  violation(
+      fmt::format("a trigger left node {} (term {}, latest {}) while the lease row names "
+                  "{} under epoch {}, expiring in {} ms",
+                  n.name, n.term_epoch, n.last_epoch, m_lease.holder, m_lease.epoch,
+                  ms_between(now, m_lease.expires_at)));
 }
 
 // Invariant: at no instant do the engines of both nodes pass may_send. Sending windows open
