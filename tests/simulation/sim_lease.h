@@ -47,7 +47,7 @@ struct SimLease {
 
 // One node's view of the shared store: forwards everything; a write that lets a request
 // leave (a transition to `submitting`, a create_run with `submitting`, an update with
-// `maybe_accepted`, start_ahead) fails with StoreErrorKind::io and changes nothing unless
+// `maybe_accepted`) fails with StoreErrorKind::io and changes nothing unless
 // the lease admits this node under the fence's epoch (set per term, as make_pair_scheduler
 // sets the PostgreSQL store's send fence).
 class FencingStore final : public test::ForwardingStore {
@@ -82,13 +82,6 @@ class FencingStore final : public test::ForwardingStore {
                                                    : std::nullopt)
       return std::move(*no);
     return m_inner.update(id, u);
-  }
-  storage::StoreResult<void> start_ahead(const std::vector<std::int64_t>& ids,
-                                         SysMillis now) override {
-    if (auto no =
-            ids.empty() ? std::nullopt : fence(fmt::format("start_ahead of {} run(s)", ids.size())))
-      return std::move(*no);
-    return m_inner.start_ahead(ids, now);
   }
 
  private:
