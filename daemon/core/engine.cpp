@@ -209,7 +209,7 @@ Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,
 
 Engine::~Engine() {
   if (!m_impl) return;
-  m_impl->phase = Impl::Phase::stopping;
+  m_impl->phase = Impl::Phase::ended;
   m_impl->fire.timer->cancel();
   m_impl->house.timer().cancel();
   for (auto& [id, t] : m_impl->runs) t->timer->cancel();
@@ -276,6 +276,7 @@ boost::asio::awaitable<void> Engine::stop() {
   // call returns (its own deadline bounds that). Store calls are synchronous, so no
   // transaction is in progress whenever this coroutine runs.
   co_await d.drain();
+  d.phase = Impl::Phase::ended;
   spdlog::info("engine.stopped in_flight={}", d.runs.size());
 }
 

@@ -78,7 +78,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   enum class Phase {
     starting,  // built; start() has not finished recovery (operator commands wait)
     running,   // firing slots and tracking runs
-    stopping,  // stop() was called or the engine destroyed: nothing new starts
+    stopping,  // stop() was called: nothing new starts; answers of calls in flight are
+               // still stored while stop() drains
+    ended,     // stop() finished draining, or the engine was destroyed: a call that returns
+               // now is not stored (another term, or the other node, may own the run)
   };
   Phase phase = Phase::starting;
   int coroutines = 0;  // spawned and not yet ended (drain waits for 0)
@@ -132,7 +135,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // `pass`: catch_up after downtime, a clock step or a store outage (see SlotPass).
   bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
                 std::size_t limit = SIZE_MAX, SlotPass pass = SlotPass::on_time);
-  bool stopping() const { return phase == Phase::stopping; }
+  bool stopping() const { return phase == Phase::stopping || phase == Phase::ended; }
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
                                       SlotPass pass, Planned& out);
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);

@@ -216,6 +216,13 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
 }
 
 boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {
+  // An answer that comes back after the engine ended is not stored: on a pair the next term or
+  // the other node owns the run now and learns the answer itself (poll or reconcile).
+  if (phase == Phase::ended) {
+    spdlog::info("run.answer_dropped job={} run={} reason=\"the engine has ended\"", t.row.job,
+                 t.row.id);
+    co_return;
+  }
   auto now = run_now(t);
   storage::StoreResult<void> written;
   auto outcome = std::make_shared<TerminalOutcome>();

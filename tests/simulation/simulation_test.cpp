@@ -129,18 +129,15 @@ TEST_SUITE("simulation") {
     CHECK(count > 0);
   }
 
-  // Pair seed 150 (found by the pair mode, not fixed: daemon code): node a, leading under
-  // epoch 1 with a poll of run-4 in flight (a slow answer), was partitioned from the lease; its
-  // sending window closed (lost, overdue) and its term ended. Its next claim came back under
-  // the same epoch, a new term recovered run-4 and polled it: complete. Then the ended term's
-  // poll answered and its tracker wrote run-4 complete -> running, which the store refused as
-  // illegal. A tracker does not look at stopping() once a platform call returns
-  // (run_tracker.cpp poll / reconcile / submit -> apply), so a term that ended still writes:
-  // against engine.h ("coroutines still suspended then end on their own ... without touching
-  // the store"), and in the daemon whenever the call outlives Engine::stop's 3 s drain. Writes
-  // that are legal transitions would be stored over the next term's (or the other node's).
-  TEST_CASE("simulation: pair seed 150, a term that ended writes nothing over the next term's runs" *
-            doctest::skip()) {
+  // Pair seed 150 (found by the pair mode): node a, leading under epoch 1 with a poll of
+  // run-4 in flight (a slow answer), was partitioned from the lease; its sending window closed
+  // (lost, overdue) and its term ended. Its next claim came back under the same epoch, a new
+  // term recovered run-4 and polled it: complete. Then the ended term's poll answered and its
+  // tracker wrote run-4 complete -> running (refused as illegal; a legal one would have been
+  // stored over the next term's). An engine that ended now stores no answer
+  // (Engine::Impl::apply, Phase::ended).
+  TEST_CASE("simulation: pair seed 150, a term that ended writes nothing over the next term's "
+            "runs") {
     require_ok(run_pair_seed(150));
   }
 
@@ -149,9 +146,9 @@ TEST_SUITE("simulation") {
   // the way; b took over (epoch 8), reconciled run-25 by query: complete. Then a's trigger
   // answer arrived and a's ended term wrote run-25 complete -> submitted (refused as illegal).
   // Seeds 156 (error -> running) and 184 (a trigger answer stored as submitted by an ended
-  // term) show the same.
-  TEST_CASE("simulation: pair seed 214, a node that lost the lease writes nothing over the new leader's runs" *
-            doctest::skip()) {
+  // term) showed the same.
+  TEST_CASE("simulation: pair seed 214, a node that lost the lease writes nothing over the new "
+            "leader's runs") {
     require_ok(run_pair_seed(214));
   }
 
