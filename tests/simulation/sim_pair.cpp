@@ -406,10 +406,7 @@ SeedOutcome World::run_pair() {
     pair_finish();
     check_end();
   }
-  m_outcome.accepted = static_cast<int>(m_accepted.size());
-  m_outcome.runs = static_cast<int>(all_runs().size());
-  m_outcome.events = m_events.events();
-  return m_outcome;
+  return summary();
 }
 
 }  // namespace bsched::simulation

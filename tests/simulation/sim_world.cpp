@@ -374,6 +374,11 @@ SeedOutcome World::run() {
     finish();
     check_end();
   }
+  return summary();
+}
+
+// The outcome with what the seed did, at its end.
+SeedOutcome World::summary() {
   m_outcome.accepted = static_cast<int>(m_accepted.size());
   m_outcome.runs = static_cast<int>(all_runs().size());
   m_outcome.events = m_events.events();

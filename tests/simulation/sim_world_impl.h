@@ -128,6 +128,7 @@ class World {
   // when `ambiguous` or the clock was skewed, unless BSCHED_SIM_STRICT is set.
   void wrong_credit(std::string what, bool ambiguous);
   std::vector<storage::RunRow> all_runs();
+  SeedOutcome summary();
 
   std::uint64_t m_seed;
   bool m_verbose;
