@@ -64,7 +64,7 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   if (!options.may_send) options.may_send = [] { return true; };
   if (!options.run_id) options.run_id = [] { return platform::make_run_id(); };
   fire.timer = timers->make_timer();
-  burst.cap = timers->make_timer();
+  fire.burst.cap = timers->make_timer();
   jobs.replace(std::move(config), {});
   metrics_collector = options.metrics->add_collector([this] {
     metrics.collect({.jobs = jobs,
@@ -165,7 +165,8 @@ Result<void> Engine::Impl::recover() {
       other_sent = other_sent || (other_id != id && other->row.job == t->row.job &&
                                   other->row.state != RunState::scheduled);
     }
-    t->held = stays_queued(t->row, t->job->settings->overlap, other_sent);
+    bool queued = stays_queued(t->row, t->job->settings->overlap, other_sent);
+    t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
   }
   return {};
 }
@@ -209,7 +210,7 @@ Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,
 
 Engine::~Engine() {
   if (!m_impl) return;
-  m_impl->phase = Impl::Phase::ended;
+  m_impl->life.phase = Impl::Phase::ended;
   m_impl->fire.timer->cancel();
   m_impl->house.timer().cancel();
   for (auto& [id, t] : m_impl->runs) t->timer->cancel();
@@ -225,10 +226,10 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   // Trackers may start (and even end) inline, so spawn them from a copy of the table.
   std::vector<std::shared_ptr<Tracked>> resumed;
   for (auto& [id, t] : d.runs) {
-    if (!t->held && !t->tracking) resumed.push_back(t);
+    if (t->wait != Tracked::Wait::queued && !t->tracking) resumed.push_back(t);
   }
   for (auto& t : resumed) d.spawn_tracker(t);
-  d.phase = Impl::Phase::running;
+  d.life.phase = Impl::Phase::running;
   d.write_heartbeat();
   d.spawn(d.fire_loop(), "fire loop");
   d.spawn(d.maintenance_loop(), "maintenance loop");
@@ -260,23 +261,23 @@ void Engine::on_clock_step() {
 }
 
 void Engine::check_commands() {
-  if (m_impl->phase == Impl::Phase::running) m_impl->take_commands();
+  if (m_impl->life.phase == Impl::Phase::running) m_impl->take_commands();
 }
 
 boost::asio::awaitable<void> Engine::stop() {
   auto& d = *m_impl;
   if (d.stopping()) co_return;
-  d.phase = Impl::Phase::stopping;
+  d.life.phase = Impl::Phase::stopping;
   spdlog::info("engine.stopping in_flight={}", d.runs.size());
   d.fire.timer->cancel();
-  d.burst.cap->cancel();
+  d.fire.burst.cap->cancel();
   d.house.timer().cancel();
   for (auto& [id, t] : d.runs) t->timer->cancel();
   // Trackers waiting on their timers end at once; those inside a platform call end when the
   // call returns (its own deadline bounds that). Store calls are synchronous, so no
   // transaction is in progress whenever this coroutine runs.
   co_await d.drain();
-  d.phase = Impl::Phase::ended;
+  d.life.phase = Impl::Phase::ended;
   spdlog::info("engine.stopped in_flight={}", d.runs.size());
 }
 

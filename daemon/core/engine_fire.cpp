@@ -67,22 +67,22 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
 }
 
 void Engine::Impl::hold_after_burst() {
-  if (burst.submits_in_flight == 0) {
+  if (fire.burst.submits_in_flight == 0) {
     end_burst_hold();
     writes.release();
     return;
   }
   writes.hold();
-  burst.cap->expires_after(k_burst_hold_cap);  // a later burst: its own 500 ms from now
-  bool start_cap = burst.hold == BurstWrites::Hold::off;  // else its coroutine is still there
-  burst.hold = BurstWrites::Hold::held;
+  fire.burst.cap->expires_after(k_burst_hold_cap);  // a later burst: its own 500 ms from now
+  bool start_cap = fire.burst.hold == BurstWrites::Hold::off;  // else its coroutine is still there
+  fire.burst.hold = BurstWrites::Hold::held;
   if (start_cap) spawn(burst_hold_cap(), "burst hold");
 }
 
 void Engine::Impl::end_burst_hold() {
-  if (burst.hold != BurstWrites::Hold::held) return;
-  burst.hold = BurstWrites::Hold::released;
-  burst.cap->cancel();
+  if (fire.burst.hold != BurstWrites::Hold::held) return;
+  fire.burst.hold = BurstWrites::Hold::released;
+  fire.burst.cap->cancel();
   writes.release();
 }
 
@@ -91,12 +91,12 @@ void Engine::Impl::end_burst_hold() {
 // a later burst, or cancelled) looks again.
 boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
   using Hold = BurstWrites::Hold;
-  while (burst.hold == Hold::held && !stopping()) {
+  while (fire.burst.hold == Hold::held && !stopping()) {
     // Named: with this co_await inside the if condition, g++ 12 emitted a trap (SIGILL).
-    const bool expired = co_await burst.cap->wait();
+    const bool expired = co_await fire.burst.cap->wait();
     if (expired) end_burst_hold();
   }
-  if (burst.hold == Hold::released) burst.hold = Hold::off;
+  if (fire.burst.hold == Hold::released) fire.burst.hold = Hold::off;
 }
 
 Millis Engine::Impl::next_fire_delay(SysMillis now) const {
@@ -176,7 +176,7 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   if (!planned.gaps.empty()) alerts_written();
   for (auto* jr : batch) jobs.reschedule(*jr);
   for (auto& t : planned.created) {
-    if (!t->held) spawn_tracker(t);
+    if (t->wait != Tracked::Wait::queued) spawn_tracker(t);
   }
   return more;
 }
@@ -211,8 +211,9 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     }
     auto t = make_tracked(jr, slot.slot);
     storage::NewRun n{t->row.run_id, job.name, slot.trigger, slot.slot, {}};
-    t->held = decision.action == OverlapAction::queue;
-    if (!t->held) stage_submit(*t, n, now);
+    bool queued = decision.action == OverlapAction::queue;
+    t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
+    if (!queued) stage_submit(*t, n, now);
     auto row = store.create_run(n, now);
     if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) {
       lines.push_back(fmt::format("slot.duplicate job={} slot={}", job.name, format_utc(slot.slot)));
@@ -223,7 +224,7 @@ storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
     runs.add(t);
     created.push_back(t);
     note_created(*t, slot, now, lines);
-    if (t->held) {
+    if (t->wait == Tracked::Wait::queued) {
       lines.push_back(fmt::format("run.queued job={} run={} behind={}", job.name, t->row.id,
                                   runs.oldest_active(job.name).value_or(0)));
     }
@@ -260,7 +261,7 @@ void Engine::Impl::release_queued(const std::string& job) {
   if (runs.oldest_active(job)) return;
   auto t = runs.first_held(job);
   if (!t) return;
-  t->held = false;
+  t->wait = Tracked::Wait::none;
   t->deadline = clock.now() + t->job->settings->catchup_window;
   spdlog::info("run.released job={} run={}", job, t->row.id);
   if (!stopping()) spawn_tracker(t);

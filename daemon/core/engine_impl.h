@@ -83,20 +83,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     ended,     // stop() finished draining, or the engine was destroyed: a call that returns
                // now is not stored (another term, or the other node, may own the run)
   };
-  Phase phase = Phase::starting;
-  int coroutines = 0;  // spawned and not yet ended (drain waits for 0)
-
-  // The fire loop's timer and what its next pass looks at.
-  struct FireLoop {
-    enum class Pass {
-      due,          // the jobs whose next slot is due, on-time rules
-      store_retry,  // the store refused the last batch: the due jobs again 1 s later, catch-up
-      clock_step,   // on_clock_step(): every job, catch-up rules
-    };
-    std::unique_ptr<WakeTimer> timer;
-    Pass next = Pass::due;
+  struct Life {
+    Phase phase = Phase::starting;
+    int coroutines = 0;  // spawned and not yet ended (stop()'s drain waits for 0)
   };
-  FireLoop fire;
+  Life life;
 
   // The answers' writes after a burst (hold_after_burst).
   struct BurstWrites {
@@ -110,7 +101,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     Hold hold = Hold::off;
     int submits_in_flight = 0;  // ExecutionRequests handed to the client, answer not yet back
   };
-  BurstWrites burst;
+  // The fire loop: its timer, what its next pass looks at, and the hold it puts on the
+  // answers' writes after a burst.
+  struct FireLoop {
+    enum class Pass {
+      due,          // the jobs whose next slot is due, on-time rules
+      store_retry,  // the store refused the last batch: the due jobs again 1 s later, catch-up
+      clock_step,   // on_clock_step(): every job, catch-up rules
+    };
+    std::unique_ptr<WakeTimer> timer;
+    Pass next = Pass::due;
+    BurstWrites burst;
+  };
+  FireLoop fire;
+
 
   Maintenance house;  // the heartbeat's facts and the maintenance loop's timetable
 
@@ -135,7 +139,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // `pass`: catch_up after downtime, a clock step or a store outage (see SlotPass).
   bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
                 std::size_t limit = SIZE_MAX, SlotPass pass = SlotPass::on_time);
-  bool stopping() const { return phase == Phase::stopping || phase == Phase::ended; }
+  bool stopping() const { return life.phase == Phase::stopping || life.phase == Phase::ended; }
   storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
                                       SlotPass pass, Planned& out);
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);

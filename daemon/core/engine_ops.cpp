@@ -127,9 +127,9 @@ void Engine::Impl::note_platform(const platform::CallError* error) {
 }
 
 void Engine::Impl::spawn(boost::asio::awaitable<void> work, const char* what) {
-  ++coroutines;
+  ++life.coroutines;
   boost::asio::co_spawn(io, std::move(work), [self = shared_from_this(), what](std::exception_ptr e) {
-    --self->coroutines;
+    --self->life.coroutines;
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -144,12 +144,12 @@ void Engine::Impl::spawn(boost::asio::awaitable<void> work, const char* what) {
 boost::asio::awaitable<void> Engine::Impl::drain() {
   // First let the woken coroutines run (no clock involved), then wait briefly for those
   // inside a platform call.
-  for (int i = 0; i < 100 && coroutines > 0; ++i) {
+  for (int i = 0; i < 100 && life.coroutines > 0; ++i) {
     co_await boost::asio::post(io, boost::asio::use_awaitable);
   }
   boost::asio::steady_timer pause(io);
   auto limit = std::chrono::steady_clock::now() + k_drain_limit;
-  while (coroutines > 0 && std::chrono::steady_clock::now() < limit) {
+  while (life.coroutines > 0 && std::chrono::steady_clock::now() < limit) {
     pause.expires_after(std::chrono::milliseconds(10));
     co_await pause.async_wait(boost::asio::use_awaitable);
   }

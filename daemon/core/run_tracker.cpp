@@ -122,7 +122,7 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
     if (auto until = auth_closed_until(now)) {
       // Nothing is sent until the circuit allows a probe or new credentials arrive.
       t.row.next_action_at = auth_wait_until(*until, t.deadline);
-      t.auth_held = true;
+      t.wait = Tracked::Wait::auth;
       co_return;
     }
     // The deadline and the auth circuit are wall-clock instants; the run's own times are
@@ -133,7 +133,7 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
     request = std::move(built);
   }
   if (co_await held_by_auth(t)) co_return;
-  t.auth_held = false;
+  t.wait = Tracked::Wait::none;
   if (!options.may_send()) {
     // Stored as leaving, but not sent: like a crash at this point, reconciled from here on.
     spdlog::warn("run.send_withheld job={} run={} attempt={} reason=\"no certain leader lease\"",
@@ -149,7 +149,8 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   }
   auto answer = co_await counted_submit(*request);
   note_answer(answer);
-  t.auth_held = !answer && answer.error().kind == platform::FailureKind::auth;
+  auto auth = !answer && answer.error().kind == platform::FailureKind::auth;
+  t.wait = auth ? Tracked::Wait::auth : Tracked::Wait::none;
   auto step = on_submit_answer(t.row, *t.job, answer, run_now(t), random01(),
                                client.health().auth_retry_at);
   co_await apply(t, step);
@@ -161,9 +162,9 @@ boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> Engine::Imp
     const platform::ExecutionRequest& request) {
   struct InFlight {
     Impl& impl;
-    explicit InFlight(Impl& i) : impl(i) { ++impl.burst.submits_in_flight; }
+    explicit InFlight(Impl& i) : impl(i) { ++impl.fire.burst.submits_in_flight; }
     ~InFlight() {
-      if (--impl.burst.submits_in_flight == 0 && !impl.stopping()) impl.end_burst_hold();
+      if (--impl.fire.burst.submits_in_flight == 0 && !impl.stopping()) impl.end_burst_hold();
     }
   } in_flight(*this);
   co_return co_await client.submit(request);
@@ -177,15 +178,15 @@ boost::asio::awaitable<bool> Engine::Impl::held_by_auth(Tracked& t) {
   if (!health.auth_failed || !health.auth_retry_at || *health.auth_retry_at <= clock.now()) {
     co_return false;
   }
-  t.auth_held = true;
+  t.wait = Tracked::Wait::auth;
   co_await apply(t, auth_hold(t.row, *health.auth_retry_at, t.deadline));
   co_return true;
 }
 
 void Engine::Impl::release_auth_holds() {
   for (auto& [id, t] : runs) {
-    if (!t->auth_held) continue;
-    t->auth_held = false;
+    if (t->wait != Tracked::Wait::auth) continue;
+    t->wait = Tracked::Wait::none;
     t->row.next_action_at = run_now(*t);
     t->timer->cancel();
   }
@@ -218,7 +219,7 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
 boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {
   // An answer that comes back after the engine ended is not stored: on a pair the next term or
   // the other node owns the run now and learns the answer itself (poll or reconcile).
-  if (phase == Phase::ended) {
+  if (life.phase == Phase::ended) {
     spdlog::info("run.answer_dropped job={} run={} reason=\"the engine has ended\"", t.row.job,
                  t.row.id);
     co_return;

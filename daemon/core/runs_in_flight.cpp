@@ -23,7 +23,7 @@ std::optional<std::int64_t> RunsInFlight::oldest_active(const std::string& job) 
   auto it = m_by_job.find(job);
   if (it == m_by_job.end()) return std::nullopt;
   for (auto id : it->second) {
-    if (!m_runs.at(id)->held) return id;
+    if (m_runs.at(id)->wait != Tracked::Wait::queued) return id;
   }
   return std::nullopt;
 }
@@ -33,7 +33,7 @@ std::shared_ptr<Tracked> RunsInFlight::first_held(const std::string& job) const 
   if (it == m_by_job.end()) return nullptr;
   for (auto id : it->second) {
     const auto& run = m_runs.at(id);
-    if (run->held) return run;
+    if (run->wait == Tracked::Wait::queued) return run;
   }
   return nullptr;
 }

@@ -22,9 +22,14 @@ struct Tracked {
   const config::Job* job = nullptr;
   RunAction mode = RunAction::submit;  // what the tracker does when the run is due
   int polls = 0;           // answers received while polling / reconciling
-  bool held = false;       // queued behind an earlier run of its job (overlap: queue)
+  // Why a run that is due does not act.
+  enum class Wait {
+    none,    // it acts when due
+    queued,  // behind an earlier run of its job (overlap: queue); no tracker spawned yet
+    auth,    // its tracker waits to send only because the auth circuit is open
+  };
+  Wait wait = Wait::none;
   bool tracking = false;   // its tracker coroutine was spawned
-  bool auth_held = false;  // waiting to send only because the auth circuit is open
   bool gone = false;       // the store no longer has the row: the tracker ends, nothing stored
   bool stuck_alerted = false;  // its `stuck` alert was written (Impl::check_stuck)
   SysMillis deadline{};    // no trigger leaves after this instant

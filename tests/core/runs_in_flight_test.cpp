@@ -39,7 +39,7 @@ struct Fixture {
     r->row.last_sent_at = t(sent_s);
     r->row.maybe_accepted = state == RunState::submitting;
     r->job = &job;
-    r->held = held;
+    r->wait = held ? Tracked::Wait::queued : Tracked::Wait::none;
     runs.add(r);
     return r;
   }
