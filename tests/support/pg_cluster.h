@@ -1,6 +1,7 @@
-// A private PostgreSQL cluster for one run of the test binary: initdb and pg_ctl from
-// /usr/lib/postgresql/15/bin in a temporary directory, listening only on a unix socket in that
-// directory (listen_addresses=''), started on first use and stopped and removed at exit. As
+// A private PostgreSQL cluster for one run of the test binary: pg_ctl from
+// /usr/lib/postgresql/15/bin on a copy of an empty cluster (tests/support/pg_template.sh) in a
+// temporary directory, listening only on a unix socket in that directory
+// (listen_addresses=''), started on first use and stopped and removed at exit. As
 // root, the server runs as the `postgres` user (runuser) in a directory it owns. Every step is
 // bounded (timeout(1), pg_ctl -t). Without PostgreSQL the test using it fails saying so.
 #pragma once
@@ -91,12 +92,17 @@ class PgCluster {
   }
 
   void start() {
-    auto init =
-        as_owner(fmt::format("{}/initdb -D {}/data -A trust -U postgres -E UTF8 "
-                             "--no-sync",
-                             k_bin, m_dir));
-    REQUIRE_MESSAGE(run("timeout 60 " + init + " >" + m_dir + "/initdb.log 2>&1") == 0,
-                    "initdb failed: " << tail(m_dir + "/initdb.log"));
+    // From the empty cluster ctest made once (BSCHED_TEST_PG_TEMPLATE, its "setup:" test), or
+    // by initdb here when the binary runs by hand.
+    const char* shared = std::getenv("BSCHED_TEST_PG_TEMPLATE");
+    bool copy = shared != nullptr && *shared != '\0';
+    auto make = fmt::format("bash {}/tests/support/pg_template.sh {} >{}/initdb.log 2>&1",
+                            BSCHED_SOURCE_DIR, copy ? std::string(shared) : m_dir + "/data",
+                            m_dir);
+    REQUIRE_MESSAGE(run(make) == 0, "initdb failed: " << tail(m_dir + "/initdb.log"));
+    if (copy)
+      REQUIRE_MESSAGE(run(fmt::format("cp -a {} {}/data", shared, m_dir)) == 0,
+                      "cannot copy the template cluster " << shared);
     auto opts = fmt::format(
         "-c listen_addresses='' -k {} -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off",
