@@ -36,7 +36,7 @@ alerts::SendOutcome send(const config::AlertSink& sink, std::string json = "{\"t
 }  // namespace
 
 TEST_SUITE("alerts::sink_sender") {
-  TEST_CASE("a 2xx answer delivers; the body is the JSON posted") {
+  TEST_CASE("a 2xx answer delivers, the body is the JSON posted") {
     HostileServer server({{{.bytes = "HTTP/1.1 204 No Content\r\n\r\n", .close = true}}});
     auto out = send(hook(server.url("/T000/SECRET")));
     CHECK(out.delivered);
@@ -103,7 +103,7 @@ TEST_SUITE("alerts::sink_sender") {
     CHECK(alerts::webhook_error(s, "bad target /T000/SECRET") == "bad target /\u2026");
   }
 
-  TEST_CASE("a command gets the JSON on stdin; exit 0 delivers, others do not") {
+  TEST_CASE("a command gets the JSON on stdin, exit 0 delivers, others do not") {
     auto dir = std::filesystem::temp_directory_path() /
                ("bsched-alert-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);

@@ -314,7 +314,7 @@ TEST_SUITE("cli::dev") {
   // `run --dev` from an operator's seat: a plain `boomi-sched status` in another terminal finds
   // the dev daemon and says so; the demo shows a failing job, a slow one and completed runs on
   // purpose; `run --dev --config X` is refused instead of ignoring X.
-  TEST_CASE("status, history and trigger find the dev daemon; the demo fails one job on purpose") {
+  TEST_CASE("status, history and trigger find the dev daemon, the demo fails one job on purpose") {
     if (std::filesystem::exists("/etc/boomi-sched/boomi-sched.yaml")) {
       MESSAGE("skipped: an installed configuration takes precedence over the dev daemon");
       return;

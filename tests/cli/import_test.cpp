@@ -176,7 +176,7 @@ TEST_SUITE("cli::import") {
     CHECK(job_name_for(named, {}) == "process-p9");
   }
 
-  TEST_CASE("a record reads back as written; hostile records are refused with the reason") {
+  TEST_CASE("a record reads back as written, hostile records are refused with the reason") {
     SwitchRecord r{"acct", "ATOM", "jobs.d/x.yaml", "t", {}};
     r.entries.push_back({"job", "p1", "ATOM", "PSS-p1", SwitchState::uncertain, "timeout", "t"});
     auto back = parse_switch_record(record_json(r));

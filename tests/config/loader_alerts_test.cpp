@@ -69,7 +69,7 @@ TEST_SUITE("config::alerts") {
     CHECK(a[1].timeout == 30s);
   }
 
-  TEST_CASE("a webhook's ca_file resolves against the main file; unreadable or on a command it is an error") {
+  TEST_CASE("a webhook's ca_file resolves against the main file, unreadable or on a command it is an error") {
     bsched::test::ConfigTempDir dir;
     dir.write("hooks-ca.pem", "not checked here: BeastTransport loads it\n");
     auto main = dir.write("main.yaml", k_head +

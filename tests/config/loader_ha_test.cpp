@@ -33,7 +33,7 @@ const std::string k_pg =
 }  // namespace
 
 TEST_SUITE("config::ha") {
-  TEST_CASE("storage.postgres is read; ha defaults to the host name and a 15 s lease") {
+  TEST_CASE("storage.postgres is read, ha defaults to the host name and a 15 s lease") {
     auto r = load_text(config_with(k_pg));
     REQUIRE_MESSAGE(r.has_value(), messages(r));
     const auto& c = *r->config;

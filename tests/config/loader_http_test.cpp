@@ -42,7 +42,7 @@ TEST_SUITE("config::http") {
     CHECK(r->config->http.token.empty());
   }
 
-  TEST_CASE("an empty listen turns the listener off; IPv6 is written in brackets") {
+  TEST_CASE("an empty listen turns the listener off, IPv6 is written in brackets") {
     auto off = load_text(config_with("http:\n  listen: \"\"\n"));
     REQUIRE_MESSAGE(off.has_value(), messages(off));
     CHECK(off->config->http.listen.empty());

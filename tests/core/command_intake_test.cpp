@@ -38,7 +38,7 @@ struct ConfiguredJob {
 }  // namespace
 
 TEST_SUITE("core::command_intake") {
-  TEST_CASE("pause carries its note; resume has none; both apply to a job not configured") {
+  TEST_CASE("pause carries its note, resume has none, both apply to a job not configured") {
     ConfiguredJob j;
     auto pause = plan_command(command(storage::CommandKind::pause, R"({"note": "month end"})"),
                               &j.runtime, k_requested);

@@ -24,7 +24,7 @@ std::vector<std::string> order(const DueQueue<std::string>& q) {
 }  // namespace
 
 TEST_SUITE("core::due_queue") {
-  TEST_CASE("jobs come out by next slot, then by name; a moved job leaves its old place") {
+  TEST_CASE("jobs come out by next slot, then by name, a moved job leaves its old place") {
     std::string a = "a", b = "b", c = "c";
     DueQueue<std::string> q;
     CHECK_FALSE(q.earliest());

@@ -88,7 +88,7 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.size() == 100);
   }
 
-  TEST_CASE("a job paused or removed while the daemon is down just before a burst has no run; the rest fire") {
+  TEST_CASE("a job paused or removed while the daemon is down just before a burst has no run, the rest fire") {
     EngineHarness h("2026-01-05T10:59:50Z");
     h.start(make_config(hourly_jobs(100)));
     h.advance(milliseconds(9500));
@@ -127,7 +127,7 @@ TEST_SUITE("core::engine") {
     }
   }
 
-  TEST_CASE("a stop just before a burst's instant leaves no run; the restart catches the slot up") {
+  TEST_CASE("a stop just before a burst's instant leaves no run, the restart catches the slot up") {
     EngineHarness h("2026-01-05T10:59:50Z");
     auto config = make_config(hourly_jobs(100));
     h.start(config);
@@ -176,7 +176,7 @@ TEST_SUITE("core::engine") {
     CHECK(gaps[0].kind == RunState::skipped);
   }
 
-  TEST_CASE("a job paused just before a burst's instant misses its slot; the rest fire") {
+  TEST_CASE("a job paused just before a burst's instant misses its slot, the rest fire") {
     EngineHarness h("2026-01-05T10:59:50Z");
     h.start(make_config(hourly_jobs(100)));
     h.advance(milliseconds(9500));

@@ -147,7 +147,7 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.size() == 1);
   }
 
-  TEST_CASE("a reconciling run never takes a record another run holds; old holds are dropped") {
+  TEST_CASE("a reconciling run never takes a record another run holds, old holds are dropped") {
     EngineHarness h;
     h.options.maintenance_interval = std::chrono::minutes(1);
     // The first trigger completes as execution-1; the second, a minute later, is uncertain

@@ -27,7 +27,7 @@ TEST_SUITE("core::engine") {
     CHECK(flaky.refused == 2);
   }
 
-  TEST_CASE("a store outage shows in the stats, then in the heartbeat once it is over; piled-up slots fire once") {
+  TEST_CASE("a store outage shows in the stats, then in the heartbeat once it is over, piled-up slots fire once") {
     EngineHarness h("2026-01-05T10:00:30Z");
     FlakyStore flaky(*h.store);
     flaky.kind = storage::StoreErrorKind::full;

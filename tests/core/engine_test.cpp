@@ -52,7 +52,7 @@ TEST_SUITE("core::engine") {
 
   // A node of a pair whose lease is no longer certain (EngineOptions::may_send): the request
   // stored as leaving does not leave; the run is reconciled, as after a crash at that point.
-  TEST_CASE("a request is not sent while may_send says no; the run is reconciled instead") {
+  TEST_CASE("a request is not sent while may_send says no, the run is reconciled instead") {
     EngineHarness h;
     bool allowed = false;
     h.options.may_send = [&] { return allowed; };

@@ -72,7 +72,7 @@ TEST_SUITE("core::job_book") {
     CHECK(names == std::vector<std::string>{"alpha", "mid", "zeta"});  // sorted by name
   }
 
-  TEST_CASE("a job whose horizon moved is queued at its new next slot; a disabled one leaves") {
+  TEST_CASE("a job whose horizon moved is queued at its new next slot, a disabled one leaves") {
     auto c = config_of({"a", "b"});
     JobBook book;
     book.replace(c, runtimes(*c, 10, 0));

@@ -19,7 +19,7 @@ CallError fail(FailureKind kind, int http, const char* message = "") {
 }  // namespace
 
 TEST_SUITE("core::platform_monitor") {
-  TEST_CASE("answers move the state; answers about one request alone do not") {
+  TEST_CASE("answers move the state, answers about one request alone do not") {
     PlatformMonitor m;
     CHECK(m.describe() == "ok");
     auto throttled = fail(FailureKind::throttled, 503);

@@ -99,7 +99,7 @@ TEST_SUITE("core::run_metrics") {
     CHECK(series(text, "boomi_sched_runs_in_flight{job=\"orders\",state=\"running\"}") == 1);
   }
 
-  TEST_CASE("after a restart the counters go on from the store; missed slots count until a success") {
+  TEST_CASE("after a restart the counters go on from the store, missed slots count until a success") {
     Scraped h;
     h.client.poll_default = record_answer("COMPLETE");
     auto job = make_job("orders", "* * * * *");

@@ -48,7 +48,7 @@ struct Fixture {
 }  // namespace
 
 TEST_SUITE("core::runs_in_flight") {
-  TEST_CASE("the oldest run not queued is the job's run in flight; a queued one waits behind") {
+  TEST_CASE("the oldest run not queued is the job's run in flight, a queued one waits behind") {
     Fixture f;
     CHECK_FALSE(f.runs.oldest_active("a"));
     CHECK_FALSE(f.runs.has_held("a"));

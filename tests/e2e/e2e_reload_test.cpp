@@ -36,7 +36,7 @@ std::set<std::int64_t> slots_of(const std::vector<Submit>& submits, const std::s
 }  // namespace
 
 TEST_SUITE("e2e::reload") {
-  TEST_CASE("editing the YAML adds, changes and removes jobs; a broken edit keeps the old ones") {
+  TEST_CASE("editing the YAML adds, changes and removes jobs, a broken edit keeps the old ones") {
     ConfigTempDir dir;
     SimProcess sim(dir, {"--pickup-delay", "100ms", "--run-duration", "200ms"});
     auto config = write_e2e_config(dir, sim,

@@ -34,7 +34,7 @@ TEST_SUITE("metrics::registry") {
     CHECK(c.value({"c", "ok"}) == 0);
   }
 
-  TEST_CASE("a family without labels shows 0 before anything happened; one with labels shows nothing") {
+  TEST_CASE("a family without labels shows 0 before anything happened, one with labels shows nothing") {
     Registry r;
     r.counter("plain_total", "Plain.");
     r.gauge("labelled", "Labelled.", {"job"});
@@ -101,7 +101,7 @@ TEST_SUITE("metrics::registry") {
     CHECK(has_line(text, "d_seconds_count 0"));
   }
 
-  TEST_CASE("a name is one family; the same name with another type is refused") {
+  TEST_CASE("a name is one family, the same name with another type is refused") {
     Registry r;
     auto& a = r.counter("n_total", "N.", {"x"});
     auto& b = r.counter("n_total", "N.", {"x"});

@@ -133,7 +133,7 @@ TEST_SUITE("platform::beast_transport") {
     CHECK(t.connections_opened() == 1);
   }
 
-  TEST_CASE("each send to a known origin carries its own path and query; bad ones are refused") {
+  TEST_CASE("each send to a known origin carries its own path and query, bad ones are refused") {
     boost::asio::io_context io;
     TestServer server(io, [](const ServerRequest&) { return ServerReply{200, "ok"}; });
     BeastTransport t(io, fast_options());

@@ -134,7 +134,7 @@ TEST_SUITE("platform::auth_circuit") {
     CHECK(f.fake->sent.size() == 1);
   }
 
-  TEST_CASE("after the probe interval exactly one call probes; success closes the circuit") {
+  TEST_CASE("after the probe interval exactly one call probes, success closes the circuit") {
     ClientFixture f;
     f.fake->push(response(401, ""));
     (void)f.run(f.client->poll("r"));

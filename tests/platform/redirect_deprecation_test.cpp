@@ -69,7 +69,7 @@ TEST_SUITE("platform::deprecation") {
     CHECK(notices[1].endpoint == "GET ExecutionRecord/async");
   }
 
-  TEST_CASE("an answer without those headers adds no notice; hostile values are made printable") {
+  TEST_CASE("an answer without those headers adds no notice, hostile values are made printable") {
     ClientFixture f;
     f.fake->push(response(200, R"({"requestId":"executionrecord-1"})"));
     f.fake->push(response(404, "", {{"Sunset", std::string(1000, 's') + "\x07"}}));

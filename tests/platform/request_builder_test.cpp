@@ -48,7 +48,7 @@ TEST_SUITE("platform::request_builder") {
     CHECK(req.process_properties[0].values[1].second == "x");
   }
 
-  TEST_CASE("an empty run_id_property sends no run id; extra properties override") {
+  TEST_CASE("an empty run_id_property sends no run id, extra properties override") {
     auto job = sample_job();
     job.edit_settings().run_id_property = "";
     auto req = make_execution_request(job, sample_context(), {{"JOB", "manual"}, {"NEW", "${job}"}});

@@ -97,7 +97,7 @@ struct Node {
 }  // namespace
 
 TEST_SUITE("runtime::leader_scheduler") {
-  TEST_CASE("a term runs only on the leader; a clean stop ends it before the standby's starts") {
+  TEST_CASE("a term runs only on the leader, a clean stop ends it before the standby's starts") {
     boost::asio::io_context io;
     SystemClock clock;
     Journal j;

@@ -256,7 +256,7 @@ TEST_CASE("rest_longs spells the long fields as string pairs or plain integers")
   CHECK(a.json().at("inboundDocumentSize") == 1024);
 }
 
-TEST_CASE("a terminal record is answered once; later polls of the request id answer 204") {
+TEST_CASE("a terminal record is answered once, later polls of the request id answer 204") {
   SimOptions o = fast_options();
   o.pickup_delay = Millis{0};
   o.run_duration = Millis{0};

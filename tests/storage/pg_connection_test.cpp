@@ -187,7 +187,7 @@ TEST_SUITE("storage::pg_connection") {
     CHECK_FALSE(contains(*nl, "\n"));
   }
 
-  TEST_CASE("a notification on a listened channel arrives; a wait without one ends on time") {
+  TEST_CASE("a notification on a listened channel arrives, a wait without one ends on time") {
     boost::asio::io_context io;
     auto info = database("conn_notify");
     auto listener = pg_connect(io, info);

@@ -93,7 +93,7 @@ TEST_SUITE("storage::pg_lease") {
   }
 
   TEST_CASE(
-      "a resignation by the holder frees the lease and notifies; by another it does "
+      "a resignation by the holder frees the lease and notifies, by another it does "
       "nothing") {
     Db db("lease_resign");
     auto listener = pg_connect(db.io, PgCluster::get().conninfo("lease_resign"));

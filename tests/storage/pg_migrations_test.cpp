@@ -24,7 +24,7 @@ std::string column_text(boost::asio::io_context& io, PgConnection& c, const char
 }  // namespace
 
 TEST_SUITE("storage::pg_migrations") {
-  TEST_CASE("an empty database gets every table; a second run does nothing") {
+  TEST_CASE("an empty database gets every table, a second run does nothing") {
     boost::asio::io_context io;
     auto c = pg_connect(io, PgCluster::get().new_database("mig_once"));
     auto first = run_pg(io, run_migrations(*c, 2s));

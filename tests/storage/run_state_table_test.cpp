@@ -41,7 +41,7 @@ std::map<RunState, std::vector<RunState>> paths_from_scheduled() {
 }  // namespace
 
 TEST_SUITE("storage::run_state") {
-  TEST_CASE("only the pairs is_legal_transition allows can be stored; a refused one changes nothing") {
+  TEST_CASE("only the pairs is_legal_transition allows can be stored, a refused one changes nothing") {
     auto paths = paths_from_scheduled();
     REQUIRE(paths.size() == static_cast<size_t>(k_run_state_count));  // every state reachable
     auto store = memory_store();

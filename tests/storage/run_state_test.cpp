@@ -54,7 +54,7 @@ TEST_SUITE("storage::run_state") {
     CHECK(trigger_from_string("exec") == Trigger::exec);
   }
 
-  TEST_CASE("only schedule and catch-up runs belong to a slot; manual and exec runs do not") {
+  TEST_CASE("only schedule and catch-up runs belong to a slot, manual and exec runs do not") {
     CHECK(is_slot_trigger(Trigger::schedule));
     CHECK(is_slot_trigger(Trigger::catchup));
     CHECK_FALSE(is_slot_trigger(Trigger::manual));

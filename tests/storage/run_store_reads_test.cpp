@@ -164,7 +164,7 @@ TEST_SUITE("storage::run_store") {
     CHECK(a_missed == 4);  // the missed run after the last success, and the range of 3
   }
 
-  TEST_CASE_TEMPLATE("history pages go back from an instant; job lists and daemon notes",
+  TEST_CASE_TEMPLATE("history pages go back from an instant, job lists and daemon notes",
                      F, SqliteFixture, PgFixture) {
     F f;
     auto& store = f.store;

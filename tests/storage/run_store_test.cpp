@@ -165,7 +165,7 @@ TEST_SUITE("storage::run_store") {
     CHECK(dup.error().kind == StoreErrorKind::io);
   }
 
-  TEST_CASE_TEMPLATE("manual runs do not move the horizon; schedule runs never move it back",
+  TEST_CASE_TEMPLATE("manual runs do not move the horizon, schedule runs never move it back",
                      F, SqliteFixture, PgFixture) {
     F f;
     auto& store = f.store;

@@ -91,7 +91,7 @@ TEST_SUITE("storage::sqlite") {
     CHECK(db.query_int("PRAGMA integrity_check = 1").has_value());
   }
 
-  TEST_CASE("after version 7 an exec run is stored; unknown triggers and duplicate slots are refused") {
+  TEST_CASE("after version 7 an exec run is stored, unknown triggers and duplicate slots are refused") {
     ConfigTempDir dir;
     auto path = make_v6_file(dir);
     auto store = SqliteRunStore::open(path);

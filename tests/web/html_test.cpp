@@ -16,7 +16,7 @@ TEST_SUITE("web::html") {
     CHECK(html_escape("&amp;") == "&amp;amp;");  // escaped again, never trusted
   }
 
-  TEST_CASE("control characters become U+FFFD; tab and newline stay") {
+  TEST_CASE("control characters become U+FFFD, tab and newline stay") {
     CHECK(html_escape(std::string("a\0b", 3)) == "a\xEF\xBF\xBD" "b");
     CHECK(html_escape("a\x1b[31mb") == "a\xEF\xBF\xBD[31mb");
     CHECK(html_escape("\x7f") == "\xEF\xBF\xBD");

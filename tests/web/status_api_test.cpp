@@ -105,7 +105,7 @@ TEST_SUITE("web::api") {
     CHECK(get(router, "/api/jobs/nightly/history?before=yesterday").status == 400);
   }
 
-  TEST_CASE("unknown jobs and path tricks answer 404 JSON; an overlong URL 414") {
+  TEST_CASE("unknown jobs and path tricks answer 404 JSON, an overlong URL 414") {
     Fixture f;
     web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
     web::Router router({.status = &reader}, {});
