@@ -83,6 +83,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     ended,     // stop() finished draining, or the engine was destroyed: a call that returns
                // now is not stored (another term, or the other node, may own the run)
   };
+  // Its phase, and the coroutines stop() waits for before the phase is `ended`.
   struct Life {
     Phase phase = Phase::starting;
     int coroutines = 0;  // spawned and not yet ended (stop()'s drain waits for 0)
@@ -114,7 +115,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     BurstWrites burst;
   };
   FireLoop fire;
-
 
   Maintenance house;  // the heartbeat's facts and the maintenance loop's timetable
 

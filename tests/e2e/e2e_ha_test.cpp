@@ -35,15 +35,16 @@ std::string pair_config(const ConfigTempDir& dir, const std::string& base, const
   return dir.write(node + ".yaml", text);
 }
 
-// How many times a daemon's log says it began serving as the leader.
-int terms(const DaemonProcess& d) {
+// How many lines of a daemon's log hold `what`.
+int count_in_log(const DaemonProcess& d, const std::string& what) {
   auto log = d.log();
   int n = 0;
-  for (auto at = log.find("leader.serving"); at != std::string::npos;
-       at = log.find("leader.serving", at + 1))
-    ++n;
+  for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
   return n;
 }
+
+// How many times a daemon's log says it began serving as the leader.
+int terms(const DaemonProcess& d) { return count_in_log(d, "leader.serving"); }
 
 Ledger read_pair_ledger(const std::string& conninfo) {
   auto store = storage::pg::PgRunStore::open(conninfo);
@@ -74,11 +75,19 @@ std::vector<std::string> uncovered_slots(const Ledger& l, int period) {
   return out;
 }
 
-// Disables every job on both nodes and waits until no run is in flight.
+// Disables every job on both nodes and waits until no run is in flight. Each node must have
+// the disabled jobs in force first: before that, a moment with no run in flight may fall
+// between two slots, and the next slot still fires.
 bool settle(const ConfigTempDir& dir, const std::string& jobs_disabled,
             std::vector<DaemonProcess*> nodes, const std::string& conninfo) {
+  std::vector<int> reloads;
+  for (auto* n : nodes) reloads.push_back(count_in_log(*n, "config.reloaded"));
   dir.write("jobs.d/jobs.yaml", "jobs:\n" + jobs_disabled);
   for (auto* n : nodes) n->child().signal(SIGHUP);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto reloaded = [&] { return count_in_log(*nodes[i], "config.reloaded") > reloads[i]; };
+    if (!wait_until(reloaded, 30s)) return false;
+  }
   return wait_until([&] { return read_pair_ledger(conninfo).non_terminal == 0; }, 30s);
 }
 
