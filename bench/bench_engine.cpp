@@ -5,13 +5,19 @@
 //     client: how late the batch of run rows is written, how late each trigger reaches the
 //     client (p50/p99/max), and how long until every run has its requestId stored;
 //  3. with rounds > 1: the same jobs due every 2 s for that many rounds (steady load).
+// Throughout, the event loop's lag: how late a 5 ms ticker on the same loop wakes (what a
+// platform poll or an HTTP request waiting on the loop would see).
 //
-//   build/bench_engine [jobs=1000] [rounds=1]
+//   build/bench_engine [jobs=1000] [rounds=1] [postgres-conninfo [thread]]
+//
+// With a conninfo the store is PostgreSQL (an empty database); `thread` sets
+// EngineOptions::commit_thread, as the daemon does on PostgreSQL.
 //
 // Results: docs/benchmarks.md.
 #include "daemon/core/engine.h"
 #include "daemon/core/job_slots.h"
 #include "daemon/core/slot_planner.h"
+#include "storage/pg/pg_run_store.h"
 #include "storage/sqlite_run_store.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -108,10 +114,30 @@ void report_triggers(const InstantClient& client, std::chrono::sys_seconds slot,
              late.size(), late.front(), at(0.5), at(0.99), late.back());
 }
 
-int bench_burst(int jobs, int rounds) {
+// SQLite in `dir`, or PostgreSQL at `conninfo`.
+storage::StoreResult<std::unique_ptr<storage::StateStore>> open_store(
+    const std::filesystem::path& dir, const std::string& conninfo) {
+  if (conninfo.empty()) {
+    auto s = storage::SqliteRunStore::open((dir / "state.db").string());
+    if (!s) return s.error();
+    return std::unique_ptr<storage::StateStore>(std::move(*s));
+  }
+  auto s = storage::pg::PgRunStore::open(conninfo);
+  if (!s) return s.error();
+  return std::unique_ptr<storage::StateStore>(std::move(*s));
+}
+
+void report_lag(std::vector<double> lag) {
+  if (lag.empty()) return;
+  std::sort(lag.begin(), lag.end());
+  fmt::print("event loop: {} ticks of 5 ms; lag p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms\n",
+             lag.size(), lag[lag.size() / 2], lag[lag.size() * 99 / 100], lag.back());
+}
+
+int bench_burst(int jobs, int rounds, const std::string& conninfo, bool commit_thread) {
   auto dir = std::filesystem::temp_directory_path() / fmt::format("bench-engine-{}", ::getpid());
   std::filesystem::create_directories(dir);
-  auto store = storage::SqliteRunStore::open((dir / "state.db").string());
+  auto store = open_store(dir, conninfo);
   if (!store) {
     fmt::print(stderr, "cannot open the store: {}\n", store.error().message);
     return 1;
@@ -122,7 +148,20 @@ int bench_burst(int jobs, int rounds) {
   auto config = burst_config(jobs, slot, rounds);
   boost::asio::io_context io;
   InstantClient client;
-  core::Engine engine(io, **store, client, clock, config);
+  core::Engine engine(io, **store, client, clock, config,
+                      core::EngineOptions{.commit_thread = commit_thread});
+  std::vector<double> lag;
+  bool stopping = false;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    boost::asio::steady_timer t(io);
+    auto next = Stopwatch::now();
+    while (!stopping) {
+      next += std::chrono::milliseconds(5);
+      t.expires_at(next);
+      co_await t.async_wait(boost::asio::use_awaitable);
+      lag.push_back(std::chrono::duration<double, std::milli>(Stopwatch::now() - next).count());
+    }
+  }, boost::asio::detached);
   auto t_start = Stopwatch::now();
   boost::asio::co_spawn(io, engine.start(), [&](std::exception_ptr, Result<void>) {
     fmt::print("start: {} new jobs ready in {:.0f} ms\n", jobs,
@@ -139,11 +178,13 @@ int bench_burst(int jobs, int rounds) {
     t.expires_after(std::chrono::milliseconds(200));
     co_await t.async_wait(boost::asio::use_awaitable);
     co_await engine.stop();
+    stopping = true;
     io.stop();
   }, boost::asio::detached);
   io.run();
   auto done = Stopwatch::now();
   report_triggers(client, slot, rounds);
+  report_lag(std::move(lag));
   if (rounds > 1) {
     std::filesystem::remove_all(dir);
     return 0;
@@ -173,5 +214,7 @@ int main(int argc, char** argv) {
   int jobs = argc > 1 ? std::atoi(argv[1]) : 1000;
   int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 1;
   bench_planner();
-  return bench_burst(jobs, rounds);
+  std::string conninfo = argc > 3 ? argv[3] : "";
+  bool commit_thread = argc > 4 && std::string(argv[4]) == "thread";
+  return bench_burst(jobs, rounds, conninfo, commit_thread);
 }

@@ -55,6 +55,10 @@ struct EngineOptions {
   // and possibly accepted, as after a crash at that point: it is reconciled, never resent
   // blindly. Null: always true.
   std::function<bool()> may_send;
+  // Commit the run trackers' writes on a thread of their own (WriteBatch): a store whose
+  // calls wait on the network (PostgreSQL) then holds only those writes, not the event loop.
+  // The store must accept calls from that thread.
+  bool commit_thread = false;
   int pid = 0;  // written in the heartbeat; 0: getpid()
   Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
   Millis prune_interval = std::chrono::minutes(10);        // retention pruning

@@ -65,7 +65,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   const Clock& clock;
   EngineOptions options;  // every seam filled in (timers, randomness, run ids, pid)
   std::shared_ptr<TimerFactory> timers;
-  WriteBatch writes;  // the trackers' state writes, one commit per event-loop turn
+  WriteBatch writes;  // the trackers' state writes, one commit per event-loop turn (or per
+                      // commit on its thread, options.commit_thread)
 
   JobBook jobs;
   RunsInFlight runs;

@@ -27,12 +27,19 @@ struct WriteBatch::State : std::enable_shared_from_this<WriteBatch::State> {
   State(boost::asio::io_context& io, storage::RunStore& store) : io(io), store(store) {}
   boost::asio::io_context& io;
   storage::RunStore& store;
+  boost::asio::thread_pool* thread = nullptr;  // the batch's own; null: commit on io
   std::vector<std::shared_ptr<Item>> queue;
   int commits = 0;
   bool held = false;
+  bool committing = false;  // a commit runs on `thread`
+  bool closed = false;      // the WriteBatch is gone: commit nothing more
 
   void flush();
   void post_flush();
+  // Every write of `items` in one transaction, each in its own savepoint (any thread).
+  static StoreResult<void> commit(storage::RunStore& store,
+                                  const std::vector<std::shared_ptr<Item>>& items);
+  void wake(const std::vector<std::shared_ptr<Item>>& items, const StoreResult<void>& committed);
 };
 
 void WriteBatch::State::post_flush() {
@@ -41,17 +48,21 @@ void WriteBatch::State::post_flush() {
   });
 }
 
-// Runs every queued write in one transaction, each in its own savepoint, then wakes them.
-void WriteBatch::State::flush() {
-  if (held) return;  // release() flushes
-  auto items = std::move(queue);
-  queue.clear();
-  if (items.empty()) return;
-  ++commits;
-  auto committed = store.in_transaction([&]() -> StoreResult<void> {
-    for (auto& item : items) item->result = store.in_transaction(item->fn);
-    return {};
-  });
+StoreResult<void> WriteBatch::State::commit(storage::RunStore& store,
+                                            const std::vector<std::shared_ptr<Item>>& items) {
+  try {
+    return store.in_transaction([&]() -> StoreResult<void> {
+      for (auto& item : items) item->result = store.in_transaction(item->fn);
+      return {};
+    });
+  } catch (const std::exception& e) {
+    return storage::StoreError{storage::StoreErrorKind::io,
+                               std::string("the commit failed: ") + e.what()};
+  }
+}
+
+void WriteBatch::State::wake(const std::vector<std::shared_ptr<Item>>& items,
+                             const StoreResult<void>& committed) {
   for (auto& item : items) {
     if (!committed) item->result = committed.error();
     item->done = true;
@@ -59,10 +70,43 @@ void WriteBatch::State::flush() {
   }
 }
 
-WriteBatch::WriteBatch(boost::asio::io_context& io, storage::RunStore& store)
-    : m_state(std::make_shared<State>(io, store)) {}
+// Commits the queued writes (here, or on the batch's thread), then wakes their waiters.
+void WriteBatch::State::flush() {
+  if (held || committing || closed) return;  // release() or the running commit's end flushes
+  auto items = std::move(queue);
+  queue.clear();
+  if (items.empty()) return;
+  ++commits;
+  if (!thread) {
+    wake(items, commit(store, items));
+    return;
+  }
+  committing = true;
+  boost::asio::post(*thread, [self = shared_from_this(), items = std::move(items)]() mutable {
+    auto committed = commit(self->store, items);
+    auto& io = self->io;
+    boost::asio::post(io, [self = std::move(self), items = std::move(items),
+                           committed = std::move(committed)] {
+      self->committing = false;
+      self->wake(items, committed);
+      if (!self->queue.empty()) self->flush();
+    });
+  });
+}
 
-WriteBatch::~WriteBatch() = default;
+WriteBatch::WriteBatch(boost::asio::io_context& io, storage::RunStore& store, bool own_thread)
+    : m_state(std::make_shared<State>(io, store)) {
+  if (own_thread) {
+    m_thread = std::make_unique<boost::asio::thread_pool>(1);
+    m_state->thread = m_thread.get();
+  }
+}
+
+WriteBatch::~WriteBatch() {
+  m_state->closed = true;
+  if (m_thread) m_thread->join();  // the commit in progress ends; its wake is queued on io
+  m_state->thread = nullptr;
+}
 
 int WriteBatch::commits() const { return m_state->commits; }
 
@@ -96,25 +140,32 @@ boost::asio::awaitable<StoreResult<storage::RunRow>> WriteBatch::transition(
 boost::asio::awaitable<StoreResult<storage::RunRow>> WriteBatch::transition(
     std::int64_t id, storage::RunState to, SysMillis now, storage::RunUpdate update,
     std::function<StoreResult<void>(const storage::RunRow&)> also) {
-  storage::RunRow row;
-  auto& store = m_state->store;
-  auto r = co_await write([&]() -> StoreResult<void> {
+  auto row = std::make_shared<storage::RunRow>();
+  // A named function, not a temporary in the co_await: g++ 12 destroys a lambda temporary's
+  // init-captures twice there.
+  std::function<StoreResult<void>()> fn = [&store = m_state->store, row, id, to, now,
+                                           update = std::move(update),
+                                           also = std::move(also)]() -> StoreResult<void> {
     auto t = store.transition(id, to, now, update);
     if (!t) return t.error();
     if (also) {
       if (auto a = also(*t); !a) return a.error();
     }
-    row = std::move(*t);
+    *row = std::move(*t);
     return {};
-  });
+  };
+  auto r = co_await write(std::move(fn));
   if (!r) co_return r.error();
-  co_return row;
+  co_return std::move(*row);
 }
 
 boost::asio::awaitable<StoreResult<void>> WriteBatch::update(std::int64_t id,
                                                              storage::RunUpdate update) {
-  auto& store = m_state->store;
-  co_return co_await write([&, id]() { return store.update(id, update); });
+  std::function<StoreResult<void>()> fn = [&store = m_state->store, id,
+                                           update = std::move(update)]() {
+    return store.update(id, update);
+  };
+  co_return co_await write(std::move(fn));
 }
 
 }  // namespace bsched::core

@@ -6,13 +6,20 @@
 // nested in_transaction (a SAVEPOINT: a refused write rolls back only itself), commits, and
 // resumes every waiter with its own result. A failed commit gives every write that error. A
 // waiter resumes only after the commit, so a state is durable before the caller acts on it.
-// Single-threaded: everything runs on the io_context's one thread.
+//
+// Threads: every member is called on the io_context's one thread. Without `own_thread` the
+// commit runs there too (SQLite: a local file). With it the commit runs on a thread of the
+// batch's own and the waiters resume on the io_context once it ended (PostgreSQL: a database
+// that stalls holds only the writes waiting for it, not the event loop). One commit at a
+// time: writes asked for meanwhile join the next one. The store must then accept calls from
+// another thread (PgRunStore serializes them), and a write's fn must own what it uses.
 #pragma once
 
 #include "storage/run_store.h"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <functional>
 #include <memory>
@@ -22,7 +29,9 @@ namespace bsched::core {
 
 class WriteBatch {
  public:
-  WriteBatch(boost::asio::io_context& io, storage::RunStore& store);
+  WriteBatch(boost::asio::io_context& io, storage::RunStore& store, bool own_thread = false);
+  // Waits for a commit in progress on the batch's thread; its waiters still resume on the
+  // io_context. Nothing more is committed.
   ~WriteBatch();
   WriteBatch(const WriteBatch&) = delete;
   WriteBatch& operator=(const WriteBatch&) = delete;
@@ -37,7 +46,8 @@ class WriteBatch {
       std::function<storage::StoreResult<void>(const storage::RunRow&)> also);
   boost::asio::awaitable<storage::StoreResult<void>> update(std::int64_t id,
                                                             storage::RunUpdate update);
-  // Any write on the store, run in its own savepoint of the next flush.
+  // Any write on the store, run in its own savepoint of the next flush (on the batch's thread
+  // when it has one: `fn` owns what it uses).
   boost::asio::awaitable<storage::StoreResult<void>> write(
       std::function<storage::StoreResult<void>()> fn);
 
@@ -52,6 +62,7 @@ class WriteBatch {
  private:
   struct State;
   std::shared_ptr<State> m_state;
+  std::unique_ptr<boost::asio::thread_pool> m_thread;  // the commits' thread (own_thread)
 };
 
 }  // namespace bsched::core

@@ -267,7 +267,7 @@ int serve(asio::io_context& io, StopDeadline& deadline, const std::string& confi
   auto client =
       platform::make_platform_client(io, config->platform, clock, timers, {.metrics = registry});
   alerts::SinkSender alert_sender(io);
-  TermParts parts{io, store, *client, clock, timers, alert_sender, registry};
+  TermParts parts{io, store, *client, clock, timers, alert_sender, registry, pair_node};
   auto pair = std::make_unique<Pair>();
   std::unique_ptr<Scheduler> scheduler;
   if (pair_node) {

@@ -31,7 +31,8 @@ Term::Term(const TermParts& parts, std::shared_ptr<const config::Config> config,
       core::EngineOptions{.timers = &parts.timers,
                           .metrics = parts.metrics,
                           .on_alert = [d = m_dispatcher.get()] { d->wake(); },
-                          .may_send = std::move(may_send)});
+                          .may_send = std::move(may_send),
+                          .commit_thread = parts.commit_thread});
 }
 
 Term::~Term() = default;

@@ -28,6 +28,7 @@ struct TermParts {
   TimerFactory& timers;
   alerts::AlertSender& alert_sender;
   std::shared_ptr<metrics::Registry> metrics;
+  bool commit_thread = false;  // EngineOptions::commit_thread (the store is PostgreSQL)
 };
 
 class Term final : public Scheduler {

@@ -180,7 +180,18 @@ StoreResult<std::unique_ptr<PgRunStore>> PgRunStore::open(const std::string& con
   return std::unique_ptr<PgRunStore>(new PgRunStore(std::move(worker)));
 }
 
+void PgRunStore::set_send_fence(std::optional<SendFence> fence) {
+  std::lock_guard lock(m_worker->callers());
+  m_fence = std::move(fence);
+}
+
+std::optional<SendFence> PgRunStore::fence_if(bool sends) {
+  std::lock_guard lock(m_worker->callers());
+  return sends ? m_fence : std::nullopt;
+}
+
 StoreResult<void> PgRunStore::in_transaction(const std::function<StoreResult<void>()>& fn) {
+  std::lock_guard lock(m_worker->callers());  // no other thread's call joins the transaction
   int level = ++m_depth;
   struct Leave {
     int& depth;
@@ -228,7 +239,7 @@ StoreResult<RunRow> PgRunStore::create_run(const NewRun& run, SysMillis now) {
               p(row.submitting_at), p(row.last_sent_at), p(row.maybe_accepted), p(advance)};
   auto duplicate = fmt::format("job {} already has a run for slot {}", run.job,
                                format_utc(run.slot));
-  auto fence = run.submitting ? m_fence : std::nullopt;
+  auto fence = fence_if(run.submitting);
   return m_worker->call<RunRow>(
       [ps, row, duplicate, fence](PgSession& s) -> awaitable<StoreResult<RunRow>> {
         co_return co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
@@ -244,7 +255,7 @@ StoreResult<RunRow> PgRunStore::create_run(const NewRun& run, SysMillis now) {
 
 StoreResult<RunRow> PgRunStore::transition(std::int64_t id, RunState to, SysMillis now,
                                            const RunUpdate& update) {
-  auto fence = to == RunState::submitting || sends(update) ? m_fence : std::nullopt;
+  auto fence = fence_if(to == RunState::submitting || sends(update));
   return m_worker->call<RunRow>(
       [id, to, now, update, fence](PgSession& s) -> awaitable<StoreResult<RunRow>> {
         co_return co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
@@ -256,7 +267,7 @@ StoreResult<RunRow> PgRunStore::transition(std::int64_t id, RunState to, SysMill
 }
 
 StoreResult<void> PgRunStore::update(std::int64_t id, const RunUpdate& update) {
-  auto fence = sends(update) ? m_fence : std::nullopt;
+  auto fence = fence_if(sends(update));
   return m_worker->call<void>([id, update, fence](PgSession& s) -> awaitable<StoreResult<void>> {
     auto r = co_await s.atomically<RunRow>([&]() -> awaitable<StoreResult<RunRow>> {
       BSCHED_CO_TRY_ASSIGN(row, change_run(s, id, std::nullopt, SysMillis{}, update));

@@ -7,8 +7,9 @@
 // 1 s more for the hand-over), so a database that does not answer makes the call fail
 // (StoreErrorKind::io, "no answer within …") instead of hanging, and the connection is
 // opened again by the next call. Calls run on the database thread one
-// at a time, in the order they were made. Like SqliteRunStore, a store is used from one
-// thread at a time; the calls made inside in_transaction's fn join its transaction.
+// at a time, in the order they were made. Any thread may call the store: a call made while
+// another thread's call or transaction (in_transaction) is open waits for its end, and the
+// calls made inside in_transaction's fn, on its thread, join its transaction.
 //
 // Errors: a second run of a (job, slot) -> duplicate_slot; serialization failures, deadlocks
 // and lock time-outs (SQLSTATE 40001, 40P01, 55P03) -> busy; disk full (53100) -> full; a lost
@@ -106,7 +107,7 @@ class PgRunStore final : public StateStore {
   // is (the command line, which sends nothing). A fenced write that finds the lease gone or
   // short fails with StoreErrorKind::io ("… does not hold the leader lease …"), changing
   // nothing.
-  void set_send_fence(std::optional<SendFence> fence) { m_fence = std::move(fence); }
+  void set_send_fence(std::optional<SendFence> fence);
 
   // "host=… port=… dbname=… user=…": the server, for logs.
   const std::string& target() const;
@@ -117,10 +118,12 @@ class PgRunStore final : public StateStore {
   StoreResult<std::vector<SlotGap>> read_gaps(std::string sql, PgParams params);
   StoreResult<std::vector<RunRow>> read_runs(std::string sql, PgParams params);
   StoreResult<std::vector<std::string>> read_texts(std::string sql, PgParams params);
+  // The fence of a write that lets a request leave when `sends`, else none.
+  std::optional<SendFence> fence_if(bool sends);
 
   std::unique_ptr<PgWorker> m_worker;
   int m_depth = 0;  // open in_transaction levels (the caller's thread)
-  std::optional<SendFence> m_fence;
+  std::optional<SendFence> m_fence;  // under m_worker->callers()
 };
 
 }  // namespace bsched::storage::pg

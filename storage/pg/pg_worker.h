@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,9 +67,13 @@ class PgWorker {
   ~PgWorker();
 
   // Queues `f` (PgSession& -> awaitable<StoreResult<T>>) and waits for its answer. `f` owns
-  // everything it uses: when the wait gives up, the job may still run later.
+  // everything it uses: when the wait gives up, the job may still run later. Callers on other
+  // threads wait for the caller that holds callers() (a call, or a whole transaction).
   template <class T, class F>
   StoreResult<T> call(F f);
+  // Held for each call and for the whole of PgRunStore::in_transaction, so the calls of one
+  // caller thread never interleave with another's transaction.
+  std::recursive_mutex& callers() { return m_callers; }
 
   const std::string& target() const { return m_target; }
   Millis deadline() const { return m_deadline; }
@@ -102,6 +107,7 @@ class PgWorker {
   std::deque<Queued> m_queue;            // database thread only
   bool m_pumping = false;                // database thread only
   std::thread m_thread;
+  std::recursive_mutex m_callers;
 };
 
 // The StoreError of a failed statement: its SQLSTATE decides the kind.
@@ -110,6 +116,7 @@ StoreError no_answer(const std::string& target, Millis deadline);
 
 template <class T, class F>
 StoreResult<T> PgWorker::call(F f) {
+  std::lock_guard lock(m_callers);
   auto until = Steady::now() + m_deadline;
   auto done = std::make_shared<std::promise<StoreResult<T>>>();
   auto answer = done->get_future();

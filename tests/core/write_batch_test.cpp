@@ -4,6 +4,11 @@
 #include "tests/core/counting_store.h"
 #include "tests/core/engine_harness.h"
 #include "tests/core/flaky_store.h"
+#include "tests/core/forwarding_store.h"
+
+#include <atomic>
+#include <future>
+#include <thread>
 
 using namespace bsched;
 using namespace bsched::test;
@@ -31,6 +36,37 @@ void queue_transition(boost::asio::io_context& io, core::WriteBatch& batch, std:
     out = co_await batch.transition(id, to, SysMillis(instant("2026-01-05T10:00:01Z")), {});
   }, boost::asio::detached);
 }
+
+// A store whose first commit, when it runs off the test's thread, waits at a gate the test
+// opens. Records the thread of every outermost transaction.
+class GateStore final : public ForwardingStore {
+ public:
+  explicit GateStore(storage::RunStore& inner) : ForwardingStore(inner) {}
+
+  std::promise<void> entered;  // the first commit reached the gate
+  std::promise<void> open;
+  std::vector<std::thread::id> threads;
+  std::atomic<bool> on_test_thread{false};  // a commit ran on the test's thread
+
+  StoreResult<void> in_transaction(const std::function<StoreResult<void>()>& fn) override {
+    if (m_depth++ == 0) {
+      threads.push_back(std::this_thread::get_id());
+      if (threads.back() == m_test_thread) on_test_thread = true;
+      else if (threads.size() == 1) {
+        entered.set_value();
+        m_open.wait();
+      }
+    }
+    auto r = m_inner.in_transaction(fn);
+    --m_depth;
+    return r;
+  }
+
+ private:
+  int m_depth = 0;
+  std::thread::id m_test_thread = std::this_thread::get_id();
+  std::shared_future<void> m_open = open.get_future().share();
+};
 
 // 100 jobs due at 10:10:00 whose n-th submit answers after latency(n); runs up to the slot.
 void start_slow_burst(EngineHarness& h, std::function<Millis(std::size_t)> latency) {
@@ -86,6 +122,41 @@ TEST_SUITE("core::write_batch") {
     CHECK(rb->error().kind == storage::StoreErrorKind::full);
     CHECK((*store->find_run(a.id))->state == RunState::scheduled);
     CHECK((*store->find_run(b.id))->state == RunState::scheduled);
+  }
+
+  TEST_CASE("with a thread of its own, a stalled commit holds only its writes, not the event loop") {
+    auto store = *storage::SqliteRunStore::open(":memory:");
+    GateStore gate(*store);
+    auto a = new_run(*store, "a"), b = new_run(*store, "b"), c = new_run(*store, "c");
+    boost::asio::io_context io;
+    std::optional<StoreResult<storage::RunRow>> ra, rb, rc;
+    {
+      core::WriteBatch batch(io, gate, /*own_thread=*/true);
+      queue_transition(io, batch, a.id, RunState::submitting, ra);
+      io.poll();  // a's commit leaves for the batch's thread
+      REQUIRE_FALSE(gate.on_test_thread);
+      gate.entered.get_future().wait();  // ... and stalls there
+
+      bool loop_ran = false;
+      boost::asio::post(io, [&] { loop_ran = true; });
+      queue_transition(io, batch, b.id, RunState::submitting, rb);
+      queue_transition(io, batch, c.id, RunState::submitting, rc);
+      io.poll();
+      CHECK(loop_ran);
+      CHECK_FALSE(ra.has_value());  // nobody resumes before the commit
+      CHECK_FALSE(rb.has_value());
+
+      gate.open.set_value();
+      while (!(ra && rb && rc)) io.run_one();
+      CHECK(batch.commits() == 2);  // b and c joined one commit after a's
+    }
+    REQUIRE(gate.threads.size() == 2);
+    CHECK_FALSE(gate.on_test_thread);
+    for (auto* r : {&ra, &rb, &rc}) {
+      REQUIRE((*r)->has_value());
+      CHECK((**r)->state == RunState::submitting);
+    }
+    for (auto id : {a.id, b.id, c.id}) CHECK((*store->find_run(id))->state == RunState::submitting);
   }
 
   TEST_CASE("a burst of 200 same-second slots goes out in two batches, each run stored submitting first") {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <future>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -112,6 +113,34 @@ TEST_SUITE("storage::pg_run_store") {
     CHECK(other == 0);
     CHECK(a->row_count("runs").value() == k_slots);
     CHECK(a->job_state("job")->horizon == t0() + std::chrono::seconds(k_slots - 1));
+  }
+
+  TEST_CASE("a call from another thread waits for an open transaction and never joins it") {
+    // The engine commits its trackers' writes on a thread of their own while the event loop
+    // calls the same store: a call of the loop's must not land inside that transaction.
+    auto store = pg_store();
+    std::promise<void> started;
+    std::optional<StoreResult<RunRow>> other_run;
+    std::thread other;
+    auto r = store->in_transaction([&]() -> StoreResult<void> {
+      auto a = store->create_run(new_run("a", t0()), ms(t0()));
+      if (!a) return a.error();
+      other = std::thread([&] {
+        started.set_value();
+        other_run = store->create_run(new_run("b", t0()), ms(t0()));
+      });
+      started.get_future().wait();
+      // Round trips while the other thread's call is queued: without the store's lock it
+      // would run inside this transaction and be rolled back with it.
+      for (int i = 0; i < 5; ++i) (void)store->find_run(a->id);
+      return StoreError{StoreErrorKind::io, "rolled back on purpose"};
+    });
+    other.join();
+    CHECK_FALSE(r.has_value());
+    REQUIRE(other_run.has_value());
+    REQUIRE_MESSAGE(other_run->has_value(), (*other_run ? "" : other_run->error().message));
+    CHECK(store->recent_runs("b", 10)->size() == 1);
+    CHECK(store->recent_runs("a", 10)->empty());
   }
 
   TEST_CASE("two transactions locking the same runs in opposite orders: one is busy, the "
