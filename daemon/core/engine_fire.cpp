@@ -101,7 +101,7 @@ boost::asio::awaitable<void> Engine::Impl::burst_hold_cap() {
 
 Millis Engine::Impl::next_fire_delay(SysMillis now) const {
   // After a refused batch the due jobs are still due: wait before asking the store again.
-  if (fire.next == FireLoop::Pass::store_retry) return k_store_retry;
+  if (fire.refused) return k_store_retry;
   Millis delay = k_idle_wake;
   if (auto earliest = jobs.earliest_due()) {
     auto at = SysMillis(*earliest);
@@ -167,9 +167,11 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
     for (auto& [jr, h] : old_horizons) jr->horizon = h;
     // A clock step's pass is retried as such (every job); any other as the due jobs.
     if (fire.next != FireLoop::Pass::clock_step) fire.next = FireLoop::Pass::store_retry;
+    fire.refused = true;
     return false;
   }
   fire.next = FireLoop::Pass::due;
+  fire.refused = false;
   store_ok();
   for (const auto& line : planned.lines) spdlog::info("{}", line);
   for (const auto& gap : planned.gaps) metrics.missed(gap);

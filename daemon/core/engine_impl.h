@@ -113,6 +113,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     };
     std::unique_ptr<WakeTimer> timer;
     Pass next = Pass::due;
+    // The store refused the last pass: the next waits k_store_retry, whatever its kind (a
+    // clock step's pass stays one, and its jobs are all due at once).
+    bool refused = false;
     BurstWrites burst;
   };
   FireLoop fire;

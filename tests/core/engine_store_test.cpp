@@ -96,4 +96,27 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.size() == 1);
     CHECK(flaky.refused == 2);
   }
+
+  TEST_CASE("a store outage during a clock step's pass is retried once a second, not in a tight loop") {
+    // Found by the simulation (store outages, seed 5): the pass stayed a clock step's, whose
+    // jobs are all due, so the fire loop asked the refusing store again at once, forever.
+    EngineHarness h("2026-01-05T10:00:30Z");
+    FlakyStore flaky(*h.store);
+    h.start_on(flaky, make_config({make_job("orders", "*/10 * * * *")}));
+    flaky.fail_batches = 1000000;  // down until told otherwise
+    h.clock.step_wall(std::chrono::hours(2));
+    h.engine->on_clock_step();
+    h.advance(seconds(10));
+    CHECK(flaky.refused >= 10);
+    CHECK(flaky.refused <= 12);  // the step's pass, then one a second
+    CHECK(h.runs("orders").empty());
+    flaky.fail_batches = 0;
+    h.advance(seconds(2));
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].slot == instant("2026-01-05T12:00:00Z"));
+    bool step_seen = false;
+    for (const auto& g : h.gaps("orders")) step_seen |= g.reason == "clock step";
+    CHECK(step_seen);
+  }
 }
