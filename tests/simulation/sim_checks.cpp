@@ -129,7 +129,7 @@ void World::check_end() {
   }
   // Every slot of a checked job either has a run or is in the missed ledger with a reason.
   const auto until = std::chrono::floor<std::chrono::seconds>(m_cover_until.value_or(m_max_wall_up) - std::chrono::seconds(2));
-  const auto from = std::chrono::floor<std::chrono::seconds>(m_true_start);
+  const auto from = std::chrono::floor<std::chrono::seconds>(m_first_up.value_or(m_true_start));
   for (const auto& spec : m_specs) {
     if (!spec.checked) continue;
     std::set<std::chrono::sys_seconds> ran;

@@ -48,6 +48,10 @@ void World::pair_setup() {
                                                 ++m_outcome.fenced;
                                                 log(std::move(what));
                                               });
+    n->reach = std::make_unique<test::ForwardingStore>(static_cast<storage::RunStore&>(*n->store));
+    n->reach->refuse = [this, node = n.get()](std::string_view call) {
+      return store_refusal(node, call);
+    };
     m_nodes.push_back(std::move(n));
   }
   log(fmt::format("pair: lease {} ms, renewal every {} ms, margin {} ms", m_timings.lease.count(),
@@ -172,6 +176,14 @@ bool World::sync_term(Node& n) {
   if (!n.life) return false;
   auto& l = *n.life;
   const std::int64_t want = n.lease.role == ha::Role::leader ? n.lease.epoch : 0;
+  if (l.engine && l.start_failed) {  // LeaderScheduler: end_term(), a new one 1 s later
+    l.engine.reset();
+    l.start_failed = false;
+    log(fmt::format("{}: term {} ended (its start failed)", n.name, n.term_epoch));
+    n.term_epoch = 0;
+    n.term_retry_at = m_clock.steady_now() + 1s;
+    return true;
+  }
   if (l.engine) {
     if (!l.started || want == n.term_epoch) return false;
     l.engine.reset();
@@ -179,7 +191,7 @@ bool World::sync_term(Node& n) {
     log(fmt::format("{}: term {} ended", n.name, n.term_epoch));
     n.term_epoch = 0;
   }
-  if (want == 0) return false;
+  if (want == 0 || m_clock.steady_now() < n.term_retry_at) return false;
   start_term(n);
   return true;
 }
@@ -196,7 +208,7 @@ void World::start_term(Node& n) {
   options.run_id = [this] { return fmt::format("run-{}", ++m_run_counter); };
   options.pid = 4242;
   options.may_send = [this, node = &n, epoch] { return node_may_send(*node, epoch); };
-  l.engine = std::make_unique<core::Engine>(*l.io, *n.store, *l.client, m_clock, m_config, options);
+  l.engine = std::make_unique<core::Engine>(*l.io, *n.reach, *l.client, m_clock, m_config, options);
   l.started = false;
   n.term_epoch = n.last_epoch = epoch;
   log(fmt::format("{}: term {} starts with {}", n.name, epoch, m_config->fingerprint));
@@ -205,9 +217,17 @@ void World::start_term(Node& n) {
   boost::asio::co_spawn(*l.io, engine->start(),
                         [this, node = &n, life, engine](std::exception_ptr e, Result<void> r) {
                           if (e) return violation("Engine::start threw");
-                          if (!r) return violation("Engine::start failed: " + r.error().message);
                           if (node->life.get() != life || life->engine.get() != engine) return;
+                          if (!r && !store_down(node))
+                            return violation("Engine::start failed: " + r.error().message);
+                          if (!r) {
+                            log(fmt::format("{}: term {} start failed ({})", node->name,
+                                            node->term_epoch, r.error().message));
+                            life->start_failed = true;
+                            return;
+                          }
                           life->started = true;
+                          if (!m_first_up) m_first_up = m_clock.now();
                           log(fmt::format("{}: term {} ready", node->name, node->term_epoch));
                         });
 }
@@ -260,6 +280,7 @@ std::optional<SteadyTime> World::pair_next() const {
     }
     if (auto t = n->life->timers->earliest()) consider(*t);
     consider(n->claim == Node::Claim::idle ? n->next_claim : n->claim_at);
+    if (!n->life->engine && n->term_retry_at > m_clock.steady_now()) consider(n->term_retry_at);
   }
   return next;
 }
@@ -293,7 +314,8 @@ void World::pair_settle() {
     if (!changed) break;
   }
   for (const auto& n : m_nodes) {
-    if (n->life && n->life->started && m_clock.now() > m_max_wall_up) m_max_wall_up = m_clock.now();
+    if (n->life && n->life->started && !store_down(n.get()) && m_clock.now() > m_max_wall_up)
+      m_max_wall_up = m_clock.now();
   }
   check_pair();
 }
@@ -338,15 +360,20 @@ void World::pair_act() {
   if (r < (edge += 0.004)) return command();
   if (r < (edge += 0.001)) return m_steps ? clock_step(false) : void();
   if (r < (edge += 0.002)) return weather();
+  if (m_faults.store_outages && r < (edge += 0.0005)) return store_outage();
 }
 
-// One node's claims get no answer for 1 s to three leases.
+// One node's claims get no answer for 1 s to three leases; with store outages, half the
+// partitions cut its store calls too.
 void World::partition() {
   auto& n = *m_nodes[m_rng() % m_nodes.size()];
   ++m_outcome.partitions;
   const Millis d = uniform_ms(m_rng, 1s, 3 * m_timings.lease);
+  if (m_clock.steady_now() >= n.partitioned_until)
+    n.partition_cuts_store = m_faults.store_outages && uniform(m_rng) < 0.5;
   n.partitioned_until = std::max(n.partitioned_until, m_clock.steady_now() + d);
-  log(fmt::format("{}: PARTITIONED from the lease for {} ms", n.name, d.count()));
+  log(fmt::format("{}: PARTITIONED from the {} for {} ms", n.name,
+                  n.partition_cuts_store ? "database" : "lease", d.count()));
 }
 
 // Both nodes' claims fail for 1 s to two leases; the lease row survives.
@@ -365,7 +392,7 @@ void World::pair_finish() {
   calm.rate_no_record = m_sim_options.faults.rate_no_record;
   m_platform->set_faults(calm);
   m_net = m_net_calm;
-  m_db_down_until = m_clock.steady_now();
+  m_db_down_until = m_store_down_until = m_clock.steady_now();
   for (auto& n : m_nodes) {
     n->partitioned_until = m_clock.steady_now();
     if (!n->life) node_start(*n);

@@ -45,8 +45,8 @@ config::Job make_sim_job(const std::string& name, const std::string& schedule) {
 
 }  // namespace
 
-World::World(std::uint64_t seed, bool verbose, bool pair)
-    : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)),
+World::World(std::uint64_t seed, bool verbose, bool pair, SeedFaults faults)
+    : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)), m_faults(faults),
       m_clock(SysMillis(*parse_instant(k_start))), m_true_start(m_clock.now()),
       m_max_wall_up(m_clock.now()) {
   m_outcome.seed = seed;
@@ -63,6 +63,8 @@ World::World(std::uint64_t seed, bool verbose, bool pair)
       [this](const std::string& run, const std::string& execution, const std::string& by) {
         on_tied(run, execution, by);
       });
+  m_reach = std::make_unique<test::ForwardingStore>(static_cast<storage::RunStore&>(*m_observed));
+  m_reach->refuse = [this](std::string_view call) { return store_refusal(nullptr, call); };
   m_strict = std::getenv("BSCHED_SIM_STRICT") != nullptr;
   m_specs = {{"every-minute", "* * * * *", true},
              {"five", "*/5 * * * *", true},
@@ -158,15 +160,22 @@ void World::start_life() {
   options.random = [this] { return uniform(m_rng); };
   options.run_id = [this] { return fmt::format("run-{}", ++m_run_counter); };
   options.pid = 4242;
-  life->engine = std::make_unique<core::Engine>(*life->io, *m_observed, *life->client, m_clock,
+  life->engine = std::make_unique<core::Engine>(*life->io, *m_reach, *life->client, m_clock,
                                                 m_config, options);
   m_life = std::move(life);
   log("daemon: start with " + m_config->fingerprint);
   Life* l = m_life.get();
   boost::asio::co_spawn(*l->io, l->engine->start(), [this, l](std::exception_ptr e, Result<void> r) {
     if (e) return violation("Engine::start threw");
-    if (!r) return violation("Engine::start failed: " + r.error().message);
+    if (!r && !store_down(nullptr)) return violation("Engine::start failed: " + r.error().message);
+    if (!r) {
+      // The daemon exits with the error; systemd starts it again.
+      log("daemon: start failed (" + r.error().message + "), exits");
+      l->start_failed = true;
+      return;
+    }
     l->started = true;
+    if (!m_first_up) m_first_up = m_clock.now();
     log("daemon: ready");
   });
   run_ready();
@@ -190,7 +199,10 @@ void World::run_ready() {
   if (!m_life) return;
   m_life->io->restart();
   m_life->io->poll();
-  if (m_life->started && m_clock.now() > m_max_wall_up) m_max_wall_up = m_clock.now();
+  // An instant seen only while the store refused everything is not owed to the ledger: the
+  // clock may step back before the daemon can write anything for it.
+  if (m_life->started && !store_down(nullptr) && m_clock.now() > m_max_wall_up)
+    m_max_wall_up = m_clock.now();
 }
 
 // Moves time forward by `d`, firing every timer on the way at its own instant.
@@ -231,6 +243,7 @@ void World::step() {
 void World::act() {
   const double r = uniform(m_rng);
   if (!m_life) return start_life();
+  if (m_life->start_failed) return kill_life();
   if (r < m_p_crash) return crash();
   if (!m_life->started) return;
   double edge = m_p_crash;
@@ -239,6 +252,40 @@ void World::act() {
   if (r < (edge += 0.001)) return m_steps ? clock_step(false) : void();
   if (r < (edge += 0.0005)) return clock_step(true);
   if (r < (edge += 0.002)) return weather();
+  if (m_faults.store_outages && r < (edge += 0.001)) return store_outage();
+}
+
+// The store refuses every call for 100 ms to 20 min: locked (busy), disk full, or no answer.
+void World::store_outage() {
+  ++m_outcome.store_outages;
+  const double r = uniform(m_rng);
+  const Millis d = r < 0.6   ? uniform_ms(m_rng, 100ms, 5s)
+                   : r < 0.9 ? uniform_ms(m_rng, 5s, 2min)
+                             : uniform_ms(m_rng, 2min, 20min);
+  using K = storage::StoreErrorKind;
+  const K kinds[] = {K::busy, K::full, K::io};
+  m_store_down_kind = kinds[m_rng() % 3];
+  m_store_down_until = std::max(m_store_down_until, m_clock.steady_now() + d);
+  log(fmt::format("store: OUTAGE ({}) for {} ms", storage::to_string(m_store_down_kind), d.count()));
+}
+
+bool World::store_down(const Node* node) const {
+  const auto now = m_clock.steady_now();
+  if (now < m_store_down_until) return true;
+  return node && m_faults.store_outages &&
+         ((node->partition_cuts_store && now < node->partitioned_until) || now < m_db_down_until);
+}
+
+std::optional<storage::StoreError> World::store_refusal(const Node* node, std::string_view call) {
+  if (!store_down(node)) return std::nullopt;
+  ++m_outcome.store_refused;
+  if (m_clock.steady_now() < m_store_down_until)
+    return storage::StoreError{m_store_down_kind,
+                               fmt::format("{}: the store is down (simulated)", call)};
+  return storage::StoreError{storage::StoreErrorKind::io,
+                             fmt::format("{}: no answer within the deadline (simulated: {} "
+                                         "cannot reach the database)",
+                                         call, node->name)};
 }
 
 void World::crash() {
@@ -342,6 +389,8 @@ void World::finish() {
   calm.rate_no_record = m_sim_options.faults.rate_no_record;
   m_platform->set_faults(calm);
   m_net = m_net_calm;
+  m_store_down_until = m_clock.steady_now();
+  if (m_life && m_life->start_failed) kill_life();
   if (!m_life) start_life();
   for (int i = 0; i < 1000 && !m_life->started; ++i) advance(1s);
   if (m_offset != 0ms) {
@@ -394,13 +443,13 @@ std::vector<storage::RunRow> World::all_runs() {
   return rows;
 }
 
-SeedOutcome run_seed(std::uint64_t seed, bool verbose) {
-  World world(seed, verbose);
+SeedOutcome run_seed(std::uint64_t seed, bool verbose, SeedFaults faults) {
+  World world(seed, verbose, false, faults);
   return world.run();
 }
 
-SeedOutcome run_pair_seed(std::uint64_t seed, bool verbose) {
-  World world(seed, verbose, true);
+SeedOutcome run_pair_seed(std::uint64_t seed, bool verbose, SeedFaults faults) {
+  World world(seed, verbose, true, faults);
   return world.run();
 }
 

@@ -34,17 +34,25 @@ struct SeedOutcome {
   int db_restarts = 0;  // both nodes' claims failed for a while
   int fenced = 0;       // writes the fencing store refused
   int late_sends = 0;   // triggers that left after their term ended (the lease still held)
+  int store_outages = 0;  // the store refused every call for a while
+  int store_refused = 0;  // calls it refused then (a pair: also a node's partitions and restarts)
 
   bool ok() const { return violations.empty(); }
 };
 
 inline constexpr std::size_t k_kept_events = 200;
 
+// Faults a seed may draw that were added after some seeds were pinned: a pinned seed turns
+// them off to keep playing the events it was pinned for.
+struct SeedFaults {
+  bool store_outages = true;  // the store refuses every call for a while (busy, full, no answer)
+};
+
 // Plays one seed. `verbose`: every event is also printed to stdout as it happens.
-SeedOutcome run_seed(std::uint64_t seed, bool verbose = false);
+SeedOutcome run_seed(std::uint64_t seed, bool verbose = false, SeedFaults faults = {});
 
 // Plays one seed with two nodes of an active/standby pair (docs/testing.md, "pair mode").
-SeedOutcome run_pair_seed(std::uint64_t seed, bool verbose = false);
+SeedOutcome run_pair_seed(std::uint64_t seed, bool verbose = false, SeedFaults faults = {});
 
 // The seed, the broken invariants and the event list, for a failure message.
 std::string describe(const SeedOutcome& outcome);

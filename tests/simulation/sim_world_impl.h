@@ -34,6 +34,7 @@ struct Life {
   std::unique_ptr<platform::PlatformClient> client;
   std::unique_ptr<core::Engine> engine;
   bool started = false;  // Engine::start() completed
+  bool start_failed = false;  // Engine::start() failed: the store refused its reads (an outage)
 };
 
 // A crash of `life`: the engine, then the client, then the io_context (World::kill_life).
@@ -49,6 +50,7 @@ struct Node {
   std::string name;
   std::unique_ptr<Life> life;  // null while crashed
   std::unique_ptr<FencingStore> store;
+  std::unique_ptr<test::ForwardingStore> reach;  // `store` as its engine reaches it (outages)
   ha::LeaseState lease;
   std::int64_t term_epoch = 0;  // the epoch of life->engine; 0: no term
   std::int64_t last_epoch = 0;  // the epoch of the latest term of this life, running or ended
@@ -59,6 +61,9 @@ struct Node {
   ha::ClaimAnswer answer;
   SteadyTime restart_at{};        // while crashed
   SteadyTime partitioned_until{};  // its claims get no answer before this
+  bool partition_cuts_store = false;  // ... nor its store calls (the keeper's own connection
+                                      // can break alone)
+  SteadyTime term_retry_at{};      // after a term whose start failed (LeaderScheduler: 1 s)
 };
 
 // A job of the simulation.
@@ -70,7 +75,7 @@ struct SimJobSpec {
 
 class World {
  public:
-  World(std::uint64_t seed, bool verbose, bool pair = false);
+  World(std::uint64_t seed, bool verbose, bool pair = false, SeedFaults faults = {});
   ~World();
   SeedOutcome run();
 
@@ -94,6 +99,11 @@ class World {
   void command();
   void clock_step(bool suspend);
   void weather();
+  void store_outage();
+  // The error of a store call made now, or none: an outage, or (`node`) a partition or a
+  // database restart.
+  std::optional<storage::StoreError> store_refusal(const Node* node, std::string_view call);
+  bool store_down(const Node* node) const;  // store_refusal would refuse a call now
   void finish();
   SysMillis platform_now() const;
 
@@ -138,10 +148,13 @@ class World {
 
   test::FakeClock m_clock;
   SysMillis m_true_start;
+  // The wall instant the first engine started: jobs are owed their slots after it (a daemon
+  // whose store was down at its first start registered no job before).
+  std::optional<SysMillis> m_first_up;
   std::chrono::steady_clock::time_point m_steady_start{};
   Millis m_suspended{0};
   Millis m_offset{0};        // the daemon's wall clock minus the true time
-  SysMillis m_max_wall_up;   // latest wall instant the engine saw while running
+  SysMillis m_max_wall_up;   // latest wall instant the engine saw running, its store up
   std::optional<SysMillis> m_cover_until;  // slots up to here are checked (set at the end)
 
   sim::SimOptions m_sim_options;
@@ -152,6 +165,10 @@ class World {
 
   std::unique_ptr<storage::SqliteRunStore> m_store;
   std::unique_ptr<ObservingStore> m_observed;
+  std::unique_ptr<test::ForwardingStore> m_reach;  // m_observed as the single engine reaches it
+  SeedFaults m_faults;
+  SteadyTime m_store_down_until{};
+  storage::StoreErrorKind m_store_down_kind = storage::StoreErrorKind::io;
   std::unique_ptr<Life> m_life;
 
   std::vector<SimJobSpec> m_specs;

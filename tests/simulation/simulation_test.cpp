@@ -6,6 +6,7 @@
 //   BSCHED_SIM_SEEDS=N    exactly N seeds instead (long mode), from BSCHED_SIM_FIRST (default 1)
 //   BSCHED_SIM_SEED=N     that one seed only (replay); BSCHED_SIM_VERBOSE=1 prints its events
 //   BSCHED_SIM_PAIR=1     with BSCHED_SIM_SEED: replay the seed in pair mode (two nodes)
+//   BSCHED_SIM_PINNED=1   with BSCHED_SIM_SEED: replay it as the pinned cases do (no store outages)
 //
 // The pair mode's case ("two nodes of a pair") takes the same variables, with a budget of
 // 20 s by default.
@@ -30,6 +31,15 @@ std::optional<std::uint64_t> env_number(const char* name) {
   return std::strtoull(v, nullptr, 10);
 }
 
+// The pinned seeds were found before the store outages: without them they play the events
+// they were pinned for.
+constexpr SeedFaults k_pinned{.store_outages = false};
+
+// A replay as a pinned seed plays (BSCHED_SIM_PINNED=1), or as the budget's seeds do.
+SeedFaults replay_faults() {
+  return env_number("BSCHED_SIM_PINNED").value_or(0) != 0 ? k_pinned : SeedFaults{};
+}
+
 void require_ok(const SeedOutcome& o) {
   INFO(describe(o));
   CHECK(o.ok());
@@ -42,7 +52,7 @@ TEST_SUITE("simulation") {
     const bool verbose = env_number("BSCHED_SIM_VERBOSE").value_or(0) != 0;
     if (env_number("BSCHED_SIM_PAIR").value_or(0) != 0) return;  // a pair replay
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
-      auto o = run_seed(*seed, verbose);
+      auto o = run_seed(*seed, verbose, replay_faults());
       MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs", *seed, o.steps,
                           o.crashes, o.accepted, o.runs));
       return require_ok(o);
@@ -53,7 +63,7 @@ TEST_SUITE("simulation") {
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t count = 0;
     int failures = 0;
-    long crashes = 0, executions = 0, ambiguous = 0, skewed = 0;
+    long crashes = 0, executions = 0, ambiguous = 0, skewed = 0, outages = 0, refused = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
@@ -61,6 +71,8 @@ TEST_SUITE("simulation") {
       ++count;
       crashes += o.crashes;
       executions += o.accepted;
+      outages += o.store_outages;
+      refused += o.store_refused;
       for (const auto& a : o.ambiguous) ++(a.starts_with("under clock skew") ? skewed : ambiguous);
       if (!o.ok()) {
         ++failures;
@@ -72,9 +84,10 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation: {} seeds from {} in {:.1f} s ({:.1f} seeds/s), {} crashes, "
-                        "{} executions, {} credited ambiguously, {} under clock skew, {} failed",
-                        count, first, secs, count / secs, crashes, executions, ambiguous, skewed,
-                        failures));
+                        "{} store outages ({} calls refused), {} executions, {} credited "
+                        "ambiguously, {} under clock skew, {} failed",
+                        count, first, secs, count / secs, crashes, outages, refused, executions,
+                        ambiguous, skewed, failures));
     CHECK(count > 0);
   }
 
@@ -82,7 +95,7 @@ TEST_SUITE("simulation") {
     const bool verbose = env_number("BSCHED_SIM_VERBOSE").value_or(0) != 0;
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
       if (env_number("BSCHED_SIM_PAIR").value_or(0) == 0) return;  // a single-mode replay
-      auto o = run_pair_seed(*seed, verbose);
+      auto o = run_pair_seed(*seed, verbose, replay_faults());
       MESSAGE(fmt::format("pair seed {}: {} steps, {} crashes, {} takeovers, {} partitions, {} "
                           "database restarts, {} fenced writes, {} late triggers, {} "
                           "executions, {} runs",
@@ -97,7 +110,7 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, takeovers = 0, partitions = 0, restarts = 0, fenced = 0,
-         late = 0, ambiguous = 0;
+         late = 0, ambiguous = 0, outages = 0, refused = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
@@ -110,6 +123,8 @@ TEST_SUITE("simulation") {
       restarts += o.db_restarts;
       fenced += o.fenced;
       late += o.late_sends;
+      outages += o.store_outages;
+      refused += o.store_refused;
       ambiguous += static_cast<long>(o.ambiguous.size());
       if (!o.ok()) {
         ++failures;
@@ -121,11 +136,11 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation, pair: {} seeds from {} in {:.1f} s ({:.2f} seeds/s), {} "
-                        "crashes, {} takeovers, {} partitions, {} database restarts, {} fenced "
-                        "writes, {} triggers sent after their term ended, {} executions, {} "
-                        "credited ambiguously, {} failed",
+                        "crashes, {} takeovers, {} partitions, {} database restarts, {} store "
+                        "outages ({} calls refused), {} fenced writes, {} triggers sent after "
+                        "their term ended, {} executions, {} credited ambiguously, {} failed",
                         count, first, secs, count / secs, crashes, takeovers, partitions, restarts,
-                        fenced, late, executions, ambiguous, failures));
+                        outages, refused, fenced, late, executions, ambiguous, failures));
     CHECK(count > 0);
   }
 
@@ -138,7 +153,7 @@ TEST_SUITE("simulation") {
   // (Engine::Impl::apply, Phase::ended).
   TEST_CASE("simulation: pair seed 150, a term that ended writes nothing over the next term's "
             "runs") {
-    require_ok(run_pair_seed(150));
+    require_ok(run_pair_seed(150, false, k_pinned));
   }
 
   // Pair seed 214, the same across nodes: node a's term 7 sent run-25's trigger, then a was
@@ -149,7 +164,7 @@ TEST_SUITE("simulation") {
   // term) showed the same.
   TEST_CASE("simulation: pair seed 214, a node that lost the lease writes nothing over the new "
             "leader's runs") {
-    require_ok(run_pair_seed(214));
+    require_ok(run_pair_seed(214, false, k_pinned));
   }
 
   // Seed 115: two catch-up runs of one job sent together, both answered, then crashes while
@@ -157,14 +172,14 @@ TEST_SUITE("simulation") {
   // record the first had already been tied to (recovery re-claimed finished runs' records only
   // for runs resumed uncertain, not for polled ones).
   TEST_CASE("simulation: seed 115, a polled run resumed after a restart never takes a finished run's record") {
-    require_ok(run_seed(115));
+    require_ok(run_seed(115, false, k_pinned));
   }
 
   // Seed 118: a run queued behind another (overlap: queue) of a paused job, the wall clock
   // stepped back before its slot, a crash: recovery deleted the row, and the slot was lost
   // from the history (no run, no gap).
   TEST_CASE("simulation: seed 118, a queued run survives a restart after the wall clock stepped back") {
-    require_ok(run_seed(118));
+    require_ok(run_seed(118, false, k_pinned));
   }
 
   // Seed 11: a run whose trigger's answer was lost reconciled while a later run of the same
@@ -172,7 +187,7 @@ TEST_SUITE("simulation") {
   // record (counted apart as ambiguous then). A run learning its record by request now
   // blocks reconciling runs from its window until it is tied (blocks_match).
   TEST_CASE("simulation: seed 11, a reconciling run never takes the record of a later run polling for it") {
-    auto o = run_seed(11);
+    auto o = run_seed(11, false, k_pinned);
     require_ok(o);
     CHECK_MESSAGE(o.ambiguous.empty(), describe(o));
   }
