@@ -46,11 +46,12 @@ config::Job make_sim_job(const std::string& name, const std::string& schedule) {
 }  // namespace
 
 World::World(std::uint64_t seed, bool verbose, bool pair, SeedFaults faults)
-    : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)), m_faults(faults),
+    : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)),
       m_clock(SysMillis(*parse_instant(k_start))), m_true_start(m_clock.now()),
       m_max_wall_up(m_clock.now()) {
   m_outcome.seed = seed;
   m_outcome.pair = m_pair = pair;
+  m_faults = faults;
   spdlog::set_level(std::getenv("BSCHED_TEST_LOG") ? spdlog::level::debug : spdlog::level::off);
   m_steady_start = m_clock.steady_now();
   setup_platform();
