@@ -222,7 +222,7 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   d.load_jobs(d.jobs.config(), false);
   if (auto r = d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
-  d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
+  co_await d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
   // Trackers may start (and even end) inline, so spawn them from a copy of the table.
   std::vector<std::shared_ptr<Tracked>> resumed;
   for (auto& [id, t] : d.runs) {
@@ -239,18 +239,26 @@ boost::asio::awaitable<Result<void>> Engine::start() {
 }
 
 void Engine::reload(std::shared_ptr<const config::Config> config) {
-  auto& d = *m_impl;
   if (!config) return;
-  d.load_jobs(config, true);
+  auto& d = *m_impl;
+  if (d.fire.writing) {
+    d.fire.reload_waiting = std::move(config);  // the latest wins; applied when it is back
+    return;
+  }
+  d.reload(std::move(config));
+}
+
+void Engine::Impl::reload(std::shared_ptr<const config::Config> config) {
+  load_jobs(config, true);
   // The auth circuit is closed again: the next call tells whether the new credentials work,
   // and the triggers it held go now (within their deadlines).
-  d.client.reset_auth();
-  d.platform.credentials_changed();
-  d.release_auth_holds();
-  d.house.config_loaded(d.clock.now());
-  spdlog::info("engine.reloaded jobs={} fingerprint={}", stats().jobs, config->fingerprint);
-  d.write_heartbeat();
-  d.wake_fire_loop();
+  client.reset_auth();
+  platform.credentials_changed();
+  release_auth_holds();
+  house.config_loaded(clock.now());
+  spdlog::info("engine.reloaded jobs={} fingerprint={}", jobs.active(), config->fingerprint);
+  write_heartbeat();
+  wake_fire_loop();
 }
 
 void Engine::on_clock_step() {
@@ -261,7 +269,13 @@ void Engine::on_clock_step() {
 }
 
 void Engine::check_commands() {
-  if (m_impl->life.phase == Impl::Phase::running) m_impl->take_commands();
+  auto& d = *m_impl;
+  if (d.life.phase != Impl::Phase::running) return;
+  if (d.fire.writing) {
+    d.fire.commands_waiting = true;  // taken when the batch's write is back
+    return;
+  }
+  d.take_commands();
 }
 
 boost::asio::awaitable<void> Engine::stop() {
@@ -274,8 +288,8 @@ boost::asio::awaitable<void> Engine::stop() {
   d.house.timer().cancel();
   for (auto& [id, t] : d.runs) t->timer->cancel();
   // Trackers waiting on their timers end at once; those inside a platform call end when the
-  // call returns (its own deadline bounds that). Store calls are synchronous, so no
-  // transaction is in progress whenever this coroutine runs.
+  // call returns (its own deadline bounds that), and those waiting for a commit on the
+  // commit thread when it ends (the store's statement deadline bounds that).
   co_await d.drain();
   d.life.phase = Impl::Phase::ended;
   spdlog::info("engine.stopped in_flight={}", d.runs.size());

@@ -122,11 +122,11 @@ void Engine::Impl::terminal_committed(const Tracked& t, const TerminalOutcome& o
   if (out.alerted) alerts_written();
 }
 
-StoreResult<void> Engine::Impl::record_gap_alert(const storage::SlotGap& gap) {
+std::optional<storage::NewAlert> Engine::Impl::gap_alert(const storage::SlotGap& gap) const {
   // Slots of a paused job are the operator's choice, not an incident.
-  if (gap.kind != RunState::missed || gap.reason.starts_with("paused")) return {};
+  if (gap.kind != RunState::missed || gap.reason.starts_with("paused")) return std::nullopt;
   auto sinks = alert_sinks(AlertKind::missed, gap.job);
-  if (sinks.empty()) return {};
+  if (sinks.empty()) return std::nullopt;
   storage::NewAlert a;
   a.kind = AlertKind::missed;
   a.job = gap.job;
@@ -137,7 +137,7 @@ StoreResult<void> Engine::Impl::record_gap_alert(const storage::SlotGap& gap) {
                                            format_utc(gap.first), gap.reason);
   a.created_at = gap.recorded_at;
   a.sinks = std::move(sinks);
-  return store.record_alert(a);
+  return a;
 }
 
 // The run's first request left at `sent`: `late` for each sink whose late_after it passed.

@@ -11,6 +11,9 @@
 
 #include <fmt/format.h>
 
+#include <set>
+#include <utility>
+
 namespace bsched::core {
 
 using storage::RunState;
@@ -48,7 +51,9 @@ boost::asio::awaitable<void> Engine::Impl::fire_loop() {
                   : fire.next == Pass::store_retry ? k_reason_store
                                                        : k_reason_late;
     auto pass = fire.next == Pass::due ? SlotPass::on_time : SlotPass::catch_up;
-    if (fire_due(clock.now(), every, reason, fire_batch, pass)) {
+    // Named: a co_await inside the if condition made g++ 12 emit a trap (burst_hold_cap).
+    const bool more = co_await fire_due(clock.now(), every, reason, fire_batch, pass);
+    if (more) {
       fire_batch = k_later_fire_batch;
       // More slots are due: let this batch's trackers send their requests first; the
       // answers' state writes wait until the whole burst is out.
@@ -129,8 +134,13 @@ void Engine::Impl::wake_fire_loop() { fire.timer->cancel(); }
 // now: a burst of same-second slots goes out in batches, each batch's requests leaving while
 // the next one is planned. When the store refuses, nothing in memory changes and the loop
 // retries shortly; the slots then fire late (catch-up rules), never twice.
-bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late_reason,
-                            std::size_t limit, SlotPass pass) {
+//
+// On PostgreSQL the write goes to the commit thread and the loop goes on meanwhile (trackers
+// poll and send, the listener answers); a reload or commands arriving then wait for it
+// (FireLoop::writing). On SQLite it is written here, without suspending.
+boost::asio::awaitable<bool> Engine::Impl::fire_due(SysMillis now, bool every_job,
+                                                    std::string_view late_reason,
+                                                    std::size_t limit, SlotPass pass) {
   std::vector<JobRuntime*> batch;
   bool more = false;
   if (every_job) {
@@ -150,89 +160,152 @@ bool Engine::Impl::fire_due(SysMillis now, bool every_job, std::string_view late
   }
   if (batch.empty() && fire.next != FireLoop::Pass::store_retry) {
     fire.next = FireLoop::Pass::due;  // nothing to look at (no job enabled)
-    return false;
+    co_return false;
   }
-  std::vector<std::pair<JobRuntime*, sys_seconds>> old_horizons;
-  Planned planned;
-  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
-    for (auto* jr : batch) {
-      old_horizons.emplace_back(jr, jr->horizon);
-      BSCHED_TRY(plan_job(*jr, now, late_reason, pass, planned));
-    }
-    return {};
-  });
+  const auto asked = fire.next;  // a clock step may come while the write is away
+  auto planned = std::make_shared<Planned>();
+  planned->now = now;
+  for (auto* jr : batch) {
+    planned->horizons.emplace_back(jr, jr->horizon);
+    plan_job(*jr, now, late_reason, pass, *planned);
+  }
+  // A named function, not a temporary in the co_await (g++ 12, see WriteBatch::transition).
+  std::function<storage::StoreResult<void>()> write = [&store = store, planned] {
+    return write_planned(store, *planned);
+  };
+  fire.writing = true;
+  auto r = co_await writes.transact(std::move(write));
+  fire.writing = false;
+  if (life.phase == Phase::ended) co_return false;  // stopped meanwhile: another term's now
   if (!r) {
     store_error("fire", r.error());
-    for (auto& t : planned.created) runs.remove(*t);
-    for (auto& [jr, h] : old_horizons) jr->horizon = h;
+    for (auto& [jr, h] : planned->horizons) jr->horizon = h;
     // A clock step's pass is retried as such (every job); any other as the due jobs.
     if (fire.next != FireLoop::Pass::clock_step) fire.next = FireLoop::Pass::store_retry;
     fire.refused = true;
-    return false;
+    after_write();
+    co_return false;
   }
-  fire.next = FireLoop::Pass::due;
+  if (fire.next == asked) fire.next = FireLoop::Pass::due;
   fire.refused = false;
   store_ok();
-  for (const auto& line : planned.lines) spdlog::info("{}", line);
-  for (const auto& gap : planned.gaps) metrics.missed(gap);
-  if (!planned.gaps.empty()) alerts_written();
+  apply_planned(*planned);
   for (auto* jr : batch) jobs.reschedule(*jr);
-  for (auto& t : planned.created) {
-    if (t->wait != Tracked::Wait::queued) spawn_tracker(t);
-  }
-  return more;
+  after_write();
+  co_return more;
 }
 
-// The slots of one job in (horizon, now]: gaps recorded, runs created or skipped per the
-// overlap policy. Runs created here enter `runs` at once so the next slot sees them.
-storage::StoreResult<void> Engine::Impl::plan_job(JobRuntime& jr, SysMillis now,
-                                                  std::string_view late_reason, SlotPass pass,
-                                                  Planned& out) {
-  auto& created = out.created;
-  auto& lines = out.lines;
+storage::StoreResult<void> write_planned(storage::RunStore& store, Planned& p) {
+  for (auto& step : p.steps) {
+    if (step.run) {
+      auto row = store.create_run(step.new_run, p.now);
+      if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) continue;
+      if (!row) return row.error();
+      step.row = std::move(*row);
+      continue;
+    }
+    if (step.skipped_behind) {
+      if (const auto& ahead = p.steps[*step.skipped_behind].row) {
+        step.gap->reason = decide_overlap(step.policy, ahead->id, step.queued_before).reason;
+      }
+    }
+    BSCHED_TRY(store.record_gap(*step.gap));
+    if (step.alert) BSCHED_TRY(store.record_alert(*step.alert));
+  }
+  return {};
+}
+
+// The batch committed: its runs are tracked, its lines logged, its gaps counted.
+void Engine::Impl::apply_planned(Planned& p) {
+  std::vector<std::string> lines;
+  std::vector<std::shared_ptr<Tracked>> created;
+  std::set<std::string> queued_jobs;
+  bool gaps = false;
+  for (auto& step : p.steps) {
+    if (step.gap) {
+      gaps = true;
+      lines.push_back(gap_line(*step.gap));
+      metrics.missed(*step.gap);
+      continue;
+    }
+    auto& t = step.run;
+    if (!step.row) {
+      lines.push_back(fmt::format("slot.duplicate job={} slot={}", t->row.job,
+                                  format_utc(step.slot.slot)));
+      continue;
+    }
+    t->row = std::move(*step.row);
+    runs.add(t);
+    created.push_back(t);
+    note_created(*t, step.slot, p.now, lines);
+    if (t->wait == Tracked::Wait::queued) {
+      queued_jobs.insert(t->row.job);
+      lines.push_back(fmt::format("run.queued job={} run={} behind={}", t->row.job, t->row.id,
+                                  runs.oldest_active(t->row.job).value_or(0)));
+    }
+  }
+  for (const auto& line : lines) spdlog::info("{}", line);
+  if (gaps) alerts_written();
+  for (auto& t : created) {
+    if (t->wait != Tracked::Wait::queued) spawn_tracker(t);
+  }
+  // The run a slot queued behind may have ended while the write was away (or its own slot
+  // was claimed already): the queue moves on.
+  for (const auto& job : queued_jobs) release_queued(job);
+}
+
+void Engine::Impl::after_write() {
+  if (auto config = std::exchange(fire.reload_waiting, nullptr)) reload(std::move(config));
+  if (std::exchange(fire.commands_waiting, false) && life.phase == Phase::running) {
+    take_commands();
+  }
+}
+
+// The slots of one job in (horizon, now]: gaps to record, runs to create or slots skipped per
+// the overlap policy. A run planned here counts as in flight for the job's later slots.
+void Engine::Impl::plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
+                            SlotPass pass, Planned& out) {
   const auto& job = *jr.job;
   auto plan = jr.paused ? plan_paused(*jr.slots, job.name, jr.horizon, now, jr.paused_at,
                                       late_reason)
                         : plan_due_slots(*jr.slots, job.name, catchup_policy(job), jr.horizon, now,
                                          late_reason, pass);
-  for (const auto& gap : plan.gaps) {
-    BSCHED_TRY(store.record_gap(gap));
-    BSCHED_TRY(record_gap_alert(gap));
-    lines.push_back(gap_line(gap));
-    out.gaps.push_back(gap);
+  for (auto& gap : plan.gaps) {
+    auto& step = out.steps.emplace_back();
+    step.alert = gap_alert(gap);
+    step.gap = std::move(gap);
   }
+  // What overlap sees: the runs in flight, then the ones planned in this batch.
+  auto in_flight = runs.oldest_active(job.name);
+  std::optional<std::size_t> planned_in_flight;  // its step
+  bool queued = runs.has_held(job.name);
   for (const auto& slot : plan.fire) {
-    auto decision = decide_overlap(job.settings->overlap, runs.oldest_active(job.name),
-                                   runs.has_held(job.name));
+    const auto policy = job.settings->overlap;
+    auto decision = decide_overlap(
+        policy, in_flight ? in_flight : (planned_in_flight ? std::optional<std::int64_t>(0) : std::nullopt),
+        queued);
+    auto& step = out.steps.emplace_back();
+    step.slot = slot;
     if (decision.action == OverlapAction::skip) {
-      storage::SlotGap gap{0, job.name, RunState::skipped, slot.slot, slot.slot, 1, decision.reason, now};
-      BSCHED_TRY(store.record_gap(gap));
-      lines.push_back(gap_line(gap));
-      out.gaps.push_back(std::move(gap));
+      step.gap = storage::SlotGap{0, job.name, RunState::skipped, slot.slot, slot.slot, 1,
+                                  decision.reason, now};
+      if (!in_flight) step.skipped_behind = planned_in_flight;
+      step.policy = policy;
+      step.queued_before = queued;
       continue;
     }
     auto t = make_tracked(jr, slot.slot);
-    storage::NewRun n{t->row.run_id, job.name, slot.trigger, slot.slot, {}};
-    bool queued = decision.action == OverlapAction::queue;
-    t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
-    if (!queued) stage_submit(*t, n, now);
-    auto row = store.create_run(n, now);
-    if (!row && row.error().kind == storage::StoreErrorKind::duplicate_slot) {
-      lines.push_back(fmt::format("slot.duplicate job={} slot={}", job.name, format_utc(slot.slot)));
-      continue;
+    step.new_run = storage::NewRun{t->row.run_id, job.name, slot.trigger, slot.slot, {}};
+    if (decision.action == OverlapAction::queue) {
+      t->wait = Tracked::Wait::queued;
+      queued = true;
+    } else {
+      stage_submit(*t, step.new_run, now);
+      if (!in_flight && !planned_in_flight) planned_in_flight = out.steps.size() - 1;
     }
-    if (!row) return row.error();
-    t->row = *row;
-    runs.add(t);
-    created.push_back(t);
-    note_created(*t, slot, now, lines);
-    if (t->wait == Tracked::Wait::queued) {
-      lines.push_back(fmt::format("run.queued job={} run={} behind={}", job.name, t->row.id,
-                                  runs.oldest_active(job.name).value_or(0)));
-    }
+    step.run = std::move(t);
   }
   if (plan.last_slot) jr.horizon = std::max(jr.horizon, *plan.last_slot);
-  return {};
 }
 
 // "run.created …", formatted only when logged: a burst makes a thousand of these.

@@ -39,12 +39,33 @@ namespace bsched::core {
 // again. Nothing in memory moves on meanwhile.
 inline constexpr Millis k_store_retry = std::chrono::seconds(1);
 
-// What planning one batch of due jobs made (Impl::fire_due, Impl::plan_job).
+// One batch of due jobs: planned on the event loop (Impl::plan_job), written in one
+// transaction (write_planned: on the commit thread when there is one, while the loop goes
+// on) and acted on once committed (Impl::apply_planned). The write owns it meanwhile.
 struct Planned {
-  std::vector<std::shared_ptr<Tracked>> created;  // new runs, in `runs` already
-  std::vector<std::string> lines;  // logged once the batch is committed
-  std::vector<storage::SlotGap> gaps;  // recorded: counted once the batch is committed
+  // One write of the batch, in plan order: a gap to record (missed or skipped slots, with its
+  // alert event) or a run to create.
+  struct Step {
+    std::optional<storage::SlotGap> gap;
+    std::optional<storage::NewAlert> alert;
+    // A slot skipped by overlap behind a run of this batch (the step's index): its reason
+    // names the run's id, known once that run is written.
+    std::optional<std::size_t> skipped_behind;
+    config::Overlap policy = config::Overlap::skip;  // (skipped_behind) the job's policy
+    bool queued_before = false;  // (skipped_behind) a slot of the job was queued already
+    std::shared_ptr<Tracked> run;  // a run to create: tracked once written
+    storage::NewRun new_run;
+    DueSlot slot;
+    std::optional<storage::RunRow> row;  // written: the run's row; none: its slot was claimed
+  };
+  SysMillis now{};
+  std::vector<Step> steps;
+  std::vector<std::pair<JobRuntime*, sys_seconds>> horizons;  // each job's before planning
 };
+
+// Writes a planned batch inside the caller's transaction, step by step (any thread: it
+// touches only `p` and the store).
+storage::StoreResult<void> write_planned(storage::RunStore& store, Planned& p);
 
 // What a run's terminal transition wrote besides the row (Impl::terminal_writes), filled in
 // inside the transaction and acted on once it committed.
@@ -116,6 +137,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // The store refused the last pass: the next waits k_store_retry, whatever its kind (a
     // clock step's pass stays one, and its jobs are all due at once).
     bool refused = false;
+    // A batch's write is away (on the commit thread): the job table is the batch's until it
+    // is back, so a reload or the commands that arrive meanwhile wait for it.
+    bool writing = false;
+    std::shared_ptr<const config::Config> reload_waiting;
+    bool commands_waiting = false;
     BurstWrites burst;
   };
   FireLoop fire;
@@ -127,6 +153,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void resume_run(const storage::RunRow& row);
   void claim_recent_records();  // recovery: claims of runs that ended before the restart
   void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);
+  void reload(std::shared_ptr<const config::Config> config);
   const config::Job* job_config(const std::string& name,
                                 std::shared_ptr<const config::Config>& keep);
 
@@ -141,11 +168,17 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> counted_submit(
       const platform::ExecutionRequest& request);
   // `pass`: catch_up after downtime, a clock step or a store outage (see SlotPass).
-  bool fire_due(SysMillis now, bool every_job, std::string_view late_reason,
-                std::size_t limit = SIZE_MAX, SlotPass pass = SlotPass::on_time);
+  // Returns whether more jobs are due now.
+  boost::asio::awaitable<bool> fire_due(SysMillis now, bool every_job,
+                                        std::string_view late_reason,
+                                        std::size_t limit = SIZE_MAX,
+                                        SlotPass pass = SlotPass::on_time);
   bool stopping() const { return life.phase == Phase::stopping || life.phase == Phase::ended; }
-  storage::StoreResult<void> plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason,
-                                      SlotPass pass, Planned& out);
+  void plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason, SlotPass pass,
+                Planned& out);
+  void apply_planned(Planned& p);
+  // The reloads and commands that waited for a batch's write.
+  void after_write();
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void note_created(const Tracked& t, const DueSlot& slot, SysMillis now,
                     std::vector<std::string>& lines) const;
@@ -185,7 +218,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::function<storage::StoreResult<void>(const storage::RunRow&)> terminal_writes(
       const Tracked& t, storage::RunState to, SysMillis now, std::shared_ptr<TerminalOutcome> out);
   void terminal_committed(const Tracked& t, const TerminalOutcome& out, SysMillis now);
-  storage::StoreResult<void> record_gap_alert(const storage::SlotGap& gap);
+  // A missed gap's alert event; none for skipped or paused slots or a job without sinks.
+  std::optional<storage::NewAlert> gap_alert(const storage::SlotGap& gap) const;
   void check_late(const Tracked& t, SysMillis sent);
   void check_stuck(SysMillis now);
   void auth_opened(SysMillis now);

@@ -48,17 +48,26 @@ void WriteBatch::State::post_flush() {
   });
 }
 
-StoreResult<void> WriteBatch::State::commit(storage::RunStore& store,
-                                            const std::vector<std::shared_ptr<Item>>& items) {
+namespace {
+
+StoreResult<void> guarded_transaction(storage::RunStore& store,
+                                      const std::function<StoreResult<void>()>& fn) {
   try {
-    return store.in_transaction([&]() -> StoreResult<void> {
-      for (auto& item : items) item->result = store.in_transaction(item->fn);
-      return {};
-    });
+    return store.in_transaction(fn);
   } catch (const std::exception& e) {
     return storage::StoreError{storage::StoreErrorKind::io,
                                std::string("the commit failed: ") + e.what()};
   }
+}
+
+}  // namespace
+
+StoreResult<void> WriteBatch::State::commit(storage::RunStore& store,
+                                            const std::vector<std::shared_ptr<Item>>& items) {
+  return guarded_transaction(store, [&]() -> StoreResult<void> {
+    for (auto& item : items) item->result = store.in_transaction(item->fn);
+    return {};
+  });
 }
 
 void WriteBatch::State::wake(const std::vector<std::shared_ptr<Item>>& items,
@@ -125,6 +134,31 @@ boost::asio::awaitable<StoreResult<void>> WriteBatch::write(
   // The first write of this turn: flush once the turn's other writes have joined.
   if (m_state->queue.empty()) m_state->post_flush();
   m_state->queue.push_back(item);
+  while (!item->done) {
+    boost::system::error_code ec;
+    co_await item->wake.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  co_return item->result;
+}
+
+boost::asio::awaitable<StoreResult<void>> WriteBatch::transact(
+    std::function<StoreResult<void>()> fn) {
+  auto& state = *m_state;
+  if (!state.thread) co_return guarded_transaction(state.store, fn);
+  auto item = std::make_shared<Item>(state.io);
+  item->fn = std::move(fn);
+  // The batch's one thread runs its handlers in order: this follows the commit in progress.
+  // Both references move on to the loop: the timer is destroyed there, never on the thread.
+  boost::asio::post(*state.thread, [self = m_state, item]() mutable {
+    auto result = guarded_transaction(self->store, item->fn);
+    auto& io = self->io;
+    boost::asio::post(io, [self = std::move(self), item = std::move(item),
+                           result = std::move(result)] {
+      item->result = result;
+      item->done = true;
+      item->wake.cancel();
+    });
+  });
   while (!item->done) {
     boost::system::error_code ec;
     co_await item->wake.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));

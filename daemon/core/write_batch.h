@@ -50,6 +50,11 @@ class WriteBatch {
   // when it has one: `fn` owns what it uses).
   boost::asio::awaitable<storage::StoreResult<void>> write(
       std::function<storage::StoreResult<void>()> fn);
+  // `fn` in a transaction of its own, neither grouped nor held: on the batch's thread when it
+  // has one (after the commit in progress; `fn` owns what it uses), else here at once, without
+  // suspending the caller. The fire loop's slot batches take this way.
+  boost::asio::awaitable<storage::StoreResult<void>> transact(
+      std::function<storage::StoreResult<void>()> fn);
 
   // While held, queued writes wait (the fire loop holds them while a burst of triggers is
   // still being planned and sent, so the answers' writes do not delay the later triggers);
