@@ -37,8 +37,8 @@ void queue_transition(boost::asio::io_context& io, core::WriteBatch& batch, std:
   }, boost::asio::detached);
 }
 
-// A store whose first commit, when it runs off the test's thread, waits at a gate the test
-// opens. Records the thread of every outermost transaction.
+// A store whose first commit off the test's thread (or the first after `armed` is set again)
+// waits at a gate the test opens. Records the thread of every outermost transaction.
 class GateStore final : public ForwardingStore {
  public:
   explicit GateStore(storage::RunStore& inner) : ForwardingStore(inner) {}
@@ -48,11 +48,13 @@ class GateStore final : public ForwardingStore {
   std::vector<std::thread::id> threads;
   std::atomic<bool> on_test_thread{false};  // a commit ran on the test's thread
 
+  std::atomic<bool> armed{true};  // the next commit off the test's thread waits at the gate
+
   StoreResult<void> in_transaction(const std::function<StoreResult<void>()>& fn) override {
     if (m_depth++ == 0) {
       threads.push_back(std::this_thread::get_id());
       if (threads.back() == m_test_thread) on_test_thread = true;
-      else if (threads.size() == 1) {
+      else if (armed.exchange(false)) {
         entered.set_value();
         m_open.wait();
       }
@@ -67,6 +69,16 @@ class GateStore final : public ForwardingStore {
   std::thread::id m_test_thread = std::this_thread::get_id();
   std::shared_future<void> m_open = open.get_future().share();
 };
+
+// Runs the loop until `done` (the commit thread's answers arrive as handlers), at most
+// 10,000 handlers or 10 s without one.
+void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
+  io.restart();
+  for (int i = 0; i < 10000 && !done(); ++i) {
+    if (io.run_one_for(std::chrono::seconds(10)) == 0) break;
+  }
+  REQUIRE(done());
+}
 
 // 100 jobs due at 10:10:00 whose n-th submit answers after latency(n); runs up to the slot.
 void start_slow_burst(EngineHarness& h, std::function<Millis(std::size_t)> latency) {
@@ -235,5 +247,47 @@ TEST_SUITE("core::write_batch") {
     CHECK(h.runs("job-099")[0].state == RunState::submitting);
     h.advance(seconds(5));
     CHECK(h.runs("job-099")[0].state == RunState::submitted);
+  }
+
+  TEST_CASE("on a commit thread a slot's batch is written while the loop goes on, and a reload arriving meanwhile waits for it") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    GateStore gate(*h.store);
+    gate.armed = false;
+    h.options.commit_thread = true;
+    h.options.timers = &h.timers;
+    h.options.random = [] { return 0.5; };
+    h.engine = std::make_unique<core::Engine>(h.io, gate, h.client, h.clock,
+                                              make_config({make_job("a", "* * * * *")}), h.options);
+    bool started = false;
+    boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr e, Result<void> r) {
+      CHECK(!e);
+      CHECK(r.has_value());
+      started = true;
+    });
+    run_until(h.io, [&] { return started; });
+
+    gate.armed = true;
+    h.advance(seconds(30));  // 10:01:00: the slot's batch leaves for the thread ...
+    // ... and stalls there
+    REQUIRE(gate.entered.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    bool loop_ran = false;
+    boost::asio::post(h.io, [&] { loop_ran = true; });
+    h.engine->reload(make_config({make_job("a", "* * * * *"), make_job("b", "* * * * *")}, "fp-2"));
+    h.run_ready();
+    CHECK(loop_ran);
+    CHECK(h.engine->stats().in_flight == 0);  // the run is tracked once written
+    CHECK(h.engine->stats().jobs == 1);       // the reload waits for the batch
+    CHECK(h.client.submits.empty());
+    CHECK(h.runs("a").empty());  // the stalled commit is the one creating the slot's run
+
+    gate.open.set_value();
+    run_until(h.io, [&] { return h.engine->stats().jobs == 2 && !h.client.submits.empty(); });
+    auto runs = h.runs("a");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].slot == instant("2026-01-05T10:01:00Z"));
+    CHECK(h.client.submits.size() == 1);
+    CHECK(h.runs("b").empty());  // b starts with the reload: its first slot is 10:02:00
+    run_until(h.io, [&] { return h.runs("a")[0].state == RunState::submitted; });
+    h.engine.reset();
   }
 }
