@@ -268,15 +268,7 @@ void Engine::on_clock_step() {
   d.wake_fire_loop();
 }
 
-void Engine::check_commands() {
-  auto& d = *m_impl;
-  if (d.life.phase != Impl::Phase::running) return;
-  if (d.fire.writing) {
-    d.fire.commands_waiting = true;  // taken when the batch's write is back
-    return;
-  }
-  d.take_commands();
-}
+void Engine::check_commands() { m_impl->check_commands(); }
 
 boost::asio::awaitable<void> Engine::stop() {
   auto& d = *m_impl;

@@ -256,9 +256,6 @@ void Engine::Impl::apply_planned(Planned& p) {
 
 void Engine::Impl::after_write() {
   if (auto config = std::exchange(fire.reload_waiting, nullptr)) reload(std::move(config));
-  if (std::exchange(fire.commands_waiting, false) && life.phase == Phase::running) {
-    take_commands();
-  }
 }
 
 // The slots of one job in (horizon, now]: gaps to record, runs to create or slots skipped per

@@ -141,7 +141,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // is back, so a reload or the commands that arrive meanwhile wait for it.
     bool writing = false;
     std::shared_ptr<const config::Config> reload_waiting;
-    bool commands_waiting = false;
     BurstWrites burst;
   };
   FireLoop fire;
@@ -177,7 +176,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason, SlotPass pass,
                 Planned& out);
   void apply_planned(Planned& p);
-  // The reloads and commands that waited for a batch's write.
+  // The reload that waited for a batch's write.
   void after_write();
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void note_created(const Tracked& t, const DueSlot& slot, SysMillis now,
@@ -228,12 +227,38 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // engine_ops.cpp: commands (planned by command_intake.h), heartbeat, retention, platform
   // state.
-  void take_commands();
+  // Operator commands: taken on the commit thread, one take at a time (a check asked for
+  // meanwhile runs once it ended), each run on the loop.
+  struct CommandTakes {
+    bool taking = false;
+    bool again = false;
+  };
+  CommandTakes commands;
+  void check_commands();
+  boost::asio::awaitable<void> take_commands();
   void run_command(const storage::Command& c, SysMillis now);
   void start_manual(const JobRuntime& jr, const storage::Command& c, const CommandPlan& plan,
                     SysMillis now);
   boost::asio::awaitable<void> maintenance_loop();
-  void write_heartbeat();
+  void write_heartbeat();  // the heartbeat as of now, written by a coroutine of its own
+  boost::asio::awaitable<void> beat(storage::Heartbeat hb);
+  boost::asio::awaitable<void> prune();
+  // `fn(store)` on the commit thread when there is one (else here at once): a store call that
+  // may wait without holding the loop. `fn` owns what it uses.
+  template <class T>
+  boost::asio::awaitable<storage::StoreResult<T>> call_store(
+      std::function<storage::StoreResult<T>(storage::RunStore&)> fn) {
+    auto out = std::make_shared<std::optional<storage::StoreResult<T>>>();
+    std::function<storage::StoreResult<void>()> run =
+        [&on = store, fn = std::move(fn), out]() -> storage::StoreResult<void> {
+      *out = fn(on);
+      if (!**out) return (*out)->error();
+      return {};
+    };
+    auto r = co_await writes.call(std::move(run));
+    if (!r) co_return r.error();
+    co_return std::move(**out);
+  }
   void note_platform(const platform::CallError* error);
   template <class T>
   void note_answer(const platform::CallResult<T>& answer) {

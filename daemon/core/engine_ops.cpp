@@ -31,14 +31,32 @@ void Engine::Impl::store_ok() {
   write_heartbeat();  // tells `status` the outage is over
 }
 
-void Engine::Impl::take_commands() {
-  auto now = clock.now();
-  auto commands = store.take_commands(now);
-  if (!commands) {
-    store_error("take_commands", commands.error());
+void Engine::Impl::check_commands() {
+  if (life.phase != Phase::running) return;
+  if (commands.taking) {
+    commands.again = true;
     return;
   }
-  for (const auto& c : *commands) run_command(c, now);
+  commands.taking = true;
+  spawn(take_commands(), "commands");
+}
+
+// Taken commands are run whatever the phase: they are gone from the queue, and what they
+// write (a pause, a manual run for the next term to send) is the store's, not this term's.
+boost::asio::awaitable<void> Engine::Impl::take_commands() {
+  do {
+    commands.again = false;
+    const auto now = clock.now();
+    std::function<storage::StoreResult<std::vector<storage::Command>>(storage::RunStore&)> take =
+        [now](storage::RunStore& s) { return s.take_commands(now); };
+    auto taken = co_await call_store(std::move(take));
+    if (!taken) {
+      store_error("take_commands", taken.error());
+      break;
+    }
+    for (const auto& c : *taken) run_command(c, now);
+  } while (commands.again && !stopping());
+  commands.taking = false;
 }
 
 void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
@@ -88,32 +106,52 @@ void Engine::Impl::start_manual(const JobRuntime& jr, const storage::Command& c,
 boost::asio::awaitable<void> Engine::Impl::maintenance_loop() {
   while (!stopping()) {
     house.timer().expires_after(options.maintenance_interval);
-    if (!co_await house.timer().wait() || stopping()) continue;
+    // Named: a co_await inside the condition miscompiles under g++ 12 (see burst_hold_cap).
+    const bool expired = co_await house.timer().wait();
+    if (!expired || stopping()) continue;
     write_heartbeat();
-    take_commands();
+    check_commands();
     runs.forget_old_claims(clock.now());
     check_stuck(clock.now());
-    if (!house.take_prune_turn(clock.steady_now())) continue;
-    auto before = clock.now() - jobs.config()->storage.retention;
-    for (int i = 0; i < 1000 && !stopping(); ++i) {
-      auto step = Maintenance::prune_step(store, before);
-      if (!step) {
-        store_error("prune", step.error());
-        break;
-      }
-      if (step->deleted > 0) {
-        spdlog::info("store.pruned count={} before={}", step->deleted, format_utc_ms(before));
-      }
-      if (!step->more) break;
-      co_await boost::asio::post(io, boost::asio::use_awaitable);
-    }
+    if (house.take_prune_turn(clock.steady_now())) co_await prune();
   }
 }
 
+// Old finished runs in batches, each on the commit thread when there is one.
+boost::asio::awaitable<void> Engine::Impl::prune() {
+  const auto before = clock.now() - jobs.config()->storage.retention;
+  std::function<storage::StoreResult<Maintenance::PruneStep>(storage::RunStore&)> step_fn =
+      [before](storage::RunStore& s) { return Maintenance::prune_step(s, before); };
+  for (int i = 0; i < 1000 && !stopping(); ++i) {
+    auto step = co_await call_store(step_fn);
+    if (!step) {
+      store_error("prune", step.error());
+      break;
+    }
+    if (step->deleted > 0) {
+      spdlog::info("store.pruned count={} before={}", step->deleted, format_utc_ms(before));
+    }
+    if (!step->more) break;
+    co_await boost::asio::post(io, boost::asio::use_awaitable);
+  }
+}
+
+// The heartbeat is taken now and written by a coroutine of its own: on the commit thread
+// when there is one, in order with the others (the last one asked for lands last).
 void Engine::Impl::write_heartbeat() {
-  auto r = store.write_heartbeat(house.heartbeat(clock.now(), options.pid, jobs.config()->fingerprint,
-                                                 platform.describe(), store_health.describe()));
-  if (!r) return store_error("write_heartbeat", r.error());
+  spawn(beat(house.heartbeat(clock.now(), options.pid, jobs.config()->fingerprint,
+                             platform.describe(), store_health.describe())),
+        "heartbeat");
+}
+
+boost::asio::awaitable<void> Engine::Impl::beat(storage::Heartbeat hb) {
+  std::function<storage::StoreResult<void>(storage::RunStore&)> write =
+      [hb = std::move(hb)](storage::RunStore& s) { return s.write_heartbeat(hb); };
+  auto r = co_await call_store(std::move(write));
+  if (!r) {
+    store_error("write_heartbeat", r.error());
+    co_return;
+  }
   store_ok();
 }
 

@@ -50,10 +50,10 @@ void WriteBatch::State::post_flush() {
 
 namespace {
 
-StoreResult<void> guarded_transaction(storage::RunStore& store,
-                                      const std::function<StoreResult<void>()>& fn) {
+// fn(), with an exception (a driver's) as an io error.
+StoreResult<void> guarded(const std::function<StoreResult<void>()>& fn) {
   try {
-    return store.in_transaction(fn);
+    return fn();
   } catch (const std::exception& e) {
     return storage::StoreError{storage::StoreErrorKind::io,
                                std::string("the commit failed: ") + e.what()};
@@ -64,9 +64,11 @@ StoreResult<void> guarded_transaction(storage::RunStore& store,
 
 StoreResult<void> WriteBatch::State::commit(storage::RunStore& store,
                                             const std::vector<std::shared_ptr<Item>>& items) {
-  return guarded_transaction(store, [&]() -> StoreResult<void> {
-    for (auto& item : items) item->result = store.in_transaction(item->fn);
-    return {};
+  return guarded([&] {
+    return store.in_transaction([&]() -> StoreResult<void> {
+      for (auto& item : items) item->result = store.in_transaction(item->fn);
+      return {};
+    });
   });
 }
 
@@ -143,14 +145,21 @@ boost::asio::awaitable<StoreResult<void>> WriteBatch::write(
 
 boost::asio::awaitable<StoreResult<void>> WriteBatch::transact(
     std::function<StoreResult<void>()> fn) {
+  std::function<StoreResult<void>()> whole = [&store = m_state->store, fn = std::move(fn)] {
+    return store.in_transaction(fn);
+  };
+  co_return co_await call(std::move(whole));
+}
+
+boost::asio::awaitable<StoreResult<void>> WriteBatch::call(std::function<StoreResult<void>()> fn) {
   auto& state = *m_state;
-  if (!state.thread) co_return guarded_transaction(state.store, fn);
+  if (!state.thread) co_return guarded(fn);
   auto item = std::make_shared<Item>(state.io);
   item->fn = std::move(fn);
   // The batch's one thread runs its handlers in order: this follows the commit in progress.
   // Both references move on to the loop: the timer is destroyed there, never on the thread.
   boost::asio::post(*state.thread, [self = m_state, item]() mutable {
-    auto result = guarded_transaction(self->store, item->fn);
+    auto result = guarded(item->fn);
     auto& io = self->io;
     boost::asio::post(io, [self = std::move(self), item = std::move(item),
                            result = std::move(result)] {

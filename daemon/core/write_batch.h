@@ -55,6 +55,9 @@ class WriteBatch {
   // suspending the caller. The fire loop's slot batches take this way.
   boost::asio::awaitable<storage::StoreResult<void>> transact(
       std::function<storage::StoreResult<void>()> fn);
+  // The same without a transaction around `fn` (one store call is one already).
+  boost::asio::awaitable<storage::StoreResult<void>> call(
+      std::function<storage::StoreResult<void>()> fn);
 
   // While held, queued writes wait (the fire loop holds them while a burst of triggers is
   // still being planned and sent, so the answers' writes do not delay the later triggers);

@@ -14,6 +14,7 @@ TEST_SUITE("core::engine") {
     h.start(make_config({make_job("orders", "* * * * *")}));
     enqueue(h, storage::CommandKind::pause, "orders", R"({"note": "vendor outage"})");
     h.engine->check_commands();
+    h.run_ready();  // commands are taken by a coroutine of their own
     auto st = h.store->job_state("orders");
     REQUIRE(st.has_value());
     CHECK(st->paused);
