@@ -50,7 +50,10 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
                    platform::PlatformClient& client_, const Clock& clock_,
                    std::shared_ptr<const config::Config> config, EngineOptions options_)
     : io(io_), store(store_), client(client_), clock(clock_), options(with_registry(std::move(options_))),
-      timers(timer_factory(io_, options.timers)), writes(io_, store_, options.commit_thread), metrics(*options.metrics),
+      timers(timer_factory(io_, options.timers)), writes(options.commit_elsewhere
+                 ? WriteBatch(io_, store_, options.commit_elsewhere)
+                 : WriteBatch(io_, store_, options.commit_thread)),
+      metrics(*options.metrics),
       house(timers->make_timer(), options.prune_interval) {
   if (!options.slot_source) {
     options.slot_source = [](const config::Job& job) { return std::make_unique<JobSlots>(job); };

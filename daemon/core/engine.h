@@ -55,10 +55,14 @@ struct EngineOptions {
   // and possibly accepted, as after a crash at that point: it is reconciled, never resent
   // blindly. Null: always true.
   std::function<bool()> may_send;
-  // Commit the run trackers' writes on a thread of their own (WriteBatch): a store whose
-  // calls wait on the network (PostgreSQL) then holds only those writes, not the event loop.
+  // Make the store calls that may wait (the slot batches, the run trackers' writes, the
+  // heartbeat, the command queue, pruning) on a thread of their own (WriteBatch): a store
+  // whose calls wait on the network (PostgreSQL) then holds only those, not the event loop.
   // The store must accept calls from that thread.
   bool commit_thread = false;
+  // Tests: those calls run through this instead of a thread, one at a time in order (the
+  // simulation runs each at a later simulated instant). Takes precedence over commit_thread.
+  std::function<void(std::function<void()> work)> commit_elsewhere;
   int pid = 0;  // written in the heartbeat; 0: getpid()
   Millis maintenance_interval = std::chrono::seconds(30);  // heartbeat + command fallback
   Millis prune_interval = std::chrono::minutes(10);        // retention pruning

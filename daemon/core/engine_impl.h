@@ -9,7 +9,8 @@
 // job table, the due queue), RunsInFlight (runs_in_flight.h: the runs tracked and the
 // execution ids they hold), PlatformMonitor and StoreMonitor (what `status` and the log say
 // of the platform and the store), RunMetrics (run_metrics.h: the Prometheus counters of runs
-// and slots), WriteBatch (the trackers' writes). Impl holds them and the coroutines that
+// and slots), WriteBatch (the trackers' writes; on PostgreSQL also the thread the slot batches,
+// the heartbeat, the command queue and pruning reach the store on). Impl holds them and the coroutines that
 // drive them: the fire loop (engine_fire.cpp), the trackers (run_tracker.cpp), recovery and
 // reloads (engine.cpp), commands and maintenance (engine_ops.cpp: command_intake.h plans each
 // operator command, Maintenance keeps the heartbeat's facts and the maintenance timetable).

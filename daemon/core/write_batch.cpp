@@ -27,7 +27,7 @@ struct WriteBatch::State : std::enable_shared_from_this<WriteBatch::State> {
   State(boost::asio::io_context& io, storage::RunStore& store) : io(io), store(store) {}
   boost::asio::io_context& io;
   storage::RunStore& store;
-  boost::asio::thread_pool* thread = nullptr;  // the batch's own; null: commit on io
+  Elsewhere elsewhere;  // where commits run; empty: on io, at once
   std::vector<std::shared_ptr<Item>> queue;
   int commits = 0;
   bool held = false;
@@ -88,12 +88,12 @@ void WriteBatch::State::flush() {
   queue.clear();
   if (items.empty()) return;
   ++commits;
-  if (!thread) {
+  if (!elsewhere) {
     wake(items, commit(store, items));
     return;
   }
   committing = true;
-  boost::asio::post(*thread, [self = shared_from_this(), items = std::move(items)]() mutable {
+  elsewhere([self = shared_from_this(), items = std::move(items)]() mutable {
     auto committed = commit(self->store, items);
     auto& io = self->io;
     boost::asio::post(io, [self = std::move(self), items = std::move(items),
@@ -109,14 +109,21 @@ WriteBatch::WriteBatch(boost::asio::io_context& io, storage::RunStore& store, bo
     : m_state(std::make_shared<State>(io, store)) {
   if (own_thread) {
     m_thread = std::make_unique<boost::asio::thread_pool>(1);
-    m_state->thread = m_thread.get();
+    m_state->elsewhere = [thread = m_thread.get()](std::function<void()> work) {
+      boost::asio::post(*thread, std::move(work));
+    };
   }
+}
+
+WriteBatch::WriteBatch(boost::asio::io_context& io, storage::RunStore& store, Elsewhere elsewhere)
+    : m_state(std::make_shared<State>(io, store)) {
+  m_state->elsewhere = std::move(elsewhere);
 }
 
 WriteBatch::~WriteBatch() {
   m_state->closed = true;
   if (m_thread) m_thread->join();  // the commit in progress ends; its wake is queued on io
-  m_state->thread = nullptr;
+  m_state->elsewhere = nullptr;
 }
 
 int WriteBatch::commits() const { return m_state->commits; }
@@ -153,12 +160,12 @@ boost::asio::awaitable<StoreResult<void>> WriteBatch::transact(
 
 boost::asio::awaitable<StoreResult<void>> WriteBatch::call(std::function<StoreResult<void>()> fn) {
   auto& state = *m_state;
-  if (!state.thread) co_return guarded(fn);
+  if (!state.elsewhere) co_return guarded(fn);
   auto item = std::make_shared<Item>(state.io);
   item->fn = std::move(fn);
-  // The batch's one thread runs its handlers in order: this follows the commit in progress.
-  // Both references move on to the loop: the timer is destroyed there, never on the thread.
-  boost::asio::post(*state.thread, [self = m_state, item]() mutable {
+  // One work at a time, in order: this follows the commit in progress. Both references move
+  // on to the loop: the timer is destroyed there, never on the thread.
+  state.elsewhere([self = m_state, item]() mutable {
     auto result = guarded(item->fn);
     auto& io = self->io;
     boost::asio::post(io, [self = std::move(self), item = std::move(item),

@@ -29,7 +29,13 @@ namespace bsched::core {
 
 class WriteBatch {
  public:
+  // Where commits run when not on the loop: calls work() later, one work at a time in the
+  // order given (a thread of the batch's own; the simulation: later turns of the loop, at
+  // simulated instants). The waiters resume on the loop either way.
+  using Elsewhere = std::function<void(std::function<void()> work)>;
+
   WriteBatch(boost::asio::io_context& io, storage::RunStore& store, bool own_thread = false);
+  WriteBatch(boost::asio::io_context& io, storage::RunStore& store, Elsewhere elsewhere);
   // Waits for a commit in progress on the batch's thread; its waiters still resume on the
   // io_context. Nothing more is committed.
   ~WriteBatch();

@@ -4,6 +4,7 @@
 #include "daemon/platform/boomi_client.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -27,7 +28,9 @@ std::uint64_t mix(std::uint64_t x) {
 
 const char* k_start = "2026-01-05T10:00:30Z";
 constexpr Millis k_simulated = 3h;        // steady time one seed plays before its end phase
-constexpr Millis k_drain = 14h;           // the end phase: longer than any run's deadline
+// The end phase: longer than any run's deadline, run_timeout (12 h) from a running_at the
+// daemon stamped while its wall clock was up to 3 h ahead.
+constexpr Millis k_drain = 16h;
 constexpr int k_max_steps = 200000;
 
 config::Job make_sim_job(const std::string& name, const std::string& schedule) {
@@ -46,12 +49,16 @@ config::Job make_sim_job(const std::string& name, const std::string& schedule) {
 }  // namespace
 
 World::World(std::uint64_t seed, bool verbose, bool pair, SeedFaults faults)
-    : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)),
+    : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)), m_lane_rng(mix(seed ^ 0x6c616e65)),
       m_clock(SysMillis(*parse_instant(k_start))), m_true_start(m_clock.now()),
       m_max_wall_up(m_clock.now()) {
   m_outcome.seed = seed;
   m_outcome.pair = m_pair = pair;
   m_faults = faults;
+  m_outcome.commit_lane = faults.commit_lane && !pair && (mix(seed ^ 0x636f6d6d) & 1) != 0;
+  if (const char* lane = std::getenv("BSCHED_SIM_LANE"); lane && !pair) {
+    m_outcome.commit_lane = std::string_view(lane) == "1";  // a replay with or without one
+  }
   spdlog::set_level(std::getenv("BSCHED_TEST_LOG") ? spdlog::level::debug : spdlog::level::off);
   m_steady_start = m_clock.steady_now();
   setup_platform();
@@ -161,6 +168,16 @@ void World::start_life() {
   options.random = [this] { return uniform(m_rng); };
   options.run_id = [this] { return fmt::format("run-{}", ++m_run_counter); };
   options.pid = 4242;
+  if (m_outcome.commit_lane) {
+    life->lane = std::make_shared<SimLane>(*life->io, *life->timers, [this] {
+      auto r = std::uniform_real_distribution<double>(0.0, 1.0)(m_lane_rng);
+      auto ms = r < 0.9 ? r * 20 : r < 0.99 ? 20 + (r - 0.9) * 5000 : 500 + (r - 0.99) * 450000;
+      return Millis(static_cast<Millis::rep>(ms));
+    });
+    options.commit_elsewhere = [lane = life->lane](std::function<void()> work) {
+      lane->push(std::move(work));
+    };
+  }
   life->engine = std::make_unique<core::Engine>(*life->io, *m_reach, *life->client, m_clock,
                                                 m_config, options);
   m_life = std::move(life);
@@ -182,6 +199,24 @@ void World::start_life() {
   run_ready();
 }
 
+void SimLane::push(std::function<void()> work) {
+  m_queue.push_back(std::move(work));
+  if (m_running) return;
+  m_running = true;
+  boost::asio::co_spawn(m_io, drain(shared_from_this()), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> SimLane::drain(std::shared_ptr<SimLane> self) {
+  while (!self->m_queue.empty()) {
+    self->m_timer->expires_after(self->m_delay());
+    co_await self->m_timer->wait();
+    auto work = std::move(self->m_queue.front());
+    self->m_queue.pop_front();
+    work();
+  }
+  self->m_running = false;
+}
+
 // A crash: the engine is destroyed without stop(), then the client (its pacer's timer lives on
 // the io_context, so it goes first), then the io_context with every coroutine frame still
 // suspended in it. Only what the store committed remains.
@@ -189,6 +224,7 @@ void drop_life(std::unique_ptr<Life>& life) {
   if (!life) return;
   life->engine.reset();
   life->client.reset();
+  life->lane.reset();  // its coroutine, if running, holds it until the io_context goes
   life->io.reset();
   life.reset();
 }

@@ -36,6 +36,7 @@ struct SeedOutcome {
   int late_sends = 0;   // triggers that left after their term ended (the lease still held)
   int store_outages = 0;  // the store refused every call for a while
   int store_refused = 0;  // calls it refused then (a pair: also a node's partitions and restarts)
+  bool commit_lane = false;  // the engine's store calls went through a SimLane
 
   bool ok() const { return violations.empty(); }
 };
@@ -46,6 +47,9 @@ inline constexpr std::size_t k_kept_events = 200;
 // them off to keep playing the events it was pinned for.
 struct SeedFaults {
   bool store_outages = true;  // the store refuses every call for a while (busy, full, no answer)
+  // Half the single-node seeds make the engine's store calls through a simulated commit
+  // thread (SimLane: later, at simulated instants, as on PostgreSQL).
+  bool commit_lane = true;
 };
 
 // Plays one seed. `verbose`: every event is also printed to stdout as it happens.

@@ -26,11 +26,32 @@
 
 namespace bsched::simulation {
 
+// The engine's commit thread as the simulation plays it (EngineOptions::commit_elsewhere):
+// one work at a time in the order given, each after a delay on the simulated clock (mostly
+// milliseconds, now and then seconds: a database that stalls). Its coroutine lives on the
+// life's io_context: a crash drops the works not yet run, as a killed process loses the
+// transaction it had not committed.
+class SimLane : public std::enable_shared_from_this<SimLane> {
+ public:
+  SimLane(boost::asio::io_context& io, TimerFactory& timers, std::function<Millis()> delay)
+      : m_io(io), m_timer(timers.make_timer()), m_delay(std::move(delay)) {}
+  void push(std::function<void()> work);
+
+ private:
+  static boost::asio::awaitable<void> drain(std::shared_ptr<SimLane> self);
+  boost::asio::io_context& m_io;
+  std::unique_ptr<WakeTimer> m_timer;
+  std::function<Millis()> m_delay;
+  std::deque<std::function<void()>> m_queue;
+  bool m_running = false;  // drain() is on its way through the queue
+};
+
 // One life of the daemon: everything a crash takes away. Members are destroyed in the order
 // kill() spells out.
 struct Life {
   std::unique_ptr<boost::asio::io_context> io;
   std::unique_ptr<test::FakeTimerFactory> timers;
+  std::shared_ptr<SimLane> lane;  // the engine's commit thread (commit_lane seeds)
   std::unique_ptr<platform::PlatformClient> client;
   std::unique_ptr<core::Engine> engine;
   bool started = false;  // Engine::start() completed
@@ -143,6 +164,7 @@ class World {
   std::uint64_t m_seed;
   bool m_verbose;
   std::mt19937_64 m_rng;
+  std::mt19937_64 m_lane_rng;  // the SimLane's delays (drawn apart: seeds without one play as before)
   EventLog m_events{k_kept_events};
   SeedOutcome m_outcome;
 

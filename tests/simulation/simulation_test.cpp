@@ -31,9 +31,9 @@ std::optional<std::uint64_t> env_number(const char* name) {
   return std::strtoull(v, nullptr, 10);
 }
 
-// The pinned seeds were found before the store outages: without them they play the events
-// they were pinned for.
-constexpr SeedFaults k_pinned{.store_outages = false};
+// The pinned seeds were found before the store outages and the commit lane: without them
+// they play the events they were pinned for.
+constexpr SeedFaults k_pinned{.store_outages = false, .commit_lane = false};
 
 // A replay as a pinned seed plays (BSCHED_SIM_PINNED=1), or as the budget's seeds do.
 SeedFaults replay_faults() {
@@ -53,8 +53,9 @@ TEST_SUITE("simulation") {
     if (env_number("BSCHED_SIM_PAIR").value_or(0) != 0) return;  // a pair replay
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
       auto o = run_seed(*seed, verbose, replay_faults());
-      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs", *seed, o.steps,
-                          o.crashes, o.accepted, o.runs));
+      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs{}", *seed,
+                          o.steps, o.crashes, o.accepted, o.runs,
+                          o.commit_lane ? ", commit lane" : ""));
       return require_ok(o);
     }
     const auto seeds = env_number("BSCHED_SIM_SEEDS");
@@ -64,11 +65,13 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, ambiguous = 0, skewed = 0, outages = 0, refused = 0;
+    long laned = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
       auto o = run_seed(seed, verbose);
       ++count;
+      laned += o.commit_lane;
       crashes += o.crashes;
       executions += o.accepted;
       outages += o.store_outages;
@@ -83,11 +86,11 @@ TEST_SUITE("simulation") {
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    MESSAGE(fmt::format("simulation: {} seeds from {} in {:.1f} s ({:.1f} seeds/s), {} crashes, "
-                        "{} store outages ({} calls refused), {} executions, {} credited "
-                        "ambiguously, {} under clock skew, {} failed",
-                        count, first, secs, count / secs, crashes, outages, refused, executions,
-                        ambiguous, skewed, failures));
+    MESSAGE(fmt::format("simulation: {} seeds from {} in {:.1f} s ({:.1f} seeds/s), {} with a "
+                        "commit lane, {} crashes, {} store outages ({} calls refused), {} "
+                        "executions, {} credited ambiguously, {} under clock skew, {} failed",
+                        count, first, secs, count / secs, laned, crashes, outages, refused,
+                        executions, ambiguous, skewed, failures));
     CHECK(count > 0);
   }
 
