@@ -70,6 +70,29 @@ class GateStore final : public ForwardingStore {
   std::shared_future<void> m_open = open.get_future().share();
 };
 
+// A store whose first terminal transition once `armed` waits, inside its commit, at a gate
+// the test opens (off the test's thread).
+class TerminalGate final : public ForwardingStore {
+ public:
+  explicit TerminalGate(storage::RunStore& inner) : ForwardingStore(inner) {}
+
+  std::atomic<bool> armed{false};
+  std::promise<void> entered;
+  std::promise<void> open;
+
+  StoreResult<storage::RunRow> transition(std::int64_t id, RunState to, SysMillis now,
+                                          const storage::RunUpdate& update) override {
+    if (storage::is_terminal(to) && armed.exchange(false)) {
+      entered.set_value();
+      m_open.wait();
+    }
+    return m_inner.transition(id, to, now, update);
+  }
+
+ private:
+  std::shared_future<void> m_open = open.get_future().share();
+};
+
 // Runs the loop until `done` (the commit thread's answers arrive as handlers), at most
 // 10,000 handlers or 10 s without one.
 void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
@@ -78,6 +101,21 @@ void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
     if (io.run_one_for(std::chrono::seconds(10)) == 0) break;
   }
   REQUIRE(done());
+}
+
+// Runs the loop until nothing has happened for 50 ms: the commits sent to the engine's thread
+// are back, and with the fake clock standing still nothing new starts.
+void settle(EngineHarness& h) {
+  h.io.restart();
+  while (h.io.run_one_for(std::chrono::milliseconds(50)) > 0) {
+  }
+}
+
+// Destroys the engine and runs the loop until its coroutines have ended: those waiting for a
+// commit on the engine's thread end when it is back (the harness's timers must outlive them).
+void finish(EngineHarness& h) {
+  h.engine.reset();
+  settle(h);
 }
 
 // 100 jobs due at 10:10:00 whose n-th submit answers after latency(n); runs up to the slot.
@@ -250,8 +288,12 @@ TEST_SUITE("core::write_batch") {
   }
 
   TEST_CASE("on a commit thread a slot's batch is written while the loop goes on, and a reload arriving meanwhile waits for it") {
+    // The gate outlives the harness: the engine's coroutines (and its commit thread) may still
+    // reach the store until the harness's io_context is gone.
+    std::unique_ptr<GateStore> gate_owner;
     EngineHarness h("2026-01-05T10:00:30Z");
-    GateStore gate(*h.store);
+    gate_owner = std::make_unique<GateStore>(*h.store);
+    auto& gate = *gate_owner;
     gate.armed = false;
     h.options.commit_thread = true;
     h.options.timers = &h.timers;
@@ -282,12 +324,72 @@ TEST_SUITE("core::write_batch") {
 
     gate.open.set_value();
     run_until(h.io, [&] { return h.engine->stats().jobs == 2 && !h.client.submits.empty(); });
+    settle(h);
     auto runs = h.runs("a");
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].slot == instant("2026-01-05T10:01:00Z"));
     CHECK(h.client.submits.size() == 1);
     CHECK(h.runs("b").empty());  // b starts with the reload: its first slot is 10:02:00
-    run_until(h.io, [&] { return h.runs("a")[0].state == RunState::submitted; });
-    h.engine.reset();
+    settle(h);  // the requestId's commit is back: the store is read with the thread idle
+    CHECK(h.runs("a")[0].state == RunState::submitted);
+    finish(h);
+  }
+
+  TEST_CASE("on a commit thread a slot queued behind a run whose end is being committed is released once both are written") {
+    // The run's end commits while the next slot is planned: the slot queues behind it, and the
+    // run has ended by the time the slot's run is written. The queue still moves on.
+    std::unique_ptr<TerminalGate> gate_owner;  // outlives the harness (see above)
+    EngineHarness h("2026-01-05T10:00:30Z");
+    gate_owner = std::make_unique<TerminalGate>(*h.store);
+    auto& gate = *gate_owner;
+    h.options.commit_thread = true;
+    h.options.timers = &h.timers;
+    h.options.random = [] { return 0.5; };
+    auto job = make_job("q", "* * * * *");
+    job.edit_settings().overlap = config::Overlap::queue;
+    job.edit_settings().poll = {seconds(1), seconds(1)};
+    h.client.poll_default = record_answer("INPROCESS");
+    h.engine = std::make_unique<core::Engine>(h.io, gate, h.client, h.clock,
+                                              make_config({job}), h.options);
+    bool started = false;
+    boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr, Result<void> r) {
+      CHECK(r.has_value());
+      started = true;
+    });
+    run_until(h.io, [&] { return started; });
+    h.advance(seconds(30));  // 10:01:00: the first run
+    run_until(h.io, [&] { return h.client.submits.size() == 1; });
+    // One simulated second at a time, each step's commits back before the next.
+    auto step = [&] {
+      h.advance(seconds(1));
+      settle(h);
+    };
+    for (int i = 0; i < 50; ++i) step();  // 10:01:50: polled, INPROCESS
+
+    h.client.poll_default = record_answer("COMPLETE");
+    gate.armed = true;
+    auto entered = gate.entered.get_future();
+    for (int i = 0; i < 9 && entered.wait_for(std::chrono::seconds(0)) != std::future_status::ready; ++i) {
+      step();
+    }
+    // Its end stalls in the commit before 10:02:00 ...
+    REQUIRE(entered.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    h.clock.advance(std::chrono::duration_cast<Millis>(
+        SysMillis(instant("2026-01-05T10:02:00Z")) - h.clock.now()));
+    h.timers.fire_due();
+    h.run_ready();  // ... while the 10:02 slot is planned behind it, and its batch waits too
+    CHECK(h.client.submits.size() == 1);
+
+    gate.open.set_value();
+    for (int i = 0; i < 100 && h.client.submits.size() < 2; ++i) {
+      h.io.restart();
+      h.io.run_one_for(std::chrono::milliseconds(100));
+      h.advance(Millis(100));
+    }
+    CHECK(h.client.submits.size() == 2);  // the queued slot left
+    finish(h);
+    auto runs = h.runs("q");
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].slot == instant("2026-01-05T10:02:00Z"));  // newest first
   }
 }
