@@ -77,9 +77,57 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
   });
 }
 
-// Builds the job table for `next`. On a reload, a job whose slots changed (or that is new,
-// or newly enabled) starts from now: nothing before the reload is back-filled.
+// The names of the jobs in `next` the table does not have yet: their state is read from the
+// store.
+std::vector<std::string> Engine::Impl::unknown_jobs(const config::Config& next) const {
+  std::vector<std::string> names;
+  for (const auto& job : next.jobs) {
+    if (!jobs.find(job.name)) names.push_back(job.name);
+  }
+  return names;
+}
+
 void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
+  JobStates states;
+  for (const auto& name : unknown_jobs(*next)) states.emplace(name, store.job_state(name));
+  auto horizons = build_jobs(next, reloading, states);
+  // One commit for all new horizons (a thousand new jobs are one transaction, not 1,000).
+  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
+    for (const auto& [name, h] : horizons) BSCHED_TRY(store.set_horizon(name, h));
+    return {};
+  });
+  if (!r) store_error("set_horizon", r.error());
+}
+
+// The same at start, its reads and writes made on the commit thread when there is one (a term
+// starting on PostgreSQL with a thousand jobs would hold the loop for a third of a second).
+boost::asio::awaitable<void> Engine::Impl::load_jobs_at_start() {
+  const auto next = jobs.config();
+  std::function<storage::StoreResult<JobStates>(storage::RunStore&)> read =
+      [names = unknown_jobs(*next)](storage::RunStore& s) -> storage::StoreResult<JobStates> {
+    JobStates states;
+    for (const auto& name : names) states.emplace(name, s.job_state(name));
+    return states;
+  };
+  auto states = co_await call_store(std::move(read));
+  if (!states) {
+    store_error("job_state", states.error());
+    states = JobStates{};
+  }
+  auto horizons = build_jobs(next, false, *states);
+  std::function<storage::StoreResult<void>()> write =
+      [&on = store, horizons]() -> storage::StoreResult<void> {
+    for (const auto& [name, h] : horizons) BSCHED_TRY(on.set_horizon(name, h));
+    return {};
+  };
+  if (auto r = co_await writes.transact(std::move(write)); !r) store_error("set_horizon", r.error());
+}
+
+// Builds the job table for `next` and returns the new horizons to store. On a reload, a job
+// whose slots changed (or that is new, or newly enabled) starts from now: nothing before the
+// reload is back-filled. `states`: the stored state of each job the table did not have.
+std::vector<std::pair<std::string, sys_seconds>> Engine::Impl::build_jobs(
+    const std::shared_ptr<const config::Config>& next, bool reloading, const JobStates& states) {
   auto now = clock.now();
   std::vector<JobRuntime> table;
   table.reserve(next->jobs.size());
@@ -91,19 +139,20 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     jr.active = job.enabled;
     const auto* old = jobs.find(job.name);
     bool known = old != nullptr;
+    auto st = states.find(job.name);
     if (known) {
       jr.paused = old->paused;
       jr.paused_at = old->paused_at;
       jr.last_success = old->last_success;
       jr.horizon = old->horizon;
-    } else if (auto st = store.job_state(job.name)) {
-      jr.paused = st->paused;
-      jr.paused_at = st->paused_at;
-      jr.last_success = st->last_success_slot;
-      if (st->horizon) jr.horizon = *st->horizon;
-      known = st->horizon.has_value() && !reloading;
-    } else {
-      store_error("job_state", st.error());
+    } else if (st != states.end() && st->second) {
+      jr.paused = st->second->paused;
+      jr.paused_at = st->second->paused_at;
+      jr.last_success = st->second->last_success_slot;
+      if (st->second->horizon) jr.horizon = *st->second->horizon;
+      known = st->second->horizon.has_value() && !reloading;
+    } else if (st != states.end()) {
+      store_error("job_state", st->second.error());
     }
     bool changed =
         !known || (reloading && !same_slots(*old->job, job)) || (reloading && !old->active);
@@ -113,13 +162,8 @@ void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, 
     }
     table.push_back(std::move(jr));
   }
-  // One commit for all new horizons (a thousand new jobs are one transaction, not 1,000).
-  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
-    for (const auto& [name, h] : horizons) BSCHED_TRY(store.set_horizon(name, h));
-    return {};
-  });
-  if (!r) store_error("set_horizon", r.error());
   jobs.replace(next, std::move(table));
+  return horizons;
 }
 
 const config::Job* Engine::Impl::job_config(const std::string& name,
@@ -222,7 +266,7 @@ Engine::~Engine() {
 boost::asio::awaitable<Result<void>> Engine::start() {
   auto& d = *m_impl;
   d.house.started(d.clock.now(), d.clock.steady_now());
-  d.load_jobs(d.jobs.config(), false);
+  co_await d.load_jobs_at_start();
   if (auto r = d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
   co_await d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
@@ -238,14 +282,16 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   d.spawn(d.maintenance_loop(), "maintenance loop");
   spdlog::info("engine.started jobs={} in_flight={} fingerprint={}", stats().jobs, d.runs.size(),
                d.jobs.config()->fingerprint);
+  d.after_write();  // a reload that arrived during the start
   co_return Result<void>{};
 }
 
 void Engine::reload(std::shared_ptr<const config::Config> config) {
   if (!config) return;
   auto& d = *m_impl;
-  if (d.fire.writing) {
-    d.fire.reload_waiting = std::move(config);  // the latest wins; applied when it is back
+  if (d.fire.writing || d.life.phase == Impl::Phase::starting) {
+    // The latest wins; applied when the batch's write is back or the start has ended.
+    d.fire.reload_waiting = std::move(config);
     return;
   }
   d.reload(std::move(config));

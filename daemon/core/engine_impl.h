@@ -32,6 +32,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 
 namespace bsched::core {
@@ -152,7 +153,13 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   Result<void> recover();
   void resume_run(const storage::RunRow& row);
   void claim_recent_records();  // recovery: claims of runs that ended before the restart
+  // The stored state of jobs by name, as read (an error: the job starts as new).
+  using JobStates = std::map<std::string, storage::StoreResult<storage::JobState>>;
+  std::vector<std::string> unknown_jobs(const config::Config& next) const;
   void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);
+  boost::asio::awaitable<void> load_jobs_at_start();
+  std::vector<std::pair<std::string, sys_seconds>> build_jobs(
+      const std::shared_ptr<const config::Config>& next, bool reloading, const JobStates& states);
   void reload(std::shared_ptr<const config::Config> config);
   const config::Job* job_config(const std::string& name,
                                 std::shared_ptr<const config::Config>& keep);
