@@ -56,9 +56,9 @@ struct EngineOptions {
   // blindly. Null: always true.
   std::function<bool()> may_send;
   // Make the store calls that may wait (the slot batches, the run trackers' writes, the
-  // heartbeat, the command queue, pruning) on a thread of their own (WriteBatch): a store
-  // whose calls wait on the network (PostgreSQL) then holds only those, not the event loop.
-  // The store must accept calls from that thread.
+  // heartbeat, the command queue, pruning, the job states at start) on a thread of their own
+  // (WriteBatch): a store whose calls wait on the network (PostgreSQL) then holds only those,
+  // not the event loop. The store must accept calls from that thread.
   bool commit_thread = false;
   // Tests: those calls run through this instead of a thread, one at a time in order (the
   // simulation runs each at a later simulated instant). Takes precedence over commit_thread.
