@@ -136,8 +136,9 @@ void Engine::Impl::wake_fire_loop() { fire.timer->cancel(); }
 // retries shortly; the slots then fire late (catch-up rules), never twice.
 //
 // On PostgreSQL the write goes to the commit thread and the loop goes on meanwhile (trackers
-// poll and send, the listener answers); a reload or commands arriving then wait for it
-// (FireLoop::writing). On SQLite it is written here, without suspending.
+// poll and send, commands run, the listener answers); a reload arriving then waits for it
+// (FireLoop::writing: the batch holds pointers into the job table). On SQLite it is written
+// here, without suspending.
 boost::asio::awaitable<bool> Engine::Impl::fire_due(SysMillis now, bool every_job,
                                                     std::string_view late_reason,
                                                     std::size_t limit, SlotPass pass) {

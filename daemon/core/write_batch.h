@@ -9,8 +9,9 @@
 //
 // Threads: every member is called on the io_context's one thread. Without `own_thread` the
 // commit runs there too (SQLite: a local file). With it the commit runs on a thread of the
-// batch's own and the waiters resume on the io_context once it ended (PostgreSQL: a database
-// that stalls holds only the writes waiting for it, not the event loop). One commit at a
+// batch's own (or wherever an Elsewhere puts it) and the waiters resume on the io_context once
+// it ended (PostgreSQL: a database that stalls holds only the writes waiting for it, not the
+// event loop). transact() and call() take the same way for the engine's other store calls. One commit at a
 // time: writes asked for meanwhile join the next one. The store must then accept calls from
 // another thread (PgRunStore serializes them), and a write's fn must own what it uses.
 #pragma once
