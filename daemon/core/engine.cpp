@@ -192,20 +192,25 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
   runs.add(std::move(t));
 }
 
-Result<void> Engine::Impl::recover() {
-  auto rows = store.non_terminal_runs();
+// Its reads are made on the commit thread when there is one.
+boost::asio::awaitable<Result<void>> Engine::Impl::recover() {
+  std::function<storage::StoreResult<std::vector<storage::RunRow>>(storage::RunStore&)> read =
+      [](storage::RunStore& s) { return s.non_terminal_runs(); };
+  auto rows = co_await call_store(std::move(read));
   if (!rows) {
-    return make_error("cannot read the runs in flight from the state database: " +
-                      rows.error().message);
+    co_return make_error("cannot read the runs in flight from the state database: " +
+                         rows.error().message);
   }
   for (const auto& row : *rows) resume_run(row);
-  claim_recent_records();
-  if (auto totals = store.totals()) {
+  co_await claim_recent_records();
+  std::function<storage::StoreResult<storage::StoreTotals>(storage::RunStore&)> count =
+      [](storage::RunStore& s) { return s.totals(); };
+  if (auto totals = co_await call_store(std::move(count))) {
     metrics.seed(*totals);
   } else {
     store_error("totals", totals.error());  // the counters start from zero
   }
-  // A scheduled run of a queue job behind another run in flight stays queued.
+// A scheduled run of a queue job behind another run in flight stays queued.
   for (const auto& [id, t] : runs) {
     bool other_sent = false;
     for (const auto& [other_id, other] : runs) {
@@ -215,7 +220,7 @@ Result<void> Engine::Impl::recover() {
     bool queued = stays_queued(t->row, t->job->settings->overlap, other_sent);
     t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
   }
-  return {};
+  co_return Result<void>{};
 }
 
 // The claims of a run that ended before a restart are gone with the old process, yet its
@@ -223,7 +228,7 @@ Result<void> Engine::Impl::recover() {
 // async result may have expired, so that it reconciles as well): so for each job with such a
 // run, the execution ids of its recently finished runs (recent_finishes, from the earliest
 // such send) are claimed again.
-void Engine::Impl::claim_recent_records() {
+boost::asio::awaitable<void> Engine::Impl::claim_recent_records() {
   // By job: the earliest send of its uncertain runs, and the job.
   std::map<std::string, std::pair<SysMillis, const config::Job*>> since;
   for (const auto& [id, t] : runs) {
@@ -233,14 +238,33 @@ void Engine::Impl::claim_recent_records() {
     auto [it, fresh] = since.try_emplace(t->row.job, sent, t->job);
     it->second.first = std::min(it->second.first, sent);
   }
-  for (const auto& [job, entry] : since) {
-    auto recent = recent_finishes(*entry.second, entry.first);
-    auto ids = store.finished_execution_ids(job, recent.slot_since, recent.finished_since);
-    if (!ids) {
-      store_error("finished_execution_ids", ids.error());
+  struct Look {
+    std::string job;
+    RecentFinishes recent;
+    storage::StoreResult<std::vector<std::string>> ids = std::vector<std::string>{};
+  };
+  std::vector<Look> looks;
+  for (const auto& [job, entry] : since) looks.push_back({job, recent_finishes(*entry.second, entry.first)});
+  if (looks.empty()) co_return;
+  std::function<storage::StoreResult<std::vector<Look>>(storage::RunStore&)> read =
+      [looks = std::move(looks)](storage::RunStore& s) mutable
+      -> storage::StoreResult<std::vector<Look>> {
+    for (auto& l : looks) {
+      l.ids = s.finished_execution_ids(l.job, l.recent.slot_since, l.recent.finished_since);
+    }
+    return looks;
+  };
+  auto read_back = co_await call_store(std::move(read));
+  if (!read_back) {
+    store_error("finished_execution_ids", read_back.error());
+    co_return;
+  }
+  for (const auto& l : *read_back) {
+    if (!l.ids) {
+      store_error("finished_execution_ids", l.ids.error());
       continue;
     }
-    for (const auto& e : *ids) runs.claim(e, clock.now());
+    for (const auto& e : *l.ids) runs.claim(e, clock.now());
   }
 }
 
@@ -267,7 +291,7 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   auto& d = *m_impl;
   d.house.started(d.clock.now(), d.clock.steady_now());
   co_await d.load_jobs_at_start();
-  if (auto r = d.recover(); !r) co_return r;
+  if (auto r = co_await d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
   co_await d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
   // Trackers may start (and even end) inline, so spawn them from a copy of the table.

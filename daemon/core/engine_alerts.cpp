@@ -181,10 +181,15 @@ void Engine::Impl::auth_opened(SysMillis now) {
   if (!a.sinks.empty()) write_alert(a);
 }
 
-void Engine::Impl::write_alert(const storage::NewAlert& a) {
-  if (auto r = store.record_alert(a); !r) {
+// Written by a coroutine of its own, on the commit thread when there is one.
+void Engine::Impl::write_alert(storage::NewAlert a) { spawn(record_alert(std::move(a)), "alert"); }
+
+boost::asio::awaitable<void> Engine::Impl::record_alert(storage::NewAlert a) {
+  std::function<StoreResult<void>(storage::RunStore&)> write =
+      [a = std::move(a)](storage::RunStore& s) { return s.record_alert(a); };
+  if (auto r = co_await call_store(std::move(write)); !r) {
     store_error("record_alert", r.error());
-    return;
+    co_return;
   }
   alerts_written();
 }

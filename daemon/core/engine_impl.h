@@ -150,9 +150,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   Maintenance house;  // the heartbeat's facts and the maintenance loop's timetable
 
   // engine.cpp: recovery and configuration.
-  Result<void> recover();
+  boost::asio::awaitable<Result<void>> recover();
   void resume_run(const storage::RunRow& row);
-  void claim_recent_records();  // recovery: claims of runs that ended before the restart
+  // Recovery: claims of runs that ended before the restart.
+  boost::asio::awaitable<void> claim_recent_records();
   // The stored state of jobs by name, as read (an error: the job starts as new).
   using JobStates = std::map<std::string, storage::StoreResult<storage::JobState>>;
   std::vector<std::string> unknown_jobs(const config::Config& next) const;
@@ -230,7 +231,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void check_late(const Tracked& t, SysMillis sent);
   void check_stuck(SysMillis now);
   void auth_opened(SysMillis now);
-  void write_alert(const storage::NewAlert& a);  // on its own transaction
+  void write_alert(storage::NewAlert a);  // on its own transaction
+  boost::asio::awaitable<void> record_alert(storage::NewAlert a);
   void alerts_written();
 
   // engine_ops.cpp: commands (planned by command_intake.h), heartbeat, retention, platform
