@@ -6,7 +6,10 @@
 //   BSCHED_SIM_SEEDS=N    exactly N seeds instead (long mode), from BSCHED_SIM_FIRST (default 1)
 //   BSCHED_SIM_SEED=N     that one seed only (replay); BSCHED_SIM_VERBOSE=1 prints its events
 //   BSCHED_SIM_PAIR=1     with BSCHED_SIM_SEED: replay the seed in pair mode (two nodes)
-//   BSCHED_SIM_PINNED=1   with BSCHED_SIM_SEED: replay it as the pinned cases do (no store outages)
+//   BSCHED_SIM_PINNED=1   with BSCHED_SIM_SEED: replay it as the pinned cases do (no store
+//                         outages, no commit lane)
+//   BSCHED_SIM_LANE=0|1   single mode: the engine's store calls through a simulated commit
+//                         thread (SimLane) or not, whatever the seed chooses
 //
 // The pair mode's case ("two nodes of a pair") takes the same variables, with a budget of
 // 20 s by default.
