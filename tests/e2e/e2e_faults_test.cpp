@@ -30,9 +30,11 @@ FaultOutcome run_with_faults(const std::string& faults) {
   sim.set_faults(faults);
   std::string jobs;
   for (const char* name : {"f1", "f2", "f3"}) jobs += e2e_job(name, "* * * * * *");
+  // 16 attempts: with 40 % of the triggers answered 429, a run whose 8 attempts all fail is
+  // one in 1,500 (CI saw it); 16, one in 2.3 million. Each waits its Retry-After (1 s).
   auto config = write_e2e_config(dir, sim, jobs,
                                  "  record_timeout: 2s\n"
-                                 "  submit_retry: {attempts: 8, initial: 100ms, max: 1s}\n");
+                                 "  submit_retry: {attempts: 16, initial: 100ms, max: 1s}\n");
   DaemonProcess daemon(dir, config);
   REQUIRE(daemon.wait_ready());
   std::this_thread::sleep_for(3s);
@@ -48,7 +50,7 @@ FaultOutcome run_with_faults(const std::string& faults) {
     }
     return true;
   };
-  bool done = wait_until(settled, 15s);
+  bool done = wait_until(settled, 25s);
   FaultOutcome out;
   out.still_running = daemon.child().running();
   for (const auto& r : runs) {
