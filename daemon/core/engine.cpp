@@ -50,9 +50,9 @@ Engine::Impl::Impl(boost::asio::io_context& io_, storage::RunStore& store_,
                    platform::PlatformClient& client_, const Clock& clock_,
                    std::shared_ptr<const config::Config> config, EngineOptions options_)
     : io(io_), store(store_), client(client_), clock(clock_), options(with_registry(std::move(options_))),
-      timers(timer_factory(io_, options.timers)), writes(options.commit_elsewhere
-                 ? WriteBatch(io_, store_, options.commit_elsewhere)
-                 : WriteBatch(io_, store_, options.commit_thread)),
+      timers(timer_factory(io_, options.timers)),
+      writes(options.commit_elsewhere ? WriteBatch(io_, store_, options.commit_elsewhere)
+                                      : WriteBatch(io_, store_, options.commit_thread)),
       metrics(*options.metrics),
       house(timers->make_timer(), options.prune_interval) {
   if (!options.slot_source) {
@@ -87,15 +87,27 @@ std::vector<std::string> Engine::Impl::unknown_jobs(const config::Config& next) 
   return names;
 }
 
-void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
+namespace {
+
+// The stored state of each of `names` (load_jobs; any thread).
+JobStates read_job_states(storage::RunStore& store, const std::vector<std::string>& names) {
   JobStates states;
-  for (const auto& name : unknown_jobs(*next)) states.emplace(name, store.job_state(name));
-  auto horizons = build_jobs(next, reloading, states);
-  // One commit for all new horizons (a thousand new jobs are one transaction, not 1,000).
-  auto r = store.in_transaction([&]() -> storage::StoreResult<void> {
-    for (const auto& [name, h] : horizons) BSCHED_TRY(store.set_horizon(name, h));
-    return {};
-  });
+  for (const auto& name : names) states.emplace(name, store.job_state(name));
+  return states;
+}
+
+// The new horizons, inside the caller's transaction (a thousand new jobs are one commit).
+storage::StoreResult<void> write_horizons(
+    storage::RunStore& store, const std::vector<std::pair<std::string, sys_seconds>>& horizons) {
+  for (const auto& [name, h] : horizons) BSCHED_TRY(store.set_horizon(name, h));
+  return {};
+}
+
+}  // namespace
+
+void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
+  auto horizons = build_jobs(next, reloading, read_job_states(store, unknown_jobs(*next)));
+  auto r = store.in_transaction([&] { return write_horizons(store, horizons); });
   if (!r) store_error("set_horizon", r.error());
 }
 
@@ -105,9 +117,7 @@ boost::asio::awaitable<void> Engine::Impl::load_jobs_at_start() {
   const auto next = jobs.config();
   std::function<storage::StoreResult<JobStates>(storage::RunStore&)> read =
       [names = unknown_jobs(*next)](storage::RunStore& s) -> storage::StoreResult<JobStates> {
-    JobStates states;
-    for (const auto& name : names) states.emplace(name, s.job_state(name));
-    return states;
+    return read_job_states(s, names);
   };
   auto states = co_await call_store(std::move(read));
   if (!states) {
@@ -115,10 +125,8 @@ boost::asio::awaitable<void> Engine::Impl::load_jobs_at_start() {
     states = JobStates{};
   }
   auto horizons = build_jobs(next, false, *states);
-  std::function<storage::StoreResult<void>()> write =
-      [&on = store, horizons]() -> storage::StoreResult<void> {
-    for (const auto& [name, h] : horizons) BSCHED_TRY(on.set_horizon(name, h));
-    return {};
+  std::function<storage::StoreResult<void>()> write = [&on = store, horizons] {
+    return write_horizons(on, horizons);
   };
   if (auto r = co_await writes.transact(std::move(write)); !r) store_error("set_horizon", r.error());
 }
@@ -210,7 +218,7 @@ boost::asio::awaitable<Result<void>> Engine::Impl::recover() {
   } else {
     store_error("totals", totals.error());  // the counters start from zero
   }
-// A scheduled run of a queue job behind another run in flight stays queued.
+  // A scheduled run of a queue job behind another run in flight stays queued.
   for (const auto& [id, t] : runs) {
     bool other_sent = false;
     for (const auto& [other_id, other] : runs) {

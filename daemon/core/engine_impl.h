@@ -65,6 +65,9 @@ struct Planned {
   std::vector<std::pair<JobRuntime*, sys_seconds>> horizons;  // each job's before planning
 };
 
+// The stored state of jobs by name, as read (an error: the job starts as new).
+using JobStates = std::map<std::string, storage::StoreResult<storage::JobState>>;
+
 // Writes a planned batch inside the caller's transaction, step by step (any thread: it
 // touches only `p` and the store).
 storage::StoreResult<void> write_planned(storage::RunStore& store, Planned& p);
@@ -154,8 +157,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void resume_run(const storage::RunRow& row);
   // Recovery: claims of runs that ended before the restart.
   boost::asio::awaitable<void> claim_recent_records();
-  // The stored state of jobs by name, as read (an error: the job starts as new).
-  using JobStates = std::map<std::string, storage::StoreResult<storage::JobState>>;
   std::vector<std::string> unknown_jobs(const config::Config& next) const;
   void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);
   boost::asio::awaitable<void> load_jobs_at_start();
