@@ -138,35 +138,81 @@ Result<ParsedSubmit> parse_execution_request(std::string_view body,
   return out;
 }
 
+namespace {
+
+// What a run's record says at `now` beyond the run's fixed fields; record_json and
+// record_property both read it, so a query filters on what a poll would show.
+struct RecordFacts {
+  std::string status;
+  bool terminal = false;
+  bool discarded = false;
+  bool ok = false;
+  std::int64_t duration_ms = 0;
+};
+
+RecordFacts facts_at(const SimRun& run, SysMillis now) {
+  RecordFacts f;
+  f.status = run_status_at(run, now).value_or("STARTED");
+  f.terminal = now >= run.ends_at;
+  f.discarded = f.status == "DISCARDED";
+  f.ok = f.status == "COMPLETE" || f.status == "COMPLETE_WARN";
+  const auto elapsed = std::chrono::duration_cast<Millis>(
+      (f.terminal ? run.ends_at : std::max(now, run.picked_up_at)) - run.picked_up_at);
+  f.duration_ms = f.discarded ? 0 : elapsed.count();
+  return f;
+}
+
+constexpr std::string_view k_execution_type = "exec_manual";
+constexpr std::string_view k_process_name = "Simulated process";
+constexpr std::string_view k_atom_name = "sim-runtime";
+
+}  // namespace
+
 json::object record_json(const SimRun& run, SysMillis now, const std::string& account_id,
                          LongStyle longs) {
-  const std::string status = run_status_at(run, now).value_or("STARTED");
-  const bool terminal = now >= run.ends_at;
-  const bool discarded = status == "DISCARDED";
-  const auto elapsed = std::chrono::duration_cast<Millis>(
-      (terminal ? run.ends_at : std::max(now, run.picked_up_at)) - run.picked_up_at);
-
+  const RecordFacts f = facts_at(run, now);
   json::object r;
   r["@type"] = "ExecutionRecord";
   r["executionId"] = run.execution_id;
   r["account"] = account_id;
   r["executionTime"] = format_instant(run.picked_up_at);
-  r["status"] = status;
-  r["executionType"] = "exec_manual";
-  r["processName"] = "Simulated process";
+  r["status"] = f.status;
+  r["executionType"] = k_execution_type;
+  r["processName"] = k_process_name;
   r["processId"] = run.process_id;
-  r["atomName"] = "sim-runtime";
+  r["atomName"] = k_atom_name;
   r["atomId"] = run.atom_id;
-  const bool ok = status == "COMPLETE" || status == "COMPLETE_WARN";
-  r["inboundDocumentCount"] = discarded ? 0 : 1;
-  r["inboundErrorDocumentCount"] = status == "ERROR" ? 1 : 0;
-  r["outboundDocumentCount"] = ok ? 1 : 0;
-  r["executionDuration"] = long_value(discarded ? 0 : elapsed.count(), longs);
-  r["inboundDocumentSize"] = long_value(discarded ? 0 : 1024, longs);
-  r["outboundDocumentSize"] = long_value(ok ? 2048 : 0, longs);
-  if (terminal) r["recordedDate"] = format_instant(run.ends_at);
-  if (terminal && !run.message.empty()) r["message"] = run.message;
+  r["inboundDocumentCount"] = f.discarded ? 0 : 1;
+  r["inboundErrorDocumentCount"] = f.status == "ERROR" ? 1 : 0;
+  r["outboundDocumentCount"] = f.ok ? 1 : 0;
+  r["executionDuration"] = long_value(f.duration_ms, longs);
+  r["inboundDocumentSize"] = long_value(f.discarded ? 0 : 1024, longs);
+  r["outboundDocumentSize"] = long_value(f.ok ? 2048 : 0, longs);
+  if (f.terminal) r["recordedDate"] = format_instant(run.ends_at);
+  if (f.terminal && !run.message.empty()) r["message"] = run.message;
   return r;
+}
+
+std::optional<std::string> record_property(const SimRun& run, SysMillis now,
+                                           const std::string& account_id,
+                                           std::string_view property) {
+  // The fixed fields first: they need neither the run's state nor a formatted instant.
+  if (property == "processId") return run.process_id;
+  if (property == "atomId") return run.atom_id;
+  if (property == "executionId") return run.execution_id;
+  if (property == "account") return account_id;
+  if (property == "executionType") return std::string(k_execution_type);
+  if (property == "processName") return std::string(k_process_name);
+  if (property == "atomName") return std::string(k_atom_name);
+  if (property == "executionTime") return format_instant(run.picked_up_at);
+  const RecordFacts f = facts_at(run, now);
+  if (property == "status") return f.status;
+  if (property == "inboundDocumentCount") return std::to_string(f.discarded ? 0 : 1);
+  if (property == "outboundDocumentCount") return std::to_string(f.ok ? 1 : 0);
+  if (property == "executionDuration") return std::to_string(f.duration_ms);
+  if (property == "recordedDate" && f.terminal) return format_instant(run.ends_at);
+  if (property == "message" && f.terminal && !run.message.empty()) return run.message;
+  return std::nullopt;  // a field this record does not carry (launcherId, nodeId, …)
 }
 
 }  // namespace bsched::sim

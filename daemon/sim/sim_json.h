@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,5 +42,12 @@ Result<void> check_keys(const boost::json::object& o,
 // only when they apply.
 boost::json::object record_json(const SimRun& run, SysMillis now, const std::string& account_id,
                                 LongStyle longs = LongStyle::number);
+
+// One filterable property of that record as text, as a query compares it (numbers in
+// decimal, instants as record_json spells them), or nullopt when the record does not carry
+// it. The same as reading the property from record_json, without building the whole record.
+std::optional<std::string> record_property(const SimRun& run, SysMillis now,
+                                           const std::string& account_id,
+                                           std::string_view property);
 
 }  // namespace bsched::sim

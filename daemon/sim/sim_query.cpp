@@ -129,15 +129,16 @@ Result<SortSpec> check_sort(const json::value& v) {
   return sort;
 }
 
-// A record's value of `property` as text (typed pairs unwrapped); nullopt when absent.
-std::optional<std::string> property_text(const json::object& record, std::string_view property) {
-  const json::value* v = record.if_contains(property == "launcherId" ? "launcherID" : property);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_array() && v->get_array().size() == 2) v = &v->get_array()[1];
-  if (v->is_string()) return std::string(v->get_string());
-  if (v->is_int64()) return std::to_string(v->get_int64());
-  return json::serialize(*v);
-}
+// A record as a query reads it: each property computed when the filter asks for it, so a
+// record that fails on processId costs no formatted instant (record_property).
+struct RecordView {
+  const SimRun& run;
+  SysMillis now;
+  const std::string& account_id;
+  std::optional<std::string> operator()(std::string_view property) const {
+    return record_property(run, now, account_id, property);
+  }
+};
 
 // <0, 0, >0 as `value` orders before, with, after `arg` (numbers and instants as such).
 int compare(std::string_view property, const std::string& value, const std::string& arg) {
@@ -148,7 +149,7 @@ int compare(std::string_view property, const std::string& value, const std::stri
   return value.compare(arg);  // instants in one spelling order as text
 }
 
-bool matches(const json::object& e, const json::object& record) {
+bool matches(const json::object& e, const RecordView& record) {
   if (const json::value* nested = e.if_contains("nestedExpression")) {
     const bool all = e.at("operator").get_string() == "and";
     for (const json::value& n : nested->get_array()) {
@@ -158,7 +159,7 @@ bool matches(const json::object& e, const json::object& record) {
   }
   const std::string_view property = e.at("property").get_string();
   const std::string_view op = e.at("operator").get_string();
-  const auto value = property_text(record, property);
+  const auto value = record(property);
   if (op == "IS_NULL") return !value;
   if (op == "IS_NOT_NULL") return value.has_value();
   if (!value) return false;
@@ -225,9 +226,9 @@ HttpResponse rest_query(Exchange& ex) {
   }
   std::vector<std::pair<std::string, std::string>> hits;  // sort key, request id
   for (const SimRun* run : ex.state.recorded_runs(ex.now)) {
-    const json::object record = record_json(*run, ex.now, ex.state.options().account_id);
+    const RecordView record{*run, ex.now, ex.state.options().account_id};
     if (!matches(expression.get_object(), record)) continue;
-    hits.emplace_back(property_text(record, sort.field).value_or(""), run->request_id);
+    hits.emplace_back(record(sort.field).value_or(""), run->request_id);
   }
   std::stable_sort(hits.begin(), hits.end(), [&](const auto& a, const auto& b) {
     const int c = compare(sort.field, a.first, b.first);
