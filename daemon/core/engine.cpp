@@ -89,7 +89,7 @@ std::vector<std::string> Engine::Impl::unknown_jobs(const config::Config& next) 
 
 namespace {
 
-// The stored state of each of `names` (load_jobs; any thread).
+// The stored state of each of `names` (a start or a reload; on the commit thread when there is one).
 JobStates read_job_states(storage::RunStore& store, const std::vector<std::string>& names) {
   JobStates states;
   for (const auto& name : names) states.emplace(name, store.job_state(name));
@@ -105,30 +105,36 @@ storage::StoreResult<void> write_horizons(
 
 }  // namespace
 
-void Engine::Impl::load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading) {
-  auto horizons = build_jobs(next, reloading, read_job_states(store, unknown_jobs(*next)));
-  auto r = store.in_transaction([&] { return write_horizons(store, horizons); });
-  if (!r) store_error("set_horizon", r.error());
-}
 
-// The same at start, its reads and writes made on the commit thread when there is one (a term
-// starting on PostgreSQL with a thousand jobs would hold the loop for a third of a second).
-boost::asio::awaitable<void> Engine::Impl::load_jobs_at_start() {
+// The job table at start, its reads and writes made on the commit thread when there is one (a
+// term starting on PostgreSQL with a thousand jobs would hold the loop for a third of a
+// second). A job state that cannot be read fails the start, as the runs in flight do: taken
+// for a new job, its missed slots would be neither run nor recorded.
+boost::asio::awaitable<Result<void>> Engine::Impl::load_jobs_at_start() {
   const auto next = jobs.config();
   std::function<storage::StoreResult<JobStates>(storage::RunStore&)> read =
       [names = unknown_jobs(*next)](storage::RunStore& s) -> storage::StoreResult<JobStates> {
     return read_job_states(s, names);
   };
   auto states = co_await call_store(std::move(read));
+  std::optional<storage::StoreError> failed;
   if (!states) {
-    store_error("job_state", states.error());
-    states = JobStates{};
+    failed = states.error();
+  } else {
+    for (const auto& [name, st] : *states) {
+      if (!st) failed = st.error();
+    }
+  }
+  if (failed) {
+    co_return make_error("cannot read the jobs' state from the state database: " +
+                         failed->message);
   }
   auto horizons = build_jobs(next, false, *states);
   std::function<storage::StoreResult<void>()> write = [&on = store, horizons] {
     return write_horizons(on, horizons);
   };
   if (auto r = co_await writes.transact(std::move(write)); !r) store_error("set_horizon", r.error());
+  co_return Result<void>{};
 }
 
 // Builds the job table for `next` and returns the new horizons to store. On a reload, a job
@@ -298,7 +304,7 @@ Engine::~Engine() {
 boost::asio::awaitable<Result<void>> Engine::start() {
   auto& d = *m_impl;
   d.house.started(d.clock.now(), d.clock.steady_now());
-  co_await d.load_jobs_at_start();
+  if (auto r = co_await d.load_jobs_at_start(); !r) co_return r;
   if (auto r = co_await d.recover(); !r) co_return r;
   // Catch-up: the slots missed while the daemon was down, per each job's catch-up rules.
   co_await d.fire_due(d.clock.now(), true, k_reason_daemon_down, SIZE_MAX, SlotPass::catch_up);
@@ -314,23 +320,65 @@ boost::asio::awaitable<Result<void>> Engine::start() {
   d.spawn(d.maintenance_loop(), "maintenance loop");
   spdlog::info("engine.started jobs={} in_flight={} fingerprint={}", stats().jobs, d.runs.size(),
                d.jobs.config()->fingerprint);
-  d.after_write();  // a reload that arrived during the start
+  d.next_reload();  // a reload that arrived during the start
   co_return Result<void>{};
 }
 
 void Engine::reload(std::shared_ptr<const config::Config> config) {
   if (!config) return;
-  auto& d = *m_impl;
-  if (d.fire.writing || d.life.phase == Impl::Phase::starting) {
-    // The latest wins; applied when the batch's write is back or the start has ended.
-    d.fire.reload_waiting = std::move(config);
-    return;
-  }
-  d.reload(std::move(config));
+  m_impl->reloads.waiting = std::move(config);
+  m_impl->next_reload();
 }
 
-void Engine::Impl::reload(std::shared_ptr<const config::Config> config) {
-  load_jobs(config, true);
+void Engine::Impl::next_reload() {
+  while (life.phase == Phase::running) {
+    if (reloads.ready) {
+      if (fire.writing) return;  // the batch's write ends with next_reload()
+      auto config = std::exchange(reloads.ready, nullptr);
+      reload(config, std::exchange(reloads.states, {}));
+      continue;
+    }
+    if (reloads.reading || !reloads.waiting) return;
+    auto config = std::exchange(reloads.waiting, nullptr);
+    if (!writes.off_loop()) {  // SQLite: read here and now, as before
+      reloads.states = read_job_states(store, unknown_jobs(*config));
+      reloads.ready = std::move(config);
+      continue;
+    }
+    reloads.reading = true;
+    spawn(read_for_reload(std::move(config)), "reload");
+    return;
+  }
+}
+
+boost::asio::awaitable<void> Engine::Impl::read_for_reload(
+    std::shared_ptr<const config::Config> config) {
+  std::function<storage::StoreResult<JobStates>(storage::RunStore&)> read =
+      [names = unknown_jobs(*config)](storage::RunStore& s) -> storage::StoreResult<JobStates> {
+    return read_job_states(s, names);
+  };
+  auto states = co_await call_store(std::move(read));
+  reloads.reading = false;
+  if (!states) {
+    store_error("job_state", states.error());
+    states = JobStates{};  // the new jobs start unpaused, from now
+  }
+  reloads.states = std::move(*states);
+  reloads.ready = std::move(config);
+  next_reload();
+}
+
+void Engine::Impl::reload(std::shared_ptr<const config::Config> config, const JobStates& states) {
+  auto horizons = build_jobs(config, true, states);
+  std::function<storage::StoreResult<void>()> write = [&on = store, horizons] {
+    return write_horizons(on, horizons);
+  };
+  // Written ahead of the next slot batch either way: the commit thread takes them in order.
+  if (writes.off_loop()) {
+    spawn(store_horizons(std::move(write)), "horizons");
+  } else if (auto r = store.in_transaction(write); !r) {
+    store_error("set_horizon", r.error());
+  }
   // The auth circuit is closed again: the next call tells whether the new credentials work,
   // and the triggers it held go now (within their deadlines).
   client.reset_auth();
@@ -340,6 +388,11 @@ void Engine::Impl::reload(std::shared_ptr<const config::Config> config) {
   spdlog::info("engine.reloaded jobs={} fingerprint={}", jobs.active(), config->fingerprint);
   write_heartbeat();
   wake_fire_loop();
+}
+
+boost::asio::awaitable<void> Engine::Impl::store_horizons(
+    std::function<storage::StoreResult<void>()> write) {
+  if (auto r = co_await writes.transact(std::move(write)); !r) store_error("set_horizon", r.error());
 }
 
 void Engine::on_clock_step() {

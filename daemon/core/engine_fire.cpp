@@ -184,7 +184,7 @@ boost::asio::awaitable<bool> Engine::Impl::fire_due(SysMillis now, bool every_jo
     // A clock step's pass is retried as such (every job); any other as the due jobs.
     if (fire.next != FireLoop::Pass::clock_step) fire.next = FireLoop::Pass::store_retry;
     fire.refused = true;
-    after_write();
+    next_reload();  // one that waited for this write
     co_return false;
   }
   if (fire.next == asked) fire.next = FireLoop::Pass::due;
@@ -192,7 +192,7 @@ boost::asio::awaitable<bool> Engine::Impl::fire_due(SysMillis now, bool every_jo
   store_ok();
   apply_planned(*planned);
   for (auto* jr : batch) jobs.reschedule(*jr);
-  after_write();
+  next_reload();  // one that waited for this write
   co_return more;
 }
 
@@ -253,10 +253,6 @@ void Engine::Impl::apply_planned(Planned& p) {
   // The run a slot queued behind may have ended while the write was away (or its own slot
   // was claimed already): the queue moves on.
   for (const auto& job : queued_jobs) release_queued(job);
-}
-
-void Engine::Impl::after_write() {
-  if (auto config = std::exchange(fire.reload_waiting, nullptr)) reload(std::move(config));
 }
 
 // The slots of one job in (horizon, now]: gaps to record, runs to create or slots skipped per

@@ -143,14 +143,24 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // clock step's pass stays one, and its jobs are all due at once).
     bool refused = false;
     // A batch's write is away (on the commit thread): the job table is the batch's until it
-    // is back, so a reload or the commands that arrive meanwhile wait for it.
+    // is back, so a reload read meanwhile waits for it (Reloads).
     bool writing = false;
-    std::shared_ptr<const config::Config> reload_waiting;
     BurstWrites burst;
   };
   FireLoop fire;
 
   Maintenance house;  // the heartbeat's facts and the maintenance loop's timetable
+
+  // Reloads, one at a time: the stored state of the jobs the table does not have is read (on
+  // the commit thread when there is one), then the table is replaced once no slot batch's
+  // write holds it (FireLoop::writing) and the start has ended. The latest one asked for wins.
+  struct Reloads {
+    std::shared_ptr<const config::Config> waiting;  // asked for, not yet read
+    bool reading = false;                           // its reads are away
+    std::shared_ptr<const config::Config> ready;    // read, to apply with `states`
+    JobStates states;
+  };
+  Reloads reloads;
 
   // engine.cpp: recovery and configuration.
   boost::asio::awaitable<Result<void>> recover();
@@ -158,11 +168,14 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // Recovery: claims of runs that ended before the restart.
   boost::asio::awaitable<void> claim_recent_records();
   std::vector<std::string> unknown_jobs(const config::Config& next) const;
-  void load_jobs(const std::shared_ptr<const config::Config>& next, bool reloading);
-  boost::asio::awaitable<void> load_jobs_at_start();
+  boost::asio::awaitable<Result<void>> load_jobs_at_start();
   std::vector<std::pair<std::string, sys_seconds>> build_jobs(
       const std::shared_ptr<const config::Config>& next, bool reloading, const JobStates& states);
-  void reload(std::shared_ptr<const config::Config> config);
+  // The next step of the reloads (Reloads): reads the one waiting, applies the one read.
+  void next_reload();
+  boost::asio::awaitable<void> read_for_reload(std::shared_ptr<const config::Config> config);
+  void reload(std::shared_ptr<const config::Config> config, const JobStates& states);
+  boost::asio::awaitable<void> store_horizons(std::function<storage::StoreResult<void>()> write);
   const config::Job* job_config(const std::string& name,
                                 std::shared_ptr<const config::Config>& keep);
 
@@ -186,8 +199,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void plan_job(JobRuntime& jr, SysMillis now, std::string_view late_reason, SlotPass pass,
                 Planned& out);
   void apply_planned(Planned& p);
-  // The reload that waited for a batch's write.
-  void after_write();
   void stage_submit(Tracked& t, storage::NewRun& n, SysMillis now);
   void note_created(const Tracked& t, const DueSlot& slot, SysMillis now,
                     std::vector<std::string>& lines) const;
@@ -218,7 +229,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<bool> held_by_auth(Tracked& t);
   // The auth circuit closed (new credentials): every run it held acts now.
   void release_auth_holds();
-  void store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e);
+  boost::asio::awaitable<void> store_failed(Tracked& t, const RunStep& step,
+                                            storage::StoreError e);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
 
@@ -247,9 +259,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   CommandTakes commands;
   void check_commands();
   boost::asio::awaitable<void> take_commands();
-  void run_command(const storage::Command& c, SysMillis now);
-  void start_manual(const JobRuntime& jr, const storage::Command& c, const CommandPlan& plan,
-                    SysMillis now);
+  boost::asio::awaitable<void> run_command(const storage::Command& c, SysMillis now);
+  boost::asio::awaitable<void> start_manual(const storage::Command& c, const CommandPlan& plan,
+                                            SysMillis now);
   boost::asio::awaitable<void> maintenance_loop();
   void write_heartbeat();  // the heartbeat as of now, written by a coroutine of its own
   boost::asio::awaitable<void> beat(storage::Heartbeat hb);

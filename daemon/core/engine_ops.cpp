@@ -54,51 +54,56 @@ boost::asio::awaitable<void> Engine::Impl::take_commands() {
       store_error("take_commands", taken.error());
       break;
     }
-    for (const auto& c : *taken) run_command(c, now);
+    for (const auto& c : *taken) co_await run_command(c, now);
   } while (commands.again && !stopping());
   commands.taking = false;
 }
 
-void Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
-  auto* jr = jobs.find(c.job);
-  auto plan = plan_command(c, jr, now);
+// What a command writes goes through call_store too; the job table is read again once the
+// write is back, as a reload may have replaced it meanwhile.
+boost::asio::awaitable<void> Engine::Impl::run_command(const storage::Command& c, SysMillis now) {
+  const auto plan = plan_command(c, jobs.find(c.job), now);
   switch (plan.kind) {
-    case CommandPlan::Kind::set_paused:
-      if (auto r = store.set_paused(c.job, plan.pause, plan.note, c.requested_by, now); !r) {
-        store_error("set_paused", r.error());
-      }
-      if (jr) {
+    case CommandPlan::Kind::set_paused: {
+      std::function<storage::StoreResult<void>(storage::RunStore&)> write =
+          [c, plan, now](storage::RunStore& s) {
+            return s.set_paused(c.job, plan.pause, plan.note, c.requested_by, now);
+          };
+      if (auto r = co_await call_store(std::move(write)); !r) store_error("set_paused", r.error());
+      if (auto* jr = jobs.find(c.job)) {
         jr->paused = plan.pause;
         jr->paused_at = plan.pause ? std::optional<SysMillis>(c.requested_at) : std::nullopt;
       }
       spdlog::info("command.{} job=\"{}\" by=\"{}\" note=\"{}\"", plan.pause ? "pause" : "resume",
                    esc(c.job), esc(c.requested_by), esc(plan.note));
-      return;
+      co_return;
+    }
     case CommandPlan::Kind::reject:
       spdlog::warn("command.rejected job=\"{}\" reason=\"{}\"", esc(c.job), esc(plan.reason));
-      return;
-    case CommandPlan::Kind::start_manual: return start_manual(*jr, c, plan, now);
+      co_return;
+    case CommandPlan::Kind::start_manual: co_await start_manual(c, plan, now);
   }
 }
 
-void Engine::Impl::start_manual(const JobRuntime& jr, const storage::Command& c,
-                                const CommandPlan& plan, SysMillis now) {
-  const auto& job = *jr.job;
-  storage::NewRun n{options.run_id(), job.name, storage::Trigger::manual, plan.slot, {}};
-  auto row = store.create_run(n, now);
+boost::asio::awaitable<void> Engine::Impl::start_manual(const storage::Command& c,
+                                                        const CommandPlan& plan, SysMillis now) {
+  storage::NewRun n{options.run_id(), c.job, storage::Trigger::manual, plan.slot, {}};
+  std::function<storage::StoreResult<storage::RunRow>(storage::RunStore&)> create =
+      [n, now](storage::RunStore& s) { return s.create_run(n, now); };
+  auto row = co_await call_store(std::move(create));
   if (!row) {
     store_error("create_run", row.error());
-    return;
+    co_return;
   }
+  if (life.phase == Phase::ended) co_return;  // stored: the next term resumes it
   auto t = std::make_shared<Tracked>();
   t->row = *row;
-  t->config = jobs.config();
-  t->job = &job;
+  t->job = job_config(c.job, t->config);  // the job as configured now
   t->timer = timers->make_timer();
   t->deadline = plan.deadline;
   t->extra = plan.properties;
   runs.add(t);
-  spdlog::info("command.trigger job={} run={} run_id={} by=\"{}\"", job.name, t->row.id,
+  spdlog::info("command.trigger job={} run={} run_id={} by=\"{}\"", c.job, t->row.id,
                t->row.run_id, esc(c.requested_by));
   spawn_tracker(t);
 }

@@ -237,7 +237,7 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
     if (written) apply_update(t.row, step.update);
   }
   if (!written) {
-    store_failed(t, step, written.error());
+    co_await store_failed(t, step, written.error());
     co_return;
   }
   store_ok();
@@ -251,22 +251,28 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
 
 // A step the store did not take: kept and retried shortly, unless the row is gone or in
 // another state (then the stored row wins).
-void Engine::Impl::store_failed(Tracked& t, const RunStep& step, const storage::StoreError& e) {
+boost::asio::awaitable<void> Engine::Impl::store_failed(Tracked& t, const RunStep& step,
+                                                        storage::StoreError e) {
   store_error(step.to ? "transition" : "update", e);
   using storage::StoreErrorKind;
   if (e.kind == StoreErrorKind::illegal_transition || e.kind == StoreErrorKind::not_found) {
-    auto fresh = store.find_run(t.row.id);
+    std::function<storage::StoreResult<std::optional<storage::RunRow>>(storage::RunStore&)> read =
+        [id = t.row.id](storage::RunStore& s) { return s.find_run(id); };
+    auto fresh = co_await call_store(std::move(read));
     if (fresh && *fresh) {
       t.row = **fresh;
       // Act on the stored row, but not in a tight loop should the store refuse it again.
       t.row.next_action_at = std::max(t.row.next_action_at.value_or(SysMillis{}),
                                       run_now(t) + k_store_retry);
-      return;
+      co_return;
     }
-    spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
-                  t.row.job, t.row.id);
-    t.gone = true;  // ends the tracker; nothing is stored
-    return;
+    if (fresh) {
+      spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
+                    t.row.job, t.row.id);
+      t.gone = true;  // ends the tracker; nothing is stored
+      co_return;
+    }
+    store_error("find_run", fresh.error());  // read again with the step's retry
   }
   t.pending = step;
   t.row.next_action_at = run_now(t) + k_store_retry;

@@ -126,6 +126,8 @@ WriteBatch::~WriteBatch() {
   m_state->elsewhere = nullptr;
 }
 
+bool WriteBatch::off_loop() const { return static_cast<bool>(m_state->elsewhere); }
+
 int WriteBatch::commits() const { return m_state->commits; }
 
 void WriteBatch::hold() { m_state->held = true; }

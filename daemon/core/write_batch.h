@@ -73,6 +73,8 @@ class WriteBatch {
   void release();
 
   int commits() const;  // flushes run so far (each one outer transaction)
+  // Whether transact() and call() run elsewhere (and so suspend their caller).
+  bool off_loop() const;
 
  private:
   struct State;

@@ -15,6 +15,7 @@ class FlakyStore final : public ForwardingStore {
   int fail_batches = 0;      // next in_transaction() calls to refuse
   int fail_creates = 0;      // next create_run() calls to refuse
   int fail_transitions = 0;  // next transition() calls to refuse (to `only_to` if set)
+  int fail_job_states = 0;   // next job_state() calls to refuse
   std::optional<storage::RunState> only_to;
   storage::StoreErrorKind kind = storage::StoreErrorKind::busy;
   int refused = 0;
@@ -34,6 +35,13 @@ class FlakyStore final : public ForwardingStore {
       return refuse();
     }
     return m_inner.create_run(run, now);
+  }
+  storage::StoreResult<storage::JobState> job_state(const std::string& job) override {
+    if (fail_job_states > 0) {
+      --fail_job_states;
+      return refuse();
+    }
+    return m_inner.job_state(job);
   }
   storage::StoreResult<storage::RunRow> transition(std::int64_t id, storage::RunState to,
                                                    SysMillis now,
