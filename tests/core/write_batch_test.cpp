@@ -93,6 +93,44 @@ class TerminalGate final : public ForwardingStore {
   std::shared_future<void> m_open = open.get_future().share();
 };
 
+// A store whose next job_state() or set_paused() call, once armed, waits at a gate of its own
+// that the test opens (off the test's thread).
+class CallGate final : public ForwardingStore {
+ public:
+  explicit CallGate(storage::RunStore& inner) : ForwardingStore(inner) {}
+
+  struct Gate {
+    std::atomic<bool> armed{false};
+    std::promise<void> entered;
+    std::promise<void> open;
+    std::shared_future<void> opened = open.get_future().share();
+  };
+  Gate job_states, pauses;
+  std::atomic<bool> on_test_thread{false};  // an armed call ran on the test's thread
+
+  StoreResult<storage::JobState> job_state(const std::string& job) override {
+    wait_at(job_states);
+    return m_inner.job_state(job);
+  }
+  StoreResult<void> set_paused(const std::string& job, bool paused, const std::string& note,
+                               const std::string& by, SysMillis now) override {
+    wait_at(pauses);
+    return m_inner.set_paused(job, paused, note, by, now);
+  }
+
+ private:
+  void wait_at(Gate& g) {
+    if (!g.armed.exchange(false)) return;
+    if (std::this_thread::get_id() == m_test_thread) {
+      on_test_thread = true;
+      return;
+    }
+    g.entered.set_value();
+    g.opened.wait();
+  }
+  std::thread::id m_test_thread = std::this_thread::get_id();
+};
+
 // Runs the loop until `done` (the commit thread's answers arrive as handlers), at most
 // 10,000 handlers or 10 s without one.
 void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
@@ -101,6 +139,16 @@ void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
     if (io.run_one_for(std::chrono::seconds(10)) == 0) break;
   }
   REQUIRE(done());
+}
+
+// Runs the loop until a call reaches its gate on the commit thread (at most 10 s).
+void run_until_entered(boost::asio::io_context& io, std::future<void> entered) {
+  io.restart();
+  for (int i = 0; i < 10000; ++i) {
+    io.poll();
+    if (entered.wait_for(std::chrono::milliseconds(1)) == std::future_status::ready) return;
+  }
+  FAIL("no call reached the gate");
 }
 
 // Runs the loop until nothing has happened for 50 ms: the commits sent to the engine's thread
@@ -391,5 +439,61 @@ TEST_SUITE("core::write_batch") {
     auto runs = h.runs("q");
     REQUIRE(runs.size() == 2);
     CHECK(runs[0].slot == instant("2026-01-05T10:02:00Z"));  // newest first
+  }
+
+  TEST_CASE("on a commit thread a reload's reads and a command's write wait there, not on the loop") {
+    std::unique_ptr<CallGate> gate_owner;  // outlives the harness (see above)
+    EngineHarness h("2026-01-05T10:00:30Z");
+    gate_owner = std::make_unique<CallGate>(*h.store);
+    auto& gate = *gate_owner;
+    h.options.commit_thread = true;
+    h.options.timers = &h.timers;
+    h.options.random = [] { return 0.5; };
+    h.engine = std::make_unique<core::Engine>(h.io, gate, h.client, h.clock,
+                                              make_config({make_job("a", "* * * * *")}), h.options);
+    bool started = false;
+    boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr, Result<void> r) {
+      CHECK(r.has_value());
+      started = true;
+    });
+    run_until(h.io, [&] { return started; });
+    settle(h);
+    // Job b was paused in an earlier configuration: the reload must read that to know it.
+    REQUIRE(h.store->set_paused("b", true, "kept", "ops", h.clock.now()).has_value());
+
+    gate.job_states.armed = true;
+    h.engine->reload(make_config({make_job("a", "* * * * *"), make_job("b", "* * * * *")}, "fp-2"));
+    run_until_entered(h.io, gate.job_states.entered.get_future());
+    bool loop_ran = false;
+    boost::asio::post(h.io, [&] { loop_ran = true; });
+    h.run_ready();
+    CHECK(loop_ran);
+    CHECK(h.engine->stats().jobs == 1);  // applied once the read is back
+    gate.job_states.open.set_value();
+    run_until(h.io, [&] { return h.engine->stats().jobs == 2; });
+    settle(h);
+
+    h.advance(seconds(30));  // 10:01:00: a fires, b stays paused
+    settle(h);
+    CHECK(h.runs("a").size() == 1);
+    CHECK(h.runs("b").empty());
+
+    // A pause of a: its write waits on the thread while the loop goes on, and the job is
+    // paused in memory once it is back.
+    gate.pauses.armed = true;
+    enqueue(h, storage::CommandKind::pause, "a");
+    h.engine->check_commands();
+    run_until_entered(h.io, gate.pauses.entered.get_future());
+    loop_ran = false;
+    boost::asio::post(h.io, [&] { loop_ran = true; });
+    h.run_ready();
+    CHECK(loop_ran);
+    gate.pauses.open.set_value();
+    settle(h);
+    h.advance(minutes(1));  // 10:02:00: a is paused now
+    settle(h);
+    CHECK(h.runs("a").size() == 1);
+    CHECK_FALSE(gate.on_test_thread.load());
+    finish(h);
   }
 }
