@@ -56,7 +56,10 @@ boost::asio::awaitable<void> Dispatcher::run() {
     if (m_stopped) break;
     if (m_woken) continue;  // written while the pass ran
     auto delay = m_options.idle_check;
-    if (auto next = m_store.next_alert_at(); next && *next) {
+    std::function<storage::StoreResult<std::optional<SysMillis>>(storage::RunStore&)> read_next =
+        [](storage::RunStore& s) { return s.next_alert_at(); };
+    const auto next = co_await call(std::move(read_next));  // named first (g++ 12)
+    if (next && *next) {
       delay = std::clamp(std::chrono::duration_cast<Millis>(**next - m_clock.now()), Millis{0},
                          m_options.idle_check);
     }
@@ -65,17 +68,41 @@ boost::asio::awaitable<void> Dispatcher::run() {
   }
 }
 
-void Dispatcher::settle(const std::vector<AlertDelivery>& items, const AlertOutcome& o) {
+template <class T>
+boost::asio::awaitable<storage::StoreResult<T>> Dispatcher::call(
+    std::function<storage::StoreResult<T>(storage::RunStore&)> fn) {
+  if (!m_options.store_lane) co_return fn(m_store);
+  auto out = std::make_shared<std::optional<storage::StoreResult<T>>>();
+  std::function<storage::StoreResult<void>()> run =
+      [&on = m_store, fn = std::move(fn), out]() -> storage::StoreResult<void> {
+    *out = fn(on);
+    if (!**out) return (*out)->error();
+    return {};
+  };
+  auto r = co_await m_options.store_lane(std::move(run));
+  if (!r) co_return r.error();
+  co_return std::move(**out);
+}
+
+boost::asio::awaitable<void> Dispatcher::settle(const std::vector<AlertDelivery>& items,
+                                                AlertOutcome o) {
   std::vector<std::int64_t> ids;
   for (const auto& a : items) ids.push_back(a.id);
-  if (auto r = m_store.settle_alerts(ids, o); !r) {
+  std::function<storage::StoreResult<void>(storage::RunStore&)> write =
+      [ids, o](storage::RunStore& s) { return s.settle_alerts(ids, o); };
+  const auto r = co_await call(std::move(write));
+  if (!r) {
     // Left as it was: sent again later (at least once).
     spdlog::error("store.error op=settle_alerts message=\"{}\"", esc(r.error().message));
   }
 }
 
 boost::asio::awaitable<int> Dispatcher::pass() {
-  auto due = m_store.due_alerts(m_clock.now(), m_options.batch);
+  std::function<storage::StoreResult<std::vector<AlertDelivery>>(storage::RunStore&)> read_due =
+      [now = m_clock.now(), batch = m_options.batch](storage::RunStore& s) {
+        return s.due_alerts(now, batch);
+      };
+  auto due = co_await call(std::move(read_due));
   if (!due) {
     spdlog::error("store.error op=due_alerts message=\"{}\"", esc(due.error().message));
     co_return 0;
@@ -106,19 +133,27 @@ boost::asio::awaitable<int> Dispatcher::send_group(std::vector<AlertDelivery> it
     spdlog::warn("alert.failed sink=\"{}\" job=\"{}\" kind={} events={} error=\"the sink is no "
                  "longer configured\"",
                  esc(first.sink), esc(first.job), storage::to_string(first.kind), items.size());
-    settle(items, {AlertOutcome::Kind::given_up, now, now, "the sink is no longer configured"});
+    const AlertOutcome o{AlertOutcome::Kind::given_up, now, now,
+                         "the sink is no longer configured"};
+    co_await settle(items, o);
     co_return 0;
   }
-  auto last_sent = m_store.last_alert_sent(first.sink, first.job, first.kind);
+  std::function<storage::StoreResult<std::optional<SysMillis>>(storage::RunStore&)> read_last =
+      [sink = first.sink, job = first.job, kind = first.kind](storage::RunStore& s) {
+        return s.last_alert_sent(sink, job, kind);
+      };
+  auto last_sent = co_await call(std::move(read_last));
   auto window_end = last_sent && *last_sent ? **last_sent + m_options.group_window : SysMillis{};
   bool any_folded = std::any_of(items.begin(), items.end(), [](auto& a) { return a.folded; });
   if (now < window_end) {  // a message of this group went out recently: hold these for later
-    settle(items, {AlertOutcome::Kind::folded, now, window_end, ""});
+    const AlertOutcome o{AlertOutcome::Kind::folded, now, window_end, ""};
+    co_await settle(items, o);
     co_return 0;
   }
   if (!any_folded && items.size() > 1) {  // the first goes now, the rest after a window
     std::vector<AlertDelivery> rest(items.begin() + 1, items.end());
-    settle(rest, {AlertOutcome::Kind::folded, now, now + m_options.group_window, ""});
+    const AlertOutcome o{AlertOutcome::Kind::folded, now, now + m_options.group_window, ""};
+    co_await settle(rest, o);
     items.resize(1);
   }
   bool summary = any_folded;
@@ -126,7 +161,8 @@ boost::asio::awaitable<int> Dispatcher::send_group(std::vector<AlertDelivery> it
   now = m_clock.now();
   const auto& head = items.front();
   if (outcome.delivered) {
-    settle(items, {AlertOutcome::Kind::delivered, now, now, ""});
+    const AlertOutcome o{AlertOutcome::Kind::delivered, now, now, ""};
+    co_await settle(items, o);
     spdlog::info("alert.delivered sink=\"{}\" job=\"{}\" kind={} events={} summary={}",
                  esc(head.sink), esc(head.job), storage::to_string(head.kind), items.size(),
                  summary);
@@ -136,7 +172,8 @@ boost::asio::awaitable<int> Dispatcher::send_group(std::vector<AlertDelivery> it
     return a.created_at < b.created_at;
   });
   if (now - oldest->created_at > m_options.give_up_after) {
-    settle(items, {AlertOutcome::Kind::given_up, now, now, outcome.error});
+    const AlertOutcome o{AlertOutcome::Kind::given_up, now, now, outcome.error};
+    co_await settle(items, o);
     spdlog::error("alert.failed sink=\"{}\" job=\"{}\" kind={} events={} attempts={} "
                   "error=\"{}\"",
                   esc(head.sink), esc(head.job), storage::to_string(head.kind), items.size(),
@@ -144,7 +181,8 @@ boost::asio::awaitable<int> Dispatcher::send_group(std::vector<AlertDelivery> it
     co_return 0;
   }
   auto next = now + backoff(head.attempts + 1);
-  settle(items, {AlertOutcome::Kind::retry, now, next, outcome.error});
+  const AlertOutcome o{AlertOutcome::Kind::retry, now, next, outcome.error};
+  co_await settle(items, o);
   spdlog::warn("alert.retry sink=\"{}\" job=\"{}\" kind={} events={} attempt={} at={} "
                "error=\"{}\"",
                esc(head.sink), esc(head.job), storage::to_string(head.kind), items.size(),

@@ -22,6 +22,12 @@
 
 namespace bsched::alerts {
 
+// Where the dispatcher's store calls run: null, here at once; else a lane that runs `call`
+// elsewhere (the daemon on PostgreSQL: a thread of the dispatcher's own) and resumes the
+// caller on the loop, so a database that stalls holds only the alerts.
+using StoreLane = std::function<boost::asio::awaitable<storage::StoreResult<void>>(
+    std::function<storage::StoreResult<void>()> call)>;
+
 struct DispatcherOptions {
   Millis group_window = std::chrono::minutes(10);  // repeats within it become one summary
   Millis first_retry = std::chrono::seconds(5);    // doubling per failed attempt ...
@@ -31,6 +37,7 @@ struct DispatcherOptions {
   int batch = 200;                                 // deliveries read per pass
   std::function<double()> random;                  // [0, 1) for jitter; null: fixed 0.5
   std::string link_base;  // "<http.public_url>", or "" (no link in the messages)
+  StoreLane store_lane;   // null: store calls on the loop
 };
 
 class Dispatcher {
@@ -53,7 +60,12 @@ class Dispatcher {
 
  private:
   boost::asio::awaitable<int> send_group(std::vector<storage::AlertDelivery> items);
-  void settle(const std::vector<storage::AlertDelivery>& items, const storage::AlertOutcome& o);
+  boost::asio::awaitable<void> settle(const std::vector<storage::AlertDelivery>& items,
+                                      storage::AlertOutcome o);
+  // `fn(store)` through the store lane (see StoreLane); `fn` owns what it uses.
+  template <class T>
+  boost::asio::awaitable<storage::StoreResult<T>> call(
+      std::function<storage::StoreResult<T>(storage::RunStore&)> fn);
 
   storage::RunStore& m_store;
   const Clock& m_clock;

@@ -237,7 +237,8 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
     if (written) apply_update(t.row, step.update);
   }
   if (!written) {
-    co_await store_failed(t, step, written.error());
+    const auto error = written.error();  // named: no temporary in a co_await (g++ 12)
+    co_await store_failed(t, step, error);
     co_return;
   }
   store_ok();

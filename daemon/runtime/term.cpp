@@ -1,6 +1,8 @@
 // Term (see term.h).
 #include "daemon/runtime/term.h"
 
+#include "daemon/core/write_batch.h"
+
 #include <boost/asio/co_spawn.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,10 +12,19 @@ namespace bsched::runtime {
 
 namespace {
 
-alerts::DispatcherOptions dispatcher_options(const config::Config& config) {
+alerts::DispatcherOptions dispatcher_options(const config::Config& config,
+                                             const TermParts& parts) {
   alerts::DispatcherOptions o;
   o.link_base = config.http.public_url;  // messages link to <public_url>/jobs/<job>
   while (o.link_base.ends_with('/')) o.link_base.pop_back();
+  if (parts.commit_thread) {
+    // A thread of the dispatcher's own, kept as long as the dispatcher (its coroutine may
+    // outlive the term); the store takes calls from any thread.
+    auto lane = std::make_shared<core::WriteBatch>(parts.io, parts.store, true);
+    o.store_lane = [lane](std::function<storage::StoreResult<void>()> call) {
+      return lane->call(std::move(call));
+    };
+  }
   return o;
 }
 
@@ -23,7 +34,7 @@ Term::Term(const TermParts& parts, std::shared_ptr<const config::Config> config,
            std::function<bool()> may_send)
     : m_dispatcher(std::make_shared<alerts::Dispatcher>(parts.store, parts.clock, parts.timers,
                                                         parts.alert_sender, config->alerts,
-                                                        dispatcher_options(*config))),
+                                                        dispatcher_options(*config, parts))),
       m_io(parts.io) {
   // The engine wakes the dispatcher when it wrote an alert event.
   m_engine = std::make_unique<core::Engine>(

@@ -7,6 +7,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
@@ -233,6 +235,35 @@ TEST_SUITE("alerts::dispatcher") {
           "Connector \"db\" failed");
     auto without = boost::json::parse(alerts::alert_json({a}, false, "")).as_object();
     CHECK(!without.contains("link"));
+  }
+
+  TEST_CASE("with a store lane every store call of a pass goes through it") {
+    Fixture f;
+    f.failed("orders", 1);
+    int calls = 0;
+    bool refuse = true;
+    alerts::DispatcherOptions options;
+    // Each call runs on a later turn of the loop, as the commit thread's answers come back.
+    options.store_lane = [&](std::function<storage::StoreResult<void>()> call)
+        -> boost::asio::awaitable<storage::StoreResult<void>> {
+      ++calls;
+      co_await boost::asio::post(f.io, boost::asio::use_awaitable);
+      if (refuse) co_return storage::StoreError{storage::StoreErrorKind::io, "lane down"};
+      co_return call();
+    };
+    f.dispatcher = std::make_unique<alerts::Dispatcher>(*f.store, f.clock, f.timers, f.sender,
+                                                        f.sinks, options);
+    // The lane refuses: nothing is read, sent or settled.
+    CHECK(f.pass() == 0);
+    CHECK(calls == 1);  // due_alerts
+    CHECK(f.sender.sent.empty());
+    CHECK(f.pending().size() == 1);
+    // The lane answers: read, sent, settled, each call through it.
+    refuse = false;
+    CHECK(f.pass() == 1);
+    CHECK(calls == 4);  // due_alerts, last_alert_sent, settle_alerts
+    CHECK(f.sender.sent.size() == 1);
+    CHECK(f.pending().empty());
   }
 }
 
