@@ -208,6 +208,10 @@ void World::start_term(Node& n) {
   options.run_id = [this] { return fmt::format("run-{}", ++m_run_counter); };
   options.pid = 4242;
   options.may_send = [this, node = &n, epoch] { return node_may_send(*node, epoch); };
+  // A lane per term, as each term's engine has a commit thread of its own. An ended term's
+  // lane runs what it was given on, as that thread would (the engine's writes then find
+  // their term ended; the store's fence judges them).
+  if (m_outcome.commit_lane) give_lane(l, options);
   l.engine = std::make_unique<core::Engine>(*l.io, *n.reach, *l.client, m_clock, m_config, options);
   l.started = false;
   n.term_epoch = n.last_epoch = epoch;

@@ -55,8 +55,8 @@ World::World(std::uint64_t seed, bool verbose, bool pair, SeedFaults faults)
   m_outcome.seed = seed;
   m_outcome.pair = m_pair = pair;
   m_faults = faults;
-  m_outcome.commit_lane = faults.commit_lane && !pair && (mix(seed ^ 0x636f6d6d) & 1) != 0;
-  if (const char* lane = std::getenv("BSCHED_SIM_LANE"); lane && !pair) {
+  m_outcome.commit_lane = faults.commit_lane && (mix(seed ^ 0x636f6d6d) & 1) != 0;
+  if (const char* lane = std::getenv("BSCHED_SIM_LANE")) {
     m_outcome.commit_lane = std::string_view(lane) == "1";  // a replay with or without one
   }
   spdlog::set_level(std::getenv("BSCHED_TEST_LOG") ? spdlog::level::debug : spdlog::level::off);
@@ -168,16 +168,7 @@ void World::start_life() {
   options.random = [this] { return uniform(m_rng); };
   options.run_id = [this] { return fmt::format("run-{}", ++m_run_counter); };
   options.pid = 4242;
-  if (m_outcome.commit_lane) {
-    life->lane = std::make_shared<SimLane>(*life->io, *life->timers, [this] {
-      auto r = std::uniform_real_distribution<double>(0.0, 1.0)(m_lane_rng);
-      auto ms = r < 0.9 ? r * 20 : r < 0.99 ? 20 + (r - 0.9) * 5000 : 500 + (r - 0.99) * 450000;
-      return Millis(static_cast<Millis::rep>(ms));
-    });
-    options.commit_elsewhere = [lane = life->lane](std::function<void()> work) {
-      lane->push(std::move(work));
-    };
-  }
+  if (m_outcome.commit_lane) give_lane(*life, options);
   life->engine = std::make_unique<core::Engine>(*life->io, *m_reach, *life->client, m_clock,
                                                 m_config, options);
   m_life = std::move(life);
@@ -197,6 +188,19 @@ void World::start_life() {
     log("daemon: ready");
   });
   run_ready();
+}
+
+// A commit lane for the engine about to be built on `life` (its own, as each engine has its
+// own commit thread): calls run one at a time, each after a delay on the simulated clock.
+void World::give_lane(Life& life, core::EngineOptions& options) {
+  life.lane = std::make_shared<SimLane>(*life.io, *life.timers, [this] {
+    auto r = std::uniform_real_distribution<double>(0.0, 1.0)(m_lane_rng);
+    auto ms = r < 0.9 ? r * 20 : r < 0.99 ? 20 + (r - 0.9) * 5000 : 500 + (r - 0.99) * 450000;
+    return Millis(static_cast<Millis::rep>(ms));
+  });
+  options.commit_elsewhere = [lane = life.lane](std::function<void()> work) {
+    lane->push(std::move(work));
+  };
 }
 
 void SimLane::push(std::function<void()> work) {

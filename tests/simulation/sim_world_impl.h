@@ -110,6 +110,7 @@ class World {
   void setup_platform();
   std::shared_ptr<config::Config> build_config(bool with_jobs);
   void start_life();
+  void give_lane(Life& life, core::EngineOptions& options);
   void kill_life();
   void step();
   void advance(Millis d);

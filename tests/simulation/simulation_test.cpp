@@ -8,8 +8,8 @@
 //   BSCHED_SIM_PAIR=1     with BSCHED_SIM_SEED: replay the seed in pair mode (two nodes)
 //   BSCHED_SIM_PINNED=1   with BSCHED_SIM_SEED: replay it as the pinned cases do (no store
 //                         outages, no commit lane)
-//   BSCHED_SIM_LANE=0|1   single mode: the engine's store calls through a simulated commit
-//                         thread (SimLane) or not, whatever the seed chooses
+//   BSCHED_SIM_LANE=0|1   the engine's store calls through a simulated commit thread (SimLane,
+//                         one per engine) or not, whatever the seed chooses
 //
 // The pair mode's case ("two nodes of a pair") takes the same variables, with a budget of
 // 20 s by default.
@@ -104,9 +104,10 @@ TEST_SUITE("simulation") {
       auto o = run_pair_seed(*seed, verbose, replay_faults());
       MESSAGE(fmt::format("pair seed {}: {} steps, {} crashes, {} takeovers, {} partitions, {} "
                           "database restarts, {} fenced writes, {} late triggers, {} "
-                          "executions, {} runs",
+                          "executions, {} runs{}",
                           *seed, o.steps, o.crashes, o.takeovers, o.partitions, o.db_restarts,
-                          o.fenced, o.late_sends, o.accepted, o.runs));
+                          o.fenced, o.late_sends, o.accepted, o.runs,
+                          o.commit_lane ? ", commit lanes" : ""));
       return require_ok(o);
     }
     const auto seeds = env_number("BSCHED_SIM_SEEDS");
@@ -116,12 +117,13 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, takeovers = 0, partitions = 0, restarts = 0, fenced = 0,
-         late = 0, ambiguous = 0, outages = 0, refused = 0;
+         late = 0, ambiguous = 0, outages = 0, refused = 0, laned = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
       auto o = run_pair_seed(seed, verbose);
       ++count;
+      laned += o.commit_lane;
       crashes += o.crashes;
       executions += o.accepted;
       takeovers += o.takeovers;
@@ -142,10 +144,11 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation, pair: {} seeds from {} in {:.1f} s ({:.2f} seeds/s), {} "
-                        "crashes, {} takeovers, {} partitions, {} database restarts, {} store "
+                        "with commit lanes, {} crashes, {} takeovers, {} partitions, {} database restarts, {} store "
                         "outages ({} calls refused), {} fenced writes, {} triggers sent after "
                         "their term ended, {} executions, {} credited ambiguously, {} failed",
-                        count, first, secs, count / secs, crashes, takeovers, partitions, restarts,
+                        count, first, secs, count / secs, laned, crashes, takeovers, partitions,
+                        restarts,
                         outages, refused, fenced, late, executions, ambiguous, failures));
     CHECK(count > 0);
   }
