@@ -65,6 +65,7 @@ std::string describe(const CallError& e) {
     case FailureKind::retry_later: return "the platform is unavailable (" + what + ")";
     case FailureKind::uncertain: return what;
     case FailureKind::bad_response: return "the platform's answer was not understood (" + what + ")";
+    case FailureKind::withheld: return what;
   }
   return what;
 }

@@ -216,6 +216,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   SysMillis run_now(Tracked& t) const;
   boost::asio::awaitable<void> act(Tracked& t);
   boost::asio::awaitable<void> submit(Tracked& t);
+  void withhold(Tracked& t);  // the send gate said no: reconciled, not sent
   // While the auth circuit is open: the instant it lets a probe through.
   std::optional<SysMillis> auth_closed_until(SysMillis now) const;
   // The request of the run's next attempt and the update that records it leaving.

@@ -134,26 +134,30 @@ boost::asio::awaitable<void> Engine::Impl::submit(Tracked& t) {
   }
   if (co_await held_by_auth(t)) co_return;
   t.wait = Tracked::Wait::none;
-  if (!options.may_send()) {
-    // Stored as leaving, but not sent: like a crash at this point, reconciled from here on.
-    spdlog::warn("run.send_withheld job={} run={} attempt={} reason=\"no certain leader lease\"",
-                 t.row.job, t.row.id, t.row.attempts);
-    t.mode = RunAction::query;
-    t.row.next_action_at = run_now(t) + k_store_retry;
-    co_return;
-  }
+  if (!options.may_send()) co_return withhold(t);
   spdlog::info("run.submitting job={} run={} attempt={}", t.row.job, t.row.id, t.row.attempts);
   if (t.row.attempts == 1) {
     metrics.started(t.row, clock.now());
     check_late(t, t.row.last_sent_at.value_or(clock.now()));
   }
+  // Asked again as each attempt leaves: the request may wait seconds for the pace.
   auto answer = co_await counted_submit(*request);
+  if (!answer && answer.error().kind == platform::FailureKind::withheld) co_return withhold(t);
   note_answer(answer);
   auto auth = !answer && answer.error().kind == platform::FailureKind::auth;
   t.wait = auth ? Tracked::Wait::auth : Tracked::Wait::none;
   auto step = on_submit_answer(t.row, *t.job, answer, run_now(t), random01(),
                                client.health().auth_retry_at);
   co_await apply(t, step);
+}
+
+// Stored as leaving, but not sent (no certain leader lease): like a crash at this point,
+// reconciled from here on.
+void Engine::Impl::withhold(Tracked& t) {
+  spdlog::warn("run.send_withheld job={} run={} attempt={} reason=\"no certain leader lease\"",
+               t.row.job, t.row.id, t.row.attempts);
+  t.mode = RunAction::query;
+  t.row.next_action_at = run_now(t) + k_store_retry;
 }
 
 // client.submit, counted in submits_in_flight (also when it throws): the last answer of a
@@ -167,7 +171,7 @@ boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> Engine::Imp
       if (--impl.fire.burst.submits_in_flight == 0 && !impl.stopping()) impl.end_burst_hold();
     }
   } in_flight(*this);
-  co_return co_await client.submit(request);
+  co_return co_await client.submit(request, options.may_send);
 }
 
 // The auth circuit opened while the sending state was being committed with its batch (an

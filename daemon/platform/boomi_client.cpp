@@ -250,6 +250,12 @@ awaitable<CallResult<HttpResponse>> BoomiClient::call(CallSpec spec) {
     m_metrics.throttle_wait(seconds_between(queued, started));
     // A 401 may have arrived while this call waited for its slot.
     if (auto e = check_circuit(probe)) co_return *e;
+    if (spec.may_send && !spec.may_send()) {
+      CallError withheld;
+      withheld.kind = FailureKind::withheld;
+      withheld.message = "not sent: the send gate withheld it (no certain leader lease)";
+      co_return withheld;
+    }
     auto sent = co_await m_transport->send(spec.request);
     auto elapsed = seconds_between(started, m_clock.steady_now());
     if (sent) note_deprecation(spec.endpoint, *sent);

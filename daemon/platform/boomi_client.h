@@ -73,7 +73,8 @@ class BoomiClient final : public PlatformClient {
               ClientOptions options = {});
   ~BoomiClient() override;
 
-  boost::asio::awaitable<CallResult<SubmitResult>> submit(const ExecutionRequest& req) override;
+  boost::asio::awaitable<CallResult<SubmitResult>> submit(const ExecutionRequest& req,
+                                                          SendGate may_send = {}) override;
   boost::asio::awaitable<CallResult<PollResult>> poll(const std::string& request_id) override;
   boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query(
       const RecordQuery& q) override;
@@ -107,6 +108,7 @@ class BoomiClient final : public PlatformClient {
     std::vector<int> pass;          // non-2xx statuses handed back as answers
     // "POST ExecutionRequest": names it in warnings and in the request metrics (never an id)
     std::string endpoint;
+    PlatformClient::SendGate may_send;  // asked before each attempt leaves (submit)
   };
   boost::asio::awaitable<CallResult<HttpResponse>> call(CallSpec spec);
   std::optional<CallError> check_circuit(bool& probe);
@@ -123,8 +125,10 @@ class BoomiClient final : public PlatformClient {
   HttpRequest rest_request(std::string method, std::string path, std::string body,
                            std::string content_type) const;
 
-  boost::asio::awaitable<CallResult<SubmitResult>> submit_rest(const ExecutionRequest& req);
-  boost::asio::awaitable<CallResult<SubmitResult>> submit_graphql(const ExecutionRequest& req);
+  boost::asio::awaitable<CallResult<SubmitResult>> submit_rest(const ExecutionRequest& req,
+                                                               SendGate may_send);
+  boost::asio::awaitable<CallResult<SubmitResult>> submit_graphql(const ExecutionRequest& req,
+                                                                  SendGate may_send);
   boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query_rest(const RecordQuery& q);
   boost::asio::awaitable<CallResult<std::vector<ExecutionRecord>>> query_graphql(
       const RecordQuery& q);

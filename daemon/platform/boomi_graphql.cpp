@@ -82,10 +82,12 @@ BoomiClient::CallSpec BoomiClient::graphql_call(const std::string& token, std::s
   return spec;
 }
 
-awaitable<CallResult<SubmitResult>> BoomiClient::submit_graphql(const ExecutionRequest& req) {
+awaitable<CallResult<SubmitResult>> BoomiClient::submit_graphql(const ExecutionRequest& req,
+                                                               SendGate may_send) {
   auto token = co_await jwt();
   if (!token) co_return token.error();
   auto spec = graphql_call(*token, graphql_execute_json(req));
+  spec.may_send = std::move(may_send);
   spec.priority = CallPriority::trigger;
   spec.trigger = true;
   auto r = co_await call(std::move(spec));

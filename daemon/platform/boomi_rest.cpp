@@ -42,13 +42,18 @@ CallError envelope_error(const AnswerError& a, const HttpResponse& r) {
 
 }  // namespace
 
-awaitable<CallResult<SubmitResult>> BoomiClient::submit(const ExecutionRequest& req) {
-  if (m_platform.api == config::ApiKind::graphql) co_return co_await submit_graphql(req);
-  co_return co_await submit_rest(req);
+awaitable<CallResult<SubmitResult>> BoomiClient::submit(const ExecutionRequest& req,
+                                                       SendGate may_send) {
+  if (m_platform.api == config::ApiKind::graphql) {
+    co_return co_await submit_graphql(req, std::move(may_send));
+  }
+  co_return co_await submit_rest(req, std::move(may_send));
 }
 
-awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequest& req) {
+awaitable<CallResult<SubmitResult>> BoomiClient::submit_rest(const ExecutionRequest& req,
+                                                            SendGate may_send) {
   CallSpec spec;
+  spec.may_send = std::move(may_send);
   spec.request = rest_request("POST", "/ExecutionRequest", execution_request_json(req),
                               "application/json");
   spec.request.idempotent = false;

@@ -181,6 +181,7 @@ const char* failure_kind_name(FailureKind kind) {
     case FailureKind::auth: return "auth";
     case FailureKind::uncertain: return "uncertain";
     case FailureKind::bad_response: return "bad_response";
+    case FailureKind::withheld: return "withheld";
   }
   return "unknown";
 }

@@ -90,6 +90,9 @@ enum class FailureKind {
   // sent, a gateway's 502/504, a 2xx without a usable requestId. Reconcile, never resend.
   uncertain,
   bad_response,  // an answer we could not understand (kept raw, capped, in `body`)
+  // Not sent: the caller's send gate said no when the request was about to leave (after
+  // its wait for the pace, before each attempt). Says nothing of the platform.
+  withheld,
 };
 
 struct CallError {
@@ -133,8 +136,14 @@ class PlatformClient {
  public:
   virtual ~PlatformClient() = default;
 
+  // Asked just before each attempt of a trigger leaves; false: it does not (FailureKind::
+  // withheld). A node of a pair passes whether it still holds the lease with margin: a request
+  // may wait seconds for the pace, and must not leave after the lease could have passed on.
+  using SendGate = std::function<bool()>;
+
   // POST ExecutionRequest. Triggers take precedence over polls and queries in the pace.
-  virtual boost::asio::awaitable<CallResult<SubmitResult>> submit(const ExecutionRequest& req) = 0;
+  virtual boost::asio::awaitable<CallResult<SubmitResult>> submit(const ExecutionRequest& req,
+                                                                  SendGate may_send = {}) = 0;
   // GET ExecutionRecord/async/{requestId}.
   virtual boost::asio::awaitable<CallResult<PollResult>> poll(const std::string& request_id) = 0;
   // POST ExecutionRecord/query, following queryToken through queryMore until done.

@@ -72,6 +72,27 @@ TEST_SUITE("core::engine") {
     CHECK_FALSE(h.client.queries.empty());
   }
 
+  // Found by the simulation (pair seed 2000041 with commit lanes): triggers of a burst passed
+  // may_send, waited for the pace, and left after the lease had expired. The client asks
+  // again as each request leaves.
+  TEST_CASE("a request whose lease lapses while it waits to leave is not sent, the run is reconciled instead") {
+    EngineHarness h;
+    int asked = 0;
+    h.options.may_send = [&] { return ++asked == 1; };  // yes before the pace, no as it leaves
+    h.start(make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(std::chrono::minutes(10));
+    CHECK(asked == 2);
+    CHECK(h.client.submits.empty());
+    CHECK(h.client.withheld == 1);
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].state == RunState::submitting);
+    CHECK(runs[0].maybe_accepted);
+    h.advance(std::chrono::seconds(5));
+    CHECK(h.client.submits.empty());  // never resent blindly
+    CHECK_FALSE(h.client.queries.empty());
+  }
+
   TEST_CASE("the engine is idle between slots: one timer, armed for the next slot") {
     EngineHarness h;
     h.options.maintenance_interval = std::chrono::hours(2);

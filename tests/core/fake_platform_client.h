@@ -40,6 +40,7 @@ class FakePlatformClient final : public platform::PlatformClient {
   std::function<Millis(std::size_t)> submit_latency;
 
   platform::PlatformHealth health_value;
+  int withheld = 0;  // submits the send gate kept back
   // When a scripted answer is an auth failure, the circuit opens until this instant.
   std::optional<SysMillis> auth_retry_at_on_401;
 
@@ -51,7 +52,16 @@ class FakePlatformClient final : public platform::PlatformClient {
     health_value.auth_retry_at = auth_retry_at_on_401;
   }
 
-  boost::asio::awaitable<SubmitAnswer> submit(const platform::ExecutionRequest& req) override {
+  // The gate is asked as the request would leave; `withheld` counts the ones it kept back.
+  boost::asio::awaitable<SubmitAnswer> submit(const platform::ExecutionRequest& req,
+                                              SendGate may_send = {}) override {
+    if (may_send && !may_send()) {
+      ++withheld;
+      platform::CallError e;
+      e.kind = platform::FailureKind::withheld;
+      e.message = "not sent (fake)";
+      co_return e;
+    }
     submits.push_back(req);
     if (on_submit) on_submit(req);
     if (latency_timers && submit_latency) {

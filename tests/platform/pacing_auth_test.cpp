@@ -43,6 +43,40 @@ TEST_SUITE("platform::pacing") {
     CHECK(f.fake->sent[5].at - f.fake->sent[0].at < std::chrono::milliseconds{1300});
   }
 
+  // A node of a pair passes its lease check as the gate: a trigger that waited for the pace
+  // while the lease lapsed must not leave (it would leave after the lease could pass on).
+  TEST_CASE("a trigger is withheld when its send gate closes while it waits for the pace") {
+    ClientFixture f(test_platform(1));
+    f.fake->fallback = [](const HttpRequest&) {
+      return SendResult(response(200, R"({"requestId":"executionrecord-1"})"));
+    };
+    bool lease = true;
+    int asked = 0;
+    std::vector<CallResult<SubmitResult>> answers;
+    for (int i = 0; i < 2; ++i) {
+      boost::asio::co_spawn(
+          f.io,
+          [&]() -> boost::asio::awaitable<void> {
+            answers.push_back(co_await f.client->submit(sample_request(), [&] {
+              ++asked;
+              return lease;
+            }));
+          },
+          boost::asio::detached);
+    }
+    f.io.restart();
+    f.io.poll();  // the first leaves at once; the second waits a second for the pace
+    REQUIRE(f.fake->sent.size() == 1);
+    lease = false;
+    drive(f.io, f.timers, [&] { return answers.size() == 2; });
+    CHECK(f.fake->sent.size() == 1);  // the second never left
+    CHECK(asked == 2);
+    REQUIRE(answers[0].has_value());
+    REQUIRE_FALSE(answers[1].has_value());
+    CHECK(answers[1].error().kind == FailureKind::withheld);
+    CHECK_FALSE(f.client->health().auth_failed);
+  }
+
   TEST_CASE("a waiting trigger goes before polls that waited longer") {
     ClientFixture f(test_platform(2));
     f.fake->fallback = [](const HttpRequest& r) {
