@@ -193,7 +193,7 @@ const config::Job* Engine::Impl::job_config(const std::string& name,
   return &stub->jobs.front();
 }
 
-void Engine::Impl::resume_run(const storage::RunRow& row) {
+std::shared_ptr<Tracked> Engine::Impl::resume_run(const storage::RunRow& row) {
   auto t = std::make_shared<Tracked>();
   t->row = row;
   t->job = job_config(row.job, t->config);
@@ -203,7 +203,8 @@ void Engine::Impl::resume_run(const storage::RunRow& row) {
   spdlog::info("engine.recovered job={} run={} state={} action={}", row.job, row.id,
                storage::to_string(row.state), to_string(t->mode));
   if (!row.execution_id.empty()) runs.claim(row.execution_id, clock.now());
-  runs.add(std::move(t));
+  runs.add(t);
+  return t;
 }
 
 // Its reads are made on the commit thread when there is one.
@@ -216,7 +217,7 @@ boost::asio::awaitable<Result<void>> Engine::Impl::recover() {
                          rows.error().message);
   }
   for (const auto& row : *rows) resume_run(row);
-  co_await claim_recent_records();
+  if (auto r = co_await claim_recent_records(); !r) co_return r;
   std::function<storage::StoreResult<storage::StoreTotals>(storage::RunStore&)> count =
       [](storage::RunStore& s) { return s.totals(); };
   if (auto totals = co_await call_store(std::move(count))) {
@@ -237,12 +238,46 @@ boost::asio::awaitable<Result<void>> Engine::Impl::recover() {
   co_return Result<void>{};
 }
 
+// A slot batch met runs stored already (its earlier commit stored them though the answer was
+// lost; PostgreSQL: the connection closed after COMMIT): the stored runs no tracker follows
+// are resumed as a start resumes them, so none is left in flight untracked. A scheduled run
+// of a queue job behind one already sent stays queued.
+boost::asio::awaitable<void> Engine::Impl::adopt_untracked() {
+  std::function<storage::StoreResult<std::vector<storage::RunRow>>(storage::RunStore&)> read =
+      [](storage::RunStore& s) { return s.non_terminal_runs(); };
+  auto rows = co_await call_store(std::move(read));
+  if (!rows) {
+    store_error("non_terminal_runs", rows.error());
+    fire.adopt = true;  // read again after the next batch
+    co_return;
+  }
+  if (life.phase != Phase::running) co_return;
+  std::set<std::int64_t> tracked;
+  for (const auto& [id, t] : runs) tracked.insert(id);
+  std::vector<std::shared_ptr<Tracked>> adopted;
+  for (const auto& row : *rows) {
+    if (!tracked.count(row.id)) adopted.push_back(resume_run(row));
+  }
+  for (auto& t : adopted) {
+    bool other_sent = false;
+    for (const auto& [id, other] : runs) {
+      other_sent = other_sent || (other != t && other->row.job == t->row.job &&
+                                  other->row.state != RunState::scheduled);
+    }
+    const bool queued = stays_queued(t->row, t->job->settings->overlap, other_sent);
+    t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
+    if (!queued) spawn_tracker(t);
+  }
+}
+
 // The claims of a run that ended before a restart are gone with the old process, yet its
 // record can still show in the reconcile window of a run resumed uncertain or polled (whose
 // async result may have expired, so that it reconciles as well): so for each job with such a
 // run, the execution ids of its recently finished runs (recent_finishes, from the earliest
-// such send) are claimed again.
-boost::asio::awaitable<void> Engine::Impl::claim_recent_records() {
+// such send) are claimed again. A read that fails fails the start: without those claims a
+// resumed run could take a record another run started (found by the pair simulation, seed 7
+// with lost commit answers, in a store outage at a term's start).
+boost::asio::awaitable<Result<void>> Engine::Impl::claim_recent_records() {
   // By job: the earliest send of its uncertain runs, and the job.
   std::map<std::string, std::pair<SysMillis, const config::Job*>> since;
   for (const auto& [id, t] : runs) {
@@ -259,7 +294,7 @@ boost::asio::awaitable<void> Engine::Impl::claim_recent_records() {
   };
   std::vector<Look> looks;
   for (const auto& [job, entry] : since) looks.push_back({job, recent_finishes(*entry.second, entry.first)});
-  if (looks.empty()) co_return;
+  if (looks.empty()) co_return Result<void>{};
   std::function<storage::StoreResult<std::vector<Look>>(storage::RunStore&)> read =
       [looks = std::move(looks)](storage::RunStore& s) mutable
       -> storage::StoreResult<std::vector<Look>> {
@@ -269,17 +304,18 @@ boost::asio::awaitable<void> Engine::Impl::claim_recent_records() {
     return looks;
   };
   auto read_back = co_await call_store(std::move(read));
-  if (!read_back) {
-    store_error("finished_execution_ids", read_back.error());
-    co_return;
+  const auto cannot = [](const storage::StoreError& e) {
+    return make_error("cannot read the recently finished runs from the state database: " +
+                      e.message);
+  };
+  if (!read_back) co_return cannot(read_back.error());
+  for (const auto& l : *read_back) {
+    if (!l.ids) co_return cannot(l.ids.error());
   }
   for (const auto& l : *read_back) {
-    if (!l.ids) {
-      store_error("finished_execution_ids", l.ids.error());
-      continue;
-    }
     for (const auto& e : *l.ids) runs.claim(e, clock.now());
   }
+  co_return Result<void>{};
 }
 
 Engine::Engine(boost::asio::io_context& io, storage::RunStore& store,

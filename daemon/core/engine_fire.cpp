@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -193,6 +194,9 @@ boost::asio::awaitable<bool> Engine::Impl::fire_due(SysMillis now, bool every_jo
   apply_planned(*planned);
   for (auto* jr : batch) jobs.reschedule(*jr);
   next_reload();  // one that waited for this write
+  const bool met_stored = std::any_of(planned->steps.begin(), planned->steps.end(),
+                                      [](const auto& s) { return s.run && !s.row; });
+  if (met_stored || std::exchange(fire.adopt, false)) co_await adopt_untracked();
   co_return more;
 }
 

@@ -145,6 +145,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // A batch's write is away (on the commit thread): the job table is the batch's until it
     // is back, so a reload read meanwhile waits for it (Reloads).
     bool writing = false;
+    // A batch met runs stored already whose read then failed: adopt_untracked() after the
+    // next batch.
+    bool adopt = false;
     BurstWrites burst;
   };
   FireLoop fire;
@@ -164,9 +167,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   // engine.cpp: recovery and configuration.
   boost::asio::awaitable<Result<void>> recover();
-  void resume_run(const storage::RunRow& row);
+  std::shared_ptr<Tracked> resume_run(const storage::RunRow& row);
+  boost::asio::awaitable<void> adopt_untracked();
   // Recovery: claims of runs that ended before the restart.
-  boost::asio::awaitable<void> claim_recent_records();
+  boost::asio::awaitable<Result<void>> claim_recent_records();
   std::vector<std::string> unknown_jobs(const config::Config& next) const;
   boost::asio::awaitable<Result<void>> load_jobs_at_start();
   std::vector<std::pair<std::string, sys_seconds>> build_jobs(
@@ -232,6 +236,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void release_auth_holds();
   boost::asio::awaitable<void> store_failed(Tracked& t, const RunStep& step,
                                             storage::StoreError e);
+  static bool refused_as_stale(const storage::StoreError& e);
+  boost::asio::awaitable<void> adopt_stored(Tracked& t);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
 

@@ -65,22 +65,28 @@ boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
 boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
                                                          const storage::RunUpdate& sending,
                                                          SysMillis now) {
+  std::optional<storage::StoreError> failed;
   if (t.row.state == RunState::scheduled) {
     auto r = co_await writes.transition(t.row.id, RunState::submitting, now, sending);
     if (r) {
       t.row = *r;
       co_return true;
     }
-    store_error("transition", r.error());
+    failed = r.error();
+    store_error("transition", *failed);
   } else {
     auto r = co_await writes.update(t.row.id, sending);
     if (r) {
       apply_update(t.row, sending);
       co_return true;
     }
-    store_error("update", r.error());
+    failed = r.error();
+    store_error("update", *failed);
   }
   t.row.next_action_at = run_now(t) + k_store_retry;
+  // Refused as illegal: the row moved on (an earlier write stored though its answer was
+  // lost); act on the stored row.
+  if (refused_as_stale(*failed)) co_await adopt_stored(t);
   co_return false;
 }
 
@@ -259,28 +265,42 @@ boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step
 boost::asio::awaitable<void> Engine::Impl::store_failed(Tracked& t, const RunStep& step,
                                                         storage::StoreError e) {
   store_error(step.to ? "transition" : "update", e);
-  using storage::StoreErrorKind;
-  if (e.kind == StoreErrorKind::illegal_transition || e.kind == StoreErrorKind::not_found) {
-    std::function<storage::StoreResult<std::optional<storage::RunRow>>(storage::RunStore&)> read =
-        [id = t.row.id](storage::RunStore& s) { return s.find_run(id); };
-    auto fresh = co_await call_store(std::move(read));
-    if (fresh && *fresh) {
-      t.row = **fresh;
-      // Act on the stored row, but not in a tight loop should the store refuse it again.
-      t.row.next_action_at = std::max(t.row.next_action_at.value_or(SysMillis{}),
-                                      run_now(t) + k_store_retry);
-      co_return;
-    }
-    if (fresh) {
-      spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
-                    t.row.job, t.row.id);
-      t.gone = true;  // ends the tracker; nothing is stored
-      co_return;
-    }
-    store_error("find_run", fresh.error());  // read again with the step's retry
-  }
   t.pending = step;
   t.row.next_action_at = run_now(t) + k_store_retry;
+  if (refused_as_stale(e)) co_await adopt_stored(t);
+}
+
+bool Engine::Impl::refused_as_stale(const storage::StoreError& e) {
+  return e.kind == storage::StoreErrorKind::illegal_transition ||
+         e.kind == storage::StoreErrorKind::not_found;
+}
+
+// The stored row wins over the tracker's view: a write of ours that the store took while we
+// heard it fail (PostgreSQL: the connection closed after COMMIT), or another term's. The run
+// goes on from the stored row as a recovery would (resume_action): a requestId stored is
+// polled, a request possibly sent is reconciled, never sent again. When the row cannot be
+// read now, the pending step is retried first and the read again after it.
+boost::asio::awaitable<void> Engine::Impl::adopt_stored(Tracked& t) {
+  std::function<storage::StoreResult<std::optional<storage::RunRow>>(storage::RunStore&)> read =
+      [id = t.row.id](storage::RunStore& s) { return s.find_run(id); };
+  auto fresh = co_await call_store(std::move(read));
+  if (!fresh) {
+    store_error("find_run", fresh.error());
+    co_return;
+  }
+  if (!*fresh) {
+    spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
+                  t.row.job, t.row.id);
+    t.gone = true;  // ends the tracker; nothing is stored
+    co_return;
+  }
+  t.pending.reset();
+  t.row = **fresh;
+  t.mode = resume_action(t.row);
+  if (!t.row.execution_id.empty()) runs.claim(t.row.execution_id, clock.now());
+  // Act on the stored row, but not in a tight loop should the store refuse it again.
+  t.row.next_action_at = std::max(t.row.next_action_at.value_or(SysMillis{}),
+                                  run_now(t) + k_store_retry);
 }
 
 void Engine::Impl::log_step(const Tracked& t, const RunStep& step) {

@@ -2,6 +2,7 @@
 // crash, never a lost or doubled trigger.
 #include "tests/core/engine_harness.h"
 #include "tests/core/flaky_store.h"
+#include "tests/core/forwarding_store.h"
 
 #include <set>
 
@@ -168,5 +169,86 @@ TEST_SUITE("core::engine") {
       CAPTURE(format_utc(t));
       CHECK(accounted.count(t) == 1);
     }
+  }
+
+  // A write the store took while the engine heard it fail (PostgreSQL: the connection closed
+  // after COMMIT was sent). Found by the simulation with lost commit answers: the tracker
+  // retried the step, met the stored row, and sent the request again.
+  TEST_CASE("a requestId stored though its commit's answer was lost is polled, not sent again") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    ForwardingStore lossy(*h.store);
+    bool lost = false;
+    lossy.lose_answer = [&]() -> std::optional<storage::StoreError> {
+      if (lost || h.client.submits.size() != 1) return std::nullopt;
+      lost = true;  // the first commit after the request left: its requestId
+      return storage::StoreError{storage::StoreErrorKind::io, "connection closed after COMMIT"};
+    };
+    h.start_on(lossy, make_config({make_job("orders", "*/10 * * * *")}));
+    h.advance(minutes(9) + seconds(31));  // 10:10:01
+    REQUIRE(lost);
+    h.advance(seconds(30));
+    CHECK(h.client.submits.size() == 1);
+    CHECK_FALSE(h.client.polls.empty());
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].state == RunState::submitted);
+    CHECK(runs[0].request_id == "executionrecord-1");
+  }
+
+  TEST_CASE("a slot batch stored though its commit's answer was lost is tracked once, not left in flight") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    ForwardingStore lossy(*h.store);
+    bool armed = false, lost = false;
+    lossy.lose_answer = [&]() -> std::optional<storage::StoreError> {
+      if (!armed || lost) return std::nullopt;
+      lost = true;  // the slot's batch: its run is stored
+      return storage::StoreError{storage::StoreErrorKind::io, "connection closed after COMMIT"};
+    };
+    h.start_on(lossy, make_config({make_job("orders", "*/10 * * * *")}));
+    armed = true;
+    h.advance(minutes(9) + seconds(30));  // 10:10:00
+    REQUIRE(lost);
+    CHECK(h.client.submits.empty());
+    REQUIRE(h.runs("orders").size() == 1);
+    h.advance(seconds(2));  // the batch again: its run is there already, and is taken up
+    CHECK(h.engine->stats().in_flight == 1);
+    h.advance(minutes(2));
+    // Stored as possibly sent: reconciled, never sent blindly.
+    CHECK_FALSE(h.client.queries.empty());
+    CHECK(h.client.submits.size() <= 1);
+    CHECK(h.runs("orders").size() == 1);
+  }
+
+  // Found by the pair simulation (seed 7 with lost commit answers): a term started in a store
+  // outage, its read of the recently finished runs failed, and a resumed uncertain run's
+  // reconcile took a record another run had started.
+  TEST_CASE("a start whose recently finished runs cannot be read fails, as a resumed run could take their records") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    const auto config = make_config({make_job("orders", "*/10 * * * *")});
+    h.client.submit_answers.push_back(
+        call_error(platform::FailureKind::uncertain, 0, "reset after send"));
+    h.start(config);
+    h.advance(minutes(9) + seconds(31));  // 10:10:01: sent, outcome uncertain
+    REQUIRE(h.runs("orders").size() == 1);
+    REQUIRE(h.runs("orders")[0].state == RunState::submitting);
+    h.engine.reset();  // the daemon dies with the run uncertain
+    h.run_ready();
+
+    FlakyStore flaky(*h.store);
+    flaky.fail_finished_ids = 1;
+    auto engine = std::make_unique<core::Engine>(h.io, flaky, h.client, h.clock, config,
+                                                 core::EngineOptions{.timers = &h.timers});
+    std::optional<Result<void>> started;
+    boost::asio::co_spawn(h.io, engine->start(), [&](std::exception_ptr e, Result<void> r) {
+      REQUIRE(!e);
+      started = r;
+    });
+    h.run_ready();
+    REQUIRE(started.has_value());
+    REQUIRE_FALSE(started->has_value());
+    CHECK(started->error().message.find("recently finished runs") != std::string::npos);
+    CHECK(flaky.refused == 1);
+    engine.reset();
+    h.run_ready();
   }
 }

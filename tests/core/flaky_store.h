@@ -16,6 +16,7 @@ class FlakyStore final : public ForwardingStore {
   int fail_creates = 0;      // next create_run() calls to refuse
   int fail_transitions = 0;  // next transition() calls to refuse (to `only_to` if set)
   int fail_job_states = 0;   // next job_state() calls to refuse
+  int fail_finished_ids = 0;  // next finished_execution_ids() calls to refuse
   std::optional<storage::RunState> only_to;
   storage::StoreErrorKind kind = storage::StoreErrorKind::busy;
   int refused = 0;
@@ -35,6 +36,15 @@ class FlakyStore final : public ForwardingStore {
       return refuse();
     }
     return m_inner.create_run(run, now);
+  }
+  storage::StoreResult<std::vector<std::string>> finished_execution_ids(
+      const std::string& job, std::chrono::sys_seconds slot_since,
+      SysMillis finished_since) override {
+    if (fail_finished_ids > 0) {
+      --fail_finished_ids;
+      return refuse();
+    }
+    return m_inner.finished_execution_ids(job, slot_since, finished_since);
   }
   storage::StoreResult<storage::JobState> job_state(const std::string& job) override {
     if (fail_job_states > 0) {

@@ -22,7 +22,13 @@ class ForwardingStore : public storage::RunStore {
   storage::StoreResult<void> in_transaction(
       const std::function<storage::StoreResult<void>()>& fn) override {
     if (auto e = refused("in_transaction")) return *e;
-    return m_inner.in_transaction(fn);
+    ++m_depth;
+    auto r = m_inner.in_transaction(fn);
+    --m_depth;
+    if (r && m_depth == 0 && lose_answer) {
+      if (auto e = lose_answer()) return *e;  // committed, but the caller hears it failed
+    }
+    return r;
   }
   storage::StoreResult<storage::RunRow> create_run(const storage::NewRun& run,
                                                    SysMillis now) override {
@@ -126,12 +132,16 @@ class ForwardingStore : public storage::RunStore {
   }
 
   std::function<std::optional<storage::StoreError>(std::string_view call)> refuse;
+  // Asked after each outermost transaction that committed: an error makes the caller hear
+  // that it failed (a connection lost after COMMIT was sent: its fate unknown to the caller).
+  std::function<std::optional<storage::StoreError>()> lose_answer;
 
  protected:
   std::optional<storage::StoreError> refused(std::string_view call) const {
     return refuse ? refuse(call) : std::nullopt;
   }
   storage::RunStore& m_inner;
+  int m_depth = 0;  // in_transaction calls open (nested ones are savepoints)
 };
 
 }  // namespace bsched::test

@@ -52,6 +52,7 @@ void World::pair_setup() {
     n->reach->refuse = [this, node = n.get()](std::string_view call) {
       return store_refusal(node, call);
     };
+    if (m_lose_answers) n->reach->lose_answer = [this] { return lost_answer(); };
     m_nodes.push_back(std::move(n));
   }
   log(fmt::format("pair: lease {} ms, renewal every {} ms, margin {} ms", m_timings.lease.count(),

@@ -73,6 +73,11 @@ World::World(std::uint64_t seed, bool verbose, bool pair, SeedFaults faults)
       });
   m_reach = std::make_unique<test::ForwardingStore>(static_cast<storage::RunStore&>(*m_observed));
   m_reach->refuse = [this](std::string_view call) { return store_refusal(nullptr, call); };
+  m_lose_answers = faults.lost_answers && (mix(seed ^ 0x6c6f7374) & 3) == 0;
+  if (const char* lose = std::getenv("BSCHED_SIM_LOST")) {
+    m_lose_answers = std::string_view(lose) == "1";  // a replay with or without them
+  }
+  if (m_lose_answers) m_reach->lose_answer = [this] { return lost_answer(); };
   m_strict = std::getenv("BSCHED_SIM_STRICT") != nullptr;
   m_specs = {{"every-minute", "* * * * *", true},
              {"five", "*/5 * * * *", true},
@@ -192,6 +197,16 @@ void World::start_life() {
 
 // A commit lane for the engine about to be built on `life` (its own, as each engine has its
 // own commit thread): calls run one at a time, each after a delay on the simulated clock.
+// A committed transaction whose answer is lost (SeedFaults::lost_answers), drawn from the
+// lane's generator so that seeds without the fault play as before.
+std::optional<storage::StoreError> World::lost_answer() {
+  if (std::uniform_real_distribution<double>(0.0, 1.0)(m_lane_rng) >= 0.02) return std::nullopt;
+  ++m_outcome.lost_answers;
+  log("store: COMMIT done, its answer lost");
+  return storage::StoreError{storage::StoreErrorKind::io,
+                             "the connection closed after COMMIT (simulated)"};
+}
+
 void World::give_lane(Life& life, core::EngineOptions& options) {
   life.lane = std::make_shared<SimLane>(*life.io, *life.timers, [this] {
     auto r = std::uniform_real_distribution<double>(0.0, 1.0)(m_lane_rng);

@@ -37,6 +37,7 @@ struct SeedOutcome {
   int store_outages = 0;  // the store refused every call for a while
   int store_refused = 0;  // calls it refused then (a pair: also a node's partitions and restarts)
   bool commit_lane = false;  // the engine's store calls went through a SimLane
+  int lost_answers = 0;      // transactions that committed but answered an error
 
   bool ok() const { return violations.empty(); }
 };
@@ -50,6 +51,10 @@ struct SeedFaults {
   // Half the single-node seeds make the engine's store calls through a simulated commit
   // thread (SimLane: later, at simulated instants, as on PostgreSQL).
   bool commit_lane = true;
+  // A quarter of the seeds lose the answer of 2 % of the store's committed transactions: the
+  // engine hears an error for a write that is stored (PostgreSQL: the connection closed after
+  // COMMIT was sent).
+  bool lost_answers = true;
 };
 
 // Plays one seed. `verbose`: every event is also printed to stdout as it happens.

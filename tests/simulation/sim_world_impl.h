@@ -111,6 +111,7 @@ class World {
   std::shared_ptr<config::Config> build_config(bool with_jobs);
   void start_life();
   void give_lane(Life& life, core::EngineOptions& options);
+  std::optional<storage::StoreError> lost_answer();
   void kill_life();
   void step();
   void advance(Millis d);
@@ -165,6 +166,7 @@ class World {
   std::uint64_t m_seed;
   bool m_verbose;
   std::mt19937_64 m_rng;
+  bool m_lose_answers = false;  // SeedFaults::lost_answers, drawn for this seed
   std::mt19937_64 m_lane_rng;  // the SimLane's delays (drawn apart: seeds without one play as before)
   EventLog m_events{k_kept_events};
   SeedOutcome m_outcome;

@@ -36,7 +36,7 @@ std::optional<std::uint64_t> env_number(const char* name) {
 
 // The pinned seeds were found before the store outages and the commit lane: without them
 // they play the events they were pinned for.
-constexpr SeedFaults k_pinned{.store_outages = false, .commit_lane = false};
+constexpr SeedFaults k_pinned{.store_outages = false, .commit_lane = false, .lost_answers = false};
 
 // A replay as a pinned seed plays (BSCHED_SIM_PINNED=1), or as the budget's seeds do.
 SeedFaults replay_faults() {
@@ -56,8 +56,9 @@ TEST_SUITE("simulation") {
     if (env_number("BSCHED_SIM_PAIR").value_or(0) != 0) return;  // a pair replay
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
       auto o = run_seed(*seed, verbose, replay_faults());
-      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs{}", *seed,
-                          o.steps, o.crashes, o.accepted, o.runs,
+      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs, {} commit "
+                          "answers lost{}",
+                          *seed, o.steps, o.crashes, o.accepted, o.runs, o.lost_answers,
                           o.commit_lane ? ", commit lane" : ""));
       return require_ok(o);
     }
@@ -68,13 +69,14 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, ambiguous = 0, skewed = 0, outages = 0, refused = 0;
-    long laned = 0;
+    long laned = 0, lost = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
       auto o = run_seed(seed, verbose);
       ++count;
       laned += o.commit_lane;
+      lost += o.lost_answers;
       crashes += o.crashes;
       executions += o.accepted;
       outages += o.store_outages;
@@ -90,9 +92,10 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation: {} seeds from {} in {:.1f} s ({:.1f} seeds/s), {} with a "
-                        "commit lane, {} crashes, {} store outages ({} calls refused), {} "
-                        "executions, {} credited ambiguously, {} under clock skew, {} failed",
-                        count, first, secs, count / secs, laned, crashes, outages, refused,
+                        "commit lane, {} commit answers lost, {} crashes, {} store outages ({} "
+                        "calls refused), {} executions, {} credited ambiguously, {} under clock "
+                        "skew, {} failed",
+                        count, first, secs, count / secs, laned, lost, crashes, outages, refused,
                         executions, ambiguous, skewed, failures));
     CHECK(count > 0);
   }
@@ -117,13 +120,14 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, takeovers = 0, partitions = 0, restarts = 0, fenced = 0,
-         late = 0, ambiguous = 0, outages = 0, refused = 0, laned = 0;
+         late = 0, ambiguous = 0, outages = 0, refused = 0, laned = 0, lost = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
       auto o = run_pair_seed(seed, verbose);
       ++count;
       laned += o.commit_lane;
+      lost += o.lost_answers;
       crashes += o.crashes;
       executions += o.accepted;
       takeovers += o.takeovers;
@@ -144,10 +148,11 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation, pair: {} seeds from {} in {:.1f} s ({:.2f} seeds/s), {} "
-                        "with commit lanes, {} crashes, {} takeovers, {} partitions, {} database restarts, {} store "
+                        "with commit lanes, {} commit answers lost, {} crashes, {} takeovers, {} partitions, {} database restarts, {} store "
                         "outages ({} calls refused), {} fenced writes, {} triggers sent after "
                         "their term ended, {} executions, {} credited ambiguously, {} failed",
-                        count, first, secs, count / secs, laned, crashes, takeovers, partitions,
+                        count, first, secs, count / secs, laned, lost, crashes, takeovers,
+                        partitions,
                         restarts,
                         outages, refused, fenced, late, executions, ambiguous, failures));
     CHECK(count > 0);
