@@ -185,6 +185,9 @@ boost::asio::awaitable<bool> Engine::Impl::fire_due(SysMillis now, bool every_jo
     // A clock step's pass is retried as such (every job); any other as the due jobs.
     if (fire.next != FireLoop::Pass::clock_step) fire.next = FireLoop::Pass::store_retry;
     fire.refused = true;
+    // Its runs may be stored all the same (the answer of its COMMIT lost): after the next
+    // batch, the stored runs no tracker follows are taken up.
+    if (outcome_unknown(r.error())) fire.adopt = true;
     next_reload();  // one that waited for this write
     co_return false;
   }

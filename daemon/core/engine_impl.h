@@ -237,6 +237,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   boost::asio::awaitable<void> store_failed(Tracked& t, const RunStep& step,
                                             storage::StoreError e);
   static bool refused_as_stale(const storage::StoreError& e);
+  // An error after which the write may have been stored all the same (StoreErrorKind::io).
+  static bool outcome_unknown(const storage::StoreError& e);
+  // After an unknown outcome: reads the row; when it moved on, acts on it (adopt_stored).
+  // Returns whether the tracker took the stored row (or must wait to read it).
+  boost::asio::awaitable<bool> check_stored(Tracked& t);
   boost::asio::awaitable<void> adopt_stored(Tracked& t);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);

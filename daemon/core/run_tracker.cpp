@@ -42,6 +42,7 @@ boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
 }
 
 boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
+  if (t.unsure && co_await check_stored(t)) co_return;
   if (t.pending) {
     auto step = *t.pending;
     t.pending.reset();
@@ -85,8 +86,9 @@ boost::asio::awaitable<bool> Engine::Impl::write_sending(Tracked& t,
   }
   t.row.next_action_at = run_now(t) + k_store_retry;
   // Refused as illegal: the row moved on (an earlier write stored though its answer was
-  // lost); act on the stored row.
+  // lost); act on the stored row. Failed with its outcome unknown: read it before acting.
   if (refused_as_stale(*failed)) co_await adopt_stored(t);
+  t.unsure = outcome_unknown(*failed);
   co_return false;
 }
 
@@ -268,6 +270,29 @@ boost::asio::awaitable<void> Engine::Impl::store_failed(Tracked& t, const RunSte
   t.pending = step;
   t.row.next_action_at = run_now(t) + k_store_retry;
   if (refused_as_stale(e)) co_await adopt_stored(t);
+  t.unsure = outcome_unknown(e);
+}
+
+bool Engine::Impl::outcome_unknown(const storage::StoreError& e) {
+  return e.kind == storage::StoreErrorKind::io;
+}
+
+boost::asio::awaitable<bool> Engine::Impl::check_stored(Tracked& t) {
+  std::function<storage::StoreResult<std::optional<storage::RunRow>>(storage::RunStore&)> read =
+      [id = t.row.id](storage::RunStore& s) { return s.find_run(id); };
+  auto fresh = co_await call_store(std::move(read));
+  if (!fresh) {
+    store_error("find_run", fresh.error());
+    t.row.next_action_at = run_now(t) + k_store_retry;  // still unsure: read again then
+    co_return true;
+  }
+  t.unsure = false;
+  const bool moved = !*fresh || (*fresh)->state != t.row.state ||
+                     (*fresh)->request_id != t.row.request_id ||
+                     (*fresh)->attempts != t.row.attempts;
+  if (!moved) co_return false;  // the write did not land: the pending step is retried
+  co_await adopt_stored(t);
+  co_return true;
 }
 
 bool Engine::Impl::refused_as_stale(const storage::StoreError& e) {

@@ -35,6 +35,9 @@ struct Tracked {
   SysMillis deadline{};    // no trigger leaves after this instant
   std::vector<std::pair<std::string, std::string>> extra;  // manual trigger properties
   std::optional<RunStep> pending;  // a decided step the store has not taken yet
+  // A write of this run failed with its outcome unknown (stored or not: an I/O error, a
+  // connection closed after COMMIT): the row is read again before the next action.
+  bool unsure = false;
   // The wall and monotonic instants the tracker's time is measured from (Impl::run_now).
   std::optional<std::pair<SysMillis, std::chrono::steady_clock::time_point>> anchor;
   // The first ExecutionRequest, built while the run row was written: its `submitting` state

@@ -251,4 +251,67 @@ TEST_SUITE("core::engine") {
     engine.reset();
     h.run_ready();
   }
+
+  // The simulation's long run (seed 2000601): a batch's answer was lost just as a reload
+  // removed its job, so no retry met the stored run; it stayed in flight untracked.
+  TEST_CASE("a slot batch whose answer was lost is taken up after the next batch, even with its job removed") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    ForwardingStore lossy(*h.store);
+    bool armed = false, lost = false;
+    lossy.lose_answer = [&]() -> std::optional<storage::StoreError> {
+      if (!armed || lost) return std::nullopt;
+      lost = true;
+      return storage::StoreError{storage::StoreErrorKind::io, "connection closed after COMMIT"};
+    };
+    h.start_on(lossy, make_config({make_job("orders", "*/10 * * * *")}));
+    armed = true;
+    h.advance(minutes(9) + seconds(30));  // 10:10:00: the batch stored, its answer lost
+    REQUIRE(lost);
+    h.engine->reload(make_config({}, "fp-empty"));  // the job is gone before the retry
+    h.advance(seconds(2));
+    CHECK(h.engine->stats().in_flight == 1);  // the stored run is tracked
+    h.advance(minutes(2));
+    CHECK_FALSE(h.client.queries.empty());  // reconciled, never sent blindly
+    CHECK(h.client.submits.size() <= 1);
+  }
+
+  // The simulation's long run (seed 2000103): a run's `submitting` write was stored though
+  // its answer was lost; at its next action its deadline had passed, and the tracker, still
+  // seeing `scheduled`, asked for submitting -> missed, an illegal change.
+  TEST_CASE("after a write whose outcome is unknown the run's row is read before its next action") {
+    EngineHarness h("2026-01-05T10:00:30Z");
+    struct Lossy final : ForwardingStore {
+      using ForwardingStore::ForwardingStore;
+      int illegal = 0;
+      storage::StoreResult<storage::RunRow> transition(std::int64_t id, RunState to, SysMillis now,
+                                                       const storage::RunUpdate& u) override {
+        auto r = ForwardingStore::transition(id, to, now, u);
+        if (!r && r.error().kind == storage::StoreErrorKind::illegal_transition) ++illegal;
+        return r;
+      }
+    } lossy(*h.store);
+    bool armed = false, lost = false;
+    lossy.lose_answer = [&]() -> std::optional<storage::StoreError> {
+      if (!armed || lost) return std::nullopt;
+      lost = true;  // the first commit once armed: scheduled -> submitting
+      return storage::StoreError{storage::StoreErrorKind::io, "connection closed after COMMIT"};
+    };
+    h.client.health_value.auth_failed = true;
+    h.client.health_value.auth_retry_at = SysMillis(instant("2026-01-05T10:10:03Z"));
+    auto job = make_job("orders", "*/10 * * * *");
+    job.edit_settings().catchup_window = seconds(4);  // no trigger leaves after 10:10:04
+    h.start_on(lossy, make_config({job}));
+    h.advance(minutes(9) + seconds(31));  // 10:10:01: created scheduled, the circuit open
+    REQUIRE(h.runs("orders").size() == 1);
+    REQUIRE(h.runs("orders")[0].state == RunState::scheduled);
+    h.client.health_value = {};
+    armed = true;
+    h.advance(seconds(2));  // 10:10:03: its submitting write stored, the answer lost
+    REQUIRE(lost);
+    h.advance(seconds(5));  // past the deadline
+    CHECK(lossy.illegal == 0);  // no change asked from a state the row had left
+    CHECK(h.client.submits.empty());
+    h.advance(minutes(1));
+    CHECK_FALSE(h.client.queries.empty());  // possibly sent: reconciled
+  }
 }
