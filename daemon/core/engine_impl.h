@@ -243,6 +243,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // Returns whether the tracker took the stored row (or must wait to read it).
   boost::asio::awaitable<bool> check_stored(Tracked& t);
   boost::asio::awaitable<void> adopt_stored(Tracked& t);
+  boost::asio::awaitable<storage::StoreResult<std::optional<storage::RunRow>>> read_row(
+      const Tracked& t);
+  void take_stored(Tracked& t, const std::optional<storage::RunRow>& stored);
   void log_step(const Tracked& t, const RunStep& step);
   void on_run_ended(const Tracked& t);
 

@@ -278,11 +278,8 @@ bool Engine::Impl::outcome_unknown(const storage::StoreError& e) {
 }
 
 boost::asio::awaitable<bool> Engine::Impl::check_stored(Tracked& t) {
-  std::function<storage::StoreResult<std::optional<storage::RunRow>>(storage::RunStore&)> read =
-      [id = t.row.id](storage::RunStore& s) { return s.find_run(id); };
-  auto fresh = co_await call_store(std::move(read));
+  auto fresh = co_await read_row(t);
   if (!fresh) {
-    store_error("find_run", fresh.error());
     t.row.next_action_at = run_now(t) + k_store_retry;  // still unsure: read again then
     co_return true;
   }
@@ -291,7 +288,7 @@ boost::asio::awaitable<bool> Engine::Impl::check_stored(Tracked& t) {
                      (*fresh)->request_id != t.row.request_id ||
                      (*fresh)->attempts != t.row.attempts;
   if (!moved) co_return false;  // the write did not land: the pending step is retried
-  co_await adopt_stored(t);
+  take_stored(t, *fresh);
   co_return true;
 }
 
@@ -306,21 +303,29 @@ bool Engine::Impl::refused_as_stale(const storage::StoreError& e) {
 // polled, a request possibly sent is reconciled, never sent again. When the row cannot be
 // read now, the pending step is retried first and the read again after it.
 boost::asio::awaitable<void> Engine::Impl::adopt_stored(Tracked& t) {
+  const auto fresh = co_await read_row(t);  // named first (g++ 12, see burst_hold_cap)
+  if (fresh) take_stored(t, *fresh);
+}
+
+// The run's stored row (none: the row is gone); a failed read is logged.
+boost::asio::awaitable<storage::StoreResult<std::optional<storage::RunRow>>>
+Engine::Impl::read_row(const Tracked& t) {
   std::function<storage::StoreResult<std::optional<storage::RunRow>>(storage::RunStore&)> read =
       [id = t.row.id](storage::RunStore& s) { return s.find_run(id); };
   auto fresh = co_await call_store(std::move(read));
-  if (!fresh) {
-    store_error("find_run", fresh.error());
-    co_return;
-  }
-  if (!*fresh) {
+  if (!fresh) store_error("find_run", fresh.error());
+  co_return fresh;
+}
+
+void Engine::Impl::take_stored(Tracked& t, const std::optional<storage::RunRow>& stored) {
+  if (!stored) {
     spdlog::error("run.dropped job={} run={} reason=\"the run is no longer in the store\"",
                   t.row.job, t.row.id);
     t.gone = true;  // ends the tracker; nothing is stored
-    co_return;
+    return;
   }
   t.pending.reset();
-  t.row = **fresh;
+  t.row = *stored;
   t.mode = resume_action(t.row);
   if (!t.row.execution_id.empty()) runs.claim(t.row.execution_id, clock.now());
   // Act on the stored row, but not in a tight loop should the store refuse it again.

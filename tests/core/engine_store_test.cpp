@@ -12,6 +12,28 @@ using storage::RunState;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
+namespace {
+
+// Starts an engine on `on` (the harness's store behind a wrapper) and returns what start()
+// gave; the engine is destroyed after it.
+Result<void> start_once(EngineHarness& h, storage::RunStore& on,
+                        std::shared_ptr<const config::Config> config) {
+  auto engine = std::make_unique<core::Engine>(h.io, on, h.client, h.clock, std::move(config),
+                                               core::EngineOptions{.timers = &h.timers});
+  std::optional<Result<void>> started;
+  boost::asio::co_spawn(h.io, engine->start(), [&](std::exception_ptr e, Result<void> r) {
+    REQUIRE(!e);
+    started = r;
+  });
+  h.run_ready();
+  REQUIRE(started.has_value());
+  engine.reset();
+  h.run_ready();
+  return *started;
+}
+
+}  // namespace
+
 TEST_SUITE("core::engine") {
   TEST_CASE("a busy store delays the run row and its submitting state, and nothing is sent before it") {
     EngineHarness h("2026-01-05T10:00:30Z");
@@ -139,21 +161,10 @@ TEST_SUITE("core::engine") {
 
     FlakyStore flaky(*h.store);
     flaky.fail_job_states = 1;
-    auto engine = std::make_unique<core::Engine>(h.io, flaky, h.client, h.clock, config,
-                                                 core::EngineOptions{.timers = &h.timers});
-    std::optional<Result<void>> started;
-    boost::asio::co_spawn(h.io, engine->start(),
-                          [&](std::exception_ptr e, Result<void> r) {
-                            REQUIRE(!e);
-                            started = r;
-                          });
-    h.run_ready();
-    REQUIRE(started.has_value());
-    REQUIRE_FALSE(started->has_value());
-    CHECK(started->error().message.find("cannot read the jobs' state") != std::string::npos);
+    const auto started = start_once(h, flaky, config);
+    REQUIRE_FALSE(started.has_value());
+    CHECK(started.error().message.find("cannot read the jobs' state") != std::string::npos);
     CHECK(flaky.refused == 1);
-    engine.reset();
-    h.run_ready();
 
     h.clock.advance(minutes(1));  // 10:08:30: started again, the store answering
     h.start(config);
@@ -236,20 +247,10 @@ TEST_SUITE("core::engine") {
 
     FlakyStore flaky(*h.store);
     flaky.fail_finished_ids = 1;
-    auto engine = std::make_unique<core::Engine>(h.io, flaky, h.client, h.clock, config,
-                                                 core::EngineOptions{.timers = &h.timers});
-    std::optional<Result<void>> started;
-    boost::asio::co_spawn(h.io, engine->start(), [&](std::exception_ptr e, Result<void> r) {
-      REQUIRE(!e);
-      started = r;
-    });
-    h.run_ready();
-    REQUIRE(started.has_value());
-    REQUIRE_FALSE(started->has_value());
-    CHECK(started->error().message.find("recently finished runs") != std::string::npos);
+    const auto started = start_once(h, flaky, config);
+    REQUIRE_FALSE(started.has_value());
+    CHECK(started.error().message.find("recently finished runs") != std::string::npos);
     CHECK(flaky.refused == 1);
-    engine.reset();
-    h.run_ready();
   }
 
   // The simulation's long run (seed 2000601): a batch's answer was lost just as a reload

@@ -151,6 +151,24 @@ void run_until_entered(boost::asio::io_context& io, std::future<void> entered) {
   FAIL("no call reached the gate");
 }
 
+// Starts the harness's engine on `on` with a commit thread of its own (the daemon on
+// PostgreSQL) and runs the loop until the start has ended.
+void start_on_thread(EngineHarness& h, storage::RunStore& on,
+                     std::shared_ptr<const config::Config> config) {
+  h.options.commit_thread = true;
+  h.options.timers = &h.timers;
+  h.options.random = [] { return 0.5; };
+  h.engine = std::make_unique<core::Engine>(h.io, on, h.client, h.clock, std::move(config),
+                                            h.options);
+  bool started = false;
+  boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr e, Result<void> r) {
+    CHECK(!e);
+    CHECK(r.has_value());
+    started = true;
+  });
+  run_until(h.io, [&] { return started; });
+}
+
 // Runs the loop until nothing has happened for 50 ms: the commits sent to the engine's thread
 // are back, and with the fake clock standing still nothing new starts.
 void settle(EngineHarness& h) {
@@ -343,18 +361,7 @@ TEST_SUITE("core::write_batch") {
     gate_owner = std::make_unique<GateStore>(*h.store);
     auto& gate = *gate_owner;
     gate.armed = false;
-    h.options.commit_thread = true;
-    h.options.timers = &h.timers;
-    h.options.random = [] { return 0.5; };
-    h.engine = std::make_unique<core::Engine>(h.io, gate, h.client, h.clock,
-                                              make_config({make_job("a", "* * * * *")}), h.options);
-    bool started = false;
-    boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr e, Result<void> r) {
-      CHECK(!e);
-      CHECK(r.has_value());
-      started = true;
-    });
-    run_until(h.io, [&] { return started; });
+    start_on_thread(h, gate, make_config({make_job("a", "* * * * *")}));
 
     gate.armed = true;
     h.advance(seconds(30));  // 10:01:00: the slot's batch leaves for the thread ...
@@ -390,21 +397,11 @@ TEST_SUITE("core::write_batch") {
     EngineHarness h("2026-01-05T10:00:30Z");
     gate_owner = std::make_unique<TerminalGate>(*h.store);
     auto& gate = *gate_owner;
-    h.options.commit_thread = true;
-    h.options.timers = &h.timers;
-    h.options.random = [] { return 0.5; };
     auto job = make_job("q", "* * * * *");
     job.edit_settings().overlap = config::Overlap::queue;
     job.edit_settings().poll = {seconds(1), seconds(1)};
     h.client.poll_default = record_answer("INPROCESS");
-    h.engine = std::make_unique<core::Engine>(h.io, gate, h.client, h.clock,
-                                              make_config({job}), h.options);
-    bool started = false;
-    boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr, Result<void> r) {
-      CHECK(r.has_value());
-      started = true;
-    });
-    run_until(h.io, [&] { return started; });
+    start_on_thread(h, gate, make_config({job}));
     h.advance(seconds(30));  // 10:01:00: the first run
     run_until(h.io, [&] { return h.client.submits.size() == 1; });
     // One simulated second at a time, each step's commits back before the next.
@@ -446,17 +443,7 @@ TEST_SUITE("core::write_batch") {
     EngineHarness h("2026-01-05T10:00:30Z");
     gate_owner = std::make_unique<CallGate>(*h.store);
     auto& gate = *gate_owner;
-    h.options.commit_thread = true;
-    h.options.timers = &h.timers;
-    h.options.random = [] { return 0.5; };
-    h.engine = std::make_unique<core::Engine>(h.io, gate, h.client, h.clock,
-                                              make_config({make_job("a", "* * * * *")}), h.options);
-    bool started = false;
-    boost::asio::co_spawn(h.io, h.engine->start(), [&](std::exception_ptr, Result<void> r) {
-      CHECK(r.has_value());
-      started = true;
-    });
-    run_until(h.io, [&] { return started; });
+    start_on_thread(h, gate, make_config({make_job("a", "* * * * *")}));
     settle(h);
     // Job b was paused in an earlier configuration: the reload must read that to know it.
     REQUIRE(h.store->set_paused("b", true, "kept", "ops", h.clock.now()).has_value());
