@@ -45,7 +45,7 @@ class InstantClient final : public platform::PlatformClient {
   int submits = 0;
   std::vector<SysMillis> sent;  // when each request reached the client
   boost::asio::awaitable<platform::CallResult<platform::SubmitResult>> submit(
-      const platform::ExecutionRequest&) override {
+      const platform::ExecutionRequest&, SendGate = {}) override {
     sent.push_back(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()));
     co_return platform::SubmitResult{fmt::format("executionrecord-{}", ++submits)};
   }
