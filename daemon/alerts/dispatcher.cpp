@@ -72,16 +72,7 @@ template <class T>
 boost::asio::awaitable<storage::StoreResult<T>> Dispatcher::call(
     std::function<storage::StoreResult<T>(storage::RunStore&)> fn) {
   if (!m_options.store_lane) co_return fn(m_store);
-  auto out = std::make_shared<std::optional<storage::StoreResult<T>>>();
-  std::function<storage::StoreResult<void>()> run =
-      [&on = m_store, fn = std::move(fn), out]() -> storage::StoreResult<void> {
-    *out = fn(on);
-    if (!**out) return (*out)->error();
-    return {};
-  };
-  auto r = co_await m_options.store_lane(std::move(run));
-  if (!r) co_return r.error();
-  co_return std::move(**out);
+  co_return co_await storage::call_on_lane(m_options.store_lane, m_store, std::move(fn));
 }
 
 boost::asio::awaitable<void> Dispatcher::settle(const std::vector<AlertDelivery>& items,

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "daemon/alerts/alert_sender.h"
 #include "storage/run_store.h"
+#include "storage/store_lane.h"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -21,12 +22,6 @@
 #include <memory>
 
 namespace bsched::alerts {
-
-// Where the dispatcher's store calls run: null, here at once; else a lane that runs `call`
-// elsewhere (the daemon on PostgreSQL: a thread of the dispatcher's own) and resumes the
-// caller on the loop, so a database that stalls holds only the alerts.
-using StoreLane = std::function<boost::asio::awaitable<storage::StoreResult<void>>(
-    std::function<storage::StoreResult<void>()> call)>;
 
 struct DispatcherOptions {
   Millis group_window = std::chrono::minutes(10);  // repeats within it become one summary
@@ -37,7 +32,10 @@ struct DispatcherOptions {
   int batch = 200;                                 // deliveries read per pass
   std::function<double()> random;                  // [0, 1) for jitter; null: fixed 0.5
   std::string link_base;  // "<http.public_url>", or "" (no link in the messages)
-  StoreLane store_lane;   // null: store calls on the loop
+  // Where the store calls run (storage/store_lane.h); null: on the loop. The daemon on
+  // PostgreSQL gives a thread of the dispatcher's own: a database that stalls holds only the
+  // alerts.
+  storage::StoreLane store_lane;
 };
 
 class Dispatcher {

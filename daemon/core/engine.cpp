@@ -105,7 +105,6 @@ storage::StoreResult<void> write_horizons(
 
 }  // namespace
 
-
 // The job table at start, its reads and writes made on the commit thread when there is one (a
 // term starting on PostgreSQL with a thousand jobs would hold the loop for a third of a
 // second). A job state that cannot be read fails the start, as the runs in flight do: taken
@@ -225,15 +224,8 @@ boost::asio::awaitable<Result<void>> Engine::Impl::recover() {
   } else {
     store_error("totals", totals.error());  // the counters start from zero
   }
-  // A scheduled run of a queue job behind another run in flight stays queued.
   for (const auto& [id, t] : runs) {
-    bool other_sent = false;
-    for (const auto& [other_id, other] : runs) {
-      other_sent = other_sent || (other_id != id && other->row.job == t->row.job &&
-                                  other->row.state != RunState::scheduled);
-    }
-    bool queued = stays_queued(t->row, t->job->settings->overlap, other_sent);
-    t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
+    t->wait = stays_queued_behind(*t) ? Tracked::Wait::queued : Tracked::Wait::none;
   }
   co_return Result<void>{};
 }
@@ -259,15 +251,19 @@ boost::asio::awaitable<void> Engine::Impl::adopt_untracked() {
     if (!tracked.count(row.id)) adopted.push_back(resume_run(row));
   }
   for (auto& t : adopted) {
-    bool other_sent = false;
-    for (const auto& [id, other] : runs) {
-      other_sent = other_sent || (other != t && other->row.job == t->row.job &&
-                                  other->row.state != RunState::scheduled);
-    }
-    const bool queued = stays_queued(t->row, t->job->settings->overlap, other_sent);
+    const bool queued = stays_queued_behind(*t);
     t->wait = queued ? Tracked::Wait::queued : Tracked::Wait::none;
     if (!queued) spawn_tracker(t);
   }
+}
+
+bool Engine::Impl::stays_queued_behind(const Tracked& t) const {
+  bool other_sent = false;
+  for (const auto& [id, other] : runs) {
+    other_sent = other_sent || (other.get() != &t && other->row.job == t.row.job &&
+                                other->row.state != RunState::scheduled);
+  }
+  return stays_queued(t.row, t.job->settings->overlap, other_sent);
 }
 
 // The claims of a run that ended before a restart are gone with the old process, yet its

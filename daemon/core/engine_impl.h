@@ -28,6 +28,7 @@
 #include "daemon/core/store_monitor.h"
 #include "daemon/core/tracked.h"
 #include "daemon/core/write_batch.h"
+#include "storage/store_lane.h"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -145,8 +146,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // A batch's write is away (on the commit thread): the job table is the batch's until it
     // is back, so a reload read meanwhile waits for it (Reloads).
     bool writing = false;
-    // A batch met runs stored already whose read then failed: adopt_untracked() after the
-    // next batch.
+    // A batch failed with its outcome unknown, or adopt_untracked() could not read: the
+    // stored runs no tracker follows are taken up after the next batch.
     bool adopt = false;
     BurstWrites burst;
   };
@@ -168,6 +169,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // engine.cpp: recovery and configuration.
   boost::asio::awaitable<Result<void>> recover();
   std::shared_ptr<Tracked> resume_run(const storage::RunRow& row);
+  // A scheduled run of a queue job stays queued behind another run of its job already sent.
+  bool stays_queued_behind(const Tracked& t) const;
   boost::asio::awaitable<void> adopt_untracked();
   // Recovery: claims of runs that ended before the restart.
   boost::asio::awaitable<Result<void>> claim_recent_records();
@@ -286,17 +289,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   template <class T>
   boost::asio::awaitable<storage::StoreResult<T>> call_store(
       std::function<storage::StoreResult<T>(storage::RunStore&)> fn) {
-    auto out = std::make_shared<std::optional<storage::StoreResult<T>>>();
-    std::function<storage::StoreResult<void>()> run =
-        [&on = store, fn = std::move(fn), out]() -> storage::StoreResult<void> {
-      *out = fn(on);
-      if (!**out) return (*out)->error();
-      return {};
-    };
-    auto r = co_await writes.call(std::move(run));
-    if (!r) co_return r.error();
-    co_return std::move(**out);
+    return storage::call_on_lane(store_lane, store, std::move(fn));
   }
+  // writes.call as a lane (storage/store_lane.h).
+  storage::StoreLane store_lane = [this](std::function<storage::StoreResult<void>()> call) {
+    return writes.call(std::move(call));
+  };
   void note_platform(const platform::CallError* error);
   template <class T>
   void note_answer(const platform::CallResult<T>& answer) {

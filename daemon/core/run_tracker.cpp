@@ -42,7 +42,10 @@ boost::asio::awaitable<void> Engine::Impl::track(std::shared_ptr<Tracked> t) {
 }
 
 boost::asio::awaitable<void> Engine::Impl::act(Tracked& t) {
-  if (t.unsure && co_await check_stored(t)) co_return;
+  if (t.unsure) {
+    const bool took_stored = co_await check_stored(t);  // named first (g++ 12)
+    if (took_stored) co_return;
+  }
   if (t.pending) {
     auto step = *t.pending;
     t.pending.reset();
