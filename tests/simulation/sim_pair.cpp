@@ -19,8 +19,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr Millis k_pair_simulated = 3h;  // as the single mode: steady time before the end
-// Longer than any run's deadline (14 h, as the single mode) plus the largest wall-clock step
-// (3 h) and the backoff of a run still reconciling: a run whose times were stamped ahead by a
+// Longer than any run's deadline (20 h, as the single mode, plus the suspended time) and the
+// backoff of a run still reconciling: a run whose times were stamped ahead by a
 // stepped clock, whose answer came back to a term that had ended (not stored) and whose record
 // a skewed query window cannot find, ends only at its run_timeout (pair seed 129: timed_out
 // about 17.6 h into this phase).
@@ -419,7 +419,7 @@ void World::pair_finish() {
   m_config = build_config(false);
   log("end: every job removed; time runs out");
   each_engine([this](core::Engine& e) { e.reload(m_config); });
-  for (Millis t{0}; t < k_pair_drain; t += 10min) {
+  for (Millis t{0}; t < k_pair_drain + m_suspended; t += 10min) {
     pair_advance(10min);
     auto open = m_store->non_terminal_runs();
     if (open && open->empty()) break;
