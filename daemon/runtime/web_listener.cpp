@@ -27,6 +27,7 @@ web::Sources sources_of(WebWiring& w, web::StatusReader& reader) {
   auto stats = std::move(w.stats);
   s.health = [stats] { return health_of(stats()); };
   s.status = &reader;
+  s.config = std::move(w.config);
   return s;
 }
 
@@ -34,7 +35,7 @@ web::Sources sources_of(WebWiring& w, web::StatusReader& reader) {
 
 WebListener::WebListener(boost::asio::io_context& io, const config::Config& config,
                          WebWiring wiring, web::ServerOptions options)
-    : m_reader(wiring.config_path, config.storage.path, wiring.config),
+    : m_reader(wiring.config_path, config.storage.path),
       m_router(sources_of(wiring, m_reader), config.http.token),
       m_server(io, m_router, options) {}
 

@@ -24,7 +24,7 @@ web::Health health_of(const core::EngineStats& stats);
 
 struct WebWiring {
   std::string config_path;  // as `status` names it
-  web::StatusReader::ConfigSource config;           // the configuration running now
+  std::function<std::shared_ptr<const config::Config>()> config;  // running now (the loop's)
   std::function<core::EngineStats()> stats;          // the engine's
   std::function<std::string()> metrics;              // the /metrics body
 };

@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -25,6 +26,8 @@ constexpr auto k_tuple = asio::as_tuple(asio::use_awaitable);
 struct HttpServer::Shared {
   Router* router = nullptr;  // null once stopped
   ServerOptions options;
+  asio::thread_pool* reads = nullptr;  // the reader thread (HttpServer::m_reads)
+  std::size_t reads_queued = 0;        // reads handed to it and not yet answered
   std::optional<tcp::acceptor> acceptor;
   // Every connection, oldest first: to close them on stop(), and to make room for a new one.
   struct Slot {
@@ -87,6 +90,16 @@ std::optional<Response> read_error_answer(const beast::error_code& ec) {
 
 namespace {
 
+// A read of the state database, on the reader thread.
+awaitable<Response> read_database(std::function<Response()> read) {
+  try {
+    co_return read();
+  } catch (const std::exception&) {
+    spdlog::error("http.internal_error where=read");
+    co_return refusal(500, "the status could not be read\n");
+  }
+}
+
 awaitable<bool> write_response(beast::tcp_stream& stream, http::response<http::string_body> res,
                                Millis timeout) {
   stream.expires_after(timeout);
@@ -100,12 +113,17 @@ awaitable<void> serve(std::shared_ptr<HttpServer::Shared> shared,
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, Router& router, ServerOptions options)
-    : m_io(io), m_shared(std::make_shared<Shared>()) {
+    : m_io(io), m_shared(std::make_shared<Shared>()),
+      m_reads(std::make_unique<asio::thread_pool>(1)) {
   m_shared->router = &router;
   m_shared->options = options;
+  m_shared->reads = m_reads.get();
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+  m_reads->join();  // the read in progress ends; the router is not used after this
+}
 
 Result<tcp::endpoint> HttpServer::listen(const config::ListenAddress& address) {
   beast::error_code ec;
@@ -206,7 +224,21 @@ awaitable<void> serve(std::shared_ptr<HttpServer::Shared> shared,
     }
     Request request{std::string(req.method_string()), std::string(req.target()),
                     std::string(req[http::field::authorization])};
-    auto answer = shared->router->handle(request);
+    auto decision = shared->router->decide(request);
+    Response answer;
+    if (decision.answer) {
+      answer = std::move(*decision.answer);
+    } else if (shared->reads_queued >= o.max_queued_reads) {
+      answer = refusal(503, "the status pages are busy reading the database; try again\n");
+      answer.headers.emplace_back("Retry-After", "1");
+    } else {
+      ++shared->reads_queued;
+      auto on_reader = asio::co_spawn(*shared->reads, read_database(std::move(decision.read)),
+                                      asio::use_awaitable);
+      answer = co_await std::move(on_reader);
+      --shared->reads_queued;
+      if (!shared->router) break;  // stopped while the database was read
+    }
     bool keep = req.keep_alive();
     bool head = req.method() == http::verb::head;
     if (!co_await write_response(*stream, to_beast(answer, req.version(), head, keep),

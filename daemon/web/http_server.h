@@ -1,6 +1,8 @@
 // The daemon's HTTP/1.1 listener (Beast) on the daemon's single-threaded io_context: one
 // coroutine per connection, every read and write under a deadline, a cap on connections,
-// header size and body (requests carry none). Answers come from a Router.
+// header size and body (requests carry none). Answers come from a Router: what it answers
+// at once on the loop, the reads of the state database on a reader thread of the server's
+// own, one at a time, so a database that does not answer holds up only the pages.
 #pragma once
 
 #include "base/result.h"
@@ -10,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -25,11 +28,13 @@ struct ServerOptions {
   Millis read_timeout = std::chrono::seconds(10);   // a request's whole header
   Millis write_timeout = std::chrono::seconds(10);  // a response
   Millis idle_timeout = std::chrono::seconds(30);   // keep-alive: wait for the next request
+  // Database reads waiting for the reader thread; one more answers 503 with Retry-After.
+  std::size_t max_queued_reads = 16;
 };
 
 class HttpServer {
  public:
-  // `router` must outlive the server's use of it: stop() (or the destructor) ends it.
+  // `router` must outlive the server: the destructor waits for the read in progress.
   HttpServer(boost::asio::io_context& io, Router& router, ServerOptions options = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -49,6 +54,7 @@ class HttpServer {
  private:
   boost::asio::io_context& m_io;
   std::shared_ptr<Shared> m_shared;
+  std::unique_ptr<boost::asio::thread_pool> m_reads;  // the reader thread
 };
 
 }  // namespace bsched::web

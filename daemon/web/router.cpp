@@ -126,89 +126,122 @@ SysMillis Router::now() const {
   return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
 }
 
-Response Router::handle(const Request& request) {
-  if (request.target.size() > k_max_target) return text(414, "the URL is too long\n");
+Decision Router::decide(const Request& request) {
+  auto answer = [](Response r) { return Decision{std::move(r), {}}; };
+  if (request.target.size() > k_max_target) return answer(text(414, "the URL is too long\n"));
   if (request.method != "GET" && request.method != "HEAD") {
     auto r = text(405, "only GET and HEAD: this listener changes nothing\n");
     r.headers.emplace_back("Allow", "GET, HEAD");
-    return r;
+    return answer(std::move(r));
   }
   if (!authorized(request.authorization, m_token)) {
     auto r = text(401, "a bearer token is required (Authorization: Bearer <http.token_file>)\n");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"boomi-sched\"");
-    return r;
+    return answer(std::move(r));
   }
   if (request.target.empty() || request.target.front() != '/')
-    return text(400, "the request target must be a path\n");
+    return answer(text(400, "the request target must be a path\n"));
   auto q = request.target.find('?');
   auto path = request.target.substr(0, q);
   auto query = q == std::string::npos ? std::string() : request.target.substr(q + 1);
   return route(path, query);
 }
 
-Response Router::route(const std::string& path, const std::string& query) {
-  if (path == "/metrics") {
-    auto r = text(200, m_sources.metrics ? m_sources.metrics() : std::string());
-    r.content_type = k_metrics_content_type;
-    return r;
-  }
-  if (path == "/healthz") {
-    auto h = m_sources.health ? m_sources.health() : Health{};
-    return text(h.ok ? 200 : 503, (h.ok ? std::string("ok") : h.reason) + "\n");
-  }
-  if (!m_sources.status) return json_error(503, "the status is not available");
-  if (path == "/api/status") {
-    auto doc = m_sources.status->status(now());
-    return doc ? json_ok(*doc) : store_error(doc.error());
-  }
-  constexpr std::string_view k_api_jobs = "/api/jobs/", k_history = "/history";
-  if (path.starts_with(k_api_jobs) && path.ends_with(k_history) &&
-      path.size() > k_api_jobs.size() + k_history.size()) {
-    auto raw = std::string_view(path).substr(
-        k_api_jobs.size(), path.size() - k_api_jobs.size() - k_history.size());
-    if (raw.find('/') != std::string_view::npos) return json_error(404, "no such resource");
-    auto job = job_segment(raw);
-    if (!job) return json_error(404, "no such job (job names are [A-Za-z0-9._-]{1,64})");
-    return api_history(*job, query);
-  }
-  if (path == "/") {
-    auto jobs = m_sources.status->jobs(now());
-    if (!jobs) return html(503, render_error_page(jobs.error().message));
-    auto health = m_sources.health ? m_sources.health() : Health{};
-    return html(200, render_index_page(*jobs, health, now()));
-  }
-  constexpr std::string_view k_jobs = "/jobs/";
-  if (path.starts_with(k_jobs) && path.find('/', k_jobs.size()) == std::string::npos) {
-    auto job = job_segment(std::string_view(path).substr(k_jobs.size()));
-    if (!job) return html(404, render_error_page("no such job"));
-    return job_page(*job, query);
-  }
-  return json_error(404, "no such resource (see /, /metrics, /healthz, /api/status, "
-                         "/api/jobs/NAME/history, /jobs/NAME)");
+Response Router::handle(const Request& request) {
+  auto d = decide(request);
+  return d.answer ? std::move(*d.answer) : d.read();
 }
 
-Response Router::api_history(const std::string& job, const std::string& query) {
-  auto page = read_page(query, 20);
-  if (!page.error.empty()) return json_error(400, page.error);
-  auto known = m_sources.status->known_job(job);
+namespace {
+
+// The reads of the state database: each runs where Router::decide's caller puts it, with
+// what the loop gave it.
+Response api_status(StatusReader& reader, std::shared_ptr<const config::Config> config,
+                    SysMillis now) {
+  auto doc = reader.status(config, now);
+  return doc ? json_ok(*doc) : store_error(doc.error());
+}
+
+Response api_history(StatusReader& reader, std::shared_ptr<const config::Config> config,
+                     const std::string& job, const Page& page) {
+  auto known = reader.known_job(config, job);
   if (!known) return store_error(known.error());
   if (!*known) return json_error(404, "no job '" + job + "' in the configuration or the history");
-  auto entries = m_sources.status->history(job, page.limit, page.before);
+  auto entries = reader.history(config, job, page.limit, page.before);
   if (!entries) return store_error(entries.error());
   boost::json::array list;
   for (const auto& e : *entries) list.push_back(status::history_entry_json(e));
   return json_ok(list);
 }
 
-Response Router::job_page(const std::string& job, const std::string& query) {
-  auto page = read_page(query, 50);
-  if (!page.error.empty()) return html(400, render_error_page(page.error));
-  auto known = m_sources.status->known_job(job);
+Response index_page(StatusReader& reader, std::shared_ptr<const config::Config> config,
+                    const Health& health, SysMillis now) {
+  auto jobs = reader.jobs(config, now);
+  if (!jobs) return html(503, render_error_page(jobs.error().message));
+  return html(200, render_index_page(*jobs, health, now));
+}
+
+Response job_page(StatusReader& reader, std::shared_ptr<const config::Config> config,
+                  const std::string& job, const Page& page, SysMillis now) {
+  auto known = reader.known_job(config, job);
   if (!known) return html(503, render_error_page(known.error().message));
   if (!*known) return html(404, render_error_page("no job '" + job + "'"));
-  auto entries = m_sources.status->history(job, page.limit, page.before);
+  auto entries = reader.history(config, job, page.limit, page.before);
   if (!entries) return html(503, render_error_page(entries.error().message));
-  return html(200, render_job_page(job, *entries, page.limit, now()));
+  return html(200, render_job_page(job, *entries, page.limit, now));
+}
+
+}  // namespace
+
+Decision Router::route(const std::string& path, const std::string& query) {
+  auto answer = [](Response r) { return Decision{std::move(r), {}}; };
+  if (path == "/metrics") {
+    auto r = text(200, m_sources.metrics ? m_sources.metrics() : std::string());
+    r.content_type = k_metrics_content_type;
+    return answer(std::move(r));
+  }
+  if (path == "/healthz") {
+    auto h = m_sources.health ? m_sources.health() : Health{};
+    return answer(text(h.ok ? 200 : 503, (h.ok ? std::string("ok") : h.reason) + "\n"));
+  }
+  if (!m_sources.status) return answer(json_error(503, "the status is not available"));
+  auto& reader = *m_sources.status;
+  auto config = m_sources.config ? m_sources.config() : nullptr;
+  const auto at = now();
+  if (path == "/api/status") {
+    return {{}, [&reader, config, at] { return api_status(reader, config, at); }};
+  }
+  constexpr std::string_view k_api_jobs = "/api/jobs/", k_history = "/history";
+  if (path.starts_with(k_api_jobs) && path.ends_with(k_history) &&
+      path.size() > k_api_jobs.size() + k_history.size()) {
+    auto raw = std::string_view(path).substr(
+        k_api_jobs.size(), path.size() - k_api_jobs.size() - k_history.size());
+    if (raw.find('/') != std::string_view::npos) return answer(json_error(404, "no such resource"));
+    auto job = job_segment(raw);
+    if (!job)
+      return answer(json_error(404, "no such job (job names are [A-Za-z0-9._-]{1,64})"));
+    auto page = read_page(query, 20);
+    if (!page.error.empty()) return answer(json_error(400, page.error));
+    return {{}, [&reader, config, job = *job, page] {
+              return api_history(reader, config, job, page);
+            }};
+  }
+  if (path == "/") {
+    auto health = m_sources.health ? m_sources.health() : Health{};
+    return {{}, [&reader, config, health, at] { return index_page(reader, config, health, at); }};
+  }
+  constexpr std::string_view k_jobs = "/jobs/";
+  if (path.starts_with(k_jobs) && path.find('/', k_jobs.size()) == std::string::npos) {
+    auto job = job_segment(std::string_view(path).substr(k_jobs.size()));
+    if (!job) return answer(html(404, render_error_page("no such job")));
+    auto page = read_page(query, 50);
+    if (!page.error.empty()) return answer(html(400, render_error_page(page.error)));
+    return {{}, [&reader, config, job = *job, page, at] {
+              return job_page(reader, config, job, page, at);
+            }};
+  }
+  return answer(json_error(404, "no such resource (see /, /metrics, /healthz, /api/status, "
+                                "/api/jobs/NAME/history, /jobs/NAME)"));
 }
 
 }  // namespace bsched::web

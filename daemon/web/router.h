@@ -7,9 +7,15 @@
 #include "base/time_util.h"
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace bsched::config {
+struct Config;
+}
 
 namespace bsched::web {
 
@@ -36,13 +42,26 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
-// Where the answers come from; each is called on the loop's thread.
+// Where the answers come from. Every function is called on the loop's thread; the status
+// reader only from the reads Router::decide hands out (the listener's reader thread).
 struct Sources {
   // The Prometheus text exposition (format 0.0.4) of the daemon's metrics.
   std::function<std::string()> metrics;
   std::function<Health()> health;
   StatusReader* status = nullptr;  // the page and the JSON API; null: they answer 503
+  // The configuration running now (it changes on reloads); null or empty: none.
+  std::function<std::shared_ptr<const config::Config>()> config;
   std::function<SysMillis()> now;  // null: the system clock
+};
+
+// What Router::decide makes of a request: the answer at once (checks, /healthz, /metrics:
+// what the engine knows), or a read of the state database to run where a wait on the
+// database holds nothing else up. The read owns everything it uses (a snapshot of the
+// configuration, the health, the time), so it may run on another thread; the only thing it
+// shares is the StatusReader, whose calls must come from one thread at a time.
+struct Decision {
+  std::optional<Response> answer;
+  std::function<Response()> read;  // set when `answer` is not
 };
 
 inline constexpr const char* k_metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -54,12 +73,13 @@ class Router {
   // `token` empty: no authentication (a loopback listener without http.token_file).
   Router(Sources sources, config::Secret token);
 
+  // On the loop: the checks and the answers from the engine, or the read to run elsewhere.
+  Decision decide(const Request& request);
+  // decide() with its read run here (tests, and callers with nothing else to do).
   Response handle(const Request& request);
 
  private:
-  Response route(const std::string& path, const std::string& query);
-  Response api_history(const std::string& job, const std::string& query);
-  Response job_page(const std::string& job, const std::string& query);
+  Decision route(const std::string& path, const std::string& query);
   SysMillis now() const;
 
   Sources m_sources;

@@ -1,9 +1,13 @@
 // The listener on a real loopback socket: limits, deadlines and hostile requests.
 #include "tests/web/web_test_util.h"
 
+#include "daemon/web/status_reader.h"
+#include "storage/sqlite_run_store.h"
+
 #include <sys/resource.h>
 
 #include <atomic>
+#include <future>
 #include <vector>
 
 using namespace bsched;
@@ -18,6 +22,35 @@ web::Sources plain_sources() {
   s.health = [] { return web::Health{}; };
   return s;
 }
+
+// A status reader whose database connection is made only once the test opens the gate (a
+// database that does not answer yet), then on an empty in-memory store. The gate opens by
+// itself when the test ends, and a connection waits for it at most 10 s.
+struct GatedReader {
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  std::promise<void> entered;  // the first connection attempt has begun
+  std::future<void> entered_future = entered.get_future();
+  std::atomic<int> waiting{0};
+  bool open_called = false;
+  web::StatusReader reader{"boomi-sched.yaml", ":memory:",
+                           [this](const config::Config*, const std::string&)
+                               -> storage::StoreResult<std::unique_ptr<storage::StateStore>> {
+                             if (++waiting == 1) entered.set_value();
+                             if (opened.wait_for(10s) != std::future_status::ready)
+                               return storage::StoreError{storage::StoreErrorKind::io,
+                                                          "the test's gate stayed shut"};
+                             auto s = storage::SqliteRunStore::open(":memory:");
+                             if (!s) return s.error();
+                             return std::unique_ptr<storage::StateStore>(std::move(*s));
+                           }};
+  void open() {
+    if (open_called) return;
+    open_called = true;
+    gate.set_value();
+  }
+  ~GatedReader() { open(); }
+};
 
 // Raises the soft limit of open files to at least `n` (within the hard limit).
 void want_files(rlim_t n) {
@@ -183,5 +216,50 @@ TEST_SUITE("web::http_server") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().message.find("127.0.0.1:" + std::to_string(first.port)) != std::string::npos);
     CHECK(r.error().message.find("in use") != std::string::npos);
+  }
+
+  TEST_CASE("a database read that does not answer holds up only the pages: /healthz answers meanwhile") {
+    GatedReader gated;
+    auto sources = plain_sources();
+    sources.status = &gated.reader;
+    TestServer server(sources);
+    int page = connect_to(server.port);
+    REQUIRE(page >= 0);
+    send_text(page, "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    REQUIRE(gated.entered_future.wait_for(10s) == std::future_status::ready);
+    // The read waits for the database; the loop goes on answering what the engine knows.
+    auto health = get(server.port, "/healthz");
+    CHECK(health.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(get(server.port, "/metrics").starts_with("HTTP/1.1 200 OK\r\n"));
+    char byte = 0;
+    CHECK(::recv(page, &byte, 1, MSG_DONTWAIT) == -1);  // the page has no answer yet
+    gated.open();
+    auto answer = read_all(page);
+    ::close(page);
+    CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(body_of(answer).find("\"jobs\"") != std::string::npos);
+    CHECK(gated.waiting == 1);
+  }
+
+  TEST_CASE("database reads queued past the limit answer 503 with Retry-After at once") {
+    GatedReader gated;
+    auto sources = plain_sources();
+    sources.status = &gated.reader;
+    web::ServerOptions options;
+    options.max_queued_reads = 1;
+    TestServer server(sources, {}, options);
+    int first = connect_to(server.port);
+    REQUIRE(first >= 0);
+    send_text(first, "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    // Once the first read waits on the reader thread, a second finds the queue full.
+    REQUIRE(gated.entered_future.wait_for(10s) == std::future_status::ready);
+    auto busy = get(server.port, "/jobs/nightly");
+    CHECK(busy.starts_with("HTTP/1.1 503 "));
+    CHECK(busy.find("Retry-After: 1\r\n") != std::string::npos);
+    gated.open();
+    auto answer = read_all(first);
+    ::close(first);
+    CHECK(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+    CHECK(get(server.port, "/api/status").starts_with("HTTP/1.1 200 OK\r\n"));  // room again
   }
 }

@@ -66,8 +66,8 @@ boost::json::value parse(const std::string& text) {
 TEST_SUITE("web::api") {
   TEST_CASE("/api/status is exactly status --json for the same database") {
     Fixture f;
-    web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
-    web::Router router({.status = &reader}, {});
+    web::StatusReader reader(f.config_path, f.db);
+    web::Router router({.status = &reader, .config = [&] { return f.config; }}, {});
     auto r = get(router, "/api/status");
     REQUIRE(r.status == 200);
     CHECK(r.content_type == "application/json");
@@ -78,8 +78,8 @@ TEST_SUITE("web::api") {
 
   TEST_CASE("/api/jobs/NAME/history is exactly history NAME --json") {
     Fixture f;
-    web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
-    web::Router router({.status = &reader}, {});
+    web::StatusReader reader(f.config_path, f.db);
+    web::Router router({.status = &reader, .config = [&] { return f.config; }}, {});
     for (std::string limit : {"", "2"}) {
       auto r = get(router, "/api/jobs/nightly/history" + (limit.empty() ? "" : "?limit=" + limit));
       REQUIRE(r.status == 200);
@@ -92,8 +92,8 @@ TEST_SUITE("web::api") {
 
   TEST_CASE("before pages through the history") {
     Fixture f;
-    web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
-    web::Router router({.status = &reader}, {});
+    web::StatusReader reader(f.config_path, f.db);
+    web::Router router({.status = &reader, .config = [&] { return f.config; }}, {});
     auto first = parse(get(router, "/api/jobs/nightly/history?limit=2").body).as_array();
     REQUIRE(first.size() == 2);
     auto before = std::string(first.back().at("slot").as_string());
@@ -107,8 +107,8 @@ TEST_SUITE("web::api") {
 
   TEST_CASE("unknown jobs and path tricks answer 404 JSON, an overlong URL 414") {
     Fixture f;
-    web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
-    web::Router router({.status = &reader}, {});
+    web::StatusReader reader(f.config_path, f.db);
+    web::Router router({.status = &reader, .config = [&] { return f.config; }}, {});
     auto unknown = get(router, "/api/jobs/nope/history");
     CHECK(unknown.status == 404);
     CHECK(parse(unknown.body).at("error").is_string());
@@ -128,8 +128,8 @@ TEST_SUITE("web::api") {
 TEST_SUITE("web::page") {
   TEST_CASE("the status page has one row per job, escapes platform text and marks a failure red") {
     Fixture f;
-    web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
-    web::Router router({.status = &reader}, {});
+    web::StatusReader reader(f.config_path, f.db);
+    web::Router router({.status = &reader, .config = [&] { return f.config; }}, {});
     auto r = get(router, "/");
     REQUIRE(r.status == 200);
     CHECK(r.content_type == "text/html; charset=utf-8");
@@ -146,8 +146,8 @@ TEST_SUITE("web::page") {
 
   TEST_CASE("a job's page lists its history and links to the older page") {
     Fixture f;
-    web::StatusReader reader(f.config_path, f.db, [&] { return f.config; });
-    web::Router router({.status = &reader}, {});
+    web::StatusReader reader(f.config_path, f.db);
+    web::Router router({.status = &reader, .config = [&] { return f.config; }}, {});
     auto r = get(router, "/jobs/nightly?limit=2");
     REQUIRE(r.status == 200);
     CHECK(r.body.find("id=\"older\"") != std::string::npos);
