@@ -206,6 +206,16 @@ TEST_SUITE("simulation") {
     CHECK_MESSAGE(o.ambiguous.empty(), describe(o));
   }
 
+  // Seed 2003161 (the long run, with store outages and lost commit answers): a running run
+  // whose async result expired could not be found by query (its request was stamped while the
+  // wall clock was ahead), so it ends at run_timeout, measured on the steady clock from its
+  // tracker's anchor, which a start with the wall clock 2 h 18 min behind had set. The end
+  // phase stopped at 16 h with it still running; it now lasts past every such deadline.
+  TEST_CASE("simulation: seed 2003161, the end phase outlasts a deadline counted from an anchor "
+            "taken with the wall clock behind") {
+    require_ok(run_seed(2003161));
+  }
+
   TEST_CASE("simulation: one seed replays exactly the same events") {
     auto a = run_seed(7);
     run_seed(8);  // another seed in between leaves the heap (and timer addresses) different
