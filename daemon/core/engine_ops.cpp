@@ -6,7 +6,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <spdlog/spdlog.h>
@@ -190,11 +189,12 @@ boost::asio::awaitable<void> Engine::Impl::drain() {
   for (int i = 0; i < 100 && life.coroutines > 0; ++i) {
     co_await boost::asio::post(io, boost::asio::use_awaitable);
   }
-  boost::asio::steady_timer pause(io);
-  auto limit = std::chrono::steady_clock::now() + k_drain_limit;
-  while (life.coroutines > 0 && std::chrono::steady_clock::now() < limit) {
-    pause.expires_after(std::chrono::milliseconds(10));
-    co_await pause.async_wait(boost::asio::use_awaitable);
+  // On the engine's clock and timers, so a simulated stop waits in simulated time.
+  auto pause = timers->make_timer();
+  const auto limit = clock.steady_now() + k_drain_limit;
+  while (life.coroutines > 0 && clock.steady_now() < limit) {
+    pause->expires_after(std::chrono::milliseconds(10));
+    co_await pause->wait();
   }
 }
 

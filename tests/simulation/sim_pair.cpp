@@ -97,6 +97,39 @@ void World::node_crash(Node& n) {
   n.restart_at = m_clock.steady_now() + down;
 }
 
+// A clean stop of one node, as LeaderScheduler::stop does it: its term's engine stopped, then
+// the lease given up when the row still names it under its epoch (LeaseKeeper::stop(resign):
+// the row expires now and NOTIFY wakes the other node, which claims at once). It starts again
+// later as a standby. A node whose term is still starting is left for another time.
+void World::node_stop(Node& n) {
+  if (!n.life || (n.life->engine && !n.life->started)) return;
+  ++m_outcome.stops;
+  log(n.name + ": STOP (clean)");
+  if (n.life->engine) {
+    n.stopping = true;
+    if (!await_stop(*n.life)) violation(n.name + ": Engine::stop did not end within 10 s");
+    n.stopping = false;
+    n.life->engine.reset();
+    log(fmt::format("{}: term {} ended (stopped)", n.name, n.term_epoch));
+  }
+  const auto now = m_clock.steady_now();
+  const bool reachable = now >= n.partitioned_until && now >= m_db_down_until;
+  if (reachable && m_lease.holder == n.name && m_lease.epoch == n.lease.epoch) {
+    m_lease.expires_at = now - 1ms;
+    note_lease(n, ha::on_resigned(n.lease));
+    for (auto& other : m_nodes) {
+      if (other.get() != &n && other->life && other->claim == Node::Claim::idle)
+        other->next_claim = now;
+    }
+  }
+  drop_life(n.life);
+  n.term_epoch = 0;
+  n.claim = Node::Claim::idle;
+  const double r = uniform(m_stop_rng);
+  n.restart_at =
+      now + (r < 0.7 ? uniform_ms(m_stop_rng, 0ms, 5s) : uniform_ms(m_stop_rng, 5s, 10min));
+}
+
 // One step of `n`'s claim, due now: sent (the keeper's wake-up also checks for an overdue
 // renewal), taken by the database, answered, or failed after the statement deadline.
 void World::node_claim(Node& n) {
@@ -174,7 +207,7 @@ bool World::node_may_send(const Node& n, std::int64_t epoch) const {
 // follow; what stop() adds, the woken trackers' last turn, ends the same way here: without
 // touching the store. True when something changed.
 bool World::sync_term(Node& n) {
-  if (!n.life) return false;
+  if (!n.life || n.stopping) return false;
   auto& l = *n.life;
   const std::int64_t want = n.lease.role == ha::Role::leader ? n.lease.epoch : 0;
   if (l.engine && l.start_failed) {  // LeaderScheduler: end_term(), a new one 1 s later
@@ -356,6 +389,7 @@ void World::pair_step() {
 
 // The single mode's events (no suspends: the nodes share one steady clock) plus the pair's.
 void World::pair_act() {
+  if (draw_stop()) return node_stop(*m_nodes[m_stop_rng() % m_nodes.size()]);
   const double r = uniform(m_rng);
   double edge = m_p_crash / 4;  // more steps than the single mode: the claims are events
   if (r < edge) return node_crash(*m_nodes[m_rng() % m_nodes.size()]);

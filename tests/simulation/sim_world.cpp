@@ -54,6 +54,7 @@ config::Job make_sim_job(const std::string& name, const std::string& schedule) {
 
 World::World(std::uint64_t seed, bool verbose, bool pair, SeedFaults faults)
     : m_seed(seed), m_verbose(verbose), m_rng(mix(seed)), m_lane_rng(mix(seed ^ 0x6c616e65)),
+      m_stop_rng(mix(seed ^ 0x73746f70)),
       m_clock(SysMillis(*parse_instant(k_start))), m_true_start(m_clock.now()),
       m_max_wall_up(m_clock.now()) {
   m_outcome.seed = seed;
@@ -169,7 +170,8 @@ void World::start_life() {
   auto transport = std::make_unique<SimTransport>(*m_platform, *life->timers, m_rng, m_net,
                                                   m_platform_config.timeout, std::move(hooks));
   platform::ClientOptions client_options;
-  client_options.seed = mix(m_seed ^ static_cast<std::uint64_t>(m_outcome.crashes + 1));
+  client_options.seed =
+      mix(m_seed ^ static_cast<std::uint64_t>(m_outcome.crashes + 1 + 1000 * m_outcome.stops));
   life->client = platform::make_platform_client(
       *life->io, m_platform_config, std::move(transport), m_clock, *life->timers, client_options);
   core::EngineOptions options;
@@ -306,6 +308,7 @@ void World::act() {
   if (m_life->start_failed) return kill_life();
   if (r < m_p_crash) return crash();
   if (!m_life->started) return;
+  if (draw_stop()) return clean_stop();
   double edge = m_p_crash;
   if (r < (edge += 0.002)) return reload();
   if (r < (edge += 0.004)) return command();
@@ -356,6 +359,29 @@ void World::crash() {
   Millis down = r < 0.6 ? uniform_ms(m_rng, 0ms, 5s)
                         : r < 0.9 ? uniform_ms(m_rng, 5s, 10min) : uniform_ms(m_rng, 10min, 3h);
   advance(down);
+  start_life();
+}
+
+bool World::draw_stop() {
+  return m_faults.clean_stops && uniform(m_stop_rng) < m_p_crash / (m_pair ? 8 : 2);
+}
+
+bool World::await_stop(Life& life) {
+  auto done = std::make_shared<bool>(false);
+  boost::asio::co_spawn(*life.io, life.engine->stop(), [done](std::exception_ptr) { *done = true; });
+  for (int i = 0; i < 100 && !*done; ++i) m_pair ? pair_advance(100ms) : advance(100ms);
+  return *done;
+}
+
+// A clean stop: the daemon awaits Engine::stop(), exits, and is started again later.
+void World::clean_stop() {
+  ++m_outcome.stops;
+  log("daemon: STOP (clean)");
+  if (!await_stop(*m_life)) violation("Engine::stop did not end within 10 s");
+  log("daemon: stopped");
+  kill_life();
+  const double r = uniform(m_stop_rng);
+  advance(r < 0.7 ? uniform_ms(m_stop_rng, 0ms, 5s) : uniform_ms(m_stop_rng, 5s, 10min));
   start_life();
 }
 
@@ -517,8 +543,10 @@ std::string describe(const SeedOutcome& o) {
   std::string s = fmt::format("simulation seed {} broke {} invariant(s):\n", o.seed,
                               o.violations.size());
   for (const auto& v : o.violations) s += "  " + v + "\n";
-  s += fmt::format("last {} events (of {} steps, {} crashes, {} reloads, {} commands, {} clock steps):\n",
-                   o.events.size(), o.steps, o.crashes, o.reloads, o.commands, o.clock_steps);
+  s += fmt::format(
+      "last {} events (of {} steps, {} crashes, {} clean stops, {} reloads, {} commands, {} clock "
+      "steps):\n",
+      o.events.size(), o.steps, o.crashes, o.stops, o.reloads, o.commands, o.clock_steps);
   for (const auto& e : o.events) s += "  " + e + "\n";
   if (o.pair) {
     s += fmt::format("pair mode: {} takeovers, {} partitions, {} database restarts, {} fenced "

@@ -22,6 +22,7 @@ struct SeedOutcome {
   // What the seed did, for the summary.
   int steps = 0;
   int crashes = 0;
+  int stops = 0;  // clean stops (SIGTERM): Engine::stop awaited, then a restart
   int reloads = 0;
   int commands = 0;
   int clock_steps = 0;
@@ -55,6 +56,10 @@ struct SeedFaults {
   // engine hears an error for a write that is stored (PostgreSQL: the connection closed after
   // COMMIT was sent).
   bool lost_answers = true;
+  // Clean stops (SIGTERM, a restart by the service manager): the engine stopped as the daemon
+  // stops it, then the process gone; on a pair, the leader resigns and the standby, woken as
+  // NOTIFY wakes it, claims at once. Drawn apart, so a seed that draws none plays as before.
+  bool clean_stops = true;
 };
 
 // Plays one seed. `verbose`: every event is also printed to stdout as it happens.

@@ -85,6 +85,7 @@ struct Node {
   bool partition_cuts_store = false;  // ... nor its store calls (the keeper's own connection
                                       // can break alone)
   SteadyTime term_retry_at{};      // after a term whose start failed (LeaderScheduler: 1 s)
+  bool stopping = false;           // a clean stop awaits its engine's stop(): the term stays
 };
 
 // A job of the simulation.
@@ -118,6 +119,11 @@ class World {
   void run_ready();
   void act();
   void crash();
+  // Engine::stop() on `life` as the daemon awaits it, time moving 100 ms at a time (its drain
+  // waits on the simulated clock); false when it has not ended within 10 s.
+  bool await_stop(Life& life);
+  void clean_stop();
+  bool draw_stop();  // from m_stop_rng: a clean stop now
   void reload();
   void command();
   void clock_step(bool suspend);
@@ -135,6 +141,7 @@ class World {
   void pair_setup();
   void node_start(Node& n);
   void node_crash(Node& n);
+  void node_stop(Node& n);
   void node_claim(Node& n);
   void note_lease(Node& n, const ha::Transition& t);
   bool sync_term(Node& n);
@@ -168,6 +175,7 @@ class World {
   std::mt19937_64 m_rng;
   bool m_lose_answers = false;  // SeedFaults::lost_answers, drawn for this seed
   std::mt19937_64 m_lane_rng;  // the SimLane's delays (drawn apart: seeds without one play as before)
+  std::mt19937_64 m_stop_rng;  // clean stops (drawn apart, as the lane's delays)
   EventLog m_events{k_kept_events};
   SeedOutcome m_outcome;
 

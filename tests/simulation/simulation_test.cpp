@@ -36,7 +36,8 @@ std::optional<std::uint64_t> env_number(const char* name) {
 
 // The pinned seeds were found before the store outages and the commit lane: without them
 // they play the events they were pinned for.
-constexpr SeedFaults k_pinned{.store_outages = false, .commit_lane = false, .lost_answers = false};
+constexpr SeedFaults k_pinned{
+    .store_outages = false, .commit_lane = false, .lost_answers = false, .clean_stops = false};
 
 // A replay as a pinned seed plays (BSCHED_SIM_PINNED=1), or as the budget's seeds do.
 SeedFaults replay_faults() {
@@ -56,9 +57,9 @@ TEST_SUITE("simulation") {
     if (env_number("BSCHED_SIM_PAIR").value_or(0) != 0) return;  // a pair replay
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
       auto o = run_seed(*seed, verbose, replay_faults());
-      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} executions, {} runs, {} commit "
-                          "answers lost{}",
-                          *seed, o.steps, o.crashes, o.accepted, o.runs, o.lost_answers,
+      MESSAGE(fmt::format("seed {}: {} steps, {} crashes, {} clean stops, {} executions, {} "
+                          "runs, {} commit answers lost{}",
+                          *seed, o.steps, o.crashes, o.stops, o.accepted, o.runs, o.lost_answers,
                           o.commit_lane ? ", commit lane" : ""));
       return require_ok(o);
     }
@@ -69,7 +70,7 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, ambiguous = 0, skewed = 0, outages = 0, refused = 0;
-    long laned = 0, lost = 0;
+    long laned = 0, lost = 0, stops = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
@@ -78,6 +79,7 @@ TEST_SUITE("simulation") {
       laned += o.commit_lane;
       lost += o.lost_answers;
       crashes += o.crashes;
+      stops += o.stops;
       executions += o.accepted;
       outages += o.store_outages;
       refused += o.store_refused;
@@ -92,10 +94,11 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation: {} seeds from {} in {:.1f} s ({:.1f} seeds/s), {} with a "
-                        "commit lane, {} commit answers lost, {} crashes, {} store outages ({} "
-                        "calls refused), {} executions, {} credited ambiguously, {} under clock "
-                        "skew, {} failed",
-                        count, first, secs, count / secs, laned, lost, crashes, outages, refused,
+                        "commit lane, {} commit answers lost, {} crashes, {} clean stops, {} "
+                        "store outages ({} calls refused), {} executions, {} credited "
+                        "ambiguously, {} under clock skew, {} failed",
+                        count, first, secs, count / secs, laned, lost, crashes, stops, outages,
+                        refused,
                         executions, ambiguous, skewed, failures));
     CHECK(count > 0);
   }
@@ -105,10 +108,10 @@ TEST_SUITE("simulation") {
     if (auto seed = env_number("BSCHED_SIM_SEED")) {
       if (env_number("BSCHED_SIM_PAIR").value_or(0) == 0) return;  // a single-mode replay
       auto o = run_pair_seed(*seed, verbose, replay_faults());
-      MESSAGE(fmt::format("pair seed {}: {} steps, {} crashes, {} takeovers, {} partitions, {} "
-                          "database restarts, {} fenced writes, {} late triggers, {} "
-                          "executions, {} runs{}",
-                          *seed, o.steps, o.crashes, o.takeovers, o.partitions, o.db_restarts,
+      MESSAGE(fmt::format("pair seed {}: {} steps, {} crashes, {} clean stops, {} takeovers, {} "
+                          "partitions, {} database restarts, {} fenced writes, {} late "
+                          "triggers, {} executions, {} runs{}",
+                          *seed, o.steps, o.crashes, o.stops, o.takeovers, o.partitions, o.db_restarts,
                           o.fenced, o.late_sends, o.accepted, o.runs,
                           o.commit_lane ? ", commit lanes" : ""));
       return require_ok(o);
@@ -120,7 +123,7 @@ TEST_SUITE("simulation") {
     std::uint64_t count = 0;
     int failures = 0;
     long crashes = 0, executions = 0, takeovers = 0, partitions = 0, restarts = 0, fenced = 0,
-         late = 0, ambiguous = 0, outages = 0, refused = 0, laned = 0, lost = 0;
+         late = 0, ambiguous = 0, outages = 0, refused = 0, laned = 0, lost = 0, stops = 0;
     for (auto seed = first;; ++seed) {
       const auto elapsed = std::chrono::steady_clock::now() - start;
       if (seeds ? count >= *seeds : elapsed >= budget) break;
@@ -129,6 +132,7 @@ TEST_SUITE("simulation") {
       laned += o.commit_lane;
       lost += o.lost_answers;
       crashes += o.crashes;
+      stops += o.stops;
       executions += o.accepted;
       takeovers += o.takeovers;
       partitions += o.partitions;
@@ -148,13 +152,13 @@ TEST_SUITE("simulation") {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     MESSAGE(fmt::format("simulation, pair: {} seeds from {} in {:.1f} s ({:.2f} seeds/s), {} "
-                        "with commit lanes, {} commit answers lost, {} crashes, {} takeovers, {} partitions, {} database restarts, {} store "
-                        "outages ({} calls refused), {} fenced writes, {} triggers sent after "
-                        "their term ended, {} executions, {} credited ambiguously, {} failed",
-                        count, first, secs, count / secs, laned, lost, crashes, takeovers,
-                        partitions,
-                        restarts,
-                        outages, refused, fenced, late, executions, ambiguous, failures));
+                        "with commit lanes, {} commit answers lost, {} crashes, {} clean stops, "
+                        "{} takeovers, {} partitions, {} database restarts, {} store outages "
+                        "({} calls refused), {} fenced writes, {} triggers sent after their "
+                        "term ended, {} executions, {} credited ambiguously, {} failed",
+                        count, first, secs, count / secs, laned, lost, crashes, stops, takeovers,
+                        partitions, restarts, outages, refused, fenced, late, executions,
+                        ambiguous, failures));
     CHECK(count > 0);
   }
 
@@ -213,7 +217,7 @@ TEST_SUITE("simulation") {
   // phase stopped at 16 h with it still running; it now lasts past every such deadline.
   TEST_CASE("simulation: seed 2003161, the end phase outlasts a deadline counted from an anchor "
             "taken with the wall clock behind") {
-    require_ok(run_seed(2003161));
+    require_ok(run_seed(2003161, false, {.clean_stops = false}));
   }
 
   TEST_CASE("simulation: one seed replays exactly the same events") {
