@@ -52,6 +52,15 @@ struct GatedReader {
   ~GatedReader() { open(); }
 };
 
+// A GET /api/status on a new connection, once its read waits at the reader's gate; its socket.
+int status_request_held(unsigned short port, GatedReader& gated) {
+  int fd = connect_to(port);
+  REQUIRE(fd >= 0);
+  send_text(fd, "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  REQUIRE(gated.entered_future.wait_for(10s) == std::future_status::ready);
+  return fd;
+}
+
 // Raises the soft limit of open files to at least `n` (within the hard limit).
 void want_files(rlim_t n) {
   rlimit r{};
@@ -223,10 +232,7 @@ TEST_SUITE("web::http_server") {
     auto sources = plain_sources();
     sources.status = &gated.reader;
     TestServer server(sources);
-    int page = connect_to(server.port);
-    REQUIRE(page >= 0);
-    send_text(page, "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    REQUIRE(gated.entered_future.wait_for(10s) == std::future_status::ready);
+    int page = status_request_held(server.port, gated);
     // The read waits for the database; the loop goes on answering what the engine knows.
     auto health = get(server.port, "/healthz");
     CHECK(health.starts_with("HTTP/1.1 200 OK\r\n"));
@@ -248,11 +254,8 @@ TEST_SUITE("web::http_server") {
     web::ServerOptions options;
     options.max_queued_reads = 1;
     TestServer server(sources, {}, options);
-    int first = connect_to(server.port);
-    REQUIRE(first >= 0);
-    send_text(first, "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     // Once the first read waits on the reader thread, a second finds the queue full.
-    REQUIRE(gated.entered_future.wait_for(10s) == std::future_status::ready);
+    int first = status_request_held(server.port, gated);
     auto busy = get(server.port, "/jobs/nightly");
     CHECK(busy.starts_with("HTTP/1.1 503 "));
     CHECK(busy.find("Retry-After: 1\r\n") != std::string::npos);
