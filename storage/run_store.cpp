@@ -2,6 +2,7 @@
 // the update merge and the names of command and error kinds.
 #include "storage/run_store.h"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <array>
@@ -101,6 +102,13 @@ std::optional<CommandKind> command_kind_from_string(std::string_view s) {
     if (k_command_names[i] == s) return static_cast<CommandKind>(i);
   }
   return std::nullopt;
+}
+
+std::string json_text_array(const std::vector<std::string>& texts) {
+  boost::json::array a;
+  a.reserve(texts.size());
+  for (const auto& t : texts) a.emplace_back(t);
+  return boost::json::serialize(a);
 }
 
 }  // namespace bsched::storage

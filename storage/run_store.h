@@ -233,6 +233,10 @@ class RunStore {
   // with a slot at or after `slot_since` (the bound that keeps the scan to recent rows).
   virtual StoreResult<std::vector<std::string>> finished_execution_ids(
       const std::string& job, sys_seconds slot_since, SysMillis finished_since) = 0;
+  // Those of `execution_ids` that a stored run holds, whatever its job, state or times (an
+  // index on execution_id): a record one of them holds is never another run's.
+  virtual StoreResult<std::vector<std::string>> held_execution_ids(
+      const std::vector<std::string>& execution_ids) = 0;
 
   // The missed-slot ledger; merges with the job's latest range when kind and reason match
   // and `gap.first` follows it. Also advances the job's horizon to `gap.last`.
@@ -276,5 +280,9 @@ class RunStore {
   virtual StoreResult<std::int64_t> failure_streak(const std::string& job,
                                                    std::optional<sys_seconds> before) = 0;
 };
+
+// `texts` as a JSON array of strings: how a list of ids travels as one statement parameter
+// (SQLite json_each, PostgreSQL jsonb_array_elements_text), escaped whatever it holds.
+std::string json_text_array(const std::vector<std::string>& texts);
 
 }  // namespace bsched::storage

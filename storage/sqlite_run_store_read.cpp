@@ -74,6 +74,17 @@ StoreResult<std::vector<std::string>> SqliteRunStore::finished_execution_ids(
   return collect_texts(q);
 }
 
+// Through runs_execution (version 8); the ids travel as one JSON array, escaped whatever they
+// hold.
+StoreResult<std::vector<std::string>> SqliteRunStore::held_execution_ids(
+    const std::vector<std::string>& execution_ids) {
+  if (execution_ids.empty()) return std::vector<std::string>{};
+  BSCHED_TRY_ASSIGN(q, m_db->prepare("SELECT DISTINCT execution_id FROM runs WHERE execution_id "
+                                     "IN (SELECT value FROM json_each(?1)) AND execution_id <> ''"));
+  q.bind(1, json_text_array(execution_ids));
+  return collect_texts(q);
+}
+
 StoreResult<std::vector<SlotGap>> SqliteRunStore::gaps(const std::string& job, int limit) {
   return read_gaps("SELECT " BSCHED_GAP_COLUMNS
                    " FROM slot_gaps WHERE job = ? ORDER BY last DESC, id DESC LIMIT ?",

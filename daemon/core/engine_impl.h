@@ -231,6 +231,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                                                                          SysMillis now) const;
   boost::asio::awaitable<void> poll(Tracked& t);
   boost::asio::awaitable<void> reconcile(Tracked& t);
+  // Claims the records of `records` that a stored run holds (held_execution_ids), so that a
+  // run without an execution id never takes one, whatever the holder's stored times say (a
+  // suspend can put them hours behind). False when the store could not answer.
+  boost::asio::awaitable<bool> claim_held(const std::vector<platform::ExecutionRecord>& records);
   boost::asio::awaitable<bool> write_sending(Tracked& t, const storage::RunUpdate& sending,
                                              SysMillis now);
   boost::asio::awaitable<void> apply(Tracked& t, const RunStep& step);

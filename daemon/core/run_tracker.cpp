@@ -226,9 +226,35 @@ boost::asio::awaitable<void> Engine::Impl::reconcile(Tracked& t) {
   note_answer(answer);
   // A run that knows its execution id is matched by it; `claimed` and the rivals' windows
   // are for those that do not.
+  if (answer && t.row.execution_id.empty()) {
+    const bool known = co_await claim_held(*answer);
+    if (!known) {  // which records are held is not known: ask again shortly
+      t.row.next_action_at = run_now(t) + k_store_retry;
+      co_return;
+    }
+  }
   auto step = on_reconcile_answer(t.row, *t.job, answer, runs.claimed(), run_now(t), t.polls++,
                                   random01(), runs.rivals(t));
   co_await apply(t, step);
+}
+
+boost::asio::awaitable<bool> Engine::Impl::claim_held(
+    const std::vector<platform::ExecutionRecord>& records) {
+  std::vector<std::string> ids;
+  for (const auto& r : records) {
+    if (!r.execution_id.empty() && !runs.claimed().count(r.execution_id))
+      ids.push_back(r.execution_id);
+  }
+  if (ids.empty()) co_return true;
+  std::function<storage::StoreResult<std::vector<std::string>>(storage::RunStore&)> read =
+      [ids = std::move(ids)](storage::RunStore& s) { return s.held_execution_ids(ids); };
+  auto held = co_await call_store(std::move(read));
+  if (!held) {
+    store_error("held_execution_ids", held.error());
+    co_return false;
+  }
+  for (const auto& id : *held) runs.claim(id, clock.now());
+  co_return true;
 }
 
 boost::asio::awaitable<void> Engine::Impl::apply(Tracked& t, const RunStep& step) {

@@ -138,6 +138,10 @@ const std::array<std::vector<std::string_view>, k_pg_schema_version> k_migration
         "CREATE INDEX alert_deliveries_event ON alert_deliveries (event)",
         "CREATE INDEX alert_events_job_kind ON alert_events (job, kind)",
     },
+    {
+        // held_execution_ids: a reconcile never takes a record a stored run holds.
+        "CREATE INDEX runs_execution ON runs (execution_id) WHERE execution_id <> ''",
+    },
 }};
 
 awaitable<Result<void>> run(PgConnection& c, std::string_view sql, PgParams params,

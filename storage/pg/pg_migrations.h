@@ -21,7 +21,7 @@
 namespace bsched::storage::pg {
 
 // The schema version this program writes and reads.
-constexpr int k_pg_schema_version = 2;
+constexpr int k_pg_schema_version = 3;
 
 // The advisory lock key the migrations hold (ASCII "bschmig").
 constexpr long long k_pg_migration_lock = 0x62736368'6d6967;

@@ -64,6 +64,8 @@ class PgRunStore final : public StateStore {
   StoreResult<std::vector<RunRow>> non_terminal_runs() override;
   StoreResult<std::vector<std::string>> finished_execution_ids(
       const std::string& job, sys_seconds slot_since, SysMillis finished_since) override;
+  StoreResult<std::vector<std::string>> held_execution_ids(
+      const std::vector<std::string>& execution_ids) override;
   StoreResult<void> record_gap(const SlotGap& gap) override;
   StoreResult<JobState> job_state(const std::string& job) override;
   StoreResult<void> set_paused(const std::string& job, bool paused, const std::string& note,

@@ -41,6 +41,15 @@ StoreResult<std::vector<std::string>> PgRunStore::finished_execution_ids(
                     PgParams{p(job), p(slot_since), p(finished_since)});
 }
 
+// Through runs_execution (migration 3); the ids travel as one JSON array.
+StoreResult<std::vector<std::string>> PgRunStore::held_execution_ids(
+    const std::vector<std::string>& execution_ids) {
+  if (execution_ids.empty()) return std::vector<std::string>{};
+  return read_texts("SELECT DISTINCT execution_id FROM runs WHERE execution_id IN "
+                    "(SELECT jsonb_array_elements_text($1::jsonb)) AND execution_id <> ''",
+                    PgParams{json_text_array(execution_ids)});
+}
+
 StoreResult<std::vector<RunRow>> PgRunStore::recent_runs(const std::string& job, int limit) {
   return read_runs("SELECT " BSCHED_PG_RUN_COLUMNS " FROM runs WHERE job = $1 "
                    "ORDER BY slot DESC, id DESC LIMIT $2::bigint",

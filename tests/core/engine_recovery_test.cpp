@@ -104,6 +104,43 @@ TEST_SUITE("core::engine") {
     CHECK(h.client.submits.empty());  // reconciled, never resent
   }
 
+  // Found by the simulation (seed 1002012, with clean stops): run-a's `submitting` commit,
+  // then a suspend of 1 h 42 min, then its request left; it completed, and its tracker (whose
+  // time counts from before the suspend on the steady clock) stamped finished_at 1 h 42 min
+  // behind the wall clock. After a crash run-b, sent with it, reconciled: the recent finishes
+  // read at the start (finished since run-b's send − 4 min) missed run-a, and run-b took
+  // run-a's record. A reconcile now asks the store which of the records any run holds.
+  TEST_CASE("a reconcile never takes a record a finished run holds, whatever its stored times") {
+    EngineHarness h("2026-01-05T11:41:00Z");
+    storage::NewRun a{"run-a", "orders", Trigger::schedule, instant("2026-01-05T09:58:00Z"), {}};
+    a.submitting = true;
+    auto row = h.store->create_run(a, SysMillis(instant("2026-01-05T09:58:00Z")));
+    REQUIRE(row.has_value());
+    storage::RunUpdate sent;
+    sent.request_id = std::string("executionrecord-a");
+    REQUIRE(h.store->transition(row->id, RunState::submitted, SysMillis(instant("2026-01-05T09:58:00Z")), sent)
+                .has_value());
+    storage::RunUpdate done;
+    done.execution_id = "execution-1";
+    REQUIRE(h.store->transition(row->id, RunState::complete, SysMillis(instant("2026-01-05T09:58:30Z")), done)
+                .has_value());
+    storage::NewRun b{"run-b", "orders", Trigger::schedule, instant("2026-01-05T11:40:00Z"), {}};
+    b.submitting = true;
+    REQUIRE(h.store->create_run(b, SysMillis(instant("2026-01-05T11:40:00Z"))).has_value());
+    h.client.query_answers.push_back(std::vector<platform::ExecutionRecord>{
+        execution_record("execution-1", "COMPLETE", instant("2026-01-05T11:40:00Z")),
+        execution_record("execution-2", "COMPLETE", instant("2026-01-05T11:40:01Z"))});
+    h.start(make_config({make_job("orders", "0 0 1 1 *")}));
+    REQUIRE(h.client.queries.size() == 1);
+    auto runs = h.runs("orders");
+    REQUIRE(runs.size() == 2);
+    auto got = runs[0].run_id == "run-b" ? runs[0] : runs[1];
+    CHECK(got.run_id == "run-b");
+    CHECK(got.execution_id == "execution-2");
+    CHECK(got.state == RunState::complete);
+    CHECK(h.client.submits.empty());
+  }
+
   TEST_CASE("a trigger that may have been accepted is never sent again after a second crash") {
     // Life 1 sent the request and died before its answer was stored. Life 2 reconciled (the
     // record, a second late, was not visible yet), stored its next reconcile and died. Life 3

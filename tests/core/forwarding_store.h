@@ -59,6 +59,11 @@ class ForwardingStore : public storage::RunStore {
     if (auto e = refused("finished_execution_ids")) return *e;
     return m_inner.finished_execution_ids(job, slot_since, finished_since);
   }
+  storage::StoreResult<std::vector<std::string>> held_execution_ids(
+      const std::vector<std::string>& execution_ids) override {
+    if (auto e = refused("held_execution_ids")) return *e;
+    return m_inner.held_execution_ids(execution_ids);
+  }
   storage::StoreResult<void> record_gap(const storage::SlotGap& gap) override {
     if (auto e = refused("record_gap")) return *e;
     return m_inner.record_gap(gap);

@@ -220,6 +220,16 @@ TEST_SUITE("simulation") {
     require_ok(run_seed(2003161, false, {.clean_stops = false}));
   }
 
+  // Seed 1002012 (the long run, with clean stops): a run tied to its record by request had
+  // its times stamped 1 h 42 min behind the wall clock (a suspend between its `submitting`
+  // commit and its request leaving), so after a crash the recent finishes read at the start
+  // missed it and a run sent with it took its record by query. A reconcile now asks the store
+  // which records any run holds ("a reconcile never takes a record a finished run holds…",
+  // tests/core/engine_recovery_test.cpp).
+  TEST_CASE("simulation: seed 1002012, a reconcile never takes a record a finished run holds") {
+    require_ok(run_seed(1002012));
+  }
+
   TEST_CASE("simulation: one seed replays exactly the same events") {
     auto a = run_seed(7);
     run_seed(8);  // another seed in between leaves the heap (and timer addresses) different

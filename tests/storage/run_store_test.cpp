@@ -105,6 +105,42 @@ TEST_SUITE("storage::run_store") {
     CHECK(*ids == std::vector<std::string>{"e-early", "e-new"});
   }
 
+  TEST_CASE_TEMPLATE("held_execution_ids names the ids a stored run holds, any job or state, "
+                     "hostile ids inert",
+                     F, SqliteFixture, PgFixture) {
+    F f;
+    auto& store = f.store;
+    const std::string quote = "e-\"quoted\"\\', ]) OR 1=1 --";
+    struct Case { const char* job; int slot; bool finish; std::string execution; };
+    std::vector<Case> cases = {{"a", 0, true, "e-done"},  // finished long ago
+                               {"a", 60, false, "e-live"},
+                               {"b", 60, true, quote},     // another job, a hostile id
+                               {"a", 120, true, ""}};      // no execution id
+    for (const auto& c : cases) {
+      auto row = store->create_run(new_run(c.job, t0() + seconds(c.slot)), ms(t0() + seconds(c.slot)));
+      REQUIRE(row.has_value());
+      RunUpdate u;
+      u.execution_id = c.execution;
+      for (auto to : {RunState::submitting, RunState::submitted, RunState::running}) {
+        REQUIRE(store->transition(row->id, to, ms(t0()), to == RunState::running ? u : RunUpdate{})
+                    .has_value());
+      }
+      if (c.finish) REQUIRE(store->transition(row->id, RunState::complete, ms(t0())).has_value());
+    }
+    auto held = store->held_execution_ids({"e-done", "e-live", "e-none", quote, "", "e-done"});
+    REQUIRE_MESSAGE(held.has_value(), (held ? "" : held.error().message));
+    std::sort(held->begin(), held->end());
+    CHECK(*held == std::vector<std::string>{quote, "e-done", "e-live"});
+    auto none = store->held_execution_ids({});
+    REQUIRE(none.has_value());
+    CHECK(none->empty());
+    std::vector<std::string> many(5000, "e-x");
+    many.back() = "e-live";
+    auto big = store->held_execution_ids(many);
+    REQUIRE(big.has_value());
+    CHECK(*big == std::vector<std::string>{"e-live"});
+  }
+
   TEST_CASE_TEMPLATE("inside a batch a refused duplicate slot undoes only itself",
                      F, SqliteFixture, PgFixture) {
     F f;

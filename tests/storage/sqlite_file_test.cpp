@@ -97,7 +97,7 @@ TEST_SUITE("storage::sqlite_file") {
     auto& db = (*store)->db();
     CHECK(db.query_int("PRAGMA user_version").value() == sqlite::current_schema_version());
     CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
-                       "tbl_name = 'runs' AND sql IS NOT NULL").value() == 5);
+                       "tbl_name = 'runs' AND sql IS NOT NULL").value() == 6);  // with version 8's runs_execution
     CHECK(db.query_int("SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%trigger IN (''schedule'', ''catchup'', ''manual'')%'").value() == 0);
     auto r = (*store)->find_run(41);
     REQUIRE(r.has_value());
