@@ -252,8 +252,10 @@ void World::start_term(Node& n) {
   log(fmt::format("{}: term {} starts with {}", n.name, epoch, m_config->fingerprint));
   Life* life = &l;
   core::Engine* engine = l.engine.get();
+  const SysMillis began = m_clock.now();
   boost::asio::co_spawn(*l.io, engine->start(),
-                        [this, node = &n, life, engine](std::exception_ptr e, Result<void> r) {
+                        [this, node = &n, life, engine, began](std::exception_ptr e,
+                                                               Result<void> r) {
                           if (e) return violation("Engine::start threw");
                           if (node->life.get() != life || life->engine.get() != engine) return;
                           if (!r && !store_down(node))
@@ -265,7 +267,7 @@ void World::start_term(Node& n) {
                             return;
                           }
                           life->started = true;
-                          if (!m_first_up) m_first_up = m_clock.now();
+                          if (!m_first_up) m_first_up = std::max(began, m_clock.now());
                           log(fmt::format("{}: term {} ready", node->name, node->term_epoch));
                         });
 }

@@ -185,7 +185,9 @@ void World::start_life() {
   m_life = std::move(life);
   log("daemon: start with " + m_config->fingerprint);
   Life* l = m_life.get();
-  boost::asio::co_spawn(*l->io, l->engine->start(), [this, l](std::exception_ptr e, Result<void> r) {
+  const SysMillis began = m_clock.now();
+  boost::asio::co_spawn(*l->io, l->engine->start(), [this, l, began](std::exception_ptr e,
+                                                                      Result<void> r) {
     if (e) return violation("Engine::start threw");
     if (!r && !store_down(nullptr)) return violation("Engine::start failed: " + r.error().message);
     if (!r) {
@@ -195,7 +197,7 @@ void World::start_life() {
       return;
     }
     l->started = true;
-    if (!m_first_up) m_first_up = m_clock.now();
+    if (!m_first_up) m_first_up = std::max(began, m_clock.now());
     log("daemon: ready");
   });
   run_ready();
