@@ -29,6 +29,19 @@ storage::RunRow leave_run(EngineHarness& h, const std::string& job, const char* 
   return *row;
 }
 
+// After a start with runs run-a and run-b of "orders" left: run-b reconciled (one query, no
+// resend) and took its own record, execution-2.
+void check_b_took_execution_2(EngineHarness& h) {
+  REQUIRE(h.client.queries.size() == 1);
+  auto runs = h.runs("orders");
+  REQUIRE(runs.size() == 2);
+  auto b = runs[0].run_id == "run-b" ? runs[0] : runs[1];
+  CHECK(b.run_id == "run-b");
+  CHECK(b.execution_id == "execution-2");
+  CHECK(b.state == RunState::complete);
+  CHECK(h.client.submits.empty());  // reconciled, never resent
+}
+
 }  // namespace
 
 TEST_SUITE("core::engine") {
@@ -93,15 +106,8 @@ TEST_SUITE("core::engine") {
         execution_record("execution-1", "COMPLETE", instant("2026-01-05T09:58:01Z")),
         execution_record("execution-2", "COMPLETE", instant("2026-01-05T09:59:01Z"))});
     h.start(make_config({make_job("orders", "0 0 1 1 *")}));
-    REQUIRE(h.client.queries.size() == 1);
     CHECK(h.engine->stats().claimed >= 1);
-    auto runs = h.runs("orders");
-    REQUIRE(runs.size() == 2);
-    auto b = runs[0].run_id == "run-b" ? runs[0] : runs[1];
-    CHECK(b.run_id == "run-b");
-    CHECK(b.execution_id == "execution-2");
-    CHECK(b.state == RunState::complete);
-    CHECK(h.client.submits.empty());  // reconciled, never resent
+    check_b_took_execution_2(h);
   }
 
   // Found by the simulation (seed 1002012, with clean stops): run-a's `submitting` commit,
@@ -131,14 +137,7 @@ TEST_SUITE("core::engine") {
         execution_record("execution-1", "COMPLETE", instant("2026-01-05T11:40:00Z")),
         execution_record("execution-2", "COMPLETE", instant("2026-01-05T11:40:01Z"))});
     h.start(make_config({make_job("orders", "0 0 1 1 *")}));
-    REQUIRE(h.client.queries.size() == 1);
-    auto runs = h.runs("orders");
-    REQUIRE(runs.size() == 2);
-    auto got = runs[0].run_id == "run-b" ? runs[0] : runs[1];
-    CHECK(got.run_id == "run-b");
-    CHECK(got.execution_id == "execution-2");
-    CHECK(got.state == RunState::complete);
-    CHECK(h.client.submits.empty());
+    check_b_took_execution_2(h);
   }
 
   TEST_CASE("a trigger that may have been accepted is never sent again after a second crash") {
