@@ -104,6 +104,9 @@ std::optional<std::string> job_segment(std::string_view raw) {
   return name;
 }
 
+// A decision answered on the loop, with no read of the database.
+Decision at_once(Response r) { return Decision{std::move(r), {}}; }
+
 Response store_error(const storage::StoreError& e) {
   return json_error(503, "the state database cannot be read: " + e.message);
 }
@@ -127,20 +130,19 @@ SysMillis Router::now() const {
 }
 
 Decision Router::decide(const Request& request) {
-  auto answer = [](Response r) { return Decision{std::move(r), {}}; };
-  if (request.target.size() > k_max_target) return answer(text(414, "the URL is too long\n"));
+  if (request.target.size() > k_max_target) return at_once(text(414, "the URL is too long\n"));
   if (request.method != "GET" && request.method != "HEAD") {
     auto r = text(405, "only GET and HEAD: this listener changes nothing\n");
     r.headers.emplace_back("Allow", "GET, HEAD");
-    return answer(std::move(r));
+    return at_once(std::move(r));
   }
   if (!authorized(request.authorization, m_token)) {
     auto r = text(401, "a bearer token is required (Authorization: Bearer <http.token_file>)\n");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"boomi-sched\"");
-    return answer(std::move(r));
+    return at_once(std::move(r));
   }
   if (request.target.empty() || request.target.front() != '/')
-    return answer(text(400, "the request target must be a path\n"));
+    return at_once(text(400, "the request target must be a path\n"));
   auto q = request.target.find('?');
   auto path = request.target.substr(0, q);
   auto query = q == std::string::npos ? std::string() : request.target.substr(q + 1);
@@ -194,17 +196,16 @@ Response job_page(StatusReader& reader, std::shared_ptr<const config::Config> co
 }  // namespace
 
 Decision Router::route(const std::string& path, const std::string& query) {
-  auto answer = [](Response r) { return Decision{std::move(r), {}}; };
   if (path == "/metrics") {
     auto r = text(200, m_sources.metrics ? m_sources.metrics() : std::string());
     r.content_type = k_metrics_content_type;
-    return answer(std::move(r));
+    return at_once(std::move(r));
   }
   if (path == "/healthz") {
     auto h = m_sources.health ? m_sources.health() : Health{};
-    return answer(text(h.ok ? 200 : 503, (h.ok ? std::string("ok") : h.reason) + "\n"));
+    return at_once(text(h.ok ? 200 : 503, (h.ok ? std::string("ok") : h.reason) + "\n"));
   }
-  if (!m_sources.status) return answer(json_error(503, "the status is not available"));
+  if (!m_sources.status) return at_once(json_error(503, "the status is not available"));
   auto& reader = *m_sources.status;
   auto config = m_sources.config ? m_sources.config() : nullptr;
   const auto at = now();
@@ -216,12 +217,12 @@ Decision Router::route(const std::string& path, const std::string& query) {
       path.size() > k_api_jobs.size() + k_history.size()) {
     auto raw = std::string_view(path).substr(
         k_api_jobs.size(), path.size() - k_api_jobs.size() - k_history.size());
-    if (raw.find('/') != std::string_view::npos) return answer(json_error(404, "no such resource"));
+    if (raw.find('/') != std::string_view::npos) return at_once(json_error(404, "no such resource"));
     auto job = job_segment(raw);
     if (!job)
-      return answer(json_error(404, "no such job (job names are [A-Za-z0-9._-]{1,64})"));
+      return at_once(json_error(404, "no such job (job names are [A-Za-z0-9._-]{1,64})"));
     auto page = read_page(query, 20);
-    if (!page.error.empty()) return answer(json_error(400, page.error));
+    if (!page.error.empty()) return at_once(json_error(400, page.error));
     return {{}, [&reader, config, job = *job, page] {
               return api_history(reader, config, job, page);
             }};
@@ -233,14 +234,14 @@ Decision Router::route(const std::string& path, const std::string& query) {
   constexpr std::string_view k_jobs = "/jobs/";
   if (path.starts_with(k_jobs) && path.find('/', k_jobs.size()) == std::string::npos) {
     auto job = job_segment(std::string_view(path).substr(k_jobs.size()));
-    if (!job) return answer(html(404, render_error_page("no such job")));
+    if (!job) return at_once(html(404, render_error_page("no such job")));
     auto page = read_page(query, 50);
-    if (!page.error.empty()) return answer(html(400, render_error_page(page.error)));
+    if (!page.error.empty()) return at_once(html(400, render_error_page(page.error)));
     return {{}, [&reader, config, job = *job, page, at] {
               return job_page(reader, config, job, page, at);
             }};
   }
-  return answer(json_error(404, "no such resource (see /, /metrics, /healthz, /api/status, "
+  return at_once(json_error(404, "no such resource (see /, /metrics, /healthz, /api/status, "
                                 "/api/jobs/NAME/history, /jobs/NAME)"));
 }
 
